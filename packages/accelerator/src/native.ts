@@ -1,0 +1,3 @@
+import * as binding from "@fast-langgraph/native";
+
+export const native = binding;

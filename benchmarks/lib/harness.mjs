@@ -1,0 +1,75 @@
+// Shared measurement helpers: every benchmark compares a LangGraph.js component with ours in one run,
+// checks their outputs equal first, warms up, interleaves rounds, and reports median and min.
+import { execSync } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const QUICK = process.argv.includes("--quick") || process.env.BENCH_QUICK === "1";
+export const RESULTS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), "..", "results");
+
+export function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+export function summarize(samples) {
+  return { median: median(samples), min: Math.min(...samples), rounds: samples.length };
+}
+
+/**
+ * Runs `cases` (name -> async () => void) `warmup` times each, then `rounds` times each, interleaved
+ * so that drift on the machine hits every case alike. Returns name -> { median, min, rounds } in ms.
+ */
+export async function interleavedRounds(cases, { rounds, warmup = 1 }) {
+  const names = Object.keys(cases);
+  for (let i = 0; i < warmup; i++) for (const n of names) await cases[n]();
+  const samples = Object.fromEntries(names.map((n) => [n, []]));
+  for (let r = 0; r < rounds; r++) {
+    for (const n of r % 2 ? [...names].reverse() : names) {
+      const t0 = process.hrtime.bigint();
+      await cases[n]();
+      samples[n].push(Number(process.hrtime.bigint() - t0) / 1e6);
+    }
+  }
+  return Object.fromEntries(names.map((n) => [n, summarize(samples[n])]));
+}
+
+export function machineInfo() {
+  let commit = "unknown";
+  try {
+    commit = execSync("git rev-parse --short HEAD", { stdio: ["ignore", "pipe", "ignore"] }).toString().trim();
+  } catch {}
+  return {
+    cpu: os.cpus()[0]?.model ?? "unknown",
+    cores: os.cpus().length,
+    memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+    node: process.version,
+    platform: `${process.platform}-${process.arch}`,
+    commit,
+  };
+}
+
+/** Writes results/<name>.json with the figures, the method and the machine. */
+export function recordResult(name, { method, figures }) {
+  fs.mkdirSync(RESULTS_DIR, { recursive: true });
+  const file = path.join(RESULTS_DIR, `${name}.json`);
+  const body = { name, date: new Date().toISOString(), quick: QUICK, machine: machineInfo(), method, figures };
+  fs.writeFileSync(file, JSON.stringify(body, null, 2) + "\n");
+  return file;
+}
+
+export function formatTable(rows) {
+  const cols = Object.keys(rows[0] ?? {});
+  const width = cols.map((c) => Math.max(c.length, ...rows.map((r) => String(r[c]).length)));
+  const line = (cells) => cells.map((c, i) => String(c).padEnd(width[i])).join("  ");
+  return [line(cols), line(width.map((w) => "-".repeat(w))), ...rows.map((r) => line(cols.map((c) => r[c])))].join("\n");
+}
+
+export function assertEqualOutputs(label, a, b) {
+  const ja = JSON.stringify(a);
+  const jb = JSON.stringify(b);
+  if (ja !== jb) throw new Error(`${label}: outputs differ, refusing to time unequal work`);
+}

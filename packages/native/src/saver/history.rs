@@ -1,0 +1,193 @@
+//! getDeltaChannelHistory: the writes of every ancestor back to (and including) the nearest one that
+//! stored each channel's value, plus that value as the seed. The ancestor chain and the writes come
+//! from one query each; seeds are read ancestor by ancestor until every channel has one.
+
+use std::collections::{HashMap, HashSet};
+
+use rusqlite::{params_from_iter, types::Value, Connection, OptionalExtension};
+use serde_json::value::RawValue;
+
+use super::engine::{sql_err, EngineResult};
+use super::records::{ChannelHistory, StoredValue, StoredWrite};
+use super::refs;
+use super::schema::{self, OfficialTables};
+use super::values::load_value;
+
+struct Ancestor {
+    id: String,
+    native: bool,
+}
+
+fn ancestors(conn: &Connection, path: &str, official: OfficialTables, thread_id: &str, ns: &str, id: &str)
+    -> EngineResult<Vec<Ancestor>> {
+    let e = sql_err(path);
+    let official_rows = if official.checkpoints {
+        "UNION ALL SELECT checkpoint_id, parent_checkpoint_id, 0 FROM checkpoints WHERE thread_id = ?1 AND checkpoint_ns = ?2"
+    } else {
+        ""
+    };
+    let sql = format!(
+        "WITH RECURSIVE cps(id, parent, native) AS (
+            SELECT checkpoint_id, parent_checkpoint_id, 1 FROM flg_checkpoints WHERE thread_id = ?1 AND checkpoint_ns = ?2
+            {official_rows}
+         ),
+         chain(id, parent, native, depth) AS (
+            SELECT id, parent, native, 0 FROM cps WHERE id = ?3
+            UNION ALL
+            SELECT cps.id, cps.parent, cps.native, chain.depth + 1 FROM cps JOIN chain ON cps.id = chain.parent
+            WHERE chain.depth < 10000000
+         )
+         SELECT id, native FROM chain ORDER BY depth"
+    );
+    let mut stmt = conn.prepare_cached(&sql).map_err(&e)?;
+    let rows = stmt
+        .query_map(rusqlite::params![thread_id, ns, id], |r| Ok(Ancestor { id: r.get(0)?, native: r.get::<_, i64>(1)? == 1 }))
+        .map_err(&e)?;
+    let mut out = Vec::new();
+    let mut seen = HashSet::new();
+    for row in rows {
+        let a = row.map_err(&e)?;
+        if !seen.insert(a.id.clone()) {
+            break;
+        }
+        out.push(a);
+    }
+    Ok(out)
+}
+
+fn writes_by_checkpoint(conn: &Connection, path: &str, official: OfficialTables, thread_id: &str, ns: &str,
+    channels: &[String]) -> EngineResult<HashMap<String, Vec<StoredWrite>>> {
+    let e = sql_err(path);
+    let marks = vec!["?"; channels.len()].join(", ");
+    let mut tables = vec![("flg_writes", "task_path")];
+    if official.writes {
+        tables.push(("writes", if official.writes_task_path { "task_path" } else { "''" }));
+    }
+    let mut args: Vec<Value> = vec![Value::Text(thread_id.into()), Value::Text(ns.into())];
+    args.extend(channels.iter().map(|c| Value::Text(c.clone())));
+    let mut out: HashMap<String, Vec<StoredWrite>> = HashMap::new();
+    for (table, task_path) in tables {
+        let sql = format!(
+            "SELECT checkpoint_id, task_id, channel, type, value, {task_path}, idx FROM {table}
+             WHERE thread_id = ? AND checkpoint_ns = ? AND channel IN ({marks})"
+        );
+        let mut stmt = conn.prepare_cached(&sql).map_err(&e)?;
+        let rows = stmt
+            .query_map(params_from_iter(args.iter()), |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    StoredWrite {
+                        task_id: r.get(1)?,
+                        channel: r.get(2)?,
+                        kind: r.get::<_, Option<String>>(3)?.unwrap_or_else(|| "json".into()),
+                        value: r.get::<_, Option<Vec<u8>>>(4)?.unwrap_or_default(),
+                        task_path: r.get(5)?,
+                        idx: r.get(6)?,
+                    },
+                ))
+            })
+            .map_err(&e)?;
+        for row in rows {
+            let (id, w) = row.map_err(&e)?;
+            out.entry(id).or_default().push(w);
+        }
+    }
+    for writes in out.values_mut() {
+        StoredWrite::sort(writes);
+    }
+    Ok(out)
+}
+
+/// The raw JSON of `channel_values[channel]` inside an official-layout checkpoint, if present.
+fn official_seed(conn: &Connection, path: &str, thread_id: &str, ns: &str, id: &str, channel: &str)
+    -> EngineResult<Option<StoredValue>> {
+    let e = sql_err(path);
+    let row: Option<(Option<String>, Vec<u8>)> = conn
+        .prepare_cached("SELECT type, checkpoint FROM checkpoints WHERE thread_id = ?1 AND checkpoint_ns = ?2 AND checkpoint_id = ?3")
+        .map_err(&e)?
+        .query_row(rusqlite::params![thread_id, ns, id], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()
+        .map_err(&e)?;
+    let Some((kind, bytes)) = row else { return Ok(None) };
+    let kind = kind.unwrap_or_else(|| "json".into());
+    if kind != "json" {
+        return Err(format!("checkpoint {id:?} of thread {thread_id:?} is stored as {kind:?}, not json"));
+    }
+    #[derive(serde::Deserialize)]
+    struct Shape<'a> {
+        #[serde(borrow, default)]
+        channel_values: HashMap<String, &'a RawValue>,
+    }
+    let shape: Shape = serde_json::from_slice(&bytes)
+        .map_err(|err| format!("checkpoint {id:?} of thread {thread_id:?} is not readable JSON: {err}"))?;
+    Ok(shape.channel_values.get(channel).map(|raw| StoredValue {
+        channel: channel.to_string(),
+        kind,
+        data: raw.get().as_bytes().to_vec(),
+    }))
+}
+
+pub fn delta_channel_history(conn: &Connection, path: &str, thread_id: &str, ns: &str, checkpoint_id: &str,
+    channels: &[String]) -> EngineResult<Vec<ChannelHistory>> {
+    let e = sql_err(path);
+    let official = schema::official_tables(conn).map_err(&e)?;
+    let chain = ancestors(conn, path, official, thread_id, ns, checkpoint_id)?;
+    let mut writes = writes_by_checkpoint(conn, path, official, thread_id, ns, channels)?;
+
+    let mut blocks: HashMap<&str, Vec<Vec<StoredWrite>>> = channels.iter().map(|c| (c.as_str(), Vec::new())).collect();
+    let mut seeds: HashMap<&str, StoredValue> = HashMap::new();
+    let mut remaining: Vec<&str> = channels.iter().map(String::as_str).collect();
+
+    for ancestor in chain.iter().skip(1) {
+        if remaining.is_empty() {
+            break;
+        }
+        if let Some(ws) = writes.remove(&ancestor.id) {
+            for ch in &remaining {
+                let block: Vec<StoredWrite> = ws.iter().filter(|w| w.channel == *ch).cloned().collect();
+                if !block.is_empty() {
+                    blocks.get_mut(ch).expect("channel registered").push(block);
+                }
+            }
+        }
+        let mut found = Vec::new();
+        if ancestor.native {
+            let text: String = conn
+                .prepare_cached("SELECT channel_refs FROM flg_checkpoints WHERE thread_id = ?1 AND checkpoint_ns = ?2 AND checkpoint_id = ?3")
+                .map_err(&e)?
+                .query_row(rusqlite::params![thread_id, ns, ancestor.id], |r| r.get(0))
+                .map_err(&e)?;
+            let refs = refs::parse(&text)?;
+            for ch in &remaining {
+                if let Some((owner, _)) = refs.get(*ch) {
+                    if let Some(v) = load_value(conn, path, thread_id, ns, ch, owner)? {
+                        found.push((*ch, v));
+                    }
+                }
+            }
+        } else {
+            for ch in &remaining {
+                if let Some(v) = official_seed(conn, path, thread_id, ns, &ancestor.id, ch)? {
+                    found.push((*ch, v));
+                }
+            }
+        }
+        for (ch, v) in found {
+            seeds.insert(ch, v);
+            remaining.retain(|c| *c != ch);
+        }
+    }
+
+    Ok(channels
+        .iter()
+        .map(|ch| {
+            let mut ordered = blocks.remove(ch.as_str()).unwrap_or_default();
+            ordered.reverse();
+            ChannelHistory {
+                channel: ch.clone(),
+                seed: seeds.remove(ch.as_str()),
+                writes: ordered.into_iter().flatten().collect(),
+            }
+        })
+        .collect())
+}

@@ -1,0 +1,117 @@
+//! Plain data exchanged between the engine and the binding layer (no napi types, so `cargo test` covers it).
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredValue {
+    pub channel: String,
+    pub kind: String,
+    pub data: Vec<u8>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredWrite {
+    pub task_id: String,
+    pub channel: String,
+    pub kind: String,
+    pub value: Vec<u8>,
+    pub task_path: String,
+    pub idx: i64,
+}
+
+impl StoredWrite {
+    /// LangGraph's `writesSortKey` order: task path, then task id (both by code point, which is UTF-8
+    /// byte order), then index.
+    pub fn sort(writes: &mut [StoredWrite]) {
+        writes.sort_by(|a, b| {
+            a.task_path
+                .as_bytes()
+                .cmp(b.task_path.as_bytes())
+                .then_with(|| a.task_id.as_bytes().cmp(b.task_id.as_bytes()))
+                .then_with(|| a.idx.cmp(&b.idx))
+        });
+    }
+}
+
+/// Where a checkpoint row lives: our tables, or the official saver's (full checkpoint inline).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Layout {
+    Native,
+    Official,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct CheckpointRecord {
+    pub thread_id: String,
+    pub checkpoint_ns: String,
+    pub checkpoint_id: String,
+    pub parent_checkpoint_id: Option<String>,
+    pub kind: String,
+    pub checkpoint: Vec<u8>,
+    pub metadata: Vec<u8>,
+    pub layout: Layout,
+    pub values: Vec<StoredValue>,
+    pub writes: Vec<StoredWrite>,
+}
+
+pub struct BlobIn<'a> {
+    pub channel: &'a str,
+    pub version: &'a str,
+    pub kind: &'a str,
+    pub data: &'a [u8],
+    /// Set when `data` holds only the elements appended to the value stored by this checkpoint id.
+    pub base_owner_id: Option<&'a str>,
+}
+
+pub struct PutIn<'a> {
+    pub thread_id: &'a str,
+    pub checkpoint_ns: &'a str,
+    pub checkpoint_id: &'a str,
+    pub parent_checkpoint_id: Option<&'a str>,
+    pub kind: &'a str,
+    pub checkpoint: &'a [u8],
+    pub metadata: &'a [u8],
+    pub blobs: Vec<BlobIn<'a>>,
+    /// Channels present in `channel_versions` but not in `newVersions`: their values are the parent's.
+    pub carried: Vec<(&'a str, &'a str)>,
+}
+
+#[derive(Debug, PartialEq)]
+pub enum PutOutcome {
+    Stored,
+    /// The parent is an official-layout checkpoint: these carried channels must be sent with values.
+    NeedValues(Vec<String>),
+    /// An increment's base value is not stored (deleted or written elsewhere): resend it in full.
+    DeltaBaseMissing(String),
+}
+
+pub struct WriteIn<'a> {
+    pub channel: &'a str,
+    pub idx: i64,
+    pub kind: &'a str,
+    pub value: &'a [u8],
+}
+
+pub struct PutWritesIn<'a> {
+    pub thread_id: &'a str,
+    pub checkpoint_ns: &'a str,
+    pub checkpoint_id: &'a str,
+    pub task_id: &'a str,
+    pub task_path: &'a str,
+    pub writes: Vec<WriteIn<'a>>,
+}
+
+pub struct ListQuery {
+    pub thread_id: Option<String>,
+    pub checkpoint_ns: Option<String>,
+    pub before: Option<String>,
+    pub limit: Option<usize>,
+    /// Metadata keys and the JSON values they must equal.
+    pub filter: Vec<(String, serde_json::Value)>,
+}
+
+#[derive(Debug, Default, PartialEq)]
+pub struct ChannelHistory {
+    pub channel: String,
+    pub seed: Option<StoredValue>,
+    /// Oldest ancestor first; within one checkpoint, `writesSortKey` order.
+    pub writes: Vec<StoredWrite>,
+}

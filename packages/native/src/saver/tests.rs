@@ -1,0 +1,163 @@
+//! Engine tests on a real in-memory SQLite database.
+
+use super::engine::{Engine, Synchronous};
+use super::records::{BlobIn, PutIn, PutOutcome, PutWritesIn, WriteIn};
+use super::{history, read, write};
+
+fn engine() -> Engine {
+    Engine::open(":memory:", Synchronous::Normal, 1000).unwrap()
+}
+
+fn put(e: &Engine, id: &str, parent: Option<&str>, blobs: Vec<BlobIn>, carried: Vec<(&str, &str)>) -> PutOutcome {
+    let input = PutIn {
+        thread_id: "t",
+        checkpoint_ns: "",
+        checkpoint_id: id,
+        parent_checkpoint_id: parent,
+        kind: "json",
+        checkpoint: b"{}",
+        metadata: b"{\"step\":1}",
+        blobs,
+        carried,
+    };
+    e.with_conn(|c| write::put(c, &e.path, &input)).unwrap()
+}
+
+fn blob<'a>(channel: &'a str, version: &'a str, data: &'a [u8], base: Option<&'a str>) -> BlobIn<'a> {
+    BlobIn { channel, version, kind: "json", data, base_owner_id: base }
+}
+
+fn value_of(e: &Engine, id: &str, channel: &str) -> Option<String> {
+    let rec = e.with_conn(|c| read::get_tuple(c, &e.path, "t", "", Some(id))).unwrap().unwrap();
+    rec.values.into_iter().find(|v| v.channel == channel).map(|v| String::from_utf8(v.data).unwrap())
+}
+
+#[test]
+fn increments_rebuild_the_full_list_and_forks_stay_apart() {
+    let e = engine();
+    assert_eq!(put(&e, "1", None, vec![blob("m", "1", b"[1,2]", None)], vec![]), PutOutcome::Stored);
+    put(&e, "2", Some("1"), vec![blob("m", "2", b"[3]", Some("1"))], vec![]);
+    put(&e, "3", Some("2"), vec![blob("m", "3", b"[4]", Some("2"))], vec![]);
+    put(&e, "3b", Some("2"), vec![blob("m", "3", b"[9]", Some("2"))], vec![]);
+    assert_eq!(value_of(&e, "3", "m").unwrap(), "[1,2,3,4]");
+    assert_eq!(value_of(&e, "3b", "m").unwrap(), "[1,2,3,9]");
+    assert_eq!(value_of(&e, "1", "m").unwrap(), "[1,2]");
+}
+
+#[test]
+fn unchanged_channels_are_carried_from_the_parent_without_rewriting() {
+    let e = engine();
+    put(&e, "1", None, vec![blob("a", "1", b"\"x\"", None), blob("b", "1", b"\"y\"", None)], vec![]);
+    put(&e, "2", Some("1"), vec![blob("b", "2", b"\"z\"", None)], vec![("a", "1")]);
+    assert_eq!(value_of(&e, "2", "a").unwrap(), "\"x\"");
+    assert_eq!(value_of(&e, "2", "b").unwrap(), "\"z\"");
+    let blobs: i64 = e.with_conn(|c| Ok(c.query_row("SELECT COUNT(*) FROM flg_blobs", [], |r| r.get(0)).unwrap())).unwrap();
+    assert_eq!(blobs, 3);
+    // A carried channel whose version does not match the parent's is not carried.
+    put(&e, "3", Some("2"), vec![], vec![("a", "7")]);
+    assert_eq!(value_of(&e, "3", "a"), None);
+}
+
+#[test]
+fn a_missing_increment_base_is_reported_and_nothing_is_written() {
+    let e = engine();
+    assert_eq!(
+        put(&e, "1", None, vec![blob("m", "1", b"[1]", Some("gone"))], vec![]),
+        PutOutcome::DeltaBaseMissing("m".into())
+    );
+    assert!(e.with_conn(|c| read::get_tuple(c, &e.path, "t", "", None)).unwrap().is_none());
+}
+
+#[test]
+fn writes_sort_by_task_path_then_task_id_then_index_and_special_ones_replace() {
+    let e = engine();
+    put(&e, "1", None, vec![], vec![]);
+    let w = |task: &'static str, path: &'static str, writes: Vec<WriteIn<'static>>| PutWritesIn {
+        thread_id: "t",
+        checkpoint_ns: "",
+        checkpoint_id: "1",
+        task_id: task,
+        task_path: path,
+        writes,
+    };
+    let wi = |channel: &'static str, idx: i64, value: &'static [u8]| WriteIn { channel, idx, kind: "json", value };
+    e.with_conn(|c| write::put_writes(c, &e.path, &w("b", "~1", vec![wi("x", 0, b"1"), wi("x", 1, b"2")]))).unwrap();
+    e.with_conn(|c| write::put_writes(c, &e.path, &w("a", "~2", vec![wi("x", 0, b"3")]))).unwrap();
+    e.with_conn(|c| write::put_writes(c, &e.path, &w("b", "~1", vec![wi("x", 0, b"9")]))).unwrap();
+    e.with_conn(|c| write::put_writes(c, &e.path, &w("b", "~1", vec![wi("__error__", -1, b"e1")]))).unwrap();
+    e.with_conn(|c| write::put_writes(c, &e.path, &w("b", "~1", vec![wi("__error__", -1, b"e2")]))).unwrap();
+    let rec = e.with_conn(|c| read::get_tuple(c, &e.path, "t", "", Some("1"))).unwrap().unwrap();
+    let got: Vec<(String, i64, String)> =
+        rec.writes.into_iter().map(|w| (w.task_id, w.idx, String::from_utf8(w.value).unwrap())).collect();
+    assert_eq!(
+        got,
+        vec![
+            ("b".into(), -1, "e2".into()),
+            ("b".into(), 0, "1".into()),
+            ("b".into(), 1, "2".into()),
+            ("a".into(), 0, "3".into())
+        ]
+    );
+}
+
+#[test]
+fn history_collects_writes_back_to_the_seed() {
+    let e = engine();
+    put(&e, "1", None, vec![blob("m", "1", b"[0]", None)], vec![]);
+    let pw = |id: &'static str, task: &'static str, value: &'static [u8]| PutWritesIn {
+        thread_id: "t",
+        checkpoint_ns: "",
+        checkpoint_id: id,
+        task_id: task,
+        task_path: "",
+        writes: vec![WriteIn { channel: "m", idx: 0, kind: "json", value }],
+    };
+    e.with_conn(|c| write::put_writes(c, &e.path, &pw("1", "t1", b"[1]"))).unwrap();
+    put(&e, "2", Some("1"), vec![], vec![]);
+    e.with_conn(|c| write::put_writes(c, &e.path, &pw("2", "t2", b"[2]"))).unwrap();
+    put(&e, "3", Some("2"), vec![], vec![]);
+    let h = e
+        .with_conn(|c| history::delta_channel_history(c, &e.path, "t", "", "3", &["m".to_string(), "n".to_string()]))
+        .unwrap();
+    assert_eq!(h[0].seed.as_ref().unwrap().data, b"[0]".to_vec());
+    let writes: Vec<Vec<u8>> = h[0].writes.iter().map(|w| w.value.clone()).collect();
+    assert_eq!(writes, vec![b"[1]".to_vec(), b"[2]".to_vec()]);
+    assert!(h[1].seed.is_none() && h[1].writes.is_empty());
+}
+
+#[test]
+fn list_filters_on_metadata_and_honours_before_and_limit() {
+    let e = engine();
+    for id in ["1", "2", "3"] {
+        put(&e, id, None, vec![], vec![]);
+    }
+    let q = |before: Option<&str>, limit: Option<usize>, filter: Vec<(String, serde_json::Value)>| super::records::ListQuery {
+        thread_id: Some("t".into()),
+        checkpoint_ns: None,
+        before: before.map(str::to_string),
+        limit,
+        filter,
+    };
+    let ids = |q| e.with_conn(|c| read::list(c, &e.path, &q)).unwrap().into_iter().map(|r| r.checkpoint_id).collect::<Vec<_>>();
+    assert_eq!(ids(q(None, None, vec![])), vec!["3", "2", "1"]);
+    assert_eq!(ids(q(Some("3"), Some(1), vec![])), vec!["2"]);
+    assert_eq!(ids(q(None, None, vec![("step".into(), serde_json::json!(1))])).len(), 3);
+    assert!(ids(q(None, None, vec![("step".into(), serde_json::json!(2))])).is_empty());
+}
+
+#[test]
+fn a_closed_engine_names_its_file() {
+    let e = engine();
+    e.close().unwrap();
+    let err = e.with_conn(|_| Ok(())).unwrap_err();
+    assert!(err.contains(":memory:") && err.contains("closed"), "{err}");
+}
+
+#[test]
+fn a_file_that_is_not_a_database_is_named_in_the_error() {
+    let dir = std::env::temp_dir().join(format!("flg-notdb-{}", std::process::id()));
+    std::fs::write(&dir, vec![b'x'; 4096]).unwrap();
+    let err = Engine::open(dir.to_str().unwrap(), Synchronous::Normal, 100).err().unwrap();
+    std::fs::remove_file(&dir).ok();
+    assert!(err.contains("not a SQLite database") && err.contains("flg-notdb"), "{err}");
+}

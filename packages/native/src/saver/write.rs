@@ -1,0 +1,165 @@
+//! Writes: one IMMEDIATE transaction per call, so a call is stored whole or not at all.
+
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+
+use super::engine::{sql_err, EngineResult};
+use super::records::{PutIn, PutOutcome, PutWritesIn};
+use super::refs::{self, ChannelRefs};
+use super::schema;
+
+pub fn put(conn: &mut Connection, path: &str, input: &PutIn) -> EngineResult<PutOutcome> {
+    let e = sql_err(path);
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(&e)?;
+    let mut channel_refs = ChannelRefs::new();
+
+    if let (false, Some(parent)) = (input.carried.is_empty(), input.parent_checkpoint_id) {
+        let parent_refs: Option<String> = tx
+            .prepare_cached(
+                "SELECT channel_refs FROM flg_checkpoints
+                 WHERE thread_id = ?1 AND checkpoint_ns = ?2 AND checkpoint_id = ?3",
+            )
+            .map_err(&e)?
+            .query_row(params![input.thread_id, input.checkpoint_ns, parent], |r| r.get(0))
+            .optional()
+            .map_err(&e)?;
+        match parent_refs {
+            Some(text) => {
+                let parent_refs = refs::parse(&text)?;
+                for (channel, version) in &input.carried {
+                    if let Some((owner, stored)) = parent_refs.get(*channel) {
+                        if stored == version {
+                            channel_refs.insert(channel.to_string(), (owner.clone(), stored.clone()));
+                        }
+                    }
+                }
+            }
+            None if official_checkpoint_exists(&tx, path, input, parent)? => {
+                return Ok(PutOutcome::NeedValues(
+                    input.carried.iter().map(|(c, _)| c.to_string()).collect(),
+                ));
+            }
+            None => {}
+        }
+    }
+
+    for blob in &input.blobs {
+        let root = match blob.base_owner_id {
+            None => input.checkpoint_id.to_string(),
+            Some(base) => {
+                let root: Option<String> = tx
+                    .prepare_cached(
+                        "SELECT root_owner_id FROM flg_blobs WHERE thread_id = ?1 AND checkpoint_ns = ?2
+                         AND channel = ?3 AND owner_id = ?4 AND type = ?5",
+                    )
+                    .map_err(&e)?
+                    .query_row(
+                        params![input.thread_id, input.checkpoint_ns, blob.channel, base, blob.kind],
+                        |r| r.get(0),
+                    )
+                    .optional()
+                    .map_err(&e)?;
+                match root {
+                    Some(root) => root,
+                    None => return Ok(PutOutcome::DeltaBaseMissing(blob.channel.to_string())),
+                }
+            }
+        };
+        tx.prepare_cached(
+            "INSERT OR REPLACE INTO flg_blobs
+             (thread_id, checkpoint_ns, channel, owner_id, version, type, base_owner_id, root_owner_id, data)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        )
+        .map_err(&e)?
+        .execute(params![
+            input.thread_id,
+            input.checkpoint_ns,
+            blob.channel,
+            input.checkpoint_id,
+            blob.version,
+            blob.kind,
+            blob.base_owner_id,
+            root,
+            blob.data
+        ])
+        .map_err(&e)?;
+        channel_refs.insert(blob.channel.to_string(), (input.checkpoint_id.to_string(), blob.version.to_string()));
+    }
+
+    tx.prepare_cached(
+        "INSERT OR REPLACE INTO flg_checkpoints
+         (thread_id, checkpoint_ns, checkpoint_id, parent_checkpoint_id, type, checkpoint, metadata, channel_refs)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    )
+    .map_err(&e)?
+    .execute(params![
+        input.thread_id,
+        input.checkpoint_ns,
+        input.checkpoint_id,
+        input.parent_checkpoint_id,
+        input.kind,
+        input.checkpoint,
+        input.metadata,
+        refs::render(&channel_refs)
+    ])
+    .map_err(&e)?;
+    tx.commit().map_err(&e)?;
+    Ok(PutOutcome::Stored)
+}
+
+fn official_checkpoint_exists(conn: &Connection, path: &str, input: &PutIn, id: &str) -> EngineResult<bool> {
+    let e = sql_err(path);
+    if !schema::official_tables(conn).map_err(&e)?.checkpoints {
+        return Ok(false);
+    }
+    conn.prepare_cached("SELECT 1 FROM checkpoints WHERE thread_id = ?1 AND checkpoint_ns = ?2 AND checkpoint_id = ?3")
+        .map_err(&e)?
+        .exists(params![input.thread_id, input.checkpoint_ns, id])
+        .map_err(&e)
+}
+
+/// Regular writes keep the first value stored for (task, idx); special channels (negative idx:
+/// error, interrupt, resume, scheduled) are replaced, as every LangGraph saver does.
+pub fn put_writes(conn: &mut Connection, path: &str, input: &PutWritesIn) -> EngineResult<()> {
+    let e = sql_err(path);
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(&e)?;
+    for w in &input.writes {
+        let verb = if w.idx < 0 { "INSERT OR REPLACE" } else { "INSERT OR IGNORE" };
+        tx.prepare_cached(&format!(
+            "{verb} INTO flg_writes
+             (thread_id, checkpoint_ns, checkpoint_id, task_id, idx, channel, type, value, task_path)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
+        ))
+        .map_err(&e)?
+        .execute(params![
+            input.thread_id,
+            input.checkpoint_ns,
+            input.checkpoint_id,
+            input.task_id,
+            w.idx,
+            w.channel,
+            w.kind,
+            w.value,
+            input.task_path
+        ])
+        .map_err(&e)?;
+    }
+    tx.commit().map_err(&e)
+}
+
+/// Deletes a thread from our tables and from the official saver's, if the file has them.
+pub fn delete_thread(conn: &mut Connection, path: &str, thread_id: &str) -> EngineResult<()> {
+    let e = sql_err(path);
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(&e)?;
+    let official = schema::official_tables(&tx).map_err(&e)?;
+    let mut tables = vec!["flg_checkpoints", "flg_blobs", "flg_writes"];
+    if official.checkpoints {
+        tables.push("checkpoints");
+    }
+    if official.writes {
+        tables.push("writes");
+    }
+    for table in tables {
+        tx.execute(&format!("DELETE FROM {table} WHERE thread_id = ?1"), [thread_id]).map_err(&e)?;
+    }
+    tx.commit().map_err(&e)
+}

@@ -1,1 +1,2 @@
 export { native } from "./native";
+export { RustSqliteSaver, type RustSqliteSaverOptions } from "./saver/rust-sqlite-saver";

@@ -1,0 +1,226 @@
+import type { RunnableConfig } from "@langchain/core/runnables";
+import {
+  BaseCheckpointSaver,
+  WRITES_IDX_MAP,
+  type ChannelVersions,
+  type Checkpoint,
+  type CheckpointListOptions,
+  type CheckpointMetadata,
+  type CheckpointTuple,
+  type PendingWrite,
+  type SerializerProtocol,
+} from "@langchain/langgraph-checkpoint";
+import type { BlobInput, PutRequest, SqliteCheckpointStore } from "@fast-langgraph/native";
+
+import { native } from "../native";
+import { AppendTracker } from "./append-tracker";
+import { checkpointConfig, checkpointTarget } from "./config";
+import { loadWrites, rowToTuple } from "./tuple";
+
+export interface RustSqliteSaverOptions {
+  /** Serializer for checkpoints, metadata, channel values and writes (default: LangGraph's JsonPlusSerializer). */
+  serde?: SerializerProtocol;
+  /**
+   * Store a list channel that only grew since this process last stored it (every chat agent's
+   * `messages`) as its new elements. Assumes stored elements are not mutated in place, as LangGraph's
+   * DeltaChannel does. `false` stores every changed channel in full. Default `true`.
+   */
+  storeIncrements?: boolean;
+  /** "normal" (default): a resolved put survives the process being killed. "full": also a power loss. */
+  synchronous?: "normal" | "full";
+  /** How long a write waits for another process holding the database lock, in ms (default 5000). */
+  busyTimeoutMs?: number;
+}
+
+type DeltaChannelHistory = Awaited<ReturnType<BaseCheckpointSaver["getDeltaChannelHistory"]>>;
+
+/**
+ * A LangGraph checkpointer on embedded SQLite (rusqlite), drop-in for `SqliteSaver`. Channel values are
+ * stored once per change, growing lists by their new part, and all SQLite work runs off the JS thread.
+ * Threads written by `@langchain/langgraph-checkpoint-sqlite` in the same file are read and continued.
+ */
+export class RustSqliteSaver extends BaseCheckpointSaver {
+  readonly path: string;
+  private readonly store: SqliteCheckpointStore;
+  private readonly tracker: AppendTracker | undefined;
+
+  constructor(path = ":memory:", options: RustSqliteSaverOptions = {}) {
+    super(options.serde);
+    this.path = path;
+    this.store = new native.SqliteCheckpointStore(path, {
+      synchronous: options.synchronous,
+      busyTimeoutMs: options.busyTimeoutMs,
+    });
+    this.tracker = options.storeIncrements === false ? undefined : new AppendTracker();
+  }
+
+  static fromConnString(connString: string, options?: RustSqliteSaverOptions): RustSqliteSaver {
+    return new RustSqliteSaver(connString, options);
+  }
+
+  /** Closes the database; later calls fail with an error naming the file. */
+  close(): void {
+    this.store.close();
+  }
+
+  get closed(): boolean {
+    return this.store.closed;
+  }
+
+  async getTuple(config: RunnableConfig): Promise<CheckpointTuple | undefined> {
+    const threadId = config.configurable?.thread_id;
+    if (threadId === undefined || threadId === null) return undefined;
+    const row = await this.store.getTuple(
+      String(threadId),
+      String(config.configurable?.checkpoint_ns ?? ""),
+      config.configurable?.checkpoint_id ?? null,
+    );
+    return row ? rowToTuple(this.store, this.serde, row) : undefined;
+  }
+
+  async *list(config: RunnableConfig, options: CheckpointListOptions = {}): AsyncGenerator<CheckpointTuple> {
+    const { limit, before, filter } = options;
+    const definedFilter = Object.fromEntries(Object.entries(filter ?? {}).filter(([, v]) => v !== undefined));
+    const threadId = config.configurable?.thread_id;
+    const ns = config.configurable?.checkpoint_ns;
+    const rows = await this.store.list({
+      threadId: threadId === undefined || threadId === null ? undefined : String(threadId),
+      checkpointNs: ns === undefined || ns === null ? undefined : String(ns),
+      before: before?.configurable?.checkpoint_id,
+      limit: limit === undefined || limit === null ? undefined : Math.max(0, Math.floor(limit)),
+      filter: Object.keys(definedFilter).length > 0 ? JSON.stringify(definedFilter) : undefined,
+    });
+    for (const row of rows) yield await rowToTuple(this.store, this.serde, row);
+  }
+
+  async put(
+    config: RunnableConfig,
+    checkpoint: Checkpoint,
+    metadata: CheckpointMetadata,
+    newVersions: ChannelVersions,
+  ): Promise<RunnableConfig> {
+    const { threadId, checkpointNs, checkpointId: parentId } = checkpointTarget(config, "put");
+    const [[kind, checkpointBytes], [metadataKind, metadataBytes]] = await Promise.all([
+      this.serde.dumpsTyped({ ...checkpoint, channel_values: {} }),
+      this.serde.dumpsTyped(metadata),
+    ]);
+    if (kind !== metadataKind) {
+      throw new Error(`RustSqliteSaver.put: checkpoint serialized as "${kind}" but metadata as "${metadataKind}"`);
+    }
+    const changed = Object.keys(newVersions);
+    const carried = Object.keys(checkpoint.channel_versions).filter((c) => !(c in newVersions));
+    const request: PutRequest = {
+      threadId,
+      checkpointNs,
+      checkpointId: checkpoint.id,
+      parentCheckpointId: parentId,
+      kind,
+      checkpoint: Buffer.from(checkpointBytes),
+      metadata: Buffer.from(metadataBytes),
+      blobs: await this.serializeChannels(threadId, checkpointNs, checkpoint, changed, newVersions, true),
+      carriedChannels: carried,
+      carriedVersions: carried.map((c) => String(checkpoint.channel_versions[c])),
+    };
+
+    let result = await this.store.put(request);
+    if (result.status === "need_values") {
+      const extra = await this.serializeChannels(threadId, checkpointNs, checkpoint, result.channels, checkpoint.channel_versions, false);
+      request.blobs.push(...extra);
+      request.carriedChannels = [];
+      request.carriedVersions = [];
+      result = await this.store.put(request);
+    }
+    if (result.status === "delta_base_missing") {
+      this.tracker?.forgetThread(threadId);
+      request.blobs = await this.serializeChannels(threadId, checkpointNs, checkpoint, changed, newVersions, false);
+      result = await this.store.put(request);
+    }
+    if (result.status !== "stored") {
+      throw new Error(`RustSqliteSaver.put: thread "${threadId}" could not be stored (${result.status}: ${result.channels.join(", ")})`);
+    }
+    for (const blob of request.blobs) {
+      if (blob.kind === "json") {
+        this.tracker?.remember(threadId, checkpointNs, blob.channel, checkpoint.id, checkpoint.channel_values[blob.channel]);
+      }
+    }
+    return checkpointConfig(threadId, checkpointNs, checkpoint.id);
+  }
+
+  private async serializeChannels(
+    threadId: string,
+    checkpointNs: string,
+    checkpoint: Checkpoint,
+    channels: string[],
+    versions: ChannelVersions,
+    allowIncrements: boolean,
+  ): Promise<BlobInput[]> {
+    const present = channels.filter((c) => Object.prototype.hasOwnProperty.call(checkpoint.channel_values, c));
+    return Promise.all(
+      present.map(async (channel): Promise<BlobInput> => {
+        const value = checkpoint.channel_values[channel];
+        const version = String(versions[channel]);
+        const plan = allowIncrements ? this.tracker?.plan(threadId, checkpointNs, channel, value) : undefined;
+        try {
+          if (plan) {
+            const [kind, data] = await this.serde.dumpsTyped(plan.appended);
+            if (kind === "json") return { channel, version, kind, data: Buffer.from(data), baseOwnerId: plan.baseOwnerId };
+          }
+          const [kind, data] = await this.serde.dumpsTyped(value);
+          return { channel, version, kind, data: Buffer.from(data) };
+        } catch (error) {
+          throw new Error(
+            `RustSqliteSaver.put: cannot serialize channel "${channel}" of thread "${threadId}": ${(error as Error).message}`,
+          );
+        }
+      }),
+    );
+  }
+
+  async putWrites(config: RunnableConfig, writes: PendingWrite[], taskId: string, taskPath = ""): Promise<void> {
+    const { threadId, checkpointNs, checkpointId } = checkpointTarget(config, "putWrites");
+    if (checkpointId === undefined) {
+      throw new Error(`RustSqliteSaver.putWrites: config.configurable.checkpoint_id is missing for thread "${threadId}"`);
+    }
+    const serialized = await Promise.all(
+      writes.map(async ([channel, value], i) => {
+        try {
+          const [kind, data] = await this.serde.dumpsTyped(value);
+          const idx = (WRITES_IDX_MAP as Record<string, number>)[channel] ?? i;
+          return { channel, idx, kind, value: Buffer.from(data) };
+        } catch (error) {
+          throw new Error(
+            `RustSqliteSaver.putWrites: cannot serialize the write to channel "${channel}" of task "${taskId}" in thread "${threadId}": ${(error as Error).message}`,
+          );
+        }
+      }),
+    );
+    await this.store.putWrites({ threadId, checkpointNs, checkpointId, taskId, taskPath, writes: serialized });
+  }
+
+  async deleteThread(threadId: string): Promise<void> {
+    this.tracker?.forgetThread(String(threadId));
+    await this.store.deleteThread(String(threadId));
+  }
+
+  async getDeltaChannelHistory(options: { config: RunnableConfig; channels: string[] }): Promise<DeltaChannelHistory> {
+    const { config, channels } = options;
+    if (channels.length === 0) return {};
+    const { threadId, checkpointNs } = checkpointTarget(config, "getDeltaChannelHistory");
+    let checkpointId = config.configurable?.checkpoint_id as string | undefined;
+    if (checkpointId === undefined) {
+      checkpointId = (await this.store.getTuple(threadId, checkpointNs, null))?.checkpointId;
+    }
+    const result: Record<string, { seed?: unknown; writes: unknown[] }> = {};
+    if (checkpointId === undefined) {
+      for (const ch of channels) result[ch] = { writes: [] };
+      return result as DeltaChannelHistory;
+    }
+    const rows = await this.store.deltaChannelHistory(threadId, checkpointNs, checkpointId, channels);
+    for (const row of rows) {
+      const entry: { seed?: unknown; writes: unknown[] } = { writes: await loadWrites(this.serde, row.writes) };
+      if (row.seed) entry.seed = await this.serde.loadsTyped(row.seed.kind, row.seed.data);
+      result[row.channel] = entry;
+    }
+    return result as DeltaChannelHistory;
+  }
+}

@@ -1,0 +1,54 @@
+import type { Checkpoint, CheckpointPendingWrite, CheckpointTuple, SerializerProtocol } from "@langchain/langgraph-checkpoint";
+import { TASKS, maxChannelVersion } from "@langchain/langgraph-checkpoint";
+import type { SqliteCheckpointStore, TupleRow, WriteRow } from "@fast-langgraph/native";
+
+import { checkpointConfig } from "./config";
+
+export async function loadWrites(serde: SerializerProtocol, writes: WriteRow[]): Promise<CheckpointPendingWrite[]> {
+  return Promise.all(
+    writes.map(async (w): Promise<CheckpointPendingWrite> => [w.taskId, w.channel, await serde.loadsTyped(w.kind, w.value)]),
+  );
+}
+
+/** Checkpoints older than v4 kept pending sends as writes of the parent; v4 keeps them in channel_values. */
+async function migratePendingSends(
+  store: SqliteCheckpointStore,
+  serde: SerializerProtocol,
+  checkpoint: Checkpoint,
+  row: TupleRow,
+): Promise<void> {
+  const parentWrites = await store.pendingWrites(row.threadId, row.checkpointNs, row.parentCheckpointId as string);
+  const sends = parentWrites.filter((w) => w.channel === TASKS);
+  checkpoint.channel_values ??= {};
+  checkpoint.channel_values[TASKS] = await Promise.all(sends.map((w) => serde.loadsTyped(w.kind, w.value)));
+  const versions = Object.values(checkpoint.channel_versions);
+  checkpoint.channel_versions[TASKS] = versions.length > 0 ? maxChannelVersion(...versions) : 1;
+}
+
+export async function rowToTuple(
+  store: SqliteCheckpointStore,
+  serde: SerializerProtocol,
+  row: TupleRow,
+): Promise<CheckpointTuple> {
+  const [checkpoint, metadata, pendingWrites] = await Promise.all([
+    serde.loadsTyped(row.kind, row.checkpoint) as Promise<Checkpoint>,
+    serde.loadsTyped(row.kind, row.metadata),
+    loadWrites(serde, row.writes),
+  ]);
+  if (row.layout === "native") {
+    const values = await Promise.all(row.values.map((v) => serde.loadsTyped(v.kind, v.data)));
+    checkpoint.channel_values = Object.fromEntries(row.values.map((v, i) => [v.channel, values[i]]));
+  }
+  if (checkpoint.v < 4 && row.parentCheckpointId) {
+    await migratePendingSends(store, serde, checkpoint, row);
+  }
+  return {
+    config: checkpointConfig(row.threadId, row.checkpointNs, row.checkpointId),
+    checkpoint,
+    metadata,
+    parentConfig: row.parentCheckpointId
+      ? checkpointConfig(row.threadId, row.checkpointNs, row.parentCheckpointId)
+      : undefined,
+    pendingWrites,
+  };
+}

@@ -15,6 +15,7 @@ import type { BlobInput, PutRequest, SqliteCheckpointStore } from "@fast-langgra
 import { native } from "../native";
 import { AppendTracker } from "./append-tracker";
 import { checkpointConfig, checkpointTarget } from "./config";
+import { serializeValue } from "./serialize";
 import { loadWrites, rowToTuple } from "./tuple";
 
 export interface RustSqliteSaverOptions {
@@ -117,7 +118,9 @@ export class RustSqliteSaver extends BaseCheckpointSaver {
       kind,
       checkpoint: Buffer.from(checkpointBytes),
       metadata: Buffer.from(metadataBytes),
-      blobs: await this.serializeChannels(threadId, checkpointNs, checkpoint, changed, newVersions, true),
+      blobs: await this.serializeChannels(threadId, checkpointNs, checkpoint, changed, newVersions, true).catch((error: Error) => {
+        throw new Error(`RustSqliteSaver.put: ${error.message}`);
+      }),
       carriedChannels: carried,
       carriedVersions: carried.map((c) => String(checkpoint.channel_versions[c])),
     };
@@ -160,18 +163,13 @@ export class RustSqliteSaver extends BaseCheckpointSaver {
         const value = checkpoint.channel_values[channel];
         const version = String(versions[channel]);
         const plan = allowIncrements ? this.tracker?.plan(threadId, checkpointNs, channel, value) : undefined;
-        try {
-          if (plan) {
-            const [kind, data] = await this.serde.dumpsTyped(plan.appended);
-            if (kind === "json") return { channel, version, kind, data: Buffer.from(data), baseOwnerId: plan.baseOwnerId };
-          }
-          const [kind, data] = await this.serde.dumpsTyped(value);
-          return { channel, version, kind, data: Buffer.from(data) };
-        } catch (error) {
-          throw new Error(
-            `RustSqliteSaver.put: cannot serialize channel "${channel}" of thread "${threadId}": ${(error as Error).message}`,
-          );
+        const what = `channel "${channel}" of thread "${threadId}"`;
+        if (plan) {
+          const [kind, data] = await serializeValue(this.serde, plan.appended, what);
+          if (kind === "json") return { channel, version, kind, data, baseOwnerId: plan.baseOwnerId };
         }
+        const [kind, data] = await serializeValue(this.serde, value, what);
+        return { channel, version, kind, data };
       }),
     );
   }
@@ -183,17 +181,14 @@ export class RustSqliteSaver extends BaseCheckpointSaver {
     }
     const serialized = await Promise.all(
       writes.map(async ([channel, value], i) => {
-        try {
-          const [kind, data] = await this.serde.dumpsTyped(value);
-          const idx = (WRITES_IDX_MAP as Record<string, number>)[channel] ?? i;
-          return { channel, idx, kind, value: Buffer.from(data) };
-        } catch (error) {
-          throw new Error(
-            `RustSqliteSaver.putWrites: cannot serialize the write to channel "${channel}" of task "${taskId}" in thread "${threadId}": ${(error as Error).message}`,
-          );
-        }
+        const what = `the write to channel "${channel}" of task "${taskId}" in thread "${threadId}"`;
+        const [kind, data] = await serializeValue(this.serde, value, what);
+        const idx = (WRITES_IDX_MAP as Record<string, number>)[channel] ?? i;
+        return { channel, idx, kind, value: data };
       }),
-    );
+    ).catch((error: Error) => {
+      throw new Error(`RustSqliteSaver.putWrites: ${error.message}`);
+    });
     await this.store.putWrites({ threadId, checkpointNs, checkpointId, taskId, taskPath, writes: serialized });
   }
 

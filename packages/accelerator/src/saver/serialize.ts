@@ -1,0 +1,29 @@
+import type { SerializerProtocol } from "@langchain/langgraph-checkpoint";
+
+// fast-safe-stringify (inside JsonPlusSerializer) returns this instead of throwing when JSON.stringify
+// fails (a BigInt, a throwing toJSON): stored as is, the value would be silently lost.
+const UNSERIALIZABLE = Buffer.from(JSON.stringify("[unable to serialize, circular reference is too complex to analyze]"));
+
+/** Serializes with the saver's serde; a value it cannot represent is an error that says `what` it was. */
+export async function serializeValue(serde: SerializerProtocol, value: unknown, what: string): Promise<[string, Buffer]> {
+  let kind: string;
+  let data: Buffer;
+  try {
+    const [k, bytes] = await serde.dumpsTyped(value);
+    kind = k;
+    data = Buffer.from(bytes);
+  } catch (error) {
+    throw new Error(`cannot serialize ${what}: ${(error as Error).message}`);
+  }
+  if (kind === "json" && (data.length === 0 || data.equals(UNSERIALIZABLE))) {
+    throw new Error(`cannot serialize ${what}: the serializer cannot represent this value (${describe(value)})`);
+  }
+  return [kind, data];
+}
+
+function describe(value: unknown): string {
+  if (typeof value === "bigint") return "a BigInt";
+  if (typeof value === "symbol") return "a Symbol";
+  if (typeof value === "function") return "a function";
+  return `a value of type ${value?.constructor?.name ?? typeof value} containing something JSON cannot hold, such as a BigInt`;
+}

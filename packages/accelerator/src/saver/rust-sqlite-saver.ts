@@ -76,7 +76,13 @@ export class RustSqliteSaver extends BaseCheckpointSaver {
       String(config.configurable?.checkpoint_ns ?? ""),
       config.configurable?.checkpoint_id ?? null,
     );
-    return row ? rowToTuple(this.store, this.serde, row) : undefined;
+    if (!row) return undefined;
+    // A run resumes from this tuple: remembering its lists lets the run's next put store only what it appends.
+    const remember = this.tracker
+      ? (r: typeof row, channel: string, ownerId: string, value: unknown) =>
+          this.tracker?.remember(r.threadId, r.checkpointNs, channel, ownerId, value)
+      : undefined;
+    return rowToTuple(this.store, this.serde, row, remember);
   }
 
   async *list(config: RunnableConfig, options: CheckpointListOptions = {}): AsyncGenerator<CheckpointTuple> {

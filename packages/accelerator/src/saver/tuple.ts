@@ -25,10 +25,14 @@ async function migratePendingSends(
   checkpoint.channel_versions[TASKS] = versions.length > 0 ? maxChannelVersion(...versions) : 1;
 }
 
+/** Called with each channel value loaded from our layout, and the checkpoint id that stored it. */
+export type OnValueLoaded = (row: TupleRow, channel: string, ownerId: string, value: unknown) => void;
+
 export async function rowToTuple(
   store: SqliteCheckpointStore,
   serde: SerializerProtocol,
   row: TupleRow,
+  onValueLoaded?: OnValueLoaded,
 ): Promise<CheckpointTuple> {
   const [checkpoint, metadata, pendingWrites] = await Promise.all([
     serde.loadsTyped(row.kind, row.checkpoint) as Promise<Checkpoint>,
@@ -38,6 +42,7 @@ export async function rowToTuple(
   if (row.layout === "native") {
     const values = await Promise.all(row.values.map((v) => serde.loadsTyped(v.kind, v.data)));
     checkpoint.channel_values = Object.fromEntries(row.values.map((v, i) => [v.channel, values[i]]));
+    if (onValueLoaded) row.values.forEach((v, i) => onValueLoaded(row, v.channel, v.ownerId, values[i]));
   }
   if (checkpoint.v < 4 && row.parentCheckpointId) {
     await migratePendingSends(store, serde, checkpoint, row);

@@ -84,6 +84,8 @@ pub struct ListRequest {
 #[napi(object)]
 pub struct ValueRow {
     pub channel: String,
+    /// The checkpoint id that stored this value (the base for a later increment).
+    pub owner_id: String,
     pub kind: String,
     pub data: Buffer,
 }
@@ -121,7 +123,7 @@ pub struct ChannelHistoryRow {
 }
 
 fn value_row(v: StoredValue) -> ValueRow {
-    ValueRow { channel: v.channel, kind: v.kind, data: v.data.into() }
+    ValueRow { channel: v.channel, owner_id: v.owner_id, kind: v.kind, data: v.data.into() }
 }
 
 fn write_row(w: StoredWrite) -> WriteRow {

@@ -122,6 +122,7 @@ fn official_seed(conn: &Connection, path: &str, thread_id: &str, ns: &str, id: &
         .map_err(|err| format!("checkpoint {id:?} of thread {thread_id:?} is not readable JSON: {err}"))?;
     Ok(shape.channel_values.get(channel).map(|raw| StoredValue {
         channel: channel.to_string(),
+        owner_id: id.to_string(),
         kind,
         data: raw.get().as_bytes().to_vec(),
     }))

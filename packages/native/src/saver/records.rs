@@ -3,6 +3,8 @@
 #[derive(Debug, Clone, PartialEq)]
 pub struct StoredValue {
     pub channel: String,
+    /// The checkpoint id whose row holds (the newest part of) this value.
+    pub owner_id: String,
     pub kind: String,
     pub data: Vec<u8>,
 }

@@ -31,7 +31,7 @@ pub fn load_value(
         .map_err(&e)?;
     let Some((kind, data, base, root)) = row else { return Ok(None) };
     if base.is_none() {
-        return Ok(Some(StoredValue { channel: channel.to_string(), kind, data }));
+        return Ok(Some(StoredValue { channel: channel.to_string(), owner_id: owner.to_string(), kind, data }));
     }
 
     let mut stmt = conn
@@ -60,7 +60,7 @@ pub fn load_value(
     }
     chain.reverse();
     let data = concat_json_arrays(chain).map_err(|m| format!("channel {channel:?} of thread {thread_id:?}: {m}"))?;
-    Ok(Some(StoredValue { channel: channel.to_string(), kind, data }))
+    Ok(Some(StoredValue { channel: channel.to_string(), owner_id: owner.to_string(), kind, data }))
 }
 
 pub fn load_values(

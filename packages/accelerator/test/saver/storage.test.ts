@@ -68,6 +68,29 @@ describe("what RustSqliteSaver stores", () => {
     expect(rows).toBeGreaterThanOrEqual(STEPS - 1);
   });
 
+  it("keeps storing increments when each user turn is a new run resumed from the file", async () => {
+    const file = temporaryDatabase("turns");
+    const config = { configurable: { thread_id: "chat" } };
+    const chat = (saver: BaseCheckpointSaver) =>
+      new StateGraph(MessagesAnnotation)
+        .addNode("model", (s) => ({ messages: [new AIMessage(`answer ${s.messages.length}`)] }))
+        .addEdge(START, "model")
+        .compile({ checkpointer: saver });
+    let saver = new RustSqliteSaver(file);
+    for (let turn = 0; turn < 10; turn++) {
+      if (turn === 5) {
+        saver.close();
+        saver = new RustSqliteSaver(file);
+      }
+      await chat(saver).invoke({ messages: [new HumanMessage(`turn ${turn}`)] }, config);
+    }
+    const state = await chat(saver).getState(config);
+    saver.close();
+    expect(state.values.messages).toHaveLength(20);
+    // Only the first run of each process stores the list whole; every later step stores its increment.
+    expect(bytesOf(file, "SELECT COUNT(*) AS n FROM flg_blobs WHERE channel = 'messages' AND base_owner_id IS NULL")).toBe(1);
+  });
+
   it("stores full values when increments are switched off", async () => {
     const file = temporaryDatabase("no-increments");
     const saver = new RustSqliteSaver(file, { storeIncrements: false });

@@ -16,6 +16,7 @@ import { native } from "../native";
 import { AppendTracker } from "./append-tracker";
 import { checkpointConfig, checkpointTarget } from "./config";
 import { serializeValue } from "./serialize";
+import { inlineCalls, offThreadCalls, type StoreCalls } from "./store-calls";
 import { loadWrites, rowToTuple } from "./tuple";
 
 export interface RustSqliteSaverOptions {
@@ -31,6 +32,15 @@ export interface RustSqliteSaverOptions {
   synchronous?: "normal" | "full";
   /** How long a write waits for another process holding the database lock, in ms (default 5000). */
   busyTimeoutMs?: number;
+  /**
+   * Run SQLite on the libuv thread pool (true) or on the calling thread (false). Default: true for a
+   * file, false for ":memory:", where there is no I/O to wait for and the thread hop costs more than the work.
+   */
+  offThread?: boolean;
+}
+
+function isInMemory(path: string): boolean {
+  return path === ":memory:" || path === "" || /^file::memory:|[?&]mode=memory\b/.test(path);
 }
 
 type DeltaChannelHistory = Awaited<ReturnType<BaseCheckpointSaver["getDeltaChannelHistory"]>>;
@@ -42,16 +52,19 @@ type DeltaChannelHistory = Awaited<ReturnType<BaseCheckpointSaver["getDeltaChann
  */
 export class RustSqliteSaver extends BaseCheckpointSaver {
   readonly path: string;
-  private readonly store: SqliteCheckpointStore;
+  private readonly native: SqliteCheckpointStore;
+  private readonly store: StoreCalls;
   private readonly tracker: AppendTracker | undefined;
 
   constructor(path = ":memory:", options: RustSqliteSaverOptions = {}) {
     super(options.serde);
     this.path = path;
-    this.store = new native.SqliteCheckpointStore(path, {
+    this.native = new native.SqliteCheckpointStore(path, {
       synchronous: options.synchronous,
       busyTimeoutMs: options.busyTimeoutMs,
     });
+    const offThread = options.offThread ?? !isInMemory(path);
+    this.store = offThread ? offThreadCalls(this.native) : inlineCalls(this.native);
     this.tracker = options.storeIncrements === false ? undefined : new AppendTracker();
   }
 
@@ -61,11 +74,11 @@ export class RustSqliteSaver extends BaseCheckpointSaver {
 
   /** Closes the database; later calls fail with an error naming the file. */
   close(): void {
-    this.store.close();
+    this.native.close();
   }
 
   get closed(): boolean {
-    return this.store.closed;
+    return this.native.closed;
   }
 
   async getTuple(config: RunnableConfig): Promise<CheckpointTuple | undefined> {

@@ -1,8 +1,9 @@
 import type { Checkpoint, CheckpointPendingWrite, CheckpointTuple, SerializerProtocol } from "@langchain/langgraph-checkpoint";
 import { TASKS, maxChannelVersion } from "@langchain/langgraph-checkpoint";
-import type { SqliteCheckpointStore, TupleRow, WriteRow } from "@fast-langgraph/native";
+import type { TupleRow, WriteRow } from "@fast-langgraph/native";
 
 import { checkpointConfig } from "./config";
+import type { StoreCalls } from "./store-calls";
 
 export async function loadWrites(serde: SerializerProtocol, writes: WriteRow[]): Promise<CheckpointPendingWrite[]> {
   return Promise.all(
@@ -12,7 +13,7 @@ export async function loadWrites(serde: SerializerProtocol, writes: WriteRow[]):
 
 /** Checkpoints older than v4 kept pending sends as writes of the parent; v4 keeps them in channel_values. */
 async function migratePendingSends(
-  store: SqliteCheckpointStore,
+  store: StoreCalls,
   serde: SerializerProtocol,
   checkpoint: Checkpoint,
   row: TupleRow,
@@ -29,7 +30,7 @@ async function migratePendingSends(
 export type OnValueLoaded = (row: TupleRow, channel: string, ownerId: string, value: unknown) => void;
 
 export async function rowToTuple(
-  store: SqliteCheckpointStore,
+  store: StoreCalls,
   serde: SerializerProtocol,
   row: TupleRow,
   onValueLoaded?: OnValueLoaded,

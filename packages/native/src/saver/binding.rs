@@ -1,5 +1,6 @@
-//! The napi surface of the SQLite checkpoint engine. Every call that touches the database runs as an
-//! `AsyncTask` on the libuv pool, so the JavaScript thread never waits on SQLite.
+//! The napi class over the SQLite checkpoint engine. Every operation has an async form, run as an
+//! `AsyncTask` on the libuv pool so the JavaScript thread never waits on SQLite, and a `*Sync` twin
+//! running the same code on the calling thread, for in-memory databases where there is no I/O to wait for.
 
 use std::sync::Arc;
 
@@ -7,163 +8,18 @@ use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
 use super::engine::{Engine, Synchronous};
-use super::records::{
-    BlobIn, ChannelHistory, CheckpointRecord, Layout, ListQuery, PutIn, PutOutcome, PutWritesIn, StoredValue,
-    StoredWrite, WriteIn,
-};
-use super::{history, read, write};
+use super::js_types::*;
+use super::ops::{self, Op};
+use super::records::{ChannelHistory, CheckpointRecord, PutOutcome, StoredWrite};
 use crate::error::{engine_error, invalid_arg};
-
-#[napi(object)]
-pub struct StoreOptions {
-    /// "normal" (default: a resolved write survives the process being killed) or "full" (fsync per commit).
-    pub synchronous: Option<String>,
-    /// How long a write waits for another process's lock, in ms (default 5000).
-    pub busy_timeout_ms: Option<u32>,
-}
-
-#[napi(object)]
-pub struct BlobInput {
-    pub channel: String,
-    pub version: String,
-    pub kind: String,
-    pub data: Buffer,
-    /// The checkpoint id whose stored value `data` extends (data then holds only appended elements).
-    pub base_owner_id: Option<String>,
-}
-
-#[napi(object)]
-pub struct PutRequest {
-    pub thread_id: String,
-    pub checkpoint_ns: String,
-    pub checkpoint_id: String,
-    pub parent_checkpoint_id: Option<String>,
-    pub kind: String,
-    pub checkpoint: Buffer,
-    pub metadata: Buffer,
-    pub blobs: Vec<BlobInput>,
-    pub carried_channels: Vec<String>,
-    pub carried_versions: Vec<String>,
-}
-
-#[napi(object)]
-pub struct PutResult {
-    /// "stored", "need_values" (resend `channels` with values) or "delta_base_missing" (resend in full).
-    pub status: String,
-    pub channels: Vec<String>,
-}
-
-#[napi(object)]
-pub struct WriteInput {
-    pub channel: String,
-    pub idx: i64,
-    pub kind: String,
-    pub value: Buffer,
-}
-
-#[napi(object)]
-pub struct PutWritesRequest {
-    pub thread_id: String,
-    pub checkpoint_ns: String,
-    pub checkpoint_id: String,
-    pub task_id: String,
-    pub task_path: String,
-    pub writes: Vec<WriteInput>,
-}
-
-#[napi(object)]
-pub struct ListRequest {
-    pub thread_id: Option<String>,
-    pub checkpoint_ns: Option<String>,
-    pub before: Option<String>,
-    pub limit: Option<u32>,
-    /// JSON object: metadata key -> value it must equal.
-    pub filter: Option<String>,
-}
-
-#[napi(object)]
-pub struct ValueRow {
-    pub channel: String,
-    /// The checkpoint id that stored this value (the base for a later increment).
-    pub owner_id: String,
-    pub kind: String,
-    pub data: Buffer,
-}
-
-#[napi(object)]
-pub struct WriteRow {
-    pub task_id: String,
-    pub channel: String,
-    pub kind: String,
-    pub value: Buffer,
-    pub task_path: String,
-    pub idx: i64,
-}
-
-#[napi(object)]
-pub struct TupleRow {
-    pub thread_id: String,
-    pub checkpoint_ns: String,
-    pub checkpoint_id: String,
-    pub parent_checkpoint_id: Option<String>,
-    pub kind: String,
-    pub checkpoint: Buffer,
-    pub metadata: Buffer,
-    /// "native" (values in `values`) or "official" (values inline in `checkpoint`).
-    pub layout: String,
-    pub values: Vec<ValueRow>,
-    pub writes: Vec<WriteRow>,
-}
-
-#[napi(object)]
-pub struct ChannelHistoryRow {
-    pub channel: String,
-    pub seed: Option<ValueRow>,
-    pub writes: Vec<WriteRow>,
-}
-
-fn value_row(v: StoredValue) -> ValueRow {
-    ValueRow { channel: v.channel, owner_id: v.owner_id, kind: v.kind, data: v.data.into() }
-}
-
-fn write_row(w: StoredWrite) -> WriteRow {
-    WriteRow { task_id: w.task_id, channel: w.channel, kind: w.kind, value: w.value.into(), task_path: w.task_path, idx: w.idx }
-}
-
-fn tuple_row(r: CheckpointRecord) -> TupleRow {
-    TupleRow {
-        thread_id: r.thread_id,
-        checkpoint_ns: r.checkpoint_ns,
-        checkpoint_id: r.checkpoint_id,
-        parent_checkpoint_id: r.parent_checkpoint_id,
-        kind: r.kind,
-        checkpoint: r.checkpoint.into(),
-        metadata: r.metadata.into(),
-        layout: match r.layout {
-            Layout::Native => "native".into(),
-            Layout::Official => "official".into(),
-        },
-        values: r.values.into_iter().map(value_row).collect(),
-        writes: r.writes.into_iter().map(write_row).collect(),
-    }
-}
-
-fn history_row(h: ChannelHistory) -> ChannelHistoryRow {
-    ChannelHistoryRow {
-        channel: h.channel,
-        seed: h.seed.map(value_row),
-        writes: h.writes.into_iter().map(write_row).collect(),
-    }
-}
 
 fn failed(err: String) -> Error {
     engine_error("RustSqliteSaver", err)
 }
 
-/// A database operation run on the libuv pool; `resolve` turns its result into JS values.
 pub struct DbTask<T: Send + 'static, J> {
     engine: Arc<Engine>,
-    op: Option<Box<dyn FnOnce(&Engine) -> std::result::Result<T, String> + Send>>,
+    run: Option<Box<dyn FnOnce(&Engine) -> std::result::Result<T, String> + Send>>,
     finish: fn(T) -> J,
 }
 
@@ -172,8 +28,8 @@ impl<T: Send + 'static, J: ToNapiValue + TypeName> Task for DbTask<T, J> {
     type JsValue = J;
 
     fn compute(&mut self) -> Result<T> {
-        let op = self.op.take().ok_or_else(|| failed("task ran twice".into()))?;
-        op(&self.engine).map_err(failed)
+        let run = self.run.take().ok_or_else(|| failed("task ran twice".into()))?;
+        run(&self.engine).map_err(failed)
     }
 
     fn resolve(&mut self, _env: Env, output: T) -> Result<J> {
@@ -181,21 +37,20 @@ impl<T: Send + 'static, J: ToNapiValue + TypeName> Task for DbTask<T, J> {
     }
 }
 
+type Async<T, J> = AsyncTask<DbTask<T, J>>;
+
 #[napi]
 pub struct SqliteCheckpointStore {
     engine: Arc<Engine>,
 }
 
 impl SqliteCheckpointStore {
-    fn task<T: Send + 'static, J>(
-        &self,
-        op: impl FnOnce(&Engine) -> std::result::Result<T, String> + Send + 'static,
-        finish: fn(T) -> J,
-    ) -> AsyncTask<DbTask<T, J>>
-    where
-        DbTask<T, J>: Task,
-    {
-        AsyncTask::new(DbTask { engine: self.engine.clone(), op: Some(Box::new(op)), finish })
+    fn spawn<T: Send + 'static, J: ToNapiValue + TypeName>(&self, op: Op<T, J>) -> Async<T, J> {
+        AsyncTask::new(DbTask { engine: self.engine.clone(), run: Some(op.run), finish: op.finish })
+    }
+
+    fn run_now<T, J>(&self, op: Op<T, J>) -> Result<J> {
+        (op.run)(&self.engine).map(op.finish).map_err(failed)
     }
 }
 
@@ -226,150 +81,78 @@ impl SqliteCheckpointStore {
     }
 
     #[napi(ts_return_type = "Promise<PutResult>")]
-    pub fn put(&self, req: PutRequest) -> Result<AsyncTask<DbTask<PutOutcome, PutResult>>> {
-        if req.carried_channels.len() != req.carried_versions.len() {
-            return Err(invalid_arg("carriedChannels and carriedVersions differ in length"));
-        }
-        Ok(self.task(
-            move |engine| {
-                let input = PutIn {
-                    thread_id: &req.thread_id,
-                    checkpoint_ns: &req.checkpoint_ns,
-                    checkpoint_id: &req.checkpoint_id,
-                    parent_checkpoint_id: req.parent_checkpoint_id.as_deref(),
-                    kind: &req.kind,
-                    checkpoint: &req.checkpoint,
-                    metadata: &req.metadata,
-                    blobs: req
-                        .blobs
-                        .iter()
-                        .map(|b| BlobIn {
-                            channel: &b.channel,
-                            version: &b.version,
-                            kind: &b.kind,
-                            data: &b.data,
-                            base_owner_id: b.base_owner_id.as_deref(),
-                        })
-                        .collect(),
-                    carried: req
-                        .carried_channels
-                        .iter()
-                        .map(String::as_str)
-                        .zip(req.carried_versions.iter().map(String::as_str))
-                        .collect(),
-                };
-                engine.with_conn(|conn| write::put(conn, &engine.path, &input))
-            },
-            |outcome| match outcome {
-                PutOutcome::Stored => PutResult { status: "stored".into(), channels: vec![] },
-                PutOutcome::NeedValues(channels) => PutResult { status: "need_values".into(), channels },
-                PutOutcome::DeltaBaseMissing(channel) => {
-                    PutResult { status: "delta_base_missing".into(), channels: vec![channel] }
-                }
-            },
-        ))
+    pub fn put(&self, req: PutRequest) -> Result<Async<PutOutcome, PutResult>> {
+        Ok(self.spawn(ops::put(req)?))
+    }
+
+    #[napi]
+    pub fn put_sync(&self, req: PutRequest) -> Result<PutResult> {
+        self.run_now(ops::put(req)?)
     }
 
     #[napi(ts_return_type = "Promise<void>")]
-    pub fn put_writes(&self, req: PutWritesRequest) -> AsyncTask<DbTask<(), ()>> {
-        self.task(
-            move |engine| {
-                let input = PutWritesIn {
-                    thread_id: &req.thread_id,
-                    checkpoint_ns: &req.checkpoint_ns,
-                    checkpoint_id: &req.checkpoint_id,
-                    task_id: &req.task_id,
-                    task_path: &req.task_path,
-                    writes: req
-                        .writes
-                        .iter()
-                        .map(|w| WriteIn { channel: &w.channel, idx: w.idx, kind: &w.kind, value: &w.value })
-                        .collect(),
-                };
-                engine.with_conn(|conn| write::put_writes(conn, &engine.path, &input))
-            },
-            |()| (),
-        )
+    pub fn put_writes(&self, req: PutWritesRequest) -> Async<(), ()> {
+        self.spawn(ops::put_writes(req))
+    }
+
+    #[napi]
+    pub fn put_writes_sync(&self, req: PutWritesRequest) -> Result<()> {
+        self.run_now(ops::put_writes(req))
     }
 
     #[napi(ts_return_type = "Promise<TupleRow | null>")]
-    pub fn get_tuple(
-        &self,
-        thread_id: String,
-        checkpoint_ns: String,
-        checkpoint_id: Option<String>,
-    ) -> AsyncTask<DbTask<Option<CheckpointRecord>, Option<TupleRow>>> {
-        self.task(
-            move |engine| {
-                engine.with_conn(|conn| {
-                    read::get_tuple(conn, &engine.path, &thread_id, &checkpoint_ns, checkpoint_id.as_deref())
-                })
-            },
-            |r| r.map(tuple_row),
-        )
+    pub fn get_tuple(&self, thread_id: String, checkpoint_ns: String, checkpoint_id: Option<String>)
+        -> Async<Option<CheckpointRecord>, Option<TupleRow>> {
+        self.spawn(ops::get_tuple(thread_id, checkpoint_ns, checkpoint_id))
+    }
+
+    #[napi]
+    pub fn get_tuple_sync(&self, thread_id: String, checkpoint_ns: String, checkpoint_id: Option<String>)
+        -> Result<Option<TupleRow>> {
+        self.run_now(ops::get_tuple(thread_id, checkpoint_ns, checkpoint_id))
     }
 
     #[napi(ts_return_type = "Promise<TupleRow[]>")]
-    pub fn list(&self, req: ListRequest) -> Result<AsyncTask<DbTask<Vec<CheckpointRecord>, Vec<TupleRow>>>> {
-        let filter = match req.filter.as_deref() {
-            None => Vec::new(),
-            Some(text) => match serde_json::from_str::<serde_json::Value>(text) {
-                Ok(serde_json::Value::Object(map)) => map.into_iter().collect(),
-                _ => return Err(invalid_arg(format!("list filter must be a JSON object, got {text:?}"))),
-            },
-        };
-        let query = ListQuery {
-            thread_id: req.thread_id,
-            checkpoint_ns: req.checkpoint_ns,
-            before: req.before,
-            limit: req.limit.map(|l| l as usize),
-            filter,
-        };
-        Ok(self.task(
-            move |engine| engine.with_conn(|conn| read::list(conn, &engine.path, &query)),
-            |rows| rows.into_iter().map(tuple_row).collect(),
-        ))
+    pub fn list(&self, req: ListRequest) -> Result<Async<Vec<CheckpointRecord>, Vec<TupleRow>>> {
+        Ok(self.spawn(ops::list(req)?))
+    }
+
+    #[napi]
+    pub fn list_sync(&self, req: ListRequest) -> Result<Vec<TupleRow>> {
+        self.run_now(ops::list(req)?)
     }
 
     #[napi(ts_return_type = "Promise<void>")]
-    pub fn delete_thread(&self, thread_id: String) -> AsyncTask<DbTask<(), ()>> {
-        self.task(move |engine| engine.with_conn(|conn| write::delete_thread(conn, &engine.path, &thread_id)), |()| ())
+    pub fn delete_thread(&self, thread_id: String) -> Async<(), ()> {
+        self.spawn(ops::delete_thread(thread_id))
+    }
+
+    #[napi]
+    pub fn delete_thread_sync(&self, thread_id: String) -> Result<()> {
+        self.run_now(ops::delete_thread(thread_id))
     }
 
     #[napi(ts_return_type = "Promise<ChannelHistoryRow[]>")]
-    pub fn delta_channel_history(
-        &self,
-        thread_id: String,
-        checkpoint_ns: String,
-        checkpoint_id: String,
-        channels: Vec<String>,
-    ) -> AsyncTask<DbTask<Vec<ChannelHistory>, Vec<ChannelHistoryRow>>> {
-        self.task(
-            move |engine| {
-                engine.with_conn(|conn| {
-                    history::delta_channel_history(conn, &engine.path, &thread_id, &checkpoint_ns, &checkpoint_id, &channels)
-                })
-            },
-            |rows| rows.into_iter().map(history_row).collect(),
-        )
+    pub fn delta_channel_history(&self, thread_id: String, checkpoint_ns: String, checkpoint_id: String, channels: Vec<String>)
+        -> Async<Vec<ChannelHistory>, Vec<ChannelHistoryRow>> {
+        self.spawn(ops::delta_channel_history(thread_id, checkpoint_ns, checkpoint_id, channels))
+    }
+
+    #[napi]
+    pub fn delta_channel_history_sync(&self, thread_id: String, checkpoint_ns: String, checkpoint_id: String,
+        channels: Vec<String>) -> Result<Vec<ChannelHistoryRow>> {
+        self.run_now(ops::delta_channel_history(thread_id, checkpoint_ns, checkpoint_id, channels))
     }
 
     /// Pending writes stored for one checkpoint (both layouts), in `writesSortKey` order.
     #[napi(ts_return_type = "Promise<WriteRow[]>")]
-    pub fn pending_writes(
-        &self,
-        thread_id: String,
-        checkpoint_ns: String,
-        checkpoint_id: String,
-    ) -> AsyncTask<DbTask<Vec<StoredWrite>, Vec<WriteRow>>> {
-        self.task(
-            move |engine| {
-                engine.with_conn(|conn| {
-                    let official = super::schema::official_tables(conn).map_err(super::engine::sql_err(&engine.path))?;
-                    super::values::load_writes(conn, &engine.path, official, &thread_id, &checkpoint_ns, &checkpoint_id)
-                })
-            },
-            |rows| rows.into_iter().map(write_row).collect(),
-        )
+    pub fn pending_writes(&self, thread_id: String, checkpoint_ns: String, checkpoint_id: String)
+        -> Async<Vec<StoredWrite>, Vec<WriteRow>> {
+        self.spawn(ops::pending_writes(thread_id, checkpoint_ns, checkpoint_id))
+    }
+
+    #[napi]
+    pub fn pending_writes_sync(&self, thread_id: String, checkpoint_ns: String, checkpoint_id: String) -> Result<Vec<WriteRow>> {
+        self.run_now(ops::pending_writes(thread_id, checkpoint_ns, checkpoint_id))
     }
 }

@@ -1,6 +1,8 @@
 //! The SQLite checkpoint engine behind `RustSqliteSaver`.
 
 mod binding;
+mod js_types;
+mod ops;
 mod engine;
 mod history;
 mod json_array;

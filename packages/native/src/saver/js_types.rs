@@ -1,0 +1,149 @@
+//! Objects that cross the JS boundary: flat strings and Buffers, converted once per call.
+
+use napi::bindgen_prelude::*;
+use napi_derive::napi;
+
+use super::records::{ChannelHistory, CheckpointRecord, Layout, StoredValue, StoredWrite};
+
+#[napi(object)]
+pub struct StoreOptions {
+    /// "normal" (default: a resolved write survives the process being killed) or "full" (fsync per commit).
+    pub synchronous: Option<String>,
+    /// How long a write waits for another process's lock, in ms (default 5000).
+    pub busy_timeout_ms: Option<u32>,
+}
+
+#[napi(object)]
+pub struct BlobInput {
+    pub channel: String,
+    pub version: String,
+    pub kind: String,
+    pub data: Buffer,
+    /// The checkpoint id whose stored value `data` extends (data then holds only appended elements).
+    pub base_owner_id: Option<String>,
+}
+
+#[napi(object)]
+pub struct PutRequest {
+    pub thread_id: String,
+    pub checkpoint_ns: String,
+    pub checkpoint_id: String,
+    pub parent_checkpoint_id: Option<String>,
+    pub kind: String,
+    pub checkpoint: Buffer,
+    pub metadata: Buffer,
+    pub blobs: Vec<BlobInput>,
+    pub carried_channels: Vec<String>,
+    pub carried_versions: Vec<String>,
+}
+
+#[napi(object)]
+pub struct PutResult {
+    /// "stored", "need_values" (resend `channels` with values) or "delta_base_missing" (resend in full).
+    pub status: String,
+    pub channels: Vec<String>,
+}
+
+#[napi(object)]
+pub struct WriteInput {
+    pub channel: String,
+    pub idx: i64,
+    pub kind: String,
+    pub value: Buffer,
+}
+
+#[napi(object)]
+pub struct PutWritesRequest {
+    pub thread_id: String,
+    pub checkpoint_ns: String,
+    pub checkpoint_id: String,
+    pub task_id: String,
+    pub task_path: String,
+    pub writes: Vec<WriteInput>,
+}
+
+#[napi(object)]
+pub struct ListRequest {
+    pub thread_id: Option<String>,
+    pub checkpoint_ns: Option<String>,
+    pub before: Option<String>,
+    pub limit: Option<u32>,
+    /// JSON object: metadata key -> value it must equal.
+    pub filter: Option<String>,
+}
+
+#[napi(object)]
+pub struct ValueRow {
+    pub channel: String,
+    /// The checkpoint id that stored this value (the base for a later increment).
+    pub owner_id: String,
+    pub kind: String,
+    pub data: Buffer,
+}
+
+#[napi(object)]
+pub struct WriteRow {
+    pub task_id: String,
+    pub channel: String,
+    pub kind: String,
+    pub value: Buffer,
+    pub task_path: String,
+    pub idx: i64,
+}
+
+#[napi(object)]
+pub struct TupleRow {
+    pub thread_id: String,
+    pub checkpoint_ns: String,
+    pub checkpoint_id: String,
+    pub parent_checkpoint_id: Option<String>,
+    pub kind: String,
+    pub checkpoint: Buffer,
+    pub metadata: Buffer,
+    /// "native" (values in `values`) or "official" (values inline in `checkpoint`).
+    pub layout: String,
+    pub values: Vec<ValueRow>,
+    pub writes: Vec<WriteRow>,
+}
+
+#[napi(object)]
+pub struct ChannelHistoryRow {
+    pub channel: String,
+    pub seed: Option<ValueRow>,
+    pub writes: Vec<WriteRow>,
+}
+
+pub fn value_row(v: StoredValue) -> ValueRow {
+    ValueRow { channel: v.channel, owner_id: v.owner_id, kind: v.kind, data: v.data.into() }
+}
+
+pub fn write_row(w: StoredWrite) -> WriteRow {
+    WriteRow { task_id: w.task_id, channel: w.channel, kind: w.kind, value: w.value.into(), task_path: w.task_path, idx: w.idx }
+}
+
+pub fn tuple_row(r: CheckpointRecord) -> TupleRow {
+    TupleRow {
+        thread_id: r.thread_id,
+        checkpoint_ns: r.checkpoint_ns,
+        checkpoint_id: r.checkpoint_id,
+        parent_checkpoint_id: r.parent_checkpoint_id,
+        kind: r.kind,
+        checkpoint: r.checkpoint.into(),
+        metadata: r.metadata.into(),
+        layout: match r.layout {
+            Layout::Native => "native".into(),
+            Layout::Official => "official".into(),
+        },
+        values: r.values.into_iter().map(value_row).collect(),
+        writes: r.writes.into_iter().map(write_row).collect(),
+    }
+}
+
+pub fn history_row(h: ChannelHistory) -> ChannelHistoryRow {
+    ChannelHistoryRow {
+        channel: h.channel,
+        seed: h.seed.map(value_row),
+        writes: h.writes.into_iter().map(write_row).collect(),
+    }
+}
+

@@ -1,0 +1,150 @@
+//! Each store operation as a closure over its decoded request, so the async task and its sync twin
+//! run exactly the same code.
+
+use napi::bindgen_prelude::*;
+
+use super::engine::{sql_err, Engine, EngineResult};
+use super::js_types::*;
+use super::records::{
+    BlobIn, ChannelHistory, CheckpointRecord, ListQuery, PutIn, PutOutcome, PutWritesIn, StoredWrite, WriteIn,
+};
+use super::{history, read, schema, values, write};
+use crate::error::invalid_arg;
+
+pub struct Op<T, J> {
+    pub run: Box<dyn FnOnce(&Engine) -> EngineResult<T> + Send>,
+    pub finish: fn(T) -> J,
+}
+
+fn op<T, J>(run: impl FnOnce(&Engine) -> EngineResult<T> + Send + 'static, finish: fn(T) -> J) -> Op<T, J> {
+    Op { run: Box::new(run), finish }
+}
+
+pub fn put(req: PutRequest) -> Result<Op<PutOutcome, PutResult>> {
+    if req.carried_channels.len() != req.carried_versions.len() {
+        return Err(invalid_arg("carriedChannels and carriedVersions differ in length"));
+    }
+    Ok(op(
+        move |engine| {
+            let input = PutIn {
+                thread_id: &req.thread_id,
+                checkpoint_ns: &req.checkpoint_ns,
+                checkpoint_id: &req.checkpoint_id,
+                parent_checkpoint_id: req.parent_checkpoint_id.as_deref(),
+                kind: &req.kind,
+                checkpoint: &req.checkpoint,
+                metadata: &req.metadata,
+                blobs: req
+                    .blobs
+                    .iter()
+                    .map(|b| BlobIn {
+                        channel: &b.channel,
+                        version: &b.version,
+                        kind: &b.kind,
+                        data: &b.data,
+                        base_owner_id: b.base_owner_id.as_deref(),
+                    })
+                    .collect(),
+                carried: req
+                    .carried_channels
+                    .iter()
+                    .map(String::as_str)
+                    .zip(req.carried_versions.iter().map(String::as_str))
+                    .collect(),
+            };
+            engine.with_conn(|conn| write::put(conn, &engine.path, &input))
+        },
+        |outcome| match outcome {
+            PutOutcome::Stored => PutResult { status: "stored".into(), channels: vec![] },
+            PutOutcome::NeedValues(channels) => PutResult { status: "need_values".into(), channels },
+            PutOutcome::DeltaBaseMissing(channel) => PutResult { status: "delta_base_missing".into(), channels: vec![channel] },
+        },
+    ))
+}
+
+pub fn put_writes(req: PutWritesRequest) -> Op<(), ()> {
+    op(
+        move |engine| {
+            let input = PutWritesIn {
+                thread_id: &req.thread_id,
+                checkpoint_ns: &req.checkpoint_ns,
+                checkpoint_id: &req.checkpoint_id,
+                task_id: &req.task_id,
+                task_path: &req.task_path,
+                writes: req
+                    .writes
+                    .iter()
+                    .map(|w| WriteIn { channel: &w.channel, idx: w.idx, kind: &w.kind, value: &w.value })
+                    .collect(),
+            };
+            engine.with_conn(|conn| write::put_writes(conn, &engine.path, &input))
+        },
+        |()| (),
+    )
+}
+
+pub fn get_tuple(
+    thread_id: String,
+    checkpoint_ns: String,
+    checkpoint_id: Option<String>,
+) -> Op<Option<CheckpointRecord>, Option<TupleRow>> {
+    op(
+        move |engine| {
+            engine.with_conn(|conn| read::get_tuple(conn, &engine.path, &thread_id, &checkpoint_ns, checkpoint_id.as_deref()))
+        },
+        |r| r.map(tuple_row),
+    )
+}
+
+pub fn list(req: ListRequest) -> Result<Op<Vec<CheckpointRecord>, Vec<TupleRow>>> {
+    let filter = match req.filter.as_deref() {
+        None => Vec::new(),
+        Some(text) => match serde_json::from_str::<serde_json::Value>(text) {
+            Ok(serde_json::Value::Object(map)) => map.into_iter().collect(),
+            _ => return Err(invalid_arg(format!("list filter must be a JSON object, got {text:?}"))),
+        },
+    };
+    let query = ListQuery {
+        thread_id: req.thread_id,
+        checkpoint_ns: req.checkpoint_ns,
+        before: req.before,
+        limit: req.limit.map(|l| l as usize),
+        filter,
+    };
+    Ok(op(
+        move |engine| engine.with_conn(|conn| read::list(conn, &engine.path, &query)),
+        |rows| rows.into_iter().map(tuple_row).collect(),
+    ))
+}
+
+pub fn delete_thread(thread_id: String) -> Op<(), ()> {
+    op(move |engine| engine.with_conn(|conn| write::delete_thread(conn, &engine.path, &thread_id)), |()| ())
+}
+
+pub fn delta_channel_history(
+    thread_id: String,
+    checkpoint_ns: String,
+    checkpoint_id: String,
+    channels: Vec<String>,
+) -> Op<Vec<ChannelHistory>, Vec<ChannelHistoryRow>> {
+    op(
+        move |engine| {
+            engine.with_conn(|conn| {
+                history::delta_channel_history(conn, &engine.path, &thread_id, &checkpoint_ns, &checkpoint_id, &channels)
+            })
+        },
+        |rows| rows.into_iter().map(history_row).collect(),
+    )
+}
+
+pub fn pending_writes(thread_id: String, checkpoint_ns: String, checkpoint_id: String) -> Op<Vec<StoredWrite>, Vec<WriteRow>> {
+    op(
+        move |engine| {
+            engine.with_conn(|conn| {
+                let official = schema::official_tables(conn).map_err(sql_err(&engine.path))?;
+                values::load_writes(conn, &engine.path, official, &thread_id, &checkpoint_ns, &checkpoint_id)
+            })
+        },
+        |rows| rows.into_iter().map(write_row).collect(),
+    )
+}

@@ -3,12 +3,21 @@ import { deltaChannelHistoryTests, validate } from "@langchain/langgraph-checkpo
 import { RustSqliteSaver } from "../../src";
 import { temporaryDatabase } from "./temporary-database";
 
-// The official conformance suite, under our own name: nothing is skipped for it.
-const initializer = {
+// The official conformance suite, under our own name: nothing is skipped for it. It runs on a file
+// (SQLite on the libuv pool) and in memory (SQLite on the calling thread).
+const onFile = {
   checkpointerName: "RustSqliteSaver",
   createCheckpointer: async () => new RustSqliteSaver(temporaryDatabase()),
   destroyCheckpointer: async (saver: RustSqliteSaver) => saver.close(),
 };
+const inMemory = { ...onFile, createCheckpointer: async () => new RustSqliteSaver(":memory:") };
 
-validate(initializer);
-deltaChannelHistoryTests(initializer);
+describe("on a file", () => {
+  validate(onFile);
+  deltaChannelHistoryTests(onFile);
+});
+
+describe("in memory", () => {
+  validate(inMemory);
+  deltaChannelHistoryTests(inMemory);
+});

@@ -5,10 +5,10 @@ mod js_types;
 mod ops;
 mod engine;
 mod history;
-mod json_array;
+pub mod json_array;
 mod read;
-mod records;
-mod refs;
+pub mod records;
+pub mod refs;
 mod schema;
 #[cfg(test)]
 mod tests;

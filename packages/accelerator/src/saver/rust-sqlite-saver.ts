@@ -15,6 +15,7 @@ import type { BlobInput, PutRequest, SqliteCheckpointStore } from "@fast-langgra
 import { native } from "../native";
 import { AppendTracker } from "./append-tracker";
 import { checkpointConfig, checkpointTarget } from "./config";
+import { type PruneOptions, type PruneReport, type RetentionOptions, scheduleRetention, toNativePruneOptions } from "./retention";
 import { serializeValue } from "./serialize";
 import { inlineCalls, offThreadCalls, type StoreCalls } from "./store-calls";
 import { loadWrites, rowToTuple } from "./tuple";
@@ -37,6 +38,8 @@ export interface RustSqliteSaverOptions {
    * file, false for ":memory:", where there is no I/O to wait for and the thread hop costs more than the work.
    */
   offThread?: boolean;
+  /** Prune in the background on a schedule (off the JavaScript thread for files). */
+  retention?: RetentionOptions;
 }
 
 function isInMemory(path: string): boolean {
@@ -55,6 +58,7 @@ export class RustSqliteSaver extends BaseCheckpointSaver {
   private readonly native: SqliteCheckpointStore;
   private readonly store: StoreCalls;
   private readonly tracker: AppendTracker | undefined;
+  private readonly stopRetention: () => void = () => {};
 
   constructor(path = ":memory:", options: RustSqliteSaverOptions = {}) {
     super(options.serde);
@@ -66,6 +70,7 @@ export class RustSqliteSaver extends BaseCheckpointSaver {
     const offThread = options.offThread ?? !isInMemory(path);
     this.store = offThread ? offThreadCalls(this.native) : inlineCalls(this.native);
     this.tracker = options.storeIncrements === false ? undefined : new AppendTracker();
+    if (options.retention) this.stopRetention = scheduleRetention((o) => this.prune(o), options.retention);
   }
 
   static fromConnString(connString: string, options?: RustSqliteSaverOptions): RustSqliteSaver {
@@ -74,6 +79,7 @@ export class RustSqliteSaver extends BaseCheckpointSaver {
 
   /** Closes the database; later calls fail with an error naming the file. */
   close(): void {
+    this.stopRetention();
     this.native.close();
   }
 
@@ -214,6 +220,23 @@ export class RustSqliteSaver extends BaseCheckpointSaver {
   async deleteThread(threadId: string): Promise<void> {
     this.tracker?.forgetThread(String(threadId));
     await this.store.deleteThread(String(threadId));
+  }
+
+  /**
+   * Removes old checkpoints, their writes and the values nothing references any more, thread by
+   * thread. Never removes a namespace's newest checkpoint or anything a thread needs to resume.
+   */
+  async prune(options: PruneOptions = {}): Promise<PruneReport> {
+    const report = await this.native.prune(toNativePruneOptions(options));
+    if (options.strategy === "delete") {
+      for (const id of options.threadIds ?? []) this.tracker?.forgetThread(id);
+    }
+    return report;
+  }
+
+  /** Rewrites the database file without free pages; returns its size (file + WAL) before and after. */
+  async vacuum(): Promise<{ bytesBefore: number; bytesAfter: number }> {
+    return this.native.vacuum();
   }
 
   async getDeltaChannelHistory(options: { config: RunnableConfig; channels: string[] }): Promise<DeltaChannelHistory> {

@@ -1,7 +1,7 @@
 import { deltaChannelHistoryTests, validate } from "@langchain/langgraph-checkpoint-validation";
 
 import { RustSqliteSaver } from "../../src";
-import { temporaryDatabase } from "./temporary-database";
+import { temporaryDatabase } from "../support/temporary-database";
 
 // The official conformance suite, under our own name: nothing is skipped for it. It runs on a file
 // (SQLite on the libuv pool) and in memory (SQLite on the calling thread).

@@ -4,7 +4,7 @@ import path from "node:path";
 import Database from "better-sqlite3";
 
 import { RustSqliteSaver } from "../../src";
-import { temporaryDatabase } from "./temporary-database";
+import { temporaryDatabase } from "../support/temporary-database";
 
 /** Starts the writer, waits for `count` resolved puts, then kills it with SIGKILL mid-stream. */
 function writeThenKill(file: string, count: number): Promise<Array<[string, number]>> {

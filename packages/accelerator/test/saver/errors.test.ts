@@ -3,7 +3,7 @@ import fs from "node:fs";
 import { emptyCheckpoint, uuid6 } from "@langchain/langgraph-checkpoint";
 
 import { RustSqliteSaver } from "../../src";
-import { temporaryDatabase } from "./temporary-database";
+import { temporaryDatabase } from "../support/temporary-database";
 
 const meta = { source: "input" as const, step: -1, parents: {} };
 

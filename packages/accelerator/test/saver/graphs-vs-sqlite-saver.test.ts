@@ -3,7 +3,7 @@ import { SqliteSaver } from "@langchain/langgraph-checkpoint-sqlite";
 import { RustSqliteSaver } from "../../src";
 import { scenarios } from "../support/graphs";
 import { normalize } from "../support/normalize";
-import { temporaryDatabase } from "./temporary-database";
+import { temporaryDatabase } from "../support/temporary-database";
 
 describe("RustSqliteSaver runs real graphs exactly like SqliteSaver", () => {
   it.each(Object.entries(scenarios))("%s: same outputs, stream events and state history", async (_name, run) => {

@@ -5,7 +5,7 @@ import { SqliteSaver } from "@langchain/langgraph-checkpoint-sqlite";
 import type { BaseCheckpointSaver } from "@langchain/langgraph-checkpoint";
 
 import { RustSqliteSaver } from "../../src";
-import { temporaryDatabase } from "./temporary-database";
+import { temporaryDatabase } from "../support/temporary-database";
 
 const STEPS = 60;
 

@@ -10,6 +10,7 @@ use napi_derive::napi;
 use super::engine::{Engine, Synchronous};
 use super::js_types::*;
 use super::ops::{self, Op};
+use super::prune::PruneReport;
 use super::records::{ChannelHistory, CheckpointRecord, PutOutcome, StoredWrite};
 use crate::error::{engine_error, invalid_arg};
 
@@ -154,5 +155,22 @@ impl SqliteCheckpointStore {
     #[napi]
     pub fn pending_writes_sync(&self, thread_id: String, checkpoint_ns: String, checkpoint_id: String) -> Result<Vec<WriteRow>> {
         self.run_now(ops::pending_writes(thread_id, checkpoint_ns, checkpoint_id))
+    }
+
+    /// Removes what a retention policy lets go, thread by thread (see `prune_plan` for what is never removed).
+    #[napi(ts_return_type = "Promise<PruneResult>")]
+    pub fn prune(&self, options: PruneOptions) -> Result<Async<PruneReport, PruneResult>> {
+        Ok(self.spawn(ops::prune(options)?))
+    }
+
+    #[napi]
+    pub fn prune_sync(&self, options: PruneOptions) -> Result<PruneResult> {
+        self.run_now(ops::prune(options)?)
+    }
+
+    /// Rewrites the file without free pages; reports its size (file + WAL) before and after.
+    #[napi(ts_return_type = "Promise<VacuumResult>")]
+    pub fn vacuum(&self) -> Async<(i64, i64), VacuumResult> {
+        self.spawn(ops::vacuum())
     }
 }

@@ -62,6 +62,13 @@ impl Engine {
             .map_err(|e| describe(path, e))?;
         conn.execute_batch(&format!("PRAGMA synchronous={sync}; PRAGMA foreign_keys=OFF;"))
             .map_err(|e| describe(path, e))?;
+        // A new file gets incremental auto-vacuum, so pruning can hand freed pages back to the disk.
+        let empty: bool = conn
+            .query_row("SELECT COUNT(*) = 0 FROM sqlite_master", [], |r| r.get(0))
+            .map_err(|e| describe(path, e))?;
+        if empty {
+            conn.execute_batch("PRAGMA auto_vacuum=INCREMENTAL").map_err(|e| describe(path, e))?;
+        }
         conn.set_prepared_statement_cache_capacity(64);
         schema::migrate(&mut conn).map_err(|e| describe(path, e))?;
         Ok(Self { path: path.to_string(), conn: Mutex::new(Some(conn)) })

@@ -147,3 +147,31 @@ pub fn history_row(h: ChannelHistory) -> ChannelHistoryRow {
     }
 }
 
+
+#[napi(object)]
+pub struct PruneOptions {
+    /// Threads to prune (default: every thread in the file).
+    pub thread_ids: Option<Vec<String>>,
+    /// Newest checkpoints kept per thread and namespace.
+    pub keep_last: Option<u32>,
+    /// ISO-8601 time: only checkpoints older than this may be removed.
+    pub older_than: Option<String>,
+    /// "keep_last" (default), "keep_latest" or "delete" (whole threads).
+    pub strategy: Option<String>,
+}
+
+#[napi(object)]
+pub struct PruneResult {
+    pub threads: u32,
+    pub checkpoints: u32,
+    pub writes: u32,
+    pub values: u32,
+    /// Payload bytes removed, net of values rewritten in full by rebasing.
+    pub bytes: i64,
+}
+
+#[napi(object)]
+pub struct VacuumResult {
+    pub bytes_before: i64,
+    pub bytes_after: i64,
+}

@@ -6,6 +6,8 @@ mod ops;
 mod engine;
 mod history;
 pub mod json_array;
+mod prune;
+mod prune_plan;
 mod read;
 pub mod records;
 pub mod refs;

@@ -8,6 +8,8 @@ use super::js_types::*;
 use super::records::{
     BlobIn, ChannelHistory, CheckpointRecord, ListQuery, PutIn, PutOutcome, PutWritesIn, StoredWrite, WriteIn,
 };
+use super::prune::{self, PruneReport};
+use super::prune_plan::{Policy, Strategy};
 use super::{history, read, schema, values, write};
 use crate::error::invalid_arg;
 
@@ -146,5 +148,57 @@ pub fn pending_writes(thread_id: String, checkpoint_ns: String, checkpoint_id: S
             })
         },
         |rows| rows.into_iter().map(write_row).collect(),
+    )
+}
+
+fn policy(options: &PruneOptions) -> Result<Policy> {
+    let strategy = match options.strategy.as_deref().unwrap_or("keep_last") {
+        "keep_last" => Strategy::KeepLast,
+        "keep_latest" => Strategy::KeepLatest,
+        "delete" => Strategy::Delete,
+        other => return Err(invalid_arg(format!("prune strategy must be keep_last, keep_latest or delete, got {other:?}"))),
+    };
+    if strategy == Strategy::KeepLast && options.keep_last.is_none() && options.older_than.is_none() {
+        return Err(invalid_arg("prune with strategy keep_last needs keepLast or olderThan"));
+    }
+    if options.keep_last == Some(0) {
+        return Err(invalid_arg("prune keepLast must be at least 1: the newest checkpoint is always kept"));
+    }
+    Ok(Policy { strategy, keep_last: options.keep_last.unwrap_or(1) as usize, older_than: options.older_than.clone() })
+}
+
+pub fn prune(options: PruneOptions) -> Result<Op<PruneReport, PruneResult>> {
+    let policy = policy(&options)?;
+    Ok(op(
+        move |engine| {
+            let threads = match &options.thread_ids {
+                Some(ids) => ids.clone(),
+                None => engine.with_conn(|conn| prune::thread_ids(conn, &engine.path))?,
+            };
+            let mut report = PruneReport::default();
+            // One transaction (and one hold of the connection) per thread: the saver's own writes
+            // interleave with a long prune instead of waiting for all of it.
+            for thread_id in &threads {
+                report.add(engine.with_conn(|conn| prune::prune_thread(conn, &engine.path, thread_id, &policy))?);
+            }
+            engine.with_conn(|conn| prune::release_free_pages(conn, &engine.path))?;
+            Ok(report)
+        },
+        |r| PruneResult { threads: r.threads, checkpoints: r.checkpoints, writes: r.writes, values: r.values, bytes: r.bytes },
+    ))
+}
+
+fn file_bytes(path: &str) -> i64 {
+    ["", "-wal"].iter().map(|s| std::fs::metadata(format!("{path}{s}")).map_or(0, |m| m.len() as i64)).sum()
+}
+
+pub fn vacuum() -> Op<(i64, i64), VacuumResult> {
+    op(
+        |engine| {
+            let before = file_bytes(&engine.path);
+            engine.with_conn(|conn| prune::vacuum(conn, &engine.path))?;
+            Ok((before, file_bytes(&engine.path)))
+        },
+        |(bytes_before, bytes_after)| VacuumResult { bytes_before, bytes_after },
     )
 }

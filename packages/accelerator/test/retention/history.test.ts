@@ -53,6 +53,24 @@ describe("state history after pruning", () => {
     saver.close();
   });
 
+  it("prunes in the background when retention is configured, and stops on close", async () => {
+    const reports: number[] = [];
+    const saver = new RustSqliteSaver(temporaryDatabase("background"), {
+      retention: { keepLast: 2, every: 10, onPrune: (r) => reports.push(r.checkpoints) },
+    });
+    const graph = chat(saver);
+    const config = { configurable: { thread_id: "bg" } };
+    for (let i = 0; i < 5; i++) await graph.invoke({ messages: [new HumanMessage(`q${i}`)] }, config);
+    const afterWrites = reports.length;
+    while (reports.length < afterWrites + 2) await new Promise((r) => setTimeout(r, 10));
+    expect(reports.reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
+    expect(await historyOf(graph, config)).toHaveLength(2);
+    saver.close();
+    const seen = reports.length;
+    await new Promise((r) => setTimeout(r, 50));
+    expect(reports.length).toBe(seen);
+  });
+
   it("rejects a policy that would keep nothing", async () => {
     const saver = new RustSqliteSaver(":memory:");
     await expect(saver.prune({ keepLast: 0 })).rejects.toThrow(/keepLast must be an integer of at least 1/);

@@ -16,6 +16,7 @@ import { native } from "../native";
 import { AppendTracker } from "./append-tracker";
 import { checkpointConfig, checkpointTarget } from "./config";
 import { type PruneOptions, type PruneReport, type RetentionOptions, scheduleRetention, toNativePruneOptions } from "./retention";
+import { OfficialCheckpointSerializer } from "./official-checkpoint";
 import { serializeValue } from "./serialize";
 import { inlineCalls, offThreadCalls, type StoreCalls } from "./store-calls";
 import { loadWrites, rowToTuple } from "./tuple";
@@ -38,6 +39,12 @@ export interface RustSqliteSaverOptions {
    * file, false for ":memory:", where there is no I/O to wait for and the thread hop costs more than the work.
    */
   offThread?: boolean;
+  /**
+   * "compact" (default): our tables, values stored once per change, lists by their increments.
+   * "official": the official SqliteSaver's tables and row format (every value inline), so that saver
+   * reads everything written; still serializes only what changed and writes off the JavaScript thread.
+   */
+  layout?: "compact" | "official";
   /** Prune in the background on a schedule (off the JavaScript thread for files). */
   retention?: RetentionOptions;
 }
@@ -58,6 +65,7 @@ export class RustSqliteSaver extends BaseCheckpointSaver {
   private readonly native: SqliteCheckpointStore;
   private readonly store: StoreCalls;
   private readonly tracker: AppendTracker | undefined;
+  private readonly official: OfficialCheckpointSerializer | undefined;
   private readonly stopRetention: () => void = () => {};
 
   constructor(path = ":memory:", options: RustSqliteSaverOptions = {}) {
@@ -66,7 +74,12 @@ export class RustSqliteSaver extends BaseCheckpointSaver {
     this.native = new native.SqliteCheckpointStore(path, {
       synchronous: options.synchronous,
       busyTimeoutMs: options.busyTimeoutMs,
+      officialLayout: options.layout === "official",
     });
+    if (options.layout !== undefined && options.layout !== "compact" && options.layout !== "official") {
+      throw new Error(`RustSqliteSaver: layout must be "compact" or "official", got ${JSON.stringify(options.layout)}`);
+    }
+    this.official = options.layout === "official" ? new OfficialCheckpointSerializer(this.serde) : undefined;
     const offThread = options.offThread ?? !isInMemory(path);
     this.store = offThread ? offThreadCalls(this.native) : inlineCalls(this.native);
     this.tracker = options.storeIncrements === false ? undefined : new AppendTracker();
@@ -126,6 +139,7 @@ export class RustSqliteSaver extends BaseCheckpointSaver {
     newVersions: ChannelVersions,
   ): Promise<RunnableConfig> {
     const { threadId, checkpointNs, checkpointId: parentId } = checkpointTarget(config, "put");
+    if (this.official) return this.putOfficial(threadId, checkpointNs, parentId, checkpoint, metadata, this.official);
     const [[kind, checkpointBytes], [metadataKind, metadataBytes]] = await Promise.all([
       this.serde.dumpsTyped({ ...checkpoint, channel_values: {} }),
       this.serde.dumpsTyped(metadata),
@@ -174,6 +188,37 @@ export class RustSqliteSaver extends BaseCheckpointSaver {
     return checkpointConfig(threadId, checkpointNs, checkpoint.id);
   }
 
+  private async putOfficial(
+    threadId: string,
+    checkpointNs: string,
+    parentId: string | undefined,
+    checkpoint: Checkpoint,
+    metadata: CheckpointMetadata,
+    serializer: OfficialCheckpointSerializer,
+  ): Promise<RunnableConfig> {
+    const [[kind, checkpointBytes], [metadataKind, metadataBytes]] = await Promise.all([
+      serializer.serialize(threadId, checkpointNs, checkpoint).then(
+        (done) => done ?? serializeValue(this.serde, checkpoint, `checkpoint of thread "${threadId}"`),
+      ),
+      serializeValue(this.serde, metadata, `metadata of thread "${threadId}"`),
+    ]).catch((error: Error) => {
+      throw new Error(`RustSqliteSaver.put: ${error.message}`);
+    });
+    if (kind !== metadataKind) {
+      throw new Error(`RustSqliteSaver.put: checkpoint serialized as "${kind}" but metadata as "${metadataKind}"`);
+    }
+    await this.store.putOfficial({
+      threadId,
+      checkpointNs,
+      checkpointId: checkpoint.id,
+      parentCheckpointId: parentId,
+      kind,
+      checkpoint: checkpointBytes,
+      metadata: metadataBytes,
+    });
+    return checkpointConfig(threadId, checkpointNs, checkpoint.id);
+  }
+
   private async serializeChannels(
     threadId: string,
     checkpointNs: string,
@@ -214,11 +259,12 @@ export class RustSqliteSaver extends BaseCheckpointSaver {
     ).catch((error: Error) => {
       throw new Error(`RustSqliteSaver.putWrites: ${error.message}`);
     });
-    await this.store.putWrites({ threadId, checkpointNs, checkpointId, taskId, taskPath, writes: serialized });
+    await this.store.putWrites({ threadId, checkpointNs, checkpointId, taskId, taskPath, writes: serialized }, this.official !== undefined);
   }
 
   async deleteThread(threadId: string): Promise<void> {
     this.tracker?.forgetThread(String(threadId));
+    this.official?.forgetThread(String(threadId));
     await this.store.deleteThread(String(threadId));
   }
 

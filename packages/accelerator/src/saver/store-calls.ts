@@ -5,6 +5,7 @@ type Store = SqliteCheckpointStore;
 /** The store's operations as promises, whichever thread runs them. */
 export interface StoreCalls {
   put: Store["put"];
+  putOfficial: Store["putOfficial"];
   putWrites: Store["putWrites"];
   getTuple: Store["getTuple"];
   list: Store["list"];
@@ -17,7 +18,8 @@ export interface StoreCalls {
 export function offThreadCalls(store: Store): StoreCalls {
   return {
     put: (req) => store.put(req),
-    putWrites: (req) => store.putWrites(req),
+    putOfficial: (req) => store.putOfficial(req),
+    putWrites: (req, official) => store.putWrites(req, official),
     getTuple: (...args) => store.getTuple(...args),
     list: (req) => store.list(req),
     deleteThread: (threadId) => store.deleteThread(threadId),
@@ -43,7 +45,8 @@ function settled<A extends unknown[], R>(fn: (...args: A) => R): (...args: A) =>
 export function inlineCalls(store: Store): StoreCalls {
   return {
     put: settled((req) => store.putSync(req)),
-    putWrites: settled((req) => store.putWritesSync(req)),
+    putOfficial: settled((req) => store.putOfficialSync(req)),
+    putWrites: settled((req, official) => store.putWritesSync(req, official)),
     getTuple: settled((...args) => store.getTupleSync(...args)),
     list: settled((req) => store.listSync(req)),
     deleteThread: settled((threadId) => store.deleteThreadSync(threadId)),

@@ -60,9 +60,11 @@ impl SqliteCheckpointStore {
     /// Opens (creating if needed) and migrates the database at `path` (":memory:" for a private one).
     #[napi(constructor)]
     pub fn new(path: String, options: Option<StoreOptions>) -> Result<Self> {
-        let options = options.unwrap_or(StoreOptions { synchronous: None, busy_timeout_ms: None });
+        let options = options.unwrap_or(StoreOptions { synchronous: None, busy_timeout_ms: None, official_layout: None });
         let synchronous = Synchronous::parse(options.synchronous.as_deref()).map_err(invalid_arg)?;
-        let engine = Engine::open(&path, synchronous, options.busy_timeout_ms.unwrap_or(5000)).map_err(failed)?;
+        let official = options.official_layout.unwrap_or(false);
+        let engine =
+            Engine::open(&path, synchronous, options.busy_timeout_ms.unwrap_or(5000), official).map_err(failed)?;
         Ok(Self { engine: Arc::new(engine) })
     }
 
@@ -91,14 +93,26 @@ impl SqliteCheckpointStore {
         self.run_now(ops::put(req)?)
     }
 
+    /// Stores a checkpoint in the official saver's layout (values inline); needs `officialLayout`.
     #[napi(ts_return_type = "Promise<void>")]
-    pub fn put_writes(&self, req: PutWritesRequest) -> Async<(), ()> {
-        self.spawn(ops::put_writes(req))
+    pub fn put_official(&self, req: OfficialPutRequest) -> Async<(), ()> {
+        self.spawn(ops::put_official(req))
     }
 
     #[napi]
-    pub fn put_writes_sync(&self, req: PutWritesRequest) -> Result<()> {
-        self.run_now(ops::put_writes(req))
+    pub fn put_official_sync(&self, req: OfficialPutRequest) -> Result<()> {
+        self.run_now(ops::put_official(req))
+    }
+
+    /// Stores pending writes; with `official` in the official saver's table (needs `officialLayout`).
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn put_writes(&self, req: PutWritesRequest, official: Option<bool>) -> Async<(), ()> {
+        self.spawn(ops::put_writes(req, official.unwrap_or(false)))
+    }
+
+    #[napi]
+    pub fn put_writes_sync(&self, req: PutWritesRequest, official: Option<bool>) -> Result<()> {
+        self.run_now(ops::put_writes(req, official.unwrap_or(false)))
     }
 
     #[napi(ts_return_type = "Promise<TupleRow | null>")]

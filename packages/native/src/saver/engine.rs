@@ -45,7 +45,7 @@ fn describe(path: &str, err: rusqlite::Error) -> String {
 }
 
 impl Engine {
-    pub fn open(path: &str, synchronous: Synchronous, busy_timeout_ms: u32) -> EngineResult<Self> {
+    pub fn open(path: &str, synchronous: Synchronous, busy_timeout_ms: u32, official_layout: bool) -> EngineResult<Self> {
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
             | OpenFlags::SQLITE_OPEN_CREATE
             | OpenFlags::SQLITE_OPEN_URI
@@ -71,6 +71,9 @@ impl Engine {
         }
         conn.set_prepared_statement_cache_capacity(64);
         schema::migrate(&mut conn).map_err(|e| describe(path, e))?;
+        if official_layout {
+            super::official_layout::ensure_tables(&conn, path)?;
+        }
         Ok(Self { path: path.to_string(), conn: Mutex::new(Some(conn)) })
     }
 

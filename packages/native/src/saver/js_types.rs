@@ -11,6 +11,20 @@ pub struct StoreOptions {
     pub synchronous: Option<String>,
     /// How long a write waits for another process's lock, in ms (default 5000).
     pub busy_timeout_ms: Option<u32>,
+    /// Create the official saver's tables (for writing in its layout).
+    pub official_layout: Option<bool>,
+}
+
+#[napi(object)]
+pub struct OfficialPutRequest {
+    pub thread_id: String,
+    pub checkpoint_ns: String,
+    pub checkpoint_id: String,
+    pub parent_checkpoint_id: Option<String>,
+    pub kind: String,
+    /// The whole checkpoint, channel values inline, as the official saver serializes it.
+    pub checkpoint: Buffer,
+    pub metadata: Buffer,
 }
 
 #[napi(object)]

@@ -2,6 +2,7 @@
 
 mod binding;
 mod js_types;
+mod official_layout;
 mod ops;
 mod engine;
 mod history;

@@ -10,6 +10,7 @@ use super::records::{
 };
 use super::prune::{self, PruneReport};
 use super::prune_plan::{Policy, Strategy};
+use super::official_layout::{self, OfficialPutIn};
 use super::{history, read, schema, values, write};
 use crate::error::invalid_arg;
 
@@ -64,7 +65,26 @@ pub fn put(req: PutRequest) -> Result<Op<PutOutcome, PutResult>> {
     ))
 }
 
-pub fn put_writes(req: PutWritesRequest) -> Op<(), ()> {
+pub fn put_official(req: OfficialPutRequest) -> Op<(), ()> {
+    op(
+        move |engine| {
+            let input = OfficialPutIn {
+                thread_id: &req.thread_id,
+                checkpoint_ns: &req.checkpoint_ns,
+                checkpoint_id: &req.checkpoint_id,
+                parent_checkpoint_id: req.parent_checkpoint_id.as_deref(),
+                kind: &req.kind,
+                checkpoint: &req.checkpoint,
+                metadata: &req.metadata,
+            };
+            engine.with_conn(|conn| official_layout::put(conn, &engine.path, &input))
+        },
+        |()| (),
+    )
+}
+
+/// Pending writes into our table, or with `official` into the official saver's.
+pub fn put_writes(req: PutWritesRequest, official: bool) -> Op<(), ()> {
     op(
         move |engine| {
             let input = PutWritesIn {
@@ -79,7 +99,13 @@ pub fn put_writes(req: PutWritesRequest) -> Op<(), ()> {
                     .map(|w| WriteIn { channel: &w.channel, idx: w.idx, kind: &w.kind, value: &w.value })
                     .collect(),
             };
-            engine.with_conn(|conn| write::put_writes(conn, &engine.path, &input))
+            engine.with_conn(|conn| {
+                if official {
+                    official_layout::put_writes(conn, &engine.path, &input)
+                } else {
+                    write::put_writes(conn, &engine.path, &input)
+                }
+            })
         },
         |()| (),
     )

@@ -5,7 +5,7 @@ use super::records::{BlobIn, PutIn, PutOutcome, PutWritesIn, WriteIn};
 use super::{history, read, write};
 
 fn engine() -> Engine {
-    Engine::open(":memory:", Synchronous::Normal, 1000).unwrap()
+    Engine::open(":memory:", Synchronous::Normal, 1000, false).unwrap()
 }
 
 fn put(e: &Engine, id: &str, parent: Option<&str>, blobs: Vec<BlobIn>, carried: Vec<(&str, &str)>) -> PutOutcome {
@@ -157,7 +157,7 @@ fn a_closed_engine_names_its_file() {
 fn a_file_that_is_not_a_database_is_named_in_the_error() {
     let dir = std::env::temp_dir().join(format!("flg-notdb-{}", std::process::id()));
     std::fs::write(&dir, vec![b'x'; 4096]).unwrap();
-    let err = Engine::open(dir.to_str().unwrap(), Synchronous::Normal, 100).err().unwrap();
+    let err = Engine::open(dir.to_str().unwrap(), Synchronous::Normal, 100, false).err().unwrap();
     std::fs::remove_file(&dir).ok();
     assert!(err.contains("not a SQLite database") && err.contains("flg-notdb"), "{err}");
 }

@@ -30,16 +30,32 @@ const savers = {
   },
 };
 
+/** Means over consecutive windows of `size` steps: [[window end step, mean ms], ...]. */
+function windowMeans(values, size) {
+  const out = [];
+  for (let i = 0; i < values.length; i += size) {
+    const chunk = values.slice(i, i + size);
+    out.push([Math.min(i + size, values.length), chunk.reduce((a, b) => a + b, 0) / chunk.length]);
+  }
+  return out;
+}
+
 /** One run: total time, time per step along the thread, and bytes on disk. */
 async function measure(name, steps) {
   const saver = savers[name]();
   const stamps = [];
+  const diskSeries = [];
+  const stride = Math.max(1, Math.floor(steps / 40));
+  const onStep = (i) => {
+    stamps.push(process.hrtime.bigint());
+    if (saver.file && i % stride === 0) diskSeries.push([i, sqliteBytes(saver.file)]);
+  };
   const t0 = process.hrtime.bigint();
-  const output = await runMessagesLoop({ steps, checkpointer: saver.checkpointer, onStep: () => stamps.push(process.hrtime.bigint()) });
+  const output = await runMessagesLoop({ steps, checkpointer: saver.checkpointer, onStep });
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
   saver.close();
   const perStep = stamps.map((s, i) => Number(s - (i ? stamps[i - 1] : t0)) / 1e6);
-  return { output, ms, perStep, bytes: saver.file ? sqliteBytes(saver.file) : undefined };
+  return { output, ms, perStep, diskSeries, bytes: saver.file ? sqliteBytes(saver.file) : undefined };
 }
 
 /**
@@ -64,6 +80,8 @@ async function timerGaps(name, steps) {
 
 const figures = {};
 const table = [];
+const summary = [];
+const charts = [];
 for (const steps of LENGTHS) {
   const names = Object.keys(savers);
   const warm = await measure("none", 20);
@@ -100,7 +118,8 @@ for (const steps of LENGTHS) {
       bytesOnDisk: runs[name][0].bytes ?? null,
       timerGapP99Ms: gaps[name].p99,
       timerGapMaxMs: gaps[name].max,
-      perStepSeries: perStepMedian.filter((_, i) => i % seriesStride === 0).map((v, i) => [i * seriesStride + 1, v]),
+      perStepSeries: windowMeans(perStepMedian, seriesStride),
+      diskSeries: runs[name][0].diskSeries,
     };
     table.push({
       steps,
@@ -114,6 +133,34 @@ for (const steps of LENGTHS) {
   }
 }
 
+const longest = LENGTHS[LENGTHS.length - 1];
+for (const steps of LENGTHS) {
+  for (const [metric, unit] of [["msPerStep", "ms/step"], ["bytesOnDisk", "bytes"]]) {
+    summary.push({
+      case: `messages loop, ${steps} steps: ${unit === "bytes" ? "bytes on disk" : "ms/step"}`,
+      component: "checkpointer",
+      baseline: "SqliteSaver",
+      ours: "RustSqliteSaver",
+      baselineValue: figures[steps].SqliteSaver[metric],
+      oursValue: figures[steps].RustSqliteSaver[metric],
+      unit,
+    });
+  }
+}
+charts.push({
+  title: `Time per step along a ${longest}-step thread (3-node messages loop)`,
+  xLabel: "step (thread length)",
+  yLabel: "ms per step",
+  series: Object.entries(figures[longest]).map(([name, f]) => ({ name, points: f.perStepSeries })),
+});
+charts.push({
+  title: `Bytes on disk along a ${longest}-step thread`,
+  xLabel: "step (thread length)",
+  yLabel: "bytes (database + WAL)",
+  logY: true,
+  series: ["SqliteSaver", "RustSqliteSaver"].map((name) => ({ name, points: figures[longest][name].diskSeries })),
+});
+
 console.log(formatTable(table));
 recordResult("saver-messages-loop", {
   method:
@@ -121,4 +168,6 @@ recordResult("saver-messages-loop", {
     `median of ${ROUNDS} interleaved rounds after a warm-up and an output-equality check; bytes = .sqlite + -wal + -shm; ` +
     "timer gaps: a separate run whose nodes each await one macrotask, with a 1 ms setInterval recording the gaps between ticks.",
   figures,
+  summary,
+  charts,
 });

@@ -7,7 +7,8 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 
 export const QUICK = process.argv.includes("--quick") || process.env.BENCH_QUICK === "1";
-export const RESULTS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), "..", "results");
+/** Full runs write results/; quick runs write results/quick/ so they never overwrite published figures. */
+export const RESULTS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), "..", "results", ...(QUICK ? ["quick"] : []));
 
 export function median(values) {
   const sorted = [...values].sort((a, b) => a - b);
@@ -52,11 +53,16 @@ export function machineInfo() {
   };
 }
 
-/** Writes results/<name>.json with the figures, the method and the machine. */
-export function recordResult(name, { method, figures }) {
+/**
+ * Writes results/<name>.json with the figures, the method and the machine.
+ * `summary`: rows for the report table, each { case, component, baseline, ours, baselineValue, oursValue, unit }
+ * where ratio = baselineValue / oursValue (higher is better for us when the unit is a cost).
+ * `charts`: [{ title, xLabel, yLabel, series: [{ name, points: [[x, y]] }], logX?, logY? }], drawn as SVG by run-all.
+ */
+export function recordResult(name, { method, figures, summary = [], charts = [] }) {
   fs.mkdirSync(RESULTS_DIR, { recursive: true });
   const file = path.join(RESULTS_DIR, `${name}.json`);
-  const body = { name, date: new Date().toISOString(), quick: QUICK, machine: machineInfo(), method, figures };
+  const body = { name, date: new Date().toISOString(), quick: QUICK, machine: machineInfo(), method, figures, summary, charts };
   fs.writeFileSync(file, JSON.stringify(body, null, 2) + "\n");
   return file;
 }

@@ -1,0 +1,38 @@
+// Runs every example the way a user would (small sizes, offline model) and checks what it prints.
+import { spawnSync } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fast-langgraph-examples-smoke-"));
+const env = { ...process.env, FAST_LANGGRAPH_EXAMPLES_DIR: dir, TURNS: "20", STEPS: "60", EVERY: "20" };
+delete env.OPENAI_API_KEY;
+
+const checks = [
+  ["quickstart", ["quickstart.mjs"], [/Saved \d+% of the time/, /Reopened .* the thread continued to 84 messages/]],
+  ["react-agent, first process", ["react-agent.mjs", "--reset"], [/New thread\./, /tool: Lisbon: 18°C/]],
+  ["react-agent, second process continues", ["react-agent.mjs"], [/Continuing the thread from an earlier run \(4 messages stored\)/, /18°C is 64.4°F/, /holds 8 messages/]],
+  ["human-in-the-loop, first process stops", ["human-in-the-loop.mjs"], [/stopped for a human: Refund 120 EUR to Ada\?/]],
+  ["human-in-the-loop, second process resumes", ["human-in-the-loop.mjs", "approve"], [/a human answered: approve/, /paid 120 EUR/]],
+  ["long-thread", ["long-thread.mjs"], [/^\s+60\s+[\d.]+\s+[\d.]+\s+[\d.]+\s+[\d.]+$/m]],
+];
+for (const extra of fs.readdirSync(path.dirname(new URL(import.meta.url).pathname)).filter((f) => f.endsWith(".smoke.mjs"))) {
+  checks.push(...(await import(`./${extra}`)).default);
+}
+
+let passed = 0;
+let failed = 0;
+for (const [name, args, expectations] of checks) {
+  const run = spawnSync(process.execPath, args, { env, encoding: "utf8", cwd: path.dirname(new URL(import.meta.url).pathname) });
+  const missing = expectations.filter((re) => !re.test(run.stdout));
+  if (run.status === 0 && missing.length === 0) {
+    passed += 1;
+    console.log(`ok   ${name}`);
+  } else {
+    failed += 1;
+    console.log(`FAIL ${name} (exit ${run.status}; missing ${missing.join(", ")})\n${run.stdout}\n${run.stderr}`);
+  }
+}
+fs.rmSync(dir, { recursive: true, force: true });
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(failed === 0 ? 0 : 1);

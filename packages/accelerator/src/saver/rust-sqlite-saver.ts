@@ -49,6 +49,8 @@ export interface RustSqliteSaverOptions {
   retention?: RetentionOptions;
 }
 
+const LIST_PAGE = 32;
+
 function isInMemory(path: string): boolean {
   return path === ":memory:" || path === "" || /^file::memory:|[?&]mode=memory\b/.test(path);
 }
@@ -122,14 +124,24 @@ export class RustSqliteSaver extends BaseCheckpointSaver {
     const definedFilter = Object.fromEntries(Object.entries(filter ?? {}).filter(([, v]) => v !== undefined));
     const threadId = config.configurable?.thread_id;
     const ns = config.configurable?.checkpoint_ns;
-    const rows = await this.store.list({
+    const request = {
       threadId: threadId === undefined || threadId === null ? undefined : String(threadId),
       checkpointNs: ns === undefined || ns === null ? undefined : String(ns),
-      before: before?.configurable?.checkpoint_id,
-      limit: limit === undefined || limit === null ? undefined : Math.max(0, Math.floor(limit)),
+      before: before?.configurable?.checkpoint_id as string | undefined,
       filter: Object.keys(definedFilter).length > 0 ? JSON.stringify(definedFilter) : undefined,
-    });
-    for (const row of rows) yield await rowToTuple(this.store, this.serde, row);
+    };
+    let remaining = limit === undefined || limit === null ? Infinity : Math.max(0, Math.floor(limit));
+    // Within one thread and namespace checkpoint ids are unique, so pages can follow each other by id
+    // and a long history is never materialized at once; across threads one query answers it all.
+    const pageSize = request.threadId !== undefined && request.checkpointNs !== undefined ? LIST_PAGE : undefined;
+    while (remaining > 0) {
+      const want = pageSize === undefined ? remaining : Math.min(pageSize, remaining);
+      const rows = await this.store.list({ ...request, limit: Number.isFinite(want) ? want : undefined });
+      for (const row of rows) yield await rowToTuple(this.store, this.serde, row);
+      if (pageSize === undefined || rows.length < want) return;
+      remaining -= rows.length;
+      request.before = rows[rows.length - 1].checkpointId;
+    }
   }
 
   async put(

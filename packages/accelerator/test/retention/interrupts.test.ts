@@ -37,14 +37,14 @@ describe("pruning between resumes of a human-in-the-loop thread", () => {
       const graph = agentWithInterruptingTools(saver, runs);
       const config = { configurable: { thread_id: "hitl" } };
       type Interrupted = { __interrupt__?: Array<{ id: string; value: { approve: string } }> };
-      let result: Interrupted = await graph.invoke({ messages: [new HumanMessage("deploy three services")] }, config);
+      let result = (await graph.invoke({ messages: [new HumanMessage("deploy three services")] }, config)) as Interrupted;
 
       for (let round = 0; round < 3; round++) {
         const pending = result.__interrupt__ ?? [];
         expect(pending.map((p) => p.value.approve)).toEqual([`call-1`, `call-2`, `call-3`].slice(round));
         const report = await saver.prune({ keepLast: 1, strategy });
         if (round === 0) expect(report.checkpoints).toBeGreaterThan(0);
-        result = await graph.invoke(new Command({ resume: { [pending[0].id]: "approved" } }), config);
+        result = (await graph.invoke(new Command({ resume: { [pending[0].id]: "approved" } }), config)) as Interrupted;
       }
 
       const final = await graph.getState(config);

@@ -1,6 +1,6 @@
 import type { Checkpoint, SerializerProtocol } from "@langchain/langgraph-checkpoint";
 
-import { serializeValue } from "./serialize";
+import { serializeCheckpointHead, serializeValue } from "./serialize";
 
 interface Entry {
   version: unknown;
@@ -28,7 +28,7 @@ export class OfficialCheckpointSerializer {
 
   /** The checkpoint's bytes, or undefined when a value does not serialize to JSON (use serde whole). */
   async serialize(threadId: string, ns: string, checkpoint: Checkpoint): Promise<[string, Buffer] | undefined> {
-    const [kind, head] = await serializeValue(this.serde, { ...checkpoint, channel_values: {} }, `checkpoint of thread "${threadId}"`);
+    const [kind, head] = await serializeCheckpointHead(this.serde, { ...checkpoint, channel_values: {} }, `checkpoint of thread "${threadId}"`);
     const at = head.indexOf(EMPTY_VALUES);
     if (kind !== "json" || at < 0) return undefined;
     const parts: Buffer[] = [head.subarray(0, at), Buffer.from('"channel_values":{')];

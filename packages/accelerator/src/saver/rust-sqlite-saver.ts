@@ -17,7 +17,7 @@ import { AppendTracker } from "./append-tracker";
 import { checkpointConfig, checkpointTarget } from "./config";
 import { type PruneOptions, type PruneReport, type RetentionOptions, scheduleRetention, toNativePruneOptions } from "./retention";
 import { OfficialCheckpointSerializer } from "./official-checkpoint";
-import { serializeValue } from "./serialize";
+import { serializeCheckpointHead, serializeValue } from "./serialize";
 import { inlineCalls, offThreadCalls, type StoreCalls } from "./store-calls";
 import { loadWrites, rowToTuple } from "./tuple";
 
@@ -153,8 +153,8 @@ export class RustSqliteSaver extends BaseCheckpointSaver {
     const { threadId, checkpointNs, checkpointId: parentId } = checkpointTarget(config, "put");
     if (this.official) return this.putOfficial(threadId, checkpointNs, parentId, checkpoint, metadata, this.official);
     const [[kind, checkpointBytes], [metadataKind, metadataBytes]] = await Promise.all([
-      this.serde.dumpsTyped({ ...checkpoint, channel_values: {} }),
-      this.serde.dumpsTyped(metadata),
+      serializeCheckpointHead(this.serde, { ...checkpoint, channel_values: {} }, `checkpoint of thread "${threadId}"`),
+      serializeCheckpointHead(this.serde, metadata, `metadata of thread "${threadId}"`),
     ]);
     if (kind !== metadataKind) {
       throw new Error(`RustSqliteSaver.put: checkpoint serialized as "${kind}" but metadata as "${metadataKind}"`);
@@ -167,8 +167,8 @@ export class RustSqliteSaver extends BaseCheckpointSaver {
       checkpointId: checkpoint.id,
       parentCheckpointId: parentId,
       kind,
-      checkpoint: Buffer.from(checkpointBytes),
-      metadata: Buffer.from(metadataBytes),
+      checkpoint: checkpointBytes,
+      metadata: metadataBytes,
       blobs: await this.serializeChannels(threadId, checkpointNs, checkpoint, changed, newVersions, true).catch((error: Error) => {
         throw new Error(`RustSqliteSaver.put: ${error.message}`);
       }),
@@ -212,7 +212,7 @@ export class RustSqliteSaver extends BaseCheckpointSaver {
       serializer.serialize(threadId, checkpointNs, checkpoint).then(
         (done) => done ?? serializeValue(this.serde, checkpoint, `checkpoint of thread "${threadId}"`),
       ),
-      serializeValue(this.serde, metadata, `metadata of thread "${threadId}"`),
+      serializeCheckpointHead(this.serde, metadata, `metadata of thread "${threadId}"`),
     ]).catch((error: Error) => {
       throw new Error(`RustSqliteSaver.put: ${error.message}`);
     });

@@ -6,7 +6,7 @@ import { MemorySaver } from "@langchain/langgraph";
 import { SqliteSaver } from "@langchain/langgraph-checkpoint-sqlite";
 import { RustSqliteSaver } from "@fast-langgraph/accelerator";
 
-import { QUICK, assertEqualOutputs, formatTable, median, recordResult } from "./lib/harness.mjs";
+import { QUICK, assertEqualOutputs, formatTable, median, recordResult, timerGaps } from "./lib/harness.mjs";
 import { scratchDir, sqliteBytes } from "./lib/disk.mjs";
 import { runMessagesLoop } from "./workloads/messages-loop.mjs";
 
@@ -62,20 +62,13 @@ async function measure(name, steps) {
  * Event-loop responsiveness: nodes await one macrotask each (as network I/O would) while a 1 ms
  * interval timer records the gaps between its ticks; a saver that blocks the thread shows as long gaps.
  */
-async function timerGaps(name, steps) {
+async function measureTimerGaps(name, steps) {
   const saver = savers[name]();
-  const gaps = [];
-  let last = performance.now();
-  const timer = setInterval(() => {
-    const now = performance.now();
-    gaps.push(now - last);
-    last = now;
-  }, 1);
+  const recorder = timerGaps();
   await runMessagesLoop({ steps, checkpointer: saver.checkpointer, awaitIo: true });
-  clearInterval(timer);
+  const gaps = recorder.stop();
   saver.close();
-  gaps.sort((a, b) => a - b);
-  return { p99: gaps[Math.floor(gaps.length * 0.99)] ?? 0, max: gaps.at(-1) ?? 0 };
+  return gaps;
 }
 
 const figures = {};
@@ -103,7 +96,7 @@ for (const steps of LENGTHS) {
   const gaps = {};
   for (const name of names) {
     process.stdout.write(`  timer gaps ${steps} steps, ${name}\r`);
-    gaps[name] = await timerGaps(name, steps);
+    gaps[name] = await measureTimerGaps(name, steps);
   }
   process.stdout.write("\n");
 

@@ -4,7 +4,7 @@ import path from "node:path";
 
 import { RustSqliteSaver } from "@fast-langgraph/accelerator";
 
-import { QUICK, formatTable, recordResult } from "./lib/harness.mjs";
+import { QUICK, formatTable, recordResult, timerGaps } from "./lib/harness.mjs";
 import { scratchDir, sqliteBytes } from "./lib/disk.mjs";
 import { runMessagesLoop } from "./workloads/messages-loop.mjs";
 
@@ -21,17 +21,11 @@ process.stdout.write("\n");
 const before = (await saver.vacuum()).bytesAfter;
 const expected = await saver.getTuple({ configurable: { thread_id: "thread-7" } });
 
-const gaps = [];
-let last = performance.now();
-const timer = setInterval(() => {
-  const now = performance.now();
-  gaps.push(now - last);
-  last = now;
-}, 1);
+const recorder = timerGaps();
 const t0 = performance.now();
 const report = await saver.prune({ keepLast: 5 });
 const pruneMs = performance.now() - t0;
-clearInterval(timer);
+const gaps = recorder.stop();
 const afterPrune = sqliteBytes(file);
 const v0 = performance.now();
 const { bytesAfter } = await saver.vacuum();
@@ -55,7 +49,7 @@ const figures = {
   bytesBefore: before,
   bytesAfterPrune: afterPrune,
   bytesAfterVacuum: bytesAfter,
-  largestTimerGapDuringPruneMs: Math.max(0, ...gaps),
+  largestTimerGapDuringPruneMs: gaps.max,
 };
 console.log(formatTable([{
   database: `${THREADS} threads x ${STEPS} steps`,
@@ -64,7 +58,7 @@ console.log(formatTable([{
   "MB before": (before / 1e6).toFixed(2),
   "MB after vacuum": (bytesAfter / 1e6).toFixed(2),
   "vacuum ms": vacuumMs.toFixed(0),
-  "largest event-loop gap ms": Math.max(0, ...gaps).toFixed(1),
+  "largest event-loop gap ms": gaps.max.toFixed(1),
 }]));
 recordResult("saver-prune", {
   method:

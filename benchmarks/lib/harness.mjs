@@ -79,3 +79,24 @@ export function assertEqualOutputs(label, a, b) {
   const jb = JSON.stringify(b);
   if (ja !== jb) throw new Error(`${label}: outputs differ, refusing to time unequal work`);
 }
+
+/**
+ * Records the gaps between ticks of a 1 ms interval timer until `stop()` is called: a long gap is
+ * time the event loop could not serve a timer. Returns { stop(): { p99, max, count } } in ms.
+ */
+export function timerGaps() {
+  const gaps = [];
+  let last = performance.now();
+  const timer = setInterval(() => {
+    const now = performance.now();
+    gaps.push(now - last);
+    last = now;
+  }, 1);
+  return {
+    stop() {
+      clearInterval(timer);
+      gaps.sort((a, b) => a - b);
+      return { p99: gaps[Math.floor(gaps.length * 0.99)] ?? 0, max: gaps.at(-1) ?? 0, count: gaps.length };
+    },
+  };
+}

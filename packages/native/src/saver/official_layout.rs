@@ -1,10 +1,9 @@
 //! Writing in the official `@langchain/langgraph-checkpoint-sqlite` layout: one row per checkpoint with
 //! every channel value inline, so the official saver reads the file as if it had written it.
 
-use rusqlite::{params, Connection, TransactionBehavior};
+use rusqlite::{params, Connection};
 
 use super::engine::{sql_err, EngineResult};
-use super::records::PutWritesIn;
 
 /// The official saver's tables, as it creates them, plus the `task_path` column upstream has added
 /// (the official 1.0.x saver names its columns on insert, so the extra column is invisible to it).
@@ -74,31 +73,4 @@ pub fn put(conn: &mut Connection, path: &str, input: &OfficialPutIn) -> EngineRe
     ])
     .map_err(&e)?;
     Ok(())
-}
-
-/// Same rules as our own writes table: regular writes keep the first value, special ones are replaced.
-pub fn put_writes(conn: &mut Connection, path: &str, input: &PutWritesIn) -> EngineResult<()> {
-    let e = sql_err(path);
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(&e)?;
-    for w in &input.writes {
-        let verb = if w.idx < 0 { "INSERT OR REPLACE" } else { "INSERT OR IGNORE" };
-        tx.prepare_cached(&format!(
-            "{verb} INTO writes (thread_id, checkpoint_ns, checkpoint_id, task_id, idx, channel, type, value, task_path)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
-        ))
-        .map_err(&e)?
-        .execute(params![
-            input.thread_id,
-            input.checkpoint_ns,
-            input.checkpoint_id,
-            input.task_id,
-            w.idx,
-            w.channel,
-            w.kind,
-            w.value,
-            input.task_path
-        ])
-        .map_err(&e)?;
-    }
-    tx.commit().map_err(&e)
 }

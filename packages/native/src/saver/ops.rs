@@ -11,6 +11,7 @@ use super::records::{
 use super::prune::{self, PruneReport};
 use super::prune_plan::{Policy, Strategy};
 use super::official_layout::{self, OfficialPutIn};
+use super::write::WritesTable;
 use super::{history, read, schema, values, write};
 use crate::error::invalid_arg;
 
@@ -99,13 +100,8 @@ pub fn put_writes(req: PutWritesRequest, official: bool) -> Op<(), ()> {
                     .map(|w| WriteIn { channel: &w.channel, idx: w.idx, kind: &w.kind, value: &w.value })
                     .collect(),
             };
-            engine.with_conn(|conn| {
-                if official {
-                    official_layout::put_writes(conn, &engine.path, &input)
-                } else {
-                    write::put_writes(conn, &engine.path, &input)
-                }
-            })
+            let table = if official { WritesTable::Official } else { WritesTable::Native };
+            engine.with_conn(|conn| write::put_writes(conn, &engine.path, &input, table))
         },
         |()| (),
     )

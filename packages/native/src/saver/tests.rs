@@ -4,6 +4,10 @@ use super::engine::{Engine, Synchronous};
 use super::records::{BlobIn, PutIn, PutOutcome, PutWritesIn, WriteIn};
 use super::{history, read, write};
 
+fn put_writes_native(c: &mut rusqlite::Connection, path: &str, input: &PutWritesIn) -> Result<(), String> {
+    write::put_writes(c, path, input, write::WritesTable::Native)
+}
+
 fn engine() -> Engine {
     Engine::open(":memory:", Synchronous::Normal, 1000, false).unwrap()
 }
@@ -81,11 +85,11 @@ fn writes_sort_by_task_path_then_task_id_then_index_and_special_ones_replace() {
         writes,
     };
     let wi = |channel: &'static str, idx: i64, value: &'static [u8]| WriteIn { channel, idx, kind: "json", value };
-    e.with_conn(|c| write::put_writes(c, &e.path, &w("b", "~1", vec![wi("x", 0, b"1"), wi("x", 1, b"2")]))).unwrap();
-    e.with_conn(|c| write::put_writes(c, &e.path, &w("a", "~2", vec![wi("x", 0, b"3")]))).unwrap();
-    e.with_conn(|c| write::put_writes(c, &e.path, &w("b", "~1", vec![wi("x", 0, b"9")]))).unwrap();
-    e.with_conn(|c| write::put_writes(c, &e.path, &w("b", "~1", vec![wi("__error__", -1, b"e1")]))).unwrap();
-    e.with_conn(|c| write::put_writes(c, &e.path, &w("b", "~1", vec![wi("__error__", -1, b"e2")]))).unwrap();
+    e.with_conn(|c| put_writes_native(c, &e.path, &w("b", "~1", vec![wi("x", 0, b"1"), wi("x", 1, b"2")]))).unwrap();
+    e.with_conn(|c| put_writes_native(c, &e.path, &w("a", "~2", vec![wi("x", 0, b"3")]))).unwrap();
+    e.with_conn(|c| put_writes_native(c, &e.path, &w("b", "~1", vec![wi("x", 0, b"9")]))).unwrap();
+    e.with_conn(|c| put_writes_native(c, &e.path, &w("b", "~1", vec![wi("__error__", -1, b"e1")]))).unwrap();
+    e.with_conn(|c| put_writes_native(c, &e.path, &w("b", "~1", vec![wi("__error__", -1, b"e2")]))).unwrap();
     let rec = e.with_conn(|c| read::get_tuple(c, &e.path, "t", "", Some("1"))).unwrap().unwrap();
     let got: Vec<(String, i64, String)> =
         rec.writes.into_iter().map(|w| (w.task_id, w.idx, String::from_utf8(w.value).unwrap())).collect();
@@ -112,9 +116,9 @@ fn history_collects_writes_back_to_the_seed() {
         task_path: "",
         writes: vec![WriteIn { channel: "m", idx: 0, kind: "json", value }],
     };
-    e.with_conn(|c| write::put_writes(c, &e.path, &pw("1", "t1", b"[1]"))).unwrap();
+    e.with_conn(|c| put_writes_native(c, &e.path, &pw("1", "t1", b"[1]"))).unwrap();
     put(&e, "2", Some("1"), vec![], vec![]);
-    e.with_conn(|c| write::put_writes(c, &e.path, &pw("2", "t2", b"[2]"))).unwrap();
+    e.with_conn(|c| put_writes_native(c, &e.path, &pw("2", "t2", b"[2]"))).unwrap();
     put(&e, "3", Some("2"), vec![], vec![]);
     let h = e
         .with_conn(|c| history::delta_channel_history(c, &e.path, "t", "", "3", &["m".to_string(), "n".to_string()]))

@@ -117,15 +117,26 @@ fn official_checkpoint_exists(conn: &Connection, path: &str, input: &PutIn, id: 
         .map_err(&e)
 }
 
+/// Which table pending writes go to: ours, or the official saver's (same columns once it has task_path).
+#[derive(Clone, Copy)]
+pub enum WritesTable {
+    Native,
+    Official,
+}
+
 /// Regular writes keep the first value stored for (task, idx); special channels (negative idx:
 /// error, interrupt, resume, scheduled) are replaced, as every LangGraph saver does.
-pub fn put_writes(conn: &mut Connection, path: &str, input: &PutWritesIn) -> EngineResult<()> {
+pub fn put_writes(conn: &mut Connection, path: &str, input: &PutWritesIn, table: WritesTable) -> EngineResult<()> {
     let e = sql_err(path);
+    let table = match table {
+        WritesTable::Native => "flg_writes",
+        WritesTable::Official => "writes",
+    };
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(&e)?;
     for w in &input.writes {
         let verb = if w.idx < 0 { "INSERT OR REPLACE" } else { "INSERT OR IGNORE" };
         tx.prepare_cached(&format!(
-            "{verb} INTO flg_writes
+            "{verb} INTO {table}
              (thread_id, checkpoint_ns, checkpoint_id, task_id, idx, channel, type, value, task_path)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
         ))

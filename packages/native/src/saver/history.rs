@@ -1,6 +1,7 @@
 //! getDeltaChannelHistory: the writes of every ancestor back to (and including) the nearest one that
-//! stored each channel's value, plus that value as the seed. The ancestor chain and the writes come
-//! from one query each; seeds are read ancestor by ancestor until every channel has one.
+//! stored each channel's value, plus that value as the seed. One recursive query returns the ancestor
+//! chain with each checkpoint's channel references, one query per writes table returns the writes,
+//! and one read per channel loads its seed (official-layout ancestors are read one by one: old data).
 
 use std::collections::{HashMap, HashSet};
 
@@ -15,33 +16,34 @@ use super::values::load_value;
 
 struct Ancestor {
     id: String,
-    native: bool,
+    /// Our layout's channel references; None for an official-layout row.
+    refs: Option<String>,
 }
 
 fn ancestors(conn: &Connection, path: &str, official: OfficialTables, thread_id: &str, ns: &str, id: &str)
     -> EngineResult<Vec<Ancestor>> {
     let e = sql_err(path);
     let official_rows = if official.checkpoints {
-        "UNION ALL SELECT checkpoint_id, parent_checkpoint_id, 0 FROM checkpoints WHERE thread_id = ?1 AND checkpoint_ns = ?2"
+        "UNION ALL SELECT checkpoint_id, parent_checkpoint_id, NULL FROM checkpoints WHERE thread_id = ?1 AND checkpoint_ns = ?2"
     } else {
         ""
     };
     let sql = format!(
-        "WITH RECURSIVE cps(id, parent, native) AS (
-            SELECT checkpoint_id, parent_checkpoint_id, 1 FROM flg_checkpoints WHERE thread_id = ?1 AND checkpoint_ns = ?2
+        "WITH RECURSIVE cps(id, parent, refs) AS (
+            SELECT checkpoint_id, parent_checkpoint_id, channel_refs FROM flg_checkpoints WHERE thread_id = ?1 AND checkpoint_ns = ?2
             {official_rows}
          ),
-         chain(id, parent, native, depth) AS (
-            SELECT id, parent, native, 0 FROM cps WHERE id = ?3
+         chain(id, parent, refs, depth) AS (
+            SELECT id, parent, refs, 0 FROM cps WHERE id = ?3
             UNION ALL
-            SELECT cps.id, cps.parent, cps.native, chain.depth + 1 FROM cps JOIN chain ON cps.id = chain.parent
+            SELECT cps.id, cps.parent, cps.refs, chain.depth + 1 FROM cps JOIN chain ON cps.id = chain.parent
             WHERE chain.depth < 10000000
          )
-         SELECT id, native FROM chain ORDER BY depth"
+         SELECT id, refs FROM chain ORDER BY depth"
     );
     let mut stmt = conn.prepare_cached(&sql).map_err(&e)?;
     let rows = stmt
-        .query_map(rusqlite::params![thread_id, ns, id], |r| Ok(Ancestor { id: r.get(0)?, native: r.get::<_, i64>(1)? == 1 }))
+        .query_map(rusqlite::params![thread_id, ns, id], |r| Ok(Ancestor { id: r.get(0)?, refs: r.get(1)? }))
         .map_err(&e)?;
     let mut out = Vec::new();
     let mut seen = HashSet::new();
@@ -152,13 +154,8 @@ pub fn delta_channel_history(conn: &Connection, path: &str, thread_id: &str, ns:
             }
         }
         let mut found = Vec::new();
-        if ancestor.native {
-            let text: String = conn
-                .prepare_cached("SELECT channel_refs FROM flg_checkpoints WHERE thread_id = ?1 AND checkpoint_ns = ?2 AND checkpoint_id = ?3")
-                .map_err(&e)?
-                .query_row(rusqlite::params![thread_id, ns, ancestor.id], |r| r.get(0))
-                .map_err(&e)?;
-            let refs = refs::parse(&text)?;
+        if let Some(text) = &ancestor.refs {
+            let refs = refs::parse(text)?;
             for ch in &remaining {
                 if let Some((owner, _)) = refs.get(*ch) {
                     if let Some(v) = load_value(conn, path, thread_id, ns, ch, owner)? {

@@ -1,14 +1,16 @@
-import { AIMessage, HumanMessage, ToolMessage } from "@langchain/core/messages";
+import { AIMessage, type BaseMessage, HumanMessage, ToolMessage } from "@langchain/core/messages";
 import type { BaseCheckpointSaver } from "@langchain/langgraph-checkpoint";
 import {
   Annotation,
   Command,
+  DeltaChannel,
   END,
   MessagesAnnotation,
   Send,
   START,
   StateGraph,
   interrupt,
+  messagesDeltaReducer,
 } from "@langchain/langgraph";
 
 /** What one scenario produced: outputs, stream events and the state history of every thread it used. */
@@ -157,4 +159,23 @@ export async function updateStateFork(checkpointer: BaseCheckpointSaver): Promis
   return { outputs, events: [], history: await historyOf(graph, config) };
 }
 
-export const scenarios = { messagesAgent, parallelBranches, subgraph, interruptAndResume, updateStateFork };
+const DeltaMessages = Annotation.Root({
+  messages: new DeltaChannel(messagesDeltaReducer, { snapshotFrequency: 3 }) as unknown as ReturnType<typeof Annotation<BaseMessage[]>>,
+});
+
+/** Messages kept in LangGraph's DeltaChannel: loading a thread replays ancestor writes via getDeltaChannelHistory. */
+export async function deltaChannelMessages(checkpointer: BaseCheckpointSaver): Promise<Transcript> {
+  const graph = new StateGraph(DeltaMessages)
+    .addNode("model", (s: { messages: BaseMessage[] }) => ({ messages: [new AIMessage(`answer ${s.messages.length}`)] }))
+    .addNode("echo", (s: { messages: BaseMessage[] }) => ({ messages: [new AIMessage(`echo ${s.messages.length}`)] }))
+    .addEdge(START, "model")
+    .addEdge("model", "echo")
+    .compile({ checkpointer });
+  const config = { configurable: { thread_id: "delta" } };
+  const outputs: unknown[] = [];
+  for (let i = 0; i < 5; i++) outputs.push(await graph.invoke({ messages: [new HumanMessage(`turn ${i}`)] }, config));
+  outputs.push(await graph.getState(config));
+  return { outputs, events: [], history: await historyOf(graph, config) };
+}
+
+export const scenarios = { messagesAgent, parallelBranches, subgraph, interruptAndResume, updateStateFork, deltaChannelMessages };

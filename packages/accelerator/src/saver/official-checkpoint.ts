@@ -29,18 +29,15 @@ export class OfficialCheckpointSerializer {
   /** The checkpoint's bytes, or undefined when a value does not serialize to JSON (use serde whole). */
   async serialize(threadId: string, ns: string, checkpoint: Checkpoint): Promise<[string, Buffer] | undefined> {
     const [kind, head] = await serializeCheckpointHead(this.serde, { ...checkpoint, channel_values: {} }, `checkpoint of thread "${threadId}"`);
-    const at = head.indexOf(EMPTY_VALUES);
-    if (kind !== "json" || at < 0) return undefined;
-    const parts: Buffer[] = [head.subarray(0, at), Buffer.from('"channel_values":{')];
-    let first = true;
+    if (kind !== "json") return undefined;
+    const values: Array<[string, Buffer]> = [];
     for (const [channel, value] of Object.entries(checkpoint.channel_values)) {
       const bytes = await this.channelBytes(threadId, ns, channel, checkpoint.channel_versions[channel], value);
       if (bytes === undefined) return undefined;
-      parts.push(Buffer.from(`${first ? "" : ","}${JSON.stringify(channel)}:`), bytes);
-      first = false;
+      values.push([channel, bytes]);
     }
-    parts.push(Buffer.from("}"), head.subarray(at + EMPTY_VALUES.length));
-    return [kind, Buffer.concat(parts)];
+    const whole = injectChannelValues(head, values);
+    return whole && [kind, whole];
   }
 
   private async channelBytes(threadId: string, ns: string, channel: string, version: unknown, value: unknown): Promise<Buffer | undefined> {
@@ -69,6 +66,20 @@ export class OfficialCheckpointSerializer {
   forgetThread(threadId: string): void {
     for (const key of [...this.entries.keys()]) if (key.startsWith(`${threadId}\u0000`)) this.entries.delete(key);
   }
+}
+
+/**
+ * A serialized checkpoint whose `channel_values` is `{}`, with the given serialized values put in;
+ * undefined if the head has no empty `channel_values`. (Quotes inside JSON strings are escaped, so the
+ * first unescaped `"channel_values":{}` is the key itself.)
+ */
+export function injectChannelValues(head: Buffer, values: Array<[string, Uint8Array]>): Buffer | undefined {
+  const at = head.indexOf(EMPTY_VALUES);
+  if (at < 0) return undefined;
+  const parts: Uint8Array[] = [head.subarray(0, at), Buffer.from('"channel_values":{')];
+  values.forEach(([channel, bytes], i) => parts.push(Buffer.from(`${i ? "," : ""}${JSON.stringify(channel)}:`), bytes));
+  parts.push(Buffer.from("}"), head.subarray(at + EMPTY_VALUES.length));
+  return Buffer.concat(parts);
 }
 
 function extends_(value: unknown[], prefix: unknown[]): boolean {

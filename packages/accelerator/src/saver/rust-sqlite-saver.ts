@@ -102,6 +102,11 @@ export class RustSqliteSaver extends BaseCheckpointSaver {
     return this.native.closed;
   }
 
+  /** @internal The napi store, for the bridges that move other savers' data in and out. */
+  get nativeStore(): SqliteCheckpointStore {
+    return this.native;
+  }
+
   async getTuple(config: RunnableConfig): Promise<CheckpointTuple | undefined> {
     const threadId = config.configurable?.thread_id;
     if (threadId === undefined || threadId === null) return undefined;

@@ -4,7 +4,7 @@ const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
 /**
  * Makes two runs of the same graph comparable: every uuid and 32-hex id (checkpoint, task, message and interrupt ids) becomes
  * `<id-N>` in order of first appearance, and timestamps become `<time>`. Two runs that behave alike
- * produce the same ids in the same order, so the placeholders line up.
+ * produce the same ids in the same order (object keys are visited sorted), so the placeholders line up.
  */
 export function normalize(value: unknown): unknown {
   const ids = new Map<string, string>();
@@ -19,7 +19,9 @@ export function normalize(value: unknown): unknown {
     if (v !== null && typeof v === "object") {
       const plain = typeof (v as { toJSON?: unknown }).toJSON === "function" ? (v as { toJSON(): unknown }).toJSON() : v;
       if (plain !== v) return walk(plain);
-      return Object.fromEntries(Object.entries(v as object).map(([k, x]) => [rename(k), walk(x)]));
+      // Keys in sorted order, so that ids are numbered the same however a saver orders its fields.
+      const entries = Object.entries(v as object).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+      return Object.fromEntries(entries.map(([k, x]) => [rename(k), walk(x)]));
     }
     return v;
   };

@@ -78,6 +78,12 @@ impl SqliteCheckpointStore {
         self.engine.is_closed()
     }
 
+    /// Creates the official saver's tables if missing (for importing rows in its layout).
+    #[napi]
+    pub fn ensure_official_tables(&self) -> Result<()> {
+        self.engine.with_conn(|conn| super::official_layout::ensure_tables(conn, &self.engine.path)).map_err(failed)
+    }
+
     #[napi]
     pub fn close(&self) -> Result<()> {
         self.engine.close().map_err(failed)

@@ -1,0 +1,68 @@
+import type { SqliteCheckpointStore, TupleRow } from "@fast-langgraph/native";
+
+import { injectChannelValues } from "./official-checkpoint";
+
+type Bytes = Uint8Array;
+
+/** A LangGraph MemorySaver's own storage: serialized checkpoints and pending writes. */
+export interface MemorySaverData {
+  storage: Record<string, Record<string, Record<string, [Bytes, Bytes, string | undefined]>>>;
+  writes: Record<string, Record<string, [string, string, Bytes, string?]>>;
+}
+
+/** Copies a MemorySaver's threads into the store, byte for byte, as official-layout rows. */
+export function importMemorySaverData(store: SqliteCheckpointStore, data: MemorySaverData): void {
+  store.ensureOfficialTables();
+  for (const [threadId, namespaces] of Object.entries(data.storage)) {
+    for (const [checkpointNs, checkpoints] of Object.entries(namespaces)) {
+      for (const [checkpointId, [checkpoint, metadata, parent]] of Object.entries(checkpoints)) {
+        store.putOfficialSync({
+          threadId,
+          checkpointNs,
+          checkpointId,
+          parentCheckpointId: parent ?? undefined,
+          kind: "json",
+          checkpoint: Buffer.from(checkpoint),
+          metadata: Buffer.from(metadata),
+        });
+      }
+    }
+  }
+  for (const [outerKey, entries] of Object.entries(data.writes)) {
+    const [threadId, checkpointNs, checkpointId] = JSON.parse(outerKey) as [string, string | null, string];
+    for (const [innerKey, [taskId, channel, value, taskPath]] of Object.entries(entries)) {
+      const idx = Number(innerKey.slice(innerKey.lastIndexOf(",") + 1));
+      store.putWritesSync(
+        { threadId, checkpointNs: checkpointNs ?? "", checkpointId, taskId, taskPath: taskPath ?? "", writes: [{ channel, idx, kind: "json", value: Buffer.from(value) }] },
+        true,
+      );
+    }
+  }
+}
+
+/** JsonPlusSerializer's JSON for a Uint8Array inside a larger value. */
+function bytesAsJson(bytes: Uint8Array): Buffer {
+  return Buffer.from(JSON.stringify({ lc: 2, type: "constructor", id: ["Uint8Array"], method: "from", args: [Array.from(bytes)], kwargs: {} }));
+}
+
+function wholeCheckpoint(row: TupleRow): Buffer {
+  if (row.layout === "official") return row.checkpoint;
+  const values = row.values.map((v): [string, Uint8Array] => [v.channel, v.kind === "bytes" ? bytesAsJson(v.data) : v.data]);
+  const whole = injectChannelValues(row.checkpoint, values);
+  if (!whole) throw new Error(`checkpoint ${row.checkpointId} of thread "${row.threadId}" has no channel_values to fill`);
+  return whole;
+}
+
+/** Every thread in the store, in a MemorySaver's storage format. */
+export function exportMemorySaverData(store: SqliteCheckpointStore): MemorySaverData {
+  const data: MemorySaverData = { storage: Object.create(null), writes: Object.create(null) };
+  for (const row of store.listSync({})) {
+    const namespaces = (data.storage[row.threadId] ??= Object.create(null));
+    const checkpoints = (namespaces[row.checkpointNs] ??= Object.create(null));
+    checkpoints[row.checkpointId] = [wholeCheckpoint(row), row.metadata, row.parentCheckpointId ?? undefined];
+    if (row.writes.length === 0) continue;
+    const entries = (data.writes[JSON.stringify([row.threadId, row.checkpointNs, row.checkpointId])] ??= Object.create(null));
+    for (const w of row.writes) entries[`${w.taskId},${w.idx}`] = [w.taskId, w.channel, w.value, w.taskPath];
+  }
+  return data;
+}

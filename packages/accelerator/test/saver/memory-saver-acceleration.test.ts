@@ -1,4 +1,3 @@
-import { HumanMessage } from "@langchain/core/messages";
 import { MemorySaver } from "@langchain/langgraph";
 
 import { acceleratedMemorySaverMethods, restoreMemorySavers } from "../../src/saver/memory-saver-acceleration";
@@ -63,8 +62,7 @@ describe("MemorySaver kept in a Rust store", () => {
     const again = await saver.getTuple({ configurable: { thread_id: "agent" } });
     expect(again?.checkpoint.channel_values.messages).toBeDefined();
     const tuple = await saver.put({ configurable: { thread_id: "agent", checkpoint_ns: "", checkpoint_id: again?.config.configurable?.checkpoint_id } },
-      { ...again!.checkpoint, id: "ffffffff-ffff-6fff-8fff-ffffffffffff" }, { source: "update", step: 99, parents: {} }, {});
+      { ...again!.checkpoint, id: "ffffffff-ffff-6fff-8fff-ffffffffffff" }, { source: "update", step: 99, parents: {} });
     expect((await saver.getTuple(tuple))?.checkpoint.channel_values.messages).toEqual(again?.checkpoint.channel_values.messages);
-    void HumanMessage;
   });
 });

@@ -7,6 +7,12 @@ const entries = { index: "../cjs/index.js" };
 const esmDir = path.join(__dirname, "..", "dist", "esm");
 fs.mkdirSync(esmDir, { recursive: true });
 
+// The register entry waits for the ES module builds of LangGraph to be patched before the app starts.
+fs.writeFileSync(
+  path.join(esmDir, "register.mjs"),
+  ['import cjs from "../cjs/register.js";', "await cjs.ready;", "export const ready = cjs.ready;", ""].join("\n"),
+);
+
 for (const [name, cjsPath] of Object.entries(entries)) {
   const names = Object.keys(require(path.join(esmDir, cjsPath))).filter((n) => n !== "default" && n !== "__esModule");
   const lines = [

@@ -1,3 +1,17 @@
+import { autoPatch } from "./patch/auto-patch";
+
 export { native } from "./native";
 export { RustSqliteSaver, type RustSqliteSaverOptions } from "./saver/rust-sqlite-saver";
 export type { PruneOptions, PruneReport, RetentionOptions } from "./saver/retention";
+export {
+  getPatchStatus,
+  patchLangGraph,
+  unpatchLangGraph,
+  type PatchOptions,
+  type PatchReport,
+  type PatchStatus,
+  type UnpatchReport,
+} from "./patch/patch-langgraph";
+
+// FAST_LANGGRAPH_AUTO_PATCH=1: importing the package is enough (e.g. NODE_OPTIONS="--require @fast-langgraph/accelerator").
+if (process.env.FAST_LANGGRAPH_AUTO_PATCH === "1") void autoPatch();

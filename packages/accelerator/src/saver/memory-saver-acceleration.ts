@@ -22,6 +22,27 @@ type MemorySaverInstance = BaseCheckpointSaver & MemorySaverData;
  * inspects them), and are plain fields again after `restoreMemorySavers()`.
  */
 const stores = new WeakMap<object, RustSqliteSaver>();
+/** Per instance: the order in which threads, and namespaces within them, were first written. */
+const writeOrder = new WeakMap<object, WriteOrder>();
+
+/** Ranks of threads and of (thread, namespace) pairs, from a counter that only grows. */
+class WriteOrder {
+  private readonly ranks = new Map<string, number>();
+  private next = 0;
+
+  note(thread: string, ns: string): void {
+    for (const key of [JSON.stringify([thread]), JSON.stringify([thread, ns])]) if (!this.ranks.has(key)) this.ranks.set(key, this.next++);
+  }
+
+  forget(thread: string): void {
+    for (const key of [...this.ranks.keys()]) if (JSON.parse(key)[0] === thread) this.ranks.delete(key);
+  }
+
+  rank = (thread: string, ns: string): [number, number] => [
+    this.ranks.get(JSON.stringify([thread])) ?? Infinity,
+    this.ranks.get(JSON.stringify([thread, ns])) ?? Infinity,
+  ];
+}
 const accelerated = new Set<WeakRef<MemorySaverInstance>>();
 const closeWhenCollected = new FinalizationRegistry<RustSqliteSaver>((store) => store.close());
 
@@ -30,9 +51,14 @@ export function rustStoreOf(saver: MemorySaverInstance): RustSqliteSaver {
   if (store === undefined) {
     store = new RustSqliteSaver(":memory:", { serde: saver.serde });
     importMemorySaverData(store.nativeStore, saver);
+    const order = new WriteOrder();
+    for (const [thread, namespaces] of Object.entries(saver.storage)) {
+      for (const ns of Object.keys(namespaces)) order.note(thread, ns);
+    }
+    writeOrder.set(saver, order);
     const native = store.nativeStore;
     for (const field of ["storage", "writes"] as const) {
-      Object.defineProperty(saver, field, { configurable: true, enumerable: true, get: () => exportMemorySaverData(native)[field] });
+      Object.defineProperty(saver, field, { configurable: true, enumerable: true, get: () => exportMemorySaverData(native, order.rank)[field] });
     }
     stores.set(saver, store);
     accelerated.add(new WeakRef(saver));
@@ -41,17 +67,29 @@ export function rustStoreOf(saver: MemorySaverInstance): RustSqliteSaver {
   return store;
 }
 
-/** MemorySaver's `list` semantics: a checkpoint_id in the config selects that checkpoint, and a filter
- * matches metadata values with `===`. */
+/**
+ * MemorySaver's `list` semantics: threads in the order they were first written, then namespaces in the
+ * same way, then checkpoints newest first; a checkpoint_id in the config selects that checkpoint; a
+ * filter matches metadata values with `===`.
+ */
 async function* listLikeMemorySaver(
   store: RustSqliteSaver,
+  order: WriteOrder,
   config: RunnableConfig,
   options: CheckpointListOptions = {},
 ): AsyncGenerator<CheckpointTuple> {
   const { checkpoint_id: onlyId, ...configurable } = config.configurable ?? {};
   let remaining = options.limit ?? Infinity;
   if (remaining <= 0) return;
-  for await (const tuple of store.list({ ...config, configurable }, { before: options.before })) {
+  const tuples: CheckpointTuple[] = [];
+  for await (const tuple of store.list({ ...config, configurable }, { before: options.before })) tuples.push(tuple);
+  const rank = (t: CheckpointTuple) => order.rank(t.config.configurable?.thread_id, t.config.configurable?.checkpoint_ns);
+  // Stable sort: within a namespace the store's newest-first order stays.
+  tuples.sort((a, b) => {
+    const [ra, rb] = [rank(a), rank(b)];
+    return ra[0] - rb[0] || ra[1] - rb[1];
+  });
+  for (const tuple of tuples) {
     if (onlyId && tuple.config.configurable?.checkpoint_id !== onlyId) continue;
     const metadata = (tuple.metadata ?? {}) as Record<string, unknown>;
     if (options.filter && !Object.entries(options.filter).every(([k, v]) => metadata[k] === v)) continue;
@@ -66,16 +104,21 @@ export const acceleratedMemorySaverMethods = {
     return rustStoreOf(this).getTuple(config);
   },
   list(this: MemorySaverInstance, config: RunnableConfig, options?: CheckpointListOptions) {
-    return listLikeMemorySaver(rustStoreOf(this), config, options);
+    const store = rustStoreOf(this);
+    return listLikeMemorySaver(store, writeOrder.get(this) as WriteOrder, config, options);
   },
   put(this: MemorySaverInstance, config: RunnableConfig, checkpoint: Checkpoint, metadata: CheckpointMetadata, newVersions: ChannelVersions) {
-    return rustStoreOf(this).put(config, checkpoint, metadata, newVersions);
+    const store = rustStoreOf(this);
+    writeOrder.get(this)?.note(String(config.configurable?.thread_id), String(config.configurable?.checkpoint_ns ?? ""));
+    return store.put(config, checkpoint, metadata, newVersions);
   },
   putWrites(this: MemorySaverInstance, config: RunnableConfig, writes: PendingWrite[], taskId: string, taskPath?: string) {
     return rustStoreOf(this).putWrites(config, writes, taskId, taskPath);
   },
   deleteThread(this: MemorySaverInstance, threadId: string) {
-    return rustStoreOf(this).deleteThread(threadId);
+    const store = rustStoreOf(this);
+    writeOrder.get(this)?.forget(threadId);
+    return store.deleteThread(threadId);
   },
   getDeltaChannelHistory(this: MemorySaverInstance, options: { config: RunnableConfig; channels: string[] }) {
     return rustStoreOf(this).getDeltaChannelHistory(options);
@@ -92,7 +135,7 @@ export function restoreMemorySavers(): number {
     const saver = ref.deref();
     const store = saver && stores.get(saver);
     if (!saver || !store) continue;
-    const data = exportMemorySaverData(store.nativeStore);
+    const data = exportMemorySaverData(store.nativeStore, writeOrder.get(saver)?.rank);
     for (const field of ["storage", "writes"] as const) {
       Object.defineProperty(saver, field, { configurable: true, enumerable: true, writable: true, value: data[field] });
     }

@@ -53,10 +53,20 @@ function wholeCheckpoint(row: TupleRow): Buffer {
   return whole;
 }
 
-/** Every thread in the store, in a MemorySaver's storage format. */
-export function exportMemorySaverData(store: SqliteCheckpointStore): MemorySaverData {
+/**
+ * Every thread in the store, in a MemorySaver's storage format. `rank(thread, ns)` orders the threads and
+ * namespaces as MemorySaver's own maps would (in the order they were first written).
+ */
+export function exportMemorySaverData(store: SqliteCheckpointStore, rank?: (thread: string, ns: string) => [number, number]): MemorySaverData {
   const data: MemorySaverData = { storage: Object.create(null), writes: Object.create(null) };
-  for (const row of store.listSync({})) {
+  const rows = store.listSync({});
+  if (rank) {
+    rows.sort((a, b) => {
+      const [ra, rb] = [rank(a.threadId, a.checkpointNs), rank(b.threadId, b.checkpointNs)];
+      return ra[0] - rb[0] || ra[1] - rb[1];
+    });
+  }
+  for (const row of rows) {
     const namespaces = (data.storage[row.threadId] ??= Object.create(null));
     const checkpoints = (namespaces[row.checkpointNs] ??= Object.create(null));
     checkpoints[row.checkpointId] = [wholeCheckpoint(row), row.metadata, row.parentCheckpointId ?? undefined];

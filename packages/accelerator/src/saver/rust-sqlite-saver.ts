@@ -19,7 +19,7 @@ import { type PruneOptions, type PruneReport, type RetentionOptions, scheduleRet
 import { OfficialCheckpointSerializer } from "./official-checkpoint";
 import { serializeCheckpointHead, serializeValue } from "./serialize";
 import { inlineCalls, offThreadCalls, type StoreCalls } from "./store-calls";
-import { loadWrites, rowToTuple } from "./tuple";
+import { type WritesOrder, loadWrites, rowToTuple } from "./tuple";
 
 export interface RustSqliteSaverOptions {
   /** Serializer for checkpoints, metadata, channel values and writes (default: LangGraph's JsonPlusSerializer). */
@@ -68,6 +68,7 @@ export class RustSqliteSaver extends BaseCheckpointSaver {
   private readonly store: StoreCalls;
   private readonly tracker: AppendTracker | undefined;
   private readonly official: OfficialCheckpointSerializer | undefined;
+  private readonly writesOrder: WritesOrder;
   private readonly stopRetention: () => void = () => {};
 
   constructor(path = ":memory:", options: RustSqliteSaverOptions = {}) {
@@ -82,6 +83,7 @@ export class RustSqliteSaver extends BaseCheckpointSaver {
       throw new Error(`RustSqliteSaver: layout must be "compact" or "official", got ${JSON.stringify(options.layout)}`);
     }
     this.official = options.layout === "official" ? new OfficialCheckpointSerializer(this.serde) : undefined;
+    this.writesOrder = this.official ? "official" : "writesSortKey";
     const offThread = options.offThread ?? !isInMemory(path);
     this.store = offThread ? offThreadCalls(this.native) : inlineCalls(this.native);
     this.tracker = options.storeIncrements === false ? undefined : new AppendTracker();
@@ -121,7 +123,7 @@ export class RustSqliteSaver extends BaseCheckpointSaver {
       ? (r: typeof row, channel: string, ownerId: string, value: unknown) =>
           this.tracker?.remember(r.threadId, r.checkpointNs, channel, ownerId, value)
       : undefined;
-    return rowToTuple(this.store, this.serde, row, remember);
+    return rowToTuple(this.store, this.serde, row, remember, this.writesOrder);
   }
 
   async *list(config: RunnableConfig, options: CheckpointListOptions = {}): AsyncGenerator<CheckpointTuple> {
@@ -142,7 +144,7 @@ export class RustSqliteSaver extends BaseCheckpointSaver {
     while (remaining > 0) {
       const want = pageSize === undefined ? remaining : Math.min(pageSize, remaining);
       const rows = await this.store.list({ ...request, limit: Number.isFinite(want) ? want : undefined });
-      for (const row of rows) yield await rowToTuple(this.store, this.serde, row);
+      for (const row of rows) yield await rowToTuple(this.store, this.serde, row, undefined, this.writesOrder);
       if (pageSize === undefined || rows.length < want) return;
       remaining -= rows.length;
       request.before = rows[rows.length - 1].checkpointId;

@@ -29,16 +29,31 @@ async function migratePendingSends(
 /** Called with each channel value loaded from our layout, and the checkpoint id that stored it. */
 export type OnValueLoaded = (row: TupleRow, channel: string, ownerId: string, value: unknown) => void;
 
+/**
+ * Pending writes come back in `writesSortKey` order, as LangGraph specifies; "official" keeps the order
+ * the official SqliteSaver returns (its primary key: task id, then index), so that a patched SqliteSaver
+ * returns exactly what the unpatched one would.
+ */
+export type WritesOrder = "writesSortKey" | "official";
+
+function byTaskIdThenIndex(a: WriteRow, b: WriteRow): number {
+  const ta = Buffer.from(a.taskId);
+  const tb = Buffer.from(b.taskId);
+  return Buffer.compare(ta, tb) || a.idx - b.idx;
+}
+
 export async function rowToTuple(
   store: StoreCalls,
   serde: SerializerProtocol,
   row: TupleRow,
   onValueLoaded?: OnValueLoaded,
+  writesOrder: WritesOrder = "writesSortKey",
 ): Promise<CheckpointTuple> {
+  const writes = writesOrder === "official" ? [...row.writes].sort(byTaskIdThenIndex) : row.writes;
   const [checkpoint, metadata, pendingWrites] = await Promise.all([
     serde.loadsTyped(row.kind, row.checkpoint) as Promise<Checkpoint>,
     serde.loadsTyped(row.kind, row.metadata),
-    loadWrites(serde, row.writes),
+    loadWrites(serde, writes),
   ]);
   if (row.layout === "native") {
     const values = await Promise.all(row.values.map((v) => serde.loadsTyped(v.kind, v.data)));

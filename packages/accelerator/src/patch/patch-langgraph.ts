@@ -1,0 +1,134 @@
+import { restoreMemorySavers } from "../saver/memory-saver-acceleration";
+import { restoreSqliteSavers } from "../saver/sqlite-saver-acceleration";
+import { type PackageCopy, loadCommonJsCopies, loadEsmCopies } from "./package-copies";
+import { type Methods, type PatchPart, type PatchTarget, TARGETS, messageReducers } from "./targets";
+
+export type PatchOptions = Partial<Record<PatchPart, boolean>>;
+
+export interface PatchedCopy {
+  part: PatchPart;
+  target: string;
+  format: "cjs" | "esm";
+  file: string;
+  note: string;
+}
+
+export interface SkippedPart {
+  part: PatchPart;
+  target: string;
+  reason: string;
+}
+
+export interface PatchReport {
+  /** Copies patched by this call. */
+  patched: PatchedCopy[];
+  /** Copies that an earlier call had patched already (patching is idempotent). */
+  alreadyPatched: PatchedCopy[];
+  skipped: SkippedPart[];
+}
+
+export interface PatchStatus {
+  active: boolean;
+  patched: PatchedCopy[];
+  skipped: SkippedPart[];
+}
+
+export interface UnpatchReport {
+  restored: PatchedCopy[];
+  /** MemorySaver instances whose threads moved back into their own maps. */
+  memorySavers: number;
+  /** Rust connections closed for SqliteSavers (their files need no conversion). */
+  sqliteConnections: number;
+}
+
+interface Applied {
+  copy: PatchedCopy;
+  proto: Record<string, unknown>;
+  originals: Array<{ name: string; own: boolean; value: unknown }>;
+}
+
+const applied = new Map<object, Applied>();
+let lastSkipped: SkippedPart[] = [];
+
+function patchCopy(target: PatchTarget, copy: PackageCopy, report: PatchReport): void {
+  const cls = copy.exports[target.name];
+  const proto = typeof cls === "function" ? (cls.prototype as Record<string, unknown> | undefined) : undefined;
+  if (!proto) {
+    report.skipped.push({ part: target.part, target: target.name, reason: `${copy.file} exports no ${target.name} (unsupported version?)` });
+    return;
+  }
+  const entry: PatchedCopy = { part: target.part, target: target.name, format: copy.format, file: copy.file, note: target.note };
+  if (applied.has(proto)) {
+    report.alreadyPatched.push(entry);
+    return;
+  }
+  const originals = target.methodNames.map((name) => ({ name, own: Object.prototype.hasOwnProperty.call(proto, name), value: proto[name] }));
+  const replacements = target.methods(Object.fromEntries(originals.map((o) => [o.name, o.value])) as Methods);
+  for (const [name, method] of Object.entries(replacements)) {
+    Object.defineProperty(proto, name, { value: method, writable: true, configurable: true, enumerable: false });
+  }
+  applied.set(proto, { copy: entry, proto, originals });
+  report.patched.push(entry);
+}
+
+function collectReducers(copies: PackageCopy[]): void {
+  for (const copy of copies) if (typeof copy.exports.messagesStateReducer === "function") messageReducers.add(copy.exports.messagesStateReducer);
+}
+
+/**
+ * Accelerates the LangGraph.js classes already written into the user's graphs: MemorySaver on a Rust
+ * in-memory store, file-backed SqliteSaver on the Rust SQLite engine (official format), and messages
+ * channels merged once per superstep. Patches every copy loaded in the process: the CommonJS builds
+ * before this returns its promise, the ES module builds before the promise resolves. Idempotent.
+ */
+export async function patchLangGraph(options: PatchOptions = {}): Promise<PatchReport> {
+  const report: PatchReport = { patched: [], alreadyPatched: [], skipped: [] };
+  lastSkipped = report.skipped;
+  const enabled = TARGETS.filter((t) => {
+    if (options[t.part] !== false) return true;
+    report.skipped.push({ part: t.part, target: t.name, reason: `switched off by the option ${t.part}: false` });
+    return false;
+  });
+  const found = new Map<PatchTarget, number>();
+  if (enabled.some((t) => t.part === "stateMerger")) collectReducers(loadCommonJsCopies("@langchain/langgraph"));
+  for (const target of enabled) {
+    const copies = loadCommonJsCopies(target.pkg, target.subpath);
+    found.set(target, copies.length);
+    for (const copy of copies) patchCopy(target, copy, report);
+  }
+  if (enabled.some((t) => t.part === "stateMerger")) collectReducers((await loadEsmCopies("@langchain/langgraph")).copies);
+  for (const target of enabled) {
+    const { copies, errors } = await loadEsmCopies(target.pkg, target.subpath);
+    found.set(target, (found.get(target) ?? 0) + copies.length);
+    for (const copy of copies) patchCopy(target, copy, report);
+    for (const error of errors) report.skipped.push({ part: target.part, target: target.name, reason: `ES module build not loadable here: ${error}` });
+    if (found.get(target) === 0) {
+      report.skipped.push({ part: target.part, target: target.name, reason: `${target.pkg} is not installed (looked from ${process.cwd()} and from the accelerator)` });
+    }
+  }
+  return report;
+}
+
+/** What is patched now, and what the last patchLangGraph() skipped and why. */
+export function getPatchStatus(): PatchStatus {
+  const patched = [...applied.values()].map((a) => a.copy);
+  return { active: patched.length > 0, patched, skipped: lastSkipped };
+}
+
+/**
+ * Restores every original method, moves the threads of accelerated MemorySavers back into their own
+ * maps, and closes the Rust connections of SqliteSavers (their files are already in the official format).
+ */
+export function unpatchLangGraph(): UnpatchReport {
+  const restored: PatchedCopy[] = [];
+  for (const { copy, proto, originals } of applied.values()) {
+    for (const { name, own, value } of originals) {
+      if (own) Object.defineProperty(proto, name, { value, writable: true, configurable: true, enumerable: false });
+      else delete proto[name];
+    }
+    restored.push(copy);
+  }
+  applied.clear();
+  lastSkipped = [];
+  return { restored, memorySavers: restoreMemorySavers(), sqliteConnections: restoreSqliteSavers() };
+}

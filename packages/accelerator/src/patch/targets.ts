@@ -1,0 +1,59 @@
+import { acceleratedMemorySaverMethods } from "../saver/memory-saver-acceleration";
+import { acceleratedSqliteSaverMethods } from "../saver/sqlite-saver-acceleration";
+import { batchedMessagesUpdate } from "./messages-batch";
+
+/** The parts patchLangGraph can accelerate; each can be switched off by an option of the same name. */
+export type PatchPart = "memorySaver" | "sqliteSaver" | "stateMerger";
+
+type AnyMethod = (...args: never[]) => unknown;
+export type Methods = Record<string, AnyMethod>;
+
+/** A class whose prototype methods are replaced, in every loaded copy of the package that exports it. */
+export interface PatchTarget {
+  part: PatchPart;
+  /** Export name of the class. */
+  name: string;
+  pkg: string;
+  subpath: string;
+  /** Method names replaced. */
+  methodNames: string[];
+  /** The replacements, given the originals of this copy. */
+  methods(originals: Methods): Methods;
+  /** What holds for graphs and instances that existed before patching. */
+  note: string;
+}
+
+/** `messagesStateReducer` functions of every loaded copy of @langchain/langgraph. */
+export const messageReducers = new Set<unknown>();
+
+const SAVER_METHODS = ["getTuple", "list", "put", "putWrites", "deleteThread", "getDeltaChannelHistory"];
+
+export const TARGETS: PatchTarget[] = [
+  {
+    part: "memorySaver",
+    name: "MemorySaver",
+    pkg: "@langchain/langgraph-checkpoint",
+    subpath: ".",
+    methodNames: SAVER_METHODS,
+    methods: () => acceleratedMemorySaverMethods as unknown as Methods,
+    note: "every MemorySaver, including ones created and used before patching: on its next call its threads move into a Rust in-memory store",
+  },
+  {
+    part: "sqliteSaver",
+    name: "SqliteSaver",
+    pkg: "@langchain/langgraph-checkpoint-sqlite",
+    subpath: ".",
+    methodNames: SAVER_METHODS,
+    methods: (originals) => acceleratedSqliteSaverMethods(originals as Parameters<typeof acceleratedSqliteSaverMethods>[0]) as unknown as Methods,
+    note: "every file-backed SqliteSaver, including existing ones, from its next call; writes stay in the official format; in-memory ones are left as they are",
+  },
+  {
+    part: "stateMerger",
+    name: "BinaryOperatorAggregate",
+    pkg: "@langchain/langgraph",
+    subpath: "./channels",
+    methodNames: ["update"],
+    methods: (originals) => ({ update: batchedMessagesUpdate(originals.update as never, messageReducers) as unknown as AnyMethod }),
+    note: "every messages channel, including those of graphs compiled before patching, from its next superstep",
+  },
+];

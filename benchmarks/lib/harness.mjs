@@ -21,19 +21,28 @@ export function summarize(samples) {
 }
 
 /**
- * Runs `cases` (name -> async () => void) `warmup` times each, then `rounds` times each, interleaved
- * so that drift on the machine hits every case alike. Returns name -> { median, min, rounds } in ms.
+ * Runs `cases` `warmup` times each, then `rounds` times each, interleaved so that drift on the machine
+ * hits every case alike. A case is `async () => void`, or `{ before, run, after }` where only `run` is
+ * timed. Returns name -> { median, min, rounds } in ms.
  */
 export async function interleavedRounds(cases, { rounds, warmup = 1 }) {
   const names = Object.keys(cases);
-  for (let i = 0; i < warmup; i++) for (const n of names) await cases[n]();
+  const timed = async (n) => {
+    const c = typeof cases[n] === "function" ? { run: cases[n] } : cases[n];
+    await c.before?.();
+    const t0 = process.hrtime.bigint();
+    try {
+      await c.run();
+    } finally {
+      var ms = Number(process.hrtime.bigint() - t0) / 1e6;
+      await c.after?.();
+    }
+    return ms;
+  };
+  for (let i = 0; i < warmup; i++) for (const n of names) await timed(n);
   const samples = Object.fromEntries(names.map((n) => [n, []]));
   for (let r = 0; r < rounds; r++) {
-    for (const n of r % 2 ? [...names].reverse() : names) {
-      const t0 = process.hrtime.bigint();
-      await cases[n]();
-      samples[n].push(Number(process.hrtime.bigint() - t0) / 1e6);
-    }
+    for (const n of r % 2 ? [...names].reverse() : names) samples[n].push(await timed(n));
   }
   return Object.fromEntries(names.map((n) => [n, summarize(samples[n])]));
 }

@@ -12,6 +12,7 @@ export interface MemorySaverData {
 
 /** Copies a MemorySaver's threads into the store, byte for byte, as official-layout rows. */
 export function importMemorySaverData(store: SqliteCheckpointStore, data: MemorySaverData): void {
+  if (Object.keys(data.storage).length === 0 && Object.keys(data.writes).length === 0) return;
   store.ensureOfficialTables();
   for (const [threadId, namespaces] of Object.entries(data.storage)) {
     for (const [checkpointNs, checkpoints] of Object.entries(namespaces)) {

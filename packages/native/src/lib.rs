@@ -1,6 +1,7 @@
 #![deny(clippy::all)]
 
 mod error;
+pub mod messages;
 pub mod saver;
 
 /// Version of the native core, for diagnostics.

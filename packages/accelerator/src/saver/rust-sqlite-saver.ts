@@ -13,7 +13,7 @@ import {
 import type { BlobInput, PutRequest, SqliteCheckpointStore } from "@fast-langgraph/native";
 
 import { native } from "../native";
-import { AppendTracker } from "./append-tracker";
+import { IncrementTracker } from "./increment-tracker";
 import { checkpointConfig, checkpointTarget } from "./config";
 import { type PruneOptions, type PruneReport, type RetentionOptions, scheduleRetention, toNativePruneOptions } from "./retention";
 import { OfficialCheckpointSerializer } from "./official-checkpoint";
@@ -25,8 +25,9 @@ export interface RustSqliteSaverOptions {
   /** Serializer for checkpoints, metadata, channel values and writes (default: LangGraph's JsonPlusSerializer). */
   serde?: SerializerProtocol;
   /**
-   * Store a list channel that only grew since this process last stored it (every chat agent's
-   * `messages`) as its new elements. Assumes stored elements are not mutated in place, as LangGraph's
+   * Store a list channel that only grew since this process last stored or loaded it (every chat
+   * agent's `messages`) as its new elements, and a messages list changed by replacements or removals
+   * as that reducer update. Assumes stored elements are not mutated in place, as LangGraph's
    * DeltaChannel does. `false` stores every changed channel in full. Default `true`.
    */
   storeIncrements?: boolean;
@@ -66,7 +67,7 @@ export class RustSqliteSaver extends BaseCheckpointSaver {
   readonly path: string;
   private readonly native: SqliteCheckpointStore;
   private readonly store: StoreCalls;
-  private readonly tracker: AppendTracker | undefined;
+  private readonly tracker: IncrementTracker | undefined;
   private readonly official: OfficialCheckpointSerializer | undefined;
   private readonly writesOrder: WritesOrder;
   private readonly stopRetention: () => void = () => {};
@@ -86,7 +87,7 @@ export class RustSqliteSaver extends BaseCheckpointSaver {
     this.writesOrder = this.official ? "official" : "writesSortKey";
     const offThread = options.offThread ?? !isInMemory(path);
     this.store = offThread ? offThreadCalls(this.native) : inlineCalls(this.native);
-    this.tracker = options.storeIncrements === false ? undefined : new AppendTracker();
+    this.tracker = options.storeIncrements === false ? undefined : new IncrementTracker();
     if (options.retention) this.stopRetention = scheduleRetention((o) => this.prune(o), options.retention);
   }
 
@@ -254,8 +255,8 @@ export class RustSqliteSaver extends BaseCheckpointSaver {
         const plan = allowIncrements ? this.tracker?.plan(threadId, checkpointNs, channel, value) : undefined;
         const what = `channel "${channel}" of thread "${threadId}"`;
         if (plan) {
-          const [kind, data] = await serializeValue(this.serde, plan.appended, what);
-          if (kind === "json") return { channel, version, kind, data, baseOwnerId: plan.baseOwnerId };
+          const [kind, data] = await serializeValue(this.serde, plan.elements, what);
+          if (kind === "json") return { channel, version, kind, data, baseOwnerId: plan.baseOwnerId, increment: plan.increment };
         }
         const [kind, data] = await serializeValue(this.serde, value, what);
         return { channel, version, kind, data };

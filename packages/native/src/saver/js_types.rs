@@ -33,8 +33,11 @@ pub struct BlobInput {
     pub version: String,
     pub kind: String,
     pub data: Buffer,
-    /// The checkpoint id whose stored value `data` extends (data then holds only appended elements).
+    /// The checkpoint id whose stored value `data` is an increment of.
     pub base_owner_id: Option<String>,
+    /// "append" (default: `data` holds elements appended to the base list) or "merge" (`data` is a
+    /// messages-reducer update of the base list).
+    pub increment: Option<String>,
 }
 
 #[napi(object)]

@@ -6,7 +6,7 @@ use napi::bindgen_prelude::*;
 use super::engine::{sql_err, Engine, EngineResult};
 use super::js_types::*;
 use super::records::{
-    BlobIn, ChannelHistory, CheckpointRecord, ListQuery, PutIn, PutOutcome, PutWritesIn, StoredWrite, WriteIn,
+    BlobIn, Increment, ChannelHistory, CheckpointRecord, ListQuery, PutIn, PutOutcome, PutWritesIn, StoredWrite, WriteIn,
 };
 use super::prune::{self, PruneReport};
 use super::prune_plan::{Policy, Strategy};
@@ -28,6 +28,11 @@ pub fn put(req: PutRequest) -> Result<Op<PutOutcome, PutResult>> {
     if req.carried_channels.len() != req.carried_versions.len() {
         return Err(invalid_arg("carriedChannels and carriedVersions differ in length"));
     }
+    let increments = req
+        .blobs
+        .iter()
+        .map(|b| Increment::parse(b.increment.as_deref()).map_err(|m| invalid_arg(format!("channel {:?}: {m}", b.channel))))
+        .collect::<Result<Vec<_>>>()?;
     Ok(op(
         move |engine| {
             let input = PutIn {
@@ -41,12 +46,14 @@ pub fn put(req: PutRequest) -> Result<Op<PutOutcome, PutResult>> {
                 blobs: req
                     .blobs
                     .iter()
-                    .map(|b| BlobIn {
+                    .zip(&increments)
+                    .map(|(b, &increment)| BlobIn {
                         channel: &b.channel,
                         version: &b.version,
                         kind: &b.kind,
                         data: &b.data,
                         base_owner_id: b.base_owner_id.as_deref(),
+                        increment,
                     })
                     .collect(),
                 carried: req

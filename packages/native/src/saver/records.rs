@@ -59,8 +59,33 @@ pub struct BlobIn<'a> {
     pub version: &'a str,
     pub kind: &'a str,
     pub data: &'a [u8],
-    /// Set when `data` holds only the elements appended to the value stored by this checkpoint id.
+    /// Set when `data` is an increment of the value stored by this checkpoint id.
     pub base_owner_id: Option<&'a str>,
+    /// How the increment applies: elements appended (the default), or a messages-reducer update.
+    pub increment: Increment,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Increment {
+    Append,
+    Merge,
+}
+
+impl Increment {
+    pub fn parse(value: Option<&str>) -> Result<Self, String> {
+        match value {
+            None | Some("append") => Ok(Self::Append),
+            Some("merge") => Ok(Self::Merge),
+            Some(other) => Err(format!("increment must be \"append\" or \"merge\", got {other:?}")),
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Append => "append",
+            Self::Merge => "merge",
+        }
+    }
 }
 
 pub struct PutIn<'a> {

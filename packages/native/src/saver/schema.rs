@@ -42,6 +42,8 @@ pub const MIGRATIONS: &[&str] = &[
         task_path TEXT NOT NULL DEFAULT '',
         PRIMARY KEY (thread_id, checkpoint_ns, checkpoint_id, task_id, idx)
     );",
+    // 2: an increment either appends elements to its base list, or is a messages-reducer update of it.
+    "ALTER TABLE flg_blobs ADD COLUMN increment TEXT NOT NULL DEFAULT 'append';",
 ];
 
 pub fn current_version(conn: &Connection) -> rusqlite::Result<i64> {

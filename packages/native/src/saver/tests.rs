@@ -1,7 +1,7 @@
 //! Engine tests on a real in-memory SQLite database.
 
 use super::engine::{Engine, Synchronous};
-use super::records::{BlobIn, PutIn, PutOutcome, PutWritesIn, WriteIn};
+use super::records::{BlobIn, Increment, PutIn, PutOutcome, PutWritesIn, WriteIn};
 use super::{history, read, write};
 
 fn put_writes_native(c: &mut rusqlite::Connection, path: &str, input: &PutWritesIn) -> Result<(), String> {
@@ -28,7 +28,7 @@ fn put(e: &Engine, id: &str, parent: Option<&str>, blobs: Vec<BlobIn>, carried: 
 }
 
 fn blob<'a>(channel: &'a str, version: &'a str, data: &'a [u8], base: Option<&'a str>) -> BlobIn<'a> {
-    BlobIn { channel, version, kind: "json", data, base_owner_id: base }
+    BlobIn { channel, version, kind: "json", data, base_owner_id: base, increment: Increment::Append }
 }
 
 fn value_of(e: &Engine, id: &str, channel: &str) -> Option<String> {
@@ -164,4 +164,27 @@ fn a_file_that_is_not_a_database_is_named_in_the_error() {
     let err = Engine::open(dir.to_str().unwrap(), Synchronous::Normal, 100, false).err().unwrap();
     std::fs::remove_file(&dir).ok();
     assert!(err.contains("not a SQLite database") && err.contains("flg-notdb"), "{err}");
+}
+
+fn message(id: &str, class: &str) -> String {
+    format!("{{\"lc\":1,\"type\":\"constructor\",\"id\":[\"langchain_core\",\"messages\",\"{class}\"],\"kwargs\":{{\"id\":\"{id}\",\"content\":\"{id}\"}}}}")
+}
+
+#[test]
+fn messages_reducer_increments_rebuild_with_appends_around_them() {
+    let e = engine();
+    let root = format!("[{},{}]", message("a", "AIMessage"), message("b", "AIMessage"));
+    let update = format!("[{},{}]", message("b", "RemoveMessage"), message("c", "AIMessage"));
+    let appended = format!("[{}]", message("d", "AIMessage"));
+    put(&e, "1", None, vec![blob("m", "1", root.as_bytes(), None)], vec![]);
+    let merge = BlobIn { increment: Increment::Merge, ..blob("m", "2", update.as_bytes(), Some("1")) };
+    assert_eq!(put(&e, "2", Some("1"), vec![merge], vec![]), PutOutcome::Stored);
+    put(&e, "3", Some("2"), vec![blob("m", "3", appended.as_bytes(), Some("2"))], vec![]);
+    let ids: Vec<String> = serde_json::from_str::<serde_json::Value>(&value_of(&e, "3", "m").unwrap()).unwrap()
+        .as_array().unwrap().iter().map(|m| m["kwargs"]["id"].as_str().unwrap().to_string()).collect();
+    assert_eq!(ids, ["a", "c", "d"]);
+
+    let bad = format!("[{}]", message("zz", "RemoveMessage"));
+    let rejected = BlobIn { increment: Increment::Merge, ..blob("m", "4", bad.as_bytes(), Some("3")) };
+    assert_eq!(put(&e, "4", Some("3"), vec![rejected], vec![]), PutOutcome::DeltaBaseMissing("m".into()));
 }

@@ -6,7 +6,8 @@ use rusqlite::{params, Connection, OptionalExtension};
 
 use super::engine::{sql_err, EngineResult};
 use super::json_array::concat_json_arrays;
-use super::records::{StoredValue, StoredWrite};
+use super::records::{Increment, StoredValue, StoredWrite};
+use crate::messages::reducer::merge_serialized;
 use super::refs::ChannelRefs;
 use super::schema::OfficialTables;
 
@@ -36,30 +37,50 @@ pub fn load_value(
 
     let mut stmt = conn
         .prepare_cached(
-            "SELECT owner_id, base_owner_id, data FROM flg_blobs
+            "SELECT owner_id, base_owner_id, data, increment FROM flg_blobs
              WHERE thread_id = ?1 AND checkpoint_ns = ?2 AND channel = ?3 AND root_owner_id = ?4",
         )
         .map_err(&e)?;
-    let family: HashMap<String, (Option<String>, Vec<u8>)> = stmt
-        .query_map(params![thread_id, ns, channel, root], |r| Ok((r.get(0)?, (r.get(1)?, r.get(2)?))))
+    let family: HashMap<String, (Option<String>, Vec<u8>, String)> = stmt
+        .query_map(params![thread_id, ns, channel, root], |r| Ok((r.get(0)?, (r.get(1)?, r.get(2)?, r.get(3)?))))
         .map_err(&e)?
         .collect::<Result<_, _>>()
         .map_err(&e)?;
 
-    let mut chain: Vec<&[u8]> = Vec::new();
+    let mut chain: Vec<(&[u8], Increment)> = Vec::new();
     let mut cursor = Some(owner.to_string());
     while let Some(id) = cursor {
-        let (base, bytes) = family.get(&id).ok_or_else(|| {
+        let (base, bytes, increment) = family.get(&id).ok_or_else(|| {
             format!("channel {channel:?} of thread {thread_id:?}: stored increment chain is broken at {id:?}")
         })?;
-        chain.push(bytes);
+        chain.push((bytes, Increment::parse(Some(increment))?));
         if chain.len() > family.len() {
             return Err(format!("channel {channel:?} of thread {thread_id:?}: increment chain has a cycle"));
         }
         cursor = base.clone();
     }
     chain.reverse();
-    let data = concat_json_arrays(chain).map_err(|m| format!("channel {channel:?} of thread {thread_id:?}: {m}"))?;
+    let context = |m: String| format!("channel {channel:?} of thread {thread_id:?}: {m}");
+    // Runs of appended elements are joined in one pass; a messages-reducer increment applies to
+    // everything before it.
+    let mut current: Vec<u8> = chain[0].0.to_vec();
+    let mut appended: Vec<&[u8]> = Vec::new();
+    for &(bytes, increment) in &chain[1..] {
+        match increment {
+            Increment::Append => appended.push(bytes),
+            Increment::Merge => {
+                if !appended.is_empty() {
+                    current = concat_json_arrays(std::iter::once(current.as_slice()).chain(appended.drain(..))).map_err(context)?;
+                }
+                current = merge_serialized(&current, &[bytes]).map_err(context)?;
+            }
+        }
+    }
+    let data = if appended.is_empty() {
+        current
+    } else {
+        concat_json_arrays(std::iter::once(current.as_slice()).chain(appended)).map_err(context)?
+    };
     Ok(Some(StoredValue { channel: channel.to_string(), owner_id: owner.to_string(), kind, data }))
 }
 

@@ -3,7 +3,7 @@
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
 use super::engine::{sql_err, EngineResult};
-use super::records::{PutIn, PutOutcome, PutWritesIn};
+use super::records::{BlobIn, Increment, PutIn, PutOutcome, PutWritesIn};
 use super::refs::{self, ChannelRefs};
 use super::schema;
 
@@ -58,16 +58,17 @@ pub fn put(conn: &mut Connection, path: &str, input: &PutIn) -> EngineResult<Put
                     )
                     .optional()
                     .map_err(&e)?;
-                match root {
-                    Some(root) => root,
-                    None => return Ok(PutOutcome::DeltaBaseMissing(blob.channel.to_string())),
+                let Some(root) = root else { return Ok(PutOutcome::DeltaBaseMissing(blob.channel.to_string())) };
+                if blob.increment == Increment::Merge && !merge_applies(&tx, path, input, blob, base)? {
+                    return Ok(PutOutcome::DeltaBaseMissing(blob.channel.to_string()));
                 }
+                root
             }
         };
         tx.prepare_cached(
             "INSERT OR REPLACE INTO flg_blobs
-             (thread_id, checkpoint_ns, channel, owner_id, version, type, base_owner_id, root_owner_id, data)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+             (thread_id, checkpoint_ns, channel, owner_id, version, type, base_owner_id, root_owner_id, data, increment)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
         )
         .map_err(&e)?
         .execute(params![
@@ -79,7 +80,8 @@ pub fn put(conn: &mut Connection, path: &str, input: &PutIn) -> EngineResult<Put
             blob.kind,
             blob.base_owner_id,
             root,
-            blob.data
+            blob.data,
+            blob.increment.as_str()
         ])
         .map_err(&e)?;
         channel_refs.insert(blob.channel.to_string(), (input.checkpoint_id.to_string(), blob.version.to_string()));
@@ -104,6 +106,14 @@ pub fn put(conn: &mut Connection, path: &str, input: &PutIn) -> EngineResult<Put
     .map_err(&e)?;
     tx.commit().map_err(&e)?;
     Ok(PutOutcome::Stored)
+}
+
+/// A messages-reducer increment is stored only if it applies to its base (it is replayed on every read).
+fn merge_applies(conn: &Connection, path: &str, input: &PutIn, blob: &BlobIn, base: &str) -> EngineResult<bool> {
+    let Some(value) = super::values::load_value(conn, path, input.thread_id, input.checkpoint_ns, blob.channel, base)? else {
+        return Ok(false);
+    };
+    Ok(crate::messages::reducer::merge_serialized(&value.data, &[blob.data]).is_ok())
 }
 
 fn official_checkpoint_exists(conn: &Connection, path: &str, input: &PutIn, id: &str) -> EngineResult<bool> {

@@ -168,7 +168,8 @@ export class RustSqliteSaver extends BaseCheckpointSaver {
       throw new Error(`RustSqliteSaver.put: checkpoint serialized as "${kind}" but metadata as "${metadataKind}"`);
     }
     const changed = Object.keys(newVersions);
-    const carried = Object.keys(checkpoint.channel_versions).filter((c) => !(c in newVersions));
+    // With a JSON checkpoint the engine derives the carried channels from its channel_versions.
+    const carried = kind === "json" ? [] : Object.keys(checkpoint.channel_versions).filter((c) => !(c in newVersions));
     const request: PutRequest = {
       threadId,
       checkpointNs,
@@ -182,6 +183,7 @@ export class RustSqliteSaver extends BaseCheckpointSaver {
       }),
       carriedChannels: carried,
       carriedVersions: carried.map((c) => String(checkpoint.channel_versions[c])),
+      changedChannels: kind === "json" ? changed : undefined,
     };
 
     let result = await this.store.put(request);
@@ -190,6 +192,7 @@ export class RustSqliteSaver extends BaseCheckpointSaver {
       request.blobs.push(...extra);
       request.carriedChannels = [];
       request.carriedVersions = [];
+      request.changedChannels = undefined;
       result = await this.store.put(request);
     }
     if (result.status === "delta_base_missing") {

@@ -52,6 +52,9 @@ pub struct PutRequest {
     pub blobs: Vec<BlobInput>,
     pub carried_channels: Vec<String>,
     pub carried_versions: Vec<String>,
+    /// The channels `newVersions` names. When set (and the checkpoint is JSON), the carried channels
+    /// are derived from the checkpoint's `channel_versions` and `carriedChannels` is ignored.
+    pub changed_channels: Option<Vec<String>>,
 }
 
 #[napi(object)]

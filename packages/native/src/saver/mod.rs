@@ -1,6 +1,7 @@
 //! The SQLite checkpoint engine behind `RustSqliteSaver`.
 
 mod binding;
+mod carry;
 mod js_types;
 mod official_layout;
 mod ops;

@@ -1,6 +1,8 @@
 //! Each store operation as a closure over its decoded request, so the async task and its sync twin
 //! run exactly the same code.
 
+use std::borrow::Cow;
+
 use napi::bindgen_prelude::*;
 
 use super::engine::{sql_err, Engine, EngineResult};
@@ -11,6 +13,7 @@ use super::records::{
 use super::prune::{self, PruneReport};
 use super::prune_plan::{Policy, Strategy};
 use super::official_layout::{self, OfficialPutIn};
+use super::carry;
 use super::write::WritesTable;
 use super::{history, read, schema, values, write};
 use crate::error::invalid_arg;
@@ -56,12 +59,15 @@ pub fn put(req: PutRequest) -> Result<Op<PutOutcome, PutResult>> {
                         increment,
                     })
                     .collect(),
-                carried: req
-                    .carried_channels
-                    .iter()
-                    .map(String::as_str)
-                    .zip(req.carried_versions.iter().map(String::as_str))
-                    .collect(),
+                carried: match &req.changed_channels {
+                    Some(changed) if req.kind == "json" => carry::carried_channels(&req.checkpoint, changed)?,
+                    _ => req
+                        .carried_channels
+                        .iter()
+                        .map(|c| Cow::Borrowed(c.as_str()))
+                        .zip(req.carried_versions.iter().map(|v| Cow::Borrowed(v.as_str())))
+                        .collect(),
+                },
             };
             engine.with_conn(|conn| write::put(conn, &engine.path, &input))
         },

@@ -98,7 +98,7 @@ pub struct PutIn<'a> {
     pub metadata: &'a [u8],
     pub blobs: Vec<BlobIn<'a>>,
     /// Channels present in `channel_versions` but not in `newVersions`: their values are the parent's.
-    pub carried: Vec<(&'a str, &'a str)>,
+    pub carried: Vec<(std::borrow::Cow<'a, str>, std::borrow::Cow<'a, str>)>,
 }
 
 #[derive(Debug, PartialEq)]

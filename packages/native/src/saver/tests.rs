@@ -13,6 +13,7 @@ fn engine() -> Engine {
 }
 
 fn put(e: &Engine, id: &str, parent: Option<&str>, blobs: Vec<BlobIn>, carried: Vec<(&str, &str)>) -> PutOutcome {
+    let carried = carried.into_iter().map(|(c, v)| (c.into(), v.into())).collect();
     let input = PutIn {
         thread_id: "t",
         checkpoint_ns: "",

@@ -26,8 +26,8 @@ pub fn put(conn: &mut Connection, path: &str, input: &PutIn) -> EngineResult<Put
             Some(text) => {
                 let parent_refs = refs::parse(&text)?;
                 for (channel, version) in &input.carried {
-                    if let Some((owner, stored)) = parent_refs.get(*channel) {
-                        if stored == version {
+                    if let Some((owner, stored)) = parent_refs.get(channel.as_ref()) {
+                        if stored == version.as_ref() {
                             channel_refs.insert(channel.to_string(), (owner.clone(), stored.clone()));
                         }
                     }

@@ -2,11 +2,25 @@
 // no checkpointer, MemorySaver unpatched, MemorySaver patched, side by side; plus the memory a
 // MemorySaver holds after a 1,000-step thread, patched vs unpatched.
 import { MemorySaver } from "@langchain/langgraph";
+import { BaseCheckpointSaver } from "@langchain/langgraph-checkpoint";
 import { native, patchLangGraph, unpatchLangGraph } from "@fast-langgraph/accelerator";
 
 import { QUICK, assertEqualOutputs, formatTable, interleavedRounds, recordResult } from "./lib/harness.mjs";
 import { runMessagesLoop } from "./workloads/messages-loop.mjs";
 import { runWorkload, workloads } from "./workloads/langgraph-bench.mjs";
+
+/** Stores nothing: what LangGraph itself spends per step once any checkpointer is attached (the floor). */
+class NoopSaver extends BaseCheckpointSaver {
+  async getTuple() {
+    return undefined;
+  }
+  async *list() {}
+  async put(config, checkpoint) {
+    return { configurable: { ...config.configurable, checkpoint_id: checkpoint.id } };
+  }
+  async putWrites() {}
+  async deleteThread() {}
+}
 
 const LOOP_STEPS = QUICK ? 200 : 1000;
 const cases = {
@@ -45,6 +59,7 @@ for (const [name, workload] of Object.entries(cases)) {
   const results = await interleavedRounds(
     {
       none: () => once(workload, undefined),
+      "no-op saver (floor)": () => once(workload, new NoopSaver()),
       "MemorySaver unpatched": () => once(workload, new MemorySaver()),
       "MemorySaver patched": { before: () => patchLangGraph(), run: () => once(workload, new MemorySaver()), after: () => unpatchLangGraph() },
     },

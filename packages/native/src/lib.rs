@@ -1,5 +1,6 @@
 #![deny(clippy::all)]
 
+pub mod cache;
 mod error;
 pub mod messages;
 pub mod saver;

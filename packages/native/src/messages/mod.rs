@@ -1,4 +1,4 @@
 //! LangGraph's messages reducer in Rust, on serialized messages.
 
-mod binding;
+pub mod binding;
 pub mod reducer;

@@ -1,0 +1,52 @@
+import { BaseCache } from "@langchain/core/caches";
+import type { Generation } from "@langchain/core/outputs";
+import type { NativeCacheStats } from "@fast-langgraph/native";
+
+import { native } from "../native";
+import { decodeGenerations, encodeGenerations } from "./generations";
+import { type RustCacheOptions, nativeOptions, warnIfDiskUnusable } from "./options";
+
+export type RustLLMCacheOptions = RustCacheOptions;
+export type CacheStats = NativeCacheStats;
+
+/** (prompt, llmKey) as one string that no other pair produces. */
+export function llmCacheKey(prompt: string, llmKey: string): string {
+  return `${prompt.length}:${prompt}${llmKey}`;
+}
+
+/**
+ * @langchain/core's BaseCache in Rust: keys hashed with xxh3-128 and compared in full on a hit, LRU
+ * eviction bounded by entries and bytes, TTL per cache and per entry, optional SQLite tier, shared by
+ * the worker threads that open the same `name` or `path`. `new ChatX({ cache: new RustLLMCache() })`.
+ */
+export class RustLLMCache extends BaseCache<Generation[]> {
+  readonly store: InstanceType<typeof native.NativeCache>;
+
+  constructor(options: RustLLMCacheOptions = {}) {
+    super();
+    this.store = new native.NativeCache(nativeOptions(options, "RustLLMCache"));
+    warnIfDiskUnusable(this.store.stats(), "RustLLMCache");
+  }
+
+  async lookup(prompt: string, llmKey: string): Promise<Generation[] | null> {
+    const bytes = this.store.get(llmCacheKey(prompt, llmKey));
+    return bytes ? decodeGenerations(bytes) : null;
+  }
+
+  async update(prompt: string, llmKey: string, value: Generation[], ttl?: number): Promise<void> {
+    this.store.set(llmCacheKey(prompt, llmKey), encodeGenerations(value), ttl);
+  }
+
+  stats(): CacheStats {
+    return this.store.stats();
+  }
+
+  clear(): void {
+    this.store.clear();
+  }
+
+  /** Waits until everything stored is in the disk tier (a no-op without one). */
+  flush(): void {
+    this.store.flush();
+  }
+}

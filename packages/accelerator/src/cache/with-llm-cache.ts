@@ -1,0 +1,85 @@
+import type { CallbackManagerForLLMRun } from "@langchain/core/callbacks/manager";
+import type { BaseChatModel } from "@langchain/core/language_models/chat_models";
+import type { BaseMessage } from "@langchain/core/messages";
+import type { ChatGenerationChunk, ChatResult, Generation } from "@langchain/core/outputs";
+
+import { RustLLMCache, type RustLLMCacheOptions } from "./rust-llm-cache";
+
+type Options = Record<string, unknown>;
+
+interface CacheableModel {
+  _generate(messages: BaseMessage[], options: Options, runManager?: CallbackManagerForLLMRun): Promise<ChatResult>;
+  _streamResponseChunks?(messages: BaseMessage[], options: Options, runManager?: CallbackManagerForLLMRun): AsyncGenerator<ChatGenerationChunk>;
+  _getSerializedCacheKeyParametersForCall(options: Options): string;
+}
+
+/** Everything that changes the answer: every field of every message, and the model's parameters for
+ * this call (its settings, bound tools, tool choice, structured-output schema, stop words...). */
+function cacheKey(model: CacheableModel, messages: BaseMessage[], options: Options): [string, string] {
+  const { signal: _signal, callbacks: _callbacks, runName: _runName, runId: _runId, metadata: _metadata, tags: _tags, ...rest } = options ?? {};
+  return [JSON.stringify(messages.map((m) => m.toJSON())), model._getSerializedCacheKeyParametersForCall(rest)];
+}
+
+/** Whether the model implements streaming itself (LangChain's default only throws). */
+function streamsNatively(model: object): boolean {
+  let proto = Object.getPrototypeOf(model);
+  while (proto && proto.constructor?.name !== "BaseChatModel") {
+    if (Object.prototype.hasOwnProperty.call(proto, "_streamResponseChunks")) return true;
+    proto = Object.getPrototypeOf(proto);
+  }
+  return false;
+}
+
+/**
+ * Returns `model` with a Rust cache in front of it, for `invoke`/`generate` and for `stream`: a
+ * repeated stream replays the cached chunks (LangChain's own cache is bypassed when streaming).
+ * Keys cover every message field and every call parameter, so a change of tool, schema or setting
+ * misses. The model instance itself is modified (its bound and structured-output forms share it).
+ */
+export function withLLMCache<M extends BaseChatModel>(model: M, options: RustLLMCacheOptions & { cache?: RustLLMCache } = {}): M & { llmCache: RustLLMCache } {
+  const cache = options.cache ?? new RustLLMCache(options);
+  const target = model as unknown as CacheableModel & { llmCache?: RustLLMCache };
+  const generate = target._generate.bind(target);
+  const stream = streamsNatively(model) ? target._streamResponseChunks?.bind(target) : undefined;
+
+  target._generate = async (messages, callOptions, runManager) => {
+    const [prompt, llmKey] = cacheKey(target, messages, callOptions);
+    const hit = await cache.lookup(prompt, `generate:${llmKey}`);
+    if (hit) return { generations: hit as ChatResult["generations"], llmOutput: { cached: true } };
+    const result = await generate(messages, callOptions, runManager);
+    await cache.update(prompt, `generate:${llmKey}`, result.generations as Generation[]);
+    return result;
+  };
+
+  if (stream) {
+    target._streamResponseChunks = async function* (messages, callOptions, runManager) {
+      const [prompt, llmKey] = cacheKey(target, messages, callOptions);
+      const hit = await cache.lookup(prompt, `stream:${llmKey}`);
+      if (hit) {
+        for (const chunk of hit as ChatGenerationChunk[]) {
+          await runManager?.handleLLMNewToken(chunk.text, undefined, undefined, undefined, undefined, { chunk });
+          yield chunk;
+        }
+        return;
+      }
+      const chunks: ChatGenerationChunk[] = [];
+      for await (const chunk of stream(messages, callOptions, runManager)) {
+        chunks.push(chunk);
+        yield chunk;
+      }
+      await cache.update(prompt, `stream:${llmKey}`, chunks);
+    };
+  }
+  // Models whose bindTools builds a new model (rather than binding this one) get the same cache.
+  const bindTools = (model as unknown as { bindTools?: (...a: unknown[]) => unknown }).bindTools?.bind(model);
+  if (bindTools) {
+    (model as unknown as { bindTools: (...a: unknown[]) => unknown }).bindTools = (...args: unknown[]) => {
+      const bound = bindTools(...args) as { bound?: BaseChatModel & { llmCache?: RustLLMCache } };
+      const inner = bound?.bound;
+      if (inner && inner !== (model as unknown) && typeof inner._generate === "function" && !inner.llmCache) withLLMCache(inner, { cache });
+      return bound;
+    };
+  }
+  target.llmCache = cache;
+  return model as M & { llmCache: RustLLMCache };
+}

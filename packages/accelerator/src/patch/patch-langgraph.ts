@@ -1,3 +1,4 @@
+import { restoreCaches } from "../cache/cache-acceleration";
 import { restoreMemorySavers } from "../saver/memory-saver-acceleration";
 import { restoreSqliteSavers } from "../saver/sqlite-saver-acceleration";
 import { type PackageCopy, loadCommonJsCopies, loadEsmCopies } from "./package-copies";
@@ -77,8 +78,8 @@ function collectReducers(copies: PackageCopy[]): void {
 
 /**
  * Accelerates the LangGraph.js classes already written into the user's graphs: MemorySaver on a Rust
- * in-memory store, file-backed SqliteSaver on the Rust SQLite engine (official format), and messages
- * channels merged once per superstep. Patches every copy loaded in the process: the CommonJS builds
+ * in-memory store, file-backed SqliteSaver on the Rust SQLite engine (official format), messages
+ * channels merged once per superstep, and LangGraph's and LangChain's InMemoryCache on bounded Rust caches. Patches every copy loaded in the process: the CommonJS builds
  * before this returns its promise, the ES module builds before the promise resolves. Idempotent.
  */
 export async function patchLangGraph(options: PatchOptions = {}): Promise<PatchReport> {
@@ -130,5 +131,6 @@ export function unpatchLangGraph(): UnpatchReport {
   }
   applied.clear();
   lastSkipped = [];
+  restoreCaches();
   return { restored, memorySavers: restoreMemorySavers(), sqliteConnections: restoreSqliteSavers() };
 }

@@ -1,9 +1,10 @@
+import { acceleratedLLMCacheMethods, acceleratedNodeCacheMethods } from "../cache/cache-acceleration";
 import { acceleratedMemorySaverMethods } from "../saver/memory-saver-acceleration";
 import { acceleratedSqliteSaverMethods } from "../saver/sqlite-saver-acceleration";
 import { batchedMessagesUpdate } from "./messages-batch";
 
 /** The parts patchLangGraph can accelerate; each can be switched off by an option of the same name. */
-export type PatchPart = "memorySaver" | "sqliteSaver" | "stateMerger";
+export type PatchPart = "memorySaver" | "sqliteSaver" | "stateMerger" | "caches";
 
 type AnyMethod = (...args: never[]) => unknown;
 export type Methods = Record<string, AnyMethod>;
@@ -55,5 +56,23 @@ export const TARGETS: PatchTarget[] = [
     methodNames: ["update"],
     methods: (originals) => ({ update: batchedMessagesUpdate(originals.update as never, messageReducers) as unknown as AnyMethod }),
     note: "every messages channel, including those of graphs compiled before patching, from its next superstep",
+  },
+  {
+    part: "caches",
+    name: "InMemoryCache",
+    pkg: "@langchain/langgraph-checkpoint",
+    subpath: ".",
+    methodNames: ["get", "set", "clear"],
+    methods: () => acceleratedNodeCacheMethods() as unknown as Methods,
+    note: "LangGraph's node cache (compile({ cache })), including existing instances, from their next call; entries they held before stay behind",
+  },
+  {
+    part: "caches",
+    name: "InMemoryCache",
+    pkg: "@langchain/core",
+    subpath: "./caches",
+    methodNames: ["lookup", "update"],
+    methods: (originals) => acceleratedLLMCacheMethods(originals) as unknown as Methods,
+    note: "models with cache: true or an InMemoryCache, from their next call; bounded instead of growing forever",
   },
 ];

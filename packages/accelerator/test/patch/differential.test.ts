@@ -1,5 +1,6 @@
+import { FakeListChatModel } from "@langchain/core/utils/testing";
 import { MemorySaver } from "@langchain/langgraph";
-import type { BaseCheckpointSaver } from "@langchain/langgraph-checkpoint";
+import { type BaseCheckpointSaver, InMemoryCache as NodeCache } from "@langchain/langgraph-checkpoint";
 import { SqliteSaver } from "@langchain/langgraph-checkpoint-sqlite";
 
 import { patchLangGraph, unpatchLangGraph } from "../../src";
@@ -42,4 +43,21 @@ describe("graphs run patched and unpatched give the same outputs, stream events 
       expect(await everyTuple(saver)).toEqual(storedWhilePatched);
     });
   }
+});
+
+describe("patched caches", () => {
+  it("serve cache: true models and LangGraph's node cache from the Rust caches, bounded", async () => {
+    await patchLangGraph();
+    try {
+      const model = new FakeListChatModel({ responses: ["one", "two"], cache: true });
+      expect((await model.invoke("same question")).content).toBe("one");
+      expect((await model.invoke("same question")).content).toBe("one");
+      const nodeCache = new NodeCache();
+      await nodeCache.set([{ key: [["ns"], "k"], value: { v: 1 } }]);
+      expect(await nodeCache.get([[["ns"], "k"]])).toEqual([{ key: [["ns"], "k"], value: { v: 1 } }]);
+      expect(Object.keys((nodeCache as unknown as { cache: object }).cache)).toEqual([]);
+    } finally {
+      unpatchLangGraph();
+    }
+  });
 });

@@ -26,7 +26,8 @@ const MESSAGE_CLASSES: Record<string, new (fields: never) => BaseMessage> = {
 } as never;
 
 interface StoredGeneration {
-  text: string;
+  /** Omitted when it is the message's text content (most chat generations): read from there. */
+  text?: string;
   generationInfo?: Record<string, unknown>;
   message?: { class: string; fields: Record<string, unknown> };
   chunk?: boolean;
@@ -39,31 +40,32 @@ function storedMessage(message: BaseMessage): StoredGeneration["message"] {
   return { class: cls, fields: record.kwargs ?? {} };
 }
 
-export function encodeGenerations(generations: Generation[]): Buffer {
+export function encodeGenerations(generations: Generation[]): string {
   const stored: StoredGeneration[] = generations.map((g) => {
     const message = (g as { message?: BaseMessage }).message;
     return {
-      text: g.text,
+      ...(message !== undefined && message.content === g.text ? {} : { text: g.text }),
       ...(g.generationInfo !== undefined ? { generationInfo: g.generationInfo } : {}),
       ...(message !== undefined ? { message: storedMessage(message) } : {}),
       ...(g instanceof GenerationChunk ? { chunk: true } : {}),
     };
   });
-  return Buffer.from(JSON.stringify(stored));
+  return JSON.stringify(stored);
 }
 
 function revive(stored: StoredGeneration): Generation {
   if (stored.message === undefined) {
-    const fields = { text: stored.text, generationInfo: stored.generationInfo };
+    const fields = { text: stored.text ?? "", generationInfo: stored.generationInfo };
     return stored.chunk ? new GenerationChunk(fields) : { ...fields, ...(stored.generationInfo === undefined ? { generationInfo: undefined } : {}) };
   }
   const message = new MESSAGE_CLASSES[stored.message.class](stored.message.fields as never);
-  if (stored.chunk) return new ChatGenerationChunk({ text: stored.text, message: message as AIMessageChunk, generationInfo: stored.generationInfo });
-  const generation: Record<string, unknown> = { text: stored.text, message };
+  const text = stored.text ?? (stored.message.fields.content as string);
+  if (stored.chunk) return new ChatGenerationChunk({ text, message: message as AIMessageChunk, generationInfo: stored.generationInfo });
+  const generation: Record<string, unknown> = { text, message };
   if (stored.generationInfo !== undefined) generation.generationInfo = stored.generationInfo;
   return generation as unknown as Generation;
 }
 
-export function decodeGenerations(bytes: Uint8Array): Generation[] {
-  return (JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("utf8")) as StoredGeneration[]).map(revive);
+export function decodeGenerations(text: string): Generation[] {
+  return (JSON.parse(text) as StoredGeneration[]).map(revive);
 }

@@ -29,12 +29,12 @@ export class RustLLMCache extends BaseCache<Generation[]> {
   }
 
   async lookup(prompt: string, llmKey: string): Promise<Generation[] | null> {
-    const bytes = this.store.get(llmCacheKey(prompt, llmKey));
-    return bytes ? decodeGenerations(bytes) : null;
+    const text = this.store.getText(llmCacheKey(prompt, llmKey));
+    return text === null || text === undefined ? null : decodeGenerations(text);
   }
 
   async update(prompt: string, llmKey: string, value: Generation[], ttl?: number): Promise<void> {
-    this.store.set(llmCacheKey(prompt, llmKey), encodeGenerations(value), ttl);
+    this.store.setText(llmCacheKey(prompt, llmKey), encodeGenerations(value), ttl);
   }
 
   stats(): CacheStats {

@@ -80,6 +80,20 @@ impl NativeCache {
         self.inner.set(key.as_bytes(), &value, ttl).map_err(|m| invalid_arg(format!("cannot cache the value for key {:?}: {m}", preview(&key))))
     }
 
+    /// `get` for text values: one copy from Rust to a JS string, no Buffer in between.
+    #[napi]
+    pub fn get_text(&self, key: String) -> Option<String> {
+        self.inner.get(key.as_bytes()).and_then(|v| String::from_utf8(v).ok())
+    }
+
+    #[napi]
+    pub fn set_text(&self, key: String, value: String, ttl_ms: Option<f64>) -> Result<()> {
+        let ttl = ttl("ttl", ttl_ms)?;
+        self.inner
+            .set(key.as_bytes(), value.as_bytes(), ttl)
+            .map_err(|m| invalid_arg(format!("cannot cache the value for key {:?}: {m}", preview(&key))))
+    }
+
     #[napi]
     pub fn delete(&self, key: String) -> bool {
         self.inner.delete(key.as_bytes())

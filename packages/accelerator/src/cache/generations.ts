@@ -47,7 +47,7 @@ export function encodeGenerations(generations: Generation[]): string {
       ...(message !== undefined && message.content === g.text ? {} : { text: g.text }),
       ...(g.generationInfo !== undefined ? { generationInfo: g.generationInfo } : {}),
       ...(message !== undefined ? { message: storedMessage(message) } : {}),
-      ...(g instanceof GenerationChunk ? { chunk: true } : {}),
+      ...(typeof (g as { concat?: unknown }).concat === "function" ? { chunk: true } : {}),
     };
   });
   return JSON.stringify(stored);

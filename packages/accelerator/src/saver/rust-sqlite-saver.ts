@@ -160,13 +160,11 @@ export class RustSqliteSaver extends BaseCheckpointSaver {
   ): Promise<RunnableConfig> {
     const { threadId, checkpointNs, checkpointId: parentId } = checkpointTarget(config, "put");
     if (this.official) return this.putOfficial(threadId, checkpointNs, parentId, checkpoint, metadata, this.official);
-    const [[kind, checkpointBytes], [metadataKind, metadataBytes]] = await Promise.all([
+    const [kind, checkpointBytes, metadataBytes] = await this.withMetadata(
+      threadId,
       serializeCheckpointHead(this.serde, { ...checkpoint, channel_values: {} }, `checkpoint of thread "${threadId}"`),
-      serializeCheckpointHead(this.serde, metadata, `metadata of thread "${threadId}"`),
-    ]);
-    if (kind !== metadataKind) {
-      throw new Error(`RustSqliteSaver.put: checkpoint serialized as "${kind}" but metadata as "${metadataKind}"`);
-    }
+      metadata,
+    );
     const changed = Object.keys(newVersions);
     // With a JSON checkpoint the engine derives the carried channels from its channel_versions.
     const carried = kind === "json" ? [] : Object.keys(checkpoint.channel_versions).filter((c) => !(c in newVersions));
@@ -219,17 +217,13 @@ export class RustSqliteSaver extends BaseCheckpointSaver {
     metadata: CheckpointMetadata,
     serializer: OfficialCheckpointSerializer,
   ): Promise<RunnableConfig> {
-    const [[kind, checkpointBytes], [metadataKind, metadataBytes]] = await Promise.all([
+    const [kind, checkpointBytes, metadataBytes] = await this.withMetadata(
+      threadId,
       serializer.serialize(threadId, checkpointNs, checkpoint).then(
         (done) => done ?? serializeValue(this.serde, checkpoint, `checkpoint of thread "${threadId}"`),
       ),
-      serializeCheckpointHead(this.serde, metadata, `metadata of thread "${threadId}"`),
-    ]).catch((error: Error) => {
-      throw new Error(`RustSqliteSaver.put: ${error.message}`);
-    });
-    if (kind !== metadataKind) {
-      throw new Error(`RustSqliteSaver.put: checkpoint serialized as "${kind}" but metadata as "${metadataKind}"`);
-    }
+      metadata,
+    );
     await this.store.putOfficial({
       threadId,
       checkpointNs,
@@ -240,6 +234,24 @@ export class RustSqliteSaver extends BaseCheckpointSaver {
       metadata: metadataBytes,
     });
     return checkpointConfig(threadId, checkpointNs, checkpoint.id);
+  }
+
+  /** The checkpoint's bytes with the metadata's, which must be serialized as the same kind. */
+  private async withMetadata(
+    threadId: string,
+    checkpointBytes: Promise<[string, Buffer]>,
+    metadata: CheckpointMetadata,
+  ): Promise<[string, Buffer, Buffer]> {
+    const [[kind, checkpoint], [metadataKind, metadataBytes]] = await Promise.all([
+      checkpointBytes,
+      serializeCheckpointHead(this.serde, metadata, `metadata of thread "${threadId}"`),
+    ]).catch((error: Error) => {
+      throw new Error(`RustSqliteSaver.put: ${error.message}`);
+    });
+    if (kind !== metadataKind) {
+      throw new Error(`RustSqliteSaver.put: checkpoint serialized as "${kind}" but metadata as "${metadataKind}"`);
+    }
+    return [kind, checkpoint, metadataBytes];
   }
 
   private async serializeChannels(

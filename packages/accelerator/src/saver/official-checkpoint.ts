@@ -28,15 +28,17 @@ export class OfficialCheckpointSerializer {
 
   /** The checkpoint's bytes, or undefined when a value does not serialize to JSON (use serde whole). */
   async serialize(threadId: string, ns: string, checkpoint: Checkpoint): Promise<[string, Buffer] | undefined> {
+    // Every value is serialized before the first await, as it was when put was called.
+    const pending = Promise.all(
+      Object.entries(checkpoint.channel_values).map(
+        async ([channel, value]) => [channel, await this.channelBytes(threadId, ns, channel, checkpoint.channel_versions[channel], value)] as const,
+      ),
+    );
+    pending.catch(() => {}); // awaited below; this only keeps an early failure from being reported as unhandled
     const [kind, head] = await serializeCheckpointHead(this.serde, { ...checkpoint, channel_values: {} }, `checkpoint of thread "${threadId}"`);
-    if (kind !== "json") return undefined;
-    const values: Array<[string, Buffer]> = [];
-    for (const [channel, value] of Object.entries(checkpoint.channel_values)) {
-      const bytes = await this.channelBytes(threadId, ns, channel, checkpoint.channel_versions[channel], value);
-      if (bytes === undefined) return undefined;
-      values.push([channel, bytes]);
-    }
-    const whole = injectChannelValues(head, values);
+    const entries = await pending;
+    if (kind !== "json" || entries.some(([, bytes]) => bytes === undefined)) return undefined;
+    const whole = injectChannelValues(head, entries as Array<[string, Buffer]>);
     return whole && [kind, whole];
   }
 

@@ -46,6 +46,12 @@ export interface RustSqliteSaverOptions {
    * reads everything written; still serializes only what changed and writes off the JavaScript thread.
    */
   layout?: "compact" | "official";
+  /**
+   * Store every channel value a checkpoint holds, also those `newVersions` does not name and the parent
+   * does not hold (unversioned defaults, values of forks): MemorySaver's semantics, where `getTuple`
+   * returns exactly the checkpoint `put` was given. Default false (values are stored when they change).
+   */
+  keepEveryValue?: boolean;
   /** Prune in the background on a schedule (off the JavaScript thread for files). */
   retention?: RetentionOptions;
 }
@@ -70,6 +76,9 @@ export class RustSqliteSaver extends BaseCheckpointSaver {
   private readonly tracker: IncrementTracker | undefined;
   private readonly official: OfficialCheckpointSerializer | undefined;
   private readonly writesOrder: WritesOrder;
+  private readonly keepEveryValue: boolean;
+  /** With keepEveryValue: per thread and namespace, the version of each value the last put stored. */
+  private readonly storedVersions = new Map<string, Map<string, string>>();
   private readonly stopRetention: () => void = () => {};
 
   constructor(path = ":memory:", options: RustSqliteSaverOptions = {}) {
@@ -85,6 +94,7 @@ export class RustSqliteSaver extends BaseCheckpointSaver {
     }
     this.official = options.layout === "official" ? new OfficialCheckpointSerializer(this.serde) : undefined;
     this.writesOrder = this.official ? "official" : "writesSortKey";
+    this.keepEveryValue = options.keepEveryValue === true;
     const offThread = options.offThread ?? !isInMemory(path);
     this.store = offThread ? offThreadCalls(this.native) : inlineCalls(this.native);
     this.tracker = options.storeIncrements === false ? undefined : new IncrementTracker();
@@ -124,7 +134,9 @@ export class RustSqliteSaver extends BaseCheckpointSaver {
       ? (r: typeof row, channel: string, ownerId: string, value: unknown) =>
           this.tracker?.remember(r.threadId, r.checkpointNs, channel, ownerId, value)
       : undefined;
-    return rowToTuple(this.store, this.serde, row, remember, this.writesOrder);
+    const tuple = await rowToTuple(this.store, this.serde, row, remember, this.writesOrder);
+    if (this.keepEveryValue) this.noteStoredVersions(row.threadId, row.checkpointNs, tuple.checkpoint);
+    return tuple;
   }
 
   async *list(config: RunnableConfig, options: CheckpointListOptions = {}): AsyncGenerator<CheckpointTuple> {
@@ -160,14 +172,19 @@ export class RustSqliteSaver extends BaseCheckpointSaver {
   ): Promise<RunnableConfig> {
     const { threadId, checkpointNs, checkpointId: parentId } = checkpointTarget(config, "put");
     if (this.official) return this.putOfficial(threadId, checkpointNs, parentId, checkpoint, metadata, this.official);
+    const changed = Object.keys(newVersions);
+    if (this.keepEveryValue) changed.push(...this.valuesTheParentLacks(threadId, checkpointNs, checkpoint, newVersions));
+    // Everything is serialized before the first await: LangGraph goes on running (its reducer assigns
+    // message ids in place) while a put is pending, and a checkpoint must be stored as it was given.
+    const blobs = this.serializeChannels(threadId, checkpointNs, checkpoint, changed, newVersions, true);
+    blobs.catch(() => {}); // awaited below; this only keeps an early failure from being reported as unhandled
     const [kind, checkpointBytes, metadataBytes] = await this.withMetadata(
       threadId,
       serializeCheckpointHead(this.serde, { ...checkpoint, channel_values: {} }, `checkpoint of thread "${threadId}"`),
       metadata,
     );
-    const changed = Object.keys(newVersions);
     // With a JSON checkpoint the engine derives the carried channels from its channel_versions.
-    const carried = kind === "json" ? [] : Object.keys(checkpoint.channel_versions).filter((c) => !(c in newVersions));
+    const carried = kind === "json" ? [] : Object.keys(checkpoint.channel_versions).filter((c) => !(c in newVersions) && c in checkpoint.channel_values);
     const request: PutRequest = {
       threadId,
       checkpointNs,
@@ -176,21 +193,25 @@ export class RustSqliteSaver extends BaseCheckpointSaver {
       kind,
       checkpoint: checkpointBytes,
       metadata: metadataBytes,
-      blobs: await this.serializeChannels(threadId, checkpointNs, checkpoint, changed, newVersions, true).catch((error: Error) => {
+      blobs: await blobs.catch((error: Error) => {
         throw new Error(`RustSqliteSaver.put: ${error.message}`);
       }),
       carriedChannels: carried,
       carriedVersions: carried.map((c) => String(checkpoint.channel_versions[c])),
       changedChannels: kind === "json" ? changed : undefined,
+      valuedChannels: Object.keys(checkpoint.channel_values),
+      keepEveryValue: this.keepEveryValue,
     };
 
     let result = await this.store.put(request);
     if (result.status === "need_values") {
-      const extra = await this.serializeChannels(threadId, checkpointNs, checkpoint, result.channels, checkpoint.channel_versions, false);
-      request.blobs.push(...extra);
-      request.carriedChannels = [];
-      request.carriedVersions = [];
-      request.changedChannels = undefined;
+      // Channels the parent cannot supply: stored with their values, or as cleared if they have none.
+      const missing = new Set(result.channels);
+      request.blobs.push(...(await this.serializeChannels(threadId, checkpointNs, checkpoint, result.channels, checkpoint.channel_versions, false)));
+      request.changedChannels = request.changedChannels && [...request.changedChannels, ...result.channels];
+      const keep = request.carriedChannels.map((c, i) => [c, request.carriedVersions[i]]).filter(([c]) => !missing.has(c));
+      request.carriedChannels = keep.map(([c]) => c);
+      request.carriedVersions = keep.map(([, v]) => v);
       result = await this.store.put(request);
     }
     if (result.status === "delta_base_missing") {
@@ -206,7 +227,29 @@ export class RustSqliteSaver extends BaseCheckpointSaver {
         this.tracker?.remember(threadId, checkpointNs, blob.channel, checkpoint.id, checkpoint.channel_values[blob.channel]);
       }
     }
+    if (this.keepEveryValue) this.noteStoredVersions(threadId, checkpointNs, checkpoint);
     return checkpointConfig(threadId, checkpointNs, checkpoint.id);
+  }
+
+  /**
+   * Values the checkpoint holds that `newVersions` does not name and that the last stored checkpoint of
+   * this thread did not hold at the same version (unversioned defaults, values LangGraph carried from
+   * further back). They are serialized with the changed ones, as they are now: LangGraph mutates
+   * messages in place (ids) while a put is pending.
+   */
+  private valuesTheParentLacks(threadId: string, ns: string, checkpoint: Checkpoint, newVersions: ChannelVersions): string[] {
+    const stored = this.storedVersions.get(`${threadId}\u0000${ns}`);
+    return Object.keys(checkpoint.channel_values).filter(
+      (c) => !(c in newVersions) && (!(c in checkpoint.channel_versions) || stored?.get(c) !== String(checkpoint.channel_versions[c])),
+    );
+  }
+
+  private noteStoredVersions(threadId: string, ns: string, checkpoint: Checkpoint): void {
+    const key = `${threadId}\u0000${ns}`;
+    this.storedVersions.delete(key);
+    const versions = new Map(Object.keys(checkpoint.channel_values).map((c) => [c, String(checkpoint.channel_versions[c])]));
+    this.storedVersions.set(key, versions);
+    if (this.storedVersions.size > 4096) this.storedVersions.delete(this.storedVersions.keys().next().value as string);
   }
 
   private async putOfficial(

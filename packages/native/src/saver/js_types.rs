@@ -55,6 +55,10 @@ pub struct PutRequest {
     /// The channels `newVersions` names. When set (and the checkpoint is JSON), the carried channels
     /// are derived from the checkpoint's `channel_versions` and `carriedChannels` is ignored.
     pub changed_channels: Option<Vec<String>>,
+    /// The channels the checkpoint holds a value for; only those are carried from the parent.
+    pub valued_channels: Option<Vec<String>>,
+    /// Store every channel value the checkpoint holds (see `PutIn::keep_every_value`).
+    pub keep_every_value: Option<bool>,
 }
 
 #[napi(object)]

@@ -59,8 +59,11 @@ pub fn put(req: PutRequest) -> Result<Op<PutOutcome, PutResult>> {
                         increment,
                     })
                     .collect(),
+                keep_every_value: req.keep_every_value.unwrap_or(false),
                 carried: match &req.changed_channels {
-                    Some(changed) if req.kind == "json" => carry::carried_channels(&req.checkpoint, changed)?,
+                    Some(changed) if req.kind == "json" => {
+                        carry::carried_channels(&req.checkpoint, changed, req.valued_channels.as_deref())?
+                    }
                     _ => req
                         .carried_channels
                         .iter()

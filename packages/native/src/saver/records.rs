@@ -99,12 +99,16 @@ pub struct PutIn<'a> {
     pub blobs: Vec<BlobIn<'a>>,
     /// Channels present in `channel_versions` but not in `newVersions`: their values are the parent's.
     pub carried: Vec<(std::borrow::Cow<'a, str>, std::borrow::Cow<'a, str>)>,
+    /// Ask for the values of carried channels the parent does not hold, rather than storing the
+    /// checkpoint without them (what a saver that keeps every value it is given, like MemorySaver, needs).
+    pub keep_every_value: bool,
 }
 
 #[derive(Debug, PartialEq)]
 pub enum PutOutcome {
     Stored,
-    /// The parent is an official-layout checkpoint: these carried channels must be sent with values.
+    /// These carried channels cannot be taken from the parent (an official-layout parent, or one that
+    /// does not hold them while `keep_every_value` is set): send them with values, or as changed.
     NeedValues(Vec<String>),
     /// An increment's base value is not stored (deleted or written elsewhere): resend it in full.
     DeltaBaseMissing(String),

@@ -24,6 +24,7 @@ fn put(e: &Engine, id: &str, parent: Option<&str>, blobs: Vec<BlobIn>, carried: 
         metadata: b"{\"step\":1}",
         blobs,
         carried,
+        keep_every_value: false,
     };
     e.with_conn(|c| write::put(c, &e.path, &input)).unwrap()
 }

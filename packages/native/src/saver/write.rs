@@ -12,34 +12,40 @@ pub fn put(conn: &mut Connection, path: &str, input: &PutIn) -> EngineResult<Put
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(&e)?;
     let mut channel_refs = ChannelRefs::new();
 
-    if let (false, Some(parent)) = (input.carried.is_empty(), input.parent_checkpoint_id) {
-        let parent_refs: Option<String> = tx
-            .prepare_cached(
-                "SELECT channel_refs FROM flg_checkpoints
-                 WHERE thread_id = ?1 AND checkpoint_ns = ?2 AND checkpoint_id = ?3",
-            )
-            .map_err(&e)?
-            .query_row(params![input.thread_id, input.checkpoint_ns, parent], |r| r.get(0))
-            .optional()
-            .map_err(&e)?;
-        match parent_refs {
-            Some(text) => {
+    let mut uncarried: Vec<String> = Vec::new();
+    if !input.carried.is_empty() {
+        let parent_refs: Option<String> = match input.parent_checkpoint_id {
+            None => None,
+            Some(parent) => tx
+                .prepare_cached(
+                    "SELECT channel_refs FROM flg_checkpoints
+                     WHERE thread_id = ?1 AND checkpoint_ns = ?2 AND checkpoint_id = ?3",
+                )
+                .map_err(&e)?
+                .query_row(params![input.thread_id, input.checkpoint_ns, parent], |r| r.get(0))
+                .optional()
+                .map_err(&e)?,
+        };
+        match (parent_refs, input.parent_checkpoint_id) {
+            (Some(text), _) => {
                 let parent_refs = refs::parse(&text)?;
                 for (channel, version) in &input.carried {
-                    if let Some((owner, stored)) = parent_refs.get(channel.as_ref()) {
-                        if stored == version.as_ref() {
+                    match parent_refs.get(channel.as_ref()) {
+                        Some((owner, stored)) if stored == version.as_ref() => {
                             channel_refs.insert(channel.to_string(), (owner.clone(), stored.clone()));
                         }
+                        _ => uncarried.push(channel.to_string()),
                     }
                 }
             }
-            None if official_checkpoint_exists(&tx, path, input, parent)? => {
-                return Ok(PutOutcome::NeedValues(
-                    input.carried.iter().map(|(c, _)| c.to_string()).collect(),
-                ));
+            (None, Some(parent)) if official_checkpoint_exists(&tx, path, input, parent)? => {
+                return Ok(PutOutcome::NeedValues(input.carried.iter().map(|(c, _)| c.to_string()).collect()));
             }
-            None => {}
+            (None, _) => uncarried.extend(input.carried.iter().map(|(c, _)| c.to_string())),
         }
+    }
+    if input.keep_every_value && !uncarried.is_empty() {
+        return Ok(PutOutcome::NeedValues(uncarried));
     }
 
     for blob in &input.blobs {

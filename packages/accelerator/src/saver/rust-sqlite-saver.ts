@@ -83,15 +83,15 @@ export class RustSqliteSaver extends BaseCheckpointSaver {
 
   constructor(path = ":memory:", options: RustSqliteSaverOptions = {}) {
     super(options.serde);
+    if (options.layout !== undefined && options.layout !== "compact" && options.layout !== "official") {
+      throw new Error(`RustSqliteSaver: layout must be "compact" or "official", got ${JSON.stringify(options.layout)}`);
+    }
     this.path = path;
     this.native = new native.SqliteCheckpointStore(path, {
       synchronous: options.synchronous,
       busyTimeoutMs: options.busyTimeoutMs,
       officialLayout: options.layout === "official",
     });
-    if (options.layout !== undefined && options.layout !== "compact" && options.layout !== "official") {
-      throw new Error(`RustSqliteSaver: layout must be "compact" or "official", got ${JSON.stringify(options.layout)}`);
-    }
     this.official = options.layout === "official" ? new OfficialCheckpointSerializer(this.serde) : undefined;
     this.writesOrder = this.official ? "official" : "writesSortKey";
     this.keepEveryValue = options.keepEveryValue === true;

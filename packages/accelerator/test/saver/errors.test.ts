@@ -69,6 +69,12 @@ describe("bad input gets a clear error and leaves stored data untouched", () => 
     expect(() => new RustSqliteSaver(file)).toThrow(new RegExp(`${file.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")}.*(corrupt|not a SQLite database|malformed)`));
   });
 
+  it("rejects an unknown layout before opening anything", () => {
+    const file = temporaryDatabase("bad-layout");
+    expect(() => new RustSqliteSaver(file, { layout: "fancy" as "official" })).toThrow(/layout must be "compact" or "official", got "fancy"/);
+    expect(fs.existsSync(file)).toBe(false);
+  });
+
   it("rejects an unknown synchronous mode", () => {
     expect(() => new RustSqliteSaver(":memory:", { synchronous: "sometimes" as "full" })).toThrow(/synchronous must be/);
   });

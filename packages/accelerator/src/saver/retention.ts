@@ -48,22 +48,36 @@ export function toNativePruneOptions(options: PruneOptions): NativePruneOptions 
   return { threadIds: options.threadIds, keepLast, olderThan: cutoff, strategy: options.strategy };
 }
 
-/** Runs `prune` every `options.every` ms without keeping the process alive; returns a stop function. */
+/**
+ * Runs `prune` every `options.every` ms without keeping the process alive; returns a stop function,
+ * after which nothing is reported (a prune already running finishes quietly).
+ */
 export function scheduleRetention(prune: (o: PruneOptions) => Promise<PruneReport>, options: RetentionOptions): () => void {
   if (!(options.every > 0)) throw new Error(`RustSqliteSaver retention: every must be a positive number of ms, got ${options.every}`);
   const { every, onPrune, onError, ...policy } = options;
   toNativePruneOptions(policy);
   let running = false;
+  let stopped = false;
   const timer = setInterval(() => {
-    if (running) return;
+    if (running || stopped) return;
     running = true;
     prune(policy)
-      .then((report) => onPrune?.(report))
-      .catch((error: Error) => (onError ? onError(error) : process.emitWarning(`RustSqliteSaver retention: ${error.message}`)))
+      .then((report) => {
+        if (!stopped) onPrune?.(report);
+      })
+      .catch((error: Error) => {
+        // A prune still running when the saver closes ends with "closed": not worth reporting.
+        if (stopped) return;
+        if (onError) onError(error);
+        else process.emitWarning(`RustSqliteSaver retention: ${error.message}`);
+      })
       .finally(() => {
         running = false;
       });
   }, every);
   timer.unref();
-  return () => clearInterval(timer);
+  return () => {
+    stopped = true;
+    clearInterval(timer);
+  };
 }

@@ -50,11 +50,11 @@ describe("RustLLMCache as @langchain/core's cache", () => {
   });
 
   it("expires entries after their TTL, per cache and per entry", async () => {
-    const cache = new RustLLMCache({ ttl: 40 });
+    const cache = new RustLLMCache({ ttl: 250 });
     await cache.update("p", "k", [{ text: "short" }]);
     await cache.update("q", "k", [{ text: "long" }], 10_000);
     expect(await cache.lookup("p", "k")).not.toBeNull();
-    await new Promise((r) => setTimeout(r, 60));
+    await new Promise((r) => setTimeout(r, 400));
     expect(await cache.lookup("p", "k")).toBeNull();
     expect(await cache.lookup("q", "k")).not.toBeNull();
     expect(cache.stats().expirations).toBe(1);

@@ -29,12 +29,14 @@ describe("RustNodeCache as LangGraph's node cache", () => {
   it("honours the policy's ttl in seconds and reclaims expired entries", async () => {
     const cache = new RustNodeCache();
     const runs = { n: 0 };
-    const graph = squaring(cache, runs, 0.05);
+    const graph = squaring(cache, runs, 0.25);
     await graph.invoke({ x: 5 });
-    await new Promise((r) => setTimeout(r, 80));
+    await graph.invoke({ x: 5 });
+    expect(runs.n).toBe(1);
+    await new Promise((r) => setTimeout(r, 400));
     await graph.invoke({ x: 5 });
     expect(runs.n).toBe(2);
-    await new Promise((r) => setTimeout(r, 80));
+    await new Promise((r) => setTimeout(r, 400));
     expect(cache.store.sweepExpired()).toBe(1);
     expect(cache.stats().entries).toBe(0);
   });

@@ -29,11 +29,13 @@ for (const [i, file] of benches.entries()) {
   if (!ok) failures.push(file);
 }
 
+// Every benchmark's latest result (each records its own date, machine and commit), so that running a
+// subset refreshes those figures and keeps the others.
 const results = fs
   .readdirSync(RESULTS_DIR)
   .filter((f) => f.endsWith(".json") && f !== "latest.json")
   .map((f) => JSON.parse(fs.readFileSync(path.join(RESULTS_DIR, f), "utf8")))
-  .filter((r) => new Date(r.date) >= started);
+  .filter((r) => only.length > 0 || new Date(r.date) >= started);
 
 const rows = results.flatMap((r) =>
   (r.summary ?? []).map((s) => ({

@@ -3,6 +3,7 @@
 pub mod cache;
 mod error;
 pub mod messages;
+pub mod postgres;
 pub mod saver;
 
 /// Version of the native core, for diagnostics.

@@ -1,10 +1,11 @@
 //! The SQLite checkpoint engine behind `RustSqliteSaver`.
 
 mod binding;
-mod carry;
-mod js_types;
+pub mod carry;
+pub mod chain;
+pub mod js_types;
 mod official_layout;
-mod ops;
+pub mod ops;
 mod engine;
 mod history;
 pub mod json_array;

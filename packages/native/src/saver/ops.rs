@@ -27,58 +27,69 @@ fn op<T, J>(run: impl FnOnce(&Engine) -> EngineResult<T> + Send + 'static, finis
     Op { run: Box::new(run), finish }
 }
 
-pub fn put(req: PutRequest) -> Result<Op<PutOutcome, PutResult>> {
+/// Checks a put request's shape before it runs; returns each blob's increment kind.
+pub fn put_increments(req: &PutRequest) -> Result<Vec<Increment>> {
     if req.carried_channels.len() != req.carried_versions.len() {
         return Err(invalid_arg("carriedChannels and carriedVersions differ in length"));
     }
-    let increments = req
-        .blobs
+    req.blobs
         .iter()
         .map(|b| Increment::parse(b.increment.as_deref()).map_err(|m| invalid_arg(format!("channel {:?}: {m}", b.channel))))
-        .collect::<Result<Vec<_>>>()?;
+        .collect()
+}
+
+/// The engine's view of a put request (shared by the SQLite and PostgreSQL stores).
+pub fn put_input<'a>(req: &'a PutRequest, increments: &[Increment]) -> EngineResult<PutIn<'a>> {
+    Ok(PutIn {
+        thread_id: &req.thread_id,
+        checkpoint_ns: &req.checkpoint_ns,
+        checkpoint_id: &req.checkpoint_id,
+        parent_checkpoint_id: req.parent_checkpoint_id.as_deref(),
+        kind: &req.kind,
+        checkpoint: &req.checkpoint,
+        metadata: &req.metadata,
+        blobs: req
+            .blobs
+            .iter()
+            .zip(increments)
+            .map(|(b, &increment)| BlobIn {
+                channel: &b.channel,
+                version: &b.version,
+                kind: &b.kind,
+                data: &b.data,
+                base_owner_id: b.base_owner_id.as_deref(),
+                increment,
+            })
+            .collect(),
+        keep_every_value: req.keep_every_value.unwrap_or(false),
+        carried: match &req.changed_channels {
+            Some(changed) if req.kind == "json" => carry::carried_channels(&req.checkpoint, changed, req.valued_channels.as_deref())?,
+            _ => req
+                .carried_channels
+                .iter()
+                .map(|c| Cow::Borrowed(c.as_str()))
+                .zip(req.carried_versions.iter().map(|v| Cow::Borrowed(v.as_str())))
+                .collect(),
+        },
+    })
+}
+
+pub fn put_result(outcome: PutOutcome) -> PutResult {
+    match outcome {
+        PutOutcome::Stored => PutResult { status: "stored".into(), channels: vec![] },
+        PutOutcome::NeedValues(channels) => PutResult { status: "need_values".into(), channels },
+        PutOutcome::DeltaBaseMissing(channel) => PutResult { status: "delta_base_missing".into(), channels: vec![channel] },
+    }
+}
+
+pub fn put(req: PutRequest) -> Result<Op<PutOutcome, PutResult>> {
+    let increments = put_increments(&req)?;
     Ok(op(
         move |engine| {
-            let input = PutIn {
-                thread_id: &req.thread_id,
-                checkpoint_ns: &req.checkpoint_ns,
-                checkpoint_id: &req.checkpoint_id,
-                parent_checkpoint_id: req.parent_checkpoint_id.as_deref(),
-                kind: &req.kind,
-                checkpoint: &req.checkpoint,
-                metadata: &req.metadata,
-                blobs: req
-                    .blobs
-                    .iter()
-                    .zip(&increments)
-                    .map(|(b, &increment)| BlobIn {
-                        channel: &b.channel,
-                        version: &b.version,
-                        kind: &b.kind,
-                        data: &b.data,
-                        base_owner_id: b.base_owner_id.as_deref(),
-                        increment,
-                    })
-                    .collect(),
-                keep_every_value: req.keep_every_value.unwrap_or(false),
-                carried: match &req.changed_channels {
-                    Some(changed) if req.kind == "json" => {
-                        carry::carried_channels(&req.checkpoint, changed, req.valued_channels.as_deref())?
-                    }
-                    _ => req
-                        .carried_channels
-                        .iter()
-                        .map(|c| Cow::Borrowed(c.as_str()))
-                        .zip(req.carried_versions.iter().map(|v| Cow::Borrowed(v.as_str())))
-                        .collect(),
-                },
-            };
+            let input = put_input(&req, &increments)?;
             engine.with_conn(|conn| write::put(conn, &engine.path, &input))
         },
-        |outcome| match outcome {
-            PutOutcome::Stored => PutResult { status: "stored".into(), channels: vec![] },
-            PutOutcome::NeedValues(channels) => PutResult { status: "need_values".into(), channels },
-            PutOutcome::DeltaBaseMissing(channel) => PutResult { status: "delta_base_missing".into(), channels: vec![channel] },
-        },
+        put_result,
     ))
 }
 
@@ -101,21 +112,23 @@ pub fn put_official(req: OfficialPutRequest) -> Op<(), ()> {
 }
 
 /// Pending writes into our table, or with `official` into the official saver's.
+/// The engine's view of a putWrites request (shared by the SQLite and PostgreSQL stores).
+pub fn put_writes_input(req: &PutWritesRequest) -> PutWritesIn<'_> {
+    PutWritesIn {
+        thread_id: &req.thread_id,
+        checkpoint_ns: &req.checkpoint_ns,
+        checkpoint_id: &req.checkpoint_id,
+        task_id: &req.task_id,
+        task_path: &req.task_path,
+        writes: req.writes.iter().map(|w| WriteIn { channel: &w.channel, idx: w.idx, kind: &w.kind, value: &w.value }).collect(),
+    }
+}
+
+/// Pending writes into our table, or with `official` into the official saver's.
 pub fn put_writes(req: PutWritesRequest, official: bool) -> Op<(), ()> {
     op(
         move |engine| {
-            let input = PutWritesIn {
-                thread_id: &req.thread_id,
-                checkpoint_ns: &req.checkpoint_ns,
-                checkpoint_id: &req.checkpoint_id,
-                task_id: &req.task_id,
-                task_path: &req.task_path,
-                writes: req
-                    .writes
-                    .iter()
-                    .map(|w| WriteIn { channel: &w.channel, idx: w.idx, kind: &w.kind, value: &w.value })
-                    .collect(),
-            };
+            let input = put_writes_input(&req);
             let table = if official { WritesTable::Official } else { WritesTable::Native };
             engine.with_conn(|conn| write::put_writes(conn, &engine.path, &input, table))
         },
@@ -136,7 +149,8 @@ pub fn get_tuple(
     )
 }
 
-pub fn list(req: ListRequest) -> Result<Op<Vec<CheckpointRecord>, Vec<TupleRow>>> {
+/// The engine's view of a list request (shared by the SQLite and PostgreSQL stores).
+pub fn list_query(req: ListRequest) -> Result<ListQuery> {
     let filter = match req.filter.as_deref() {
         None => Vec::new(),
         Some(text) => match serde_json::from_str::<serde_json::Value>(text) {
@@ -144,13 +158,17 @@ pub fn list(req: ListRequest) -> Result<Op<Vec<CheckpointRecord>, Vec<TupleRow>>
             _ => return Err(invalid_arg(format!("list filter must be a JSON object, got {text:?}"))),
         },
     };
-    let query = ListQuery {
+    Ok(ListQuery {
         thread_id: req.thread_id,
         checkpoint_ns: req.checkpoint_ns,
         before: req.before,
         limit: req.limit.map(|l| l as usize),
         filter,
-    };
+    })
+}
+
+pub fn list(req: ListRequest) -> Result<Op<Vec<CheckpointRecord>, Vec<TupleRow>>> {
+    let query = list_query(req)?;
     Ok(op(
         move |engine| engine.with_conn(|conn| read::list(conn, &engine.path, &query)),
         |rows| rows.into_iter().map(tuple_row).collect(),

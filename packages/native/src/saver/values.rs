@@ -5,9 +5,8 @@ use std::collections::HashMap;
 use rusqlite::{params, Connection, OptionalExtension};
 
 use super::engine::{sql_err, EngineResult};
-use super::json_array::concat_json_arrays;
+use super::chain::{assemble, Link};
 use super::records::{Increment, StoredValue, StoredWrite};
-use crate::messages::reducer::merge_serialized;
 use super::refs::ChannelRefs;
 use super::schema::OfficialTables;
 
@@ -41,46 +40,17 @@ pub fn load_value(
              WHERE thread_id = ?1 AND checkpoint_ns = ?2 AND channel = ?3 AND root_owner_id = ?4",
         )
         .map_err(&e)?;
-    let family: HashMap<String, (Option<String>, Vec<u8>, String)> = stmt
-        .query_map(params![thread_id, ns, channel, root], |r| Ok((r.get(0)?, (r.get(1)?, r.get(2)?, r.get(3)?))))
+    let family: HashMap<String, Link> = stmt
+        .query_map(params![thread_id, ns, channel, root], |r| {
+            Ok((r.get::<_, String>(0)?, (r.get::<_, Option<String>>(1)?, r.get::<_, Vec<u8>>(2)?, r.get::<_, String>(3)?)))
+        })
         .map_err(&e)?
-        .collect::<Result<_, _>>()
-        .map_err(&e)?;
-
-    let mut chain: Vec<(&[u8], Increment)> = Vec::new();
-    let mut cursor = Some(owner.to_string());
-    while let Some(id) = cursor {
-        let (base, bytes, increment) = family.get(&id).ok_or_else(|| {
-            format!("channel {channel:?} of thread {thread_id:?}: stored increment chain is broken at {id:?}")
-        })?;
-        chain.push((bytes, Increment::parse(Some(increment))?));
-        if chain.len() > family.len() {
-            return Err(format!("channel {channel:?} of thread {thread_id:?}: increment chain has a cycle"));
-        }
-        cursor = base.clone();
-    }
-    chain.reverse();
-    let context = |m: String| format!("channel {channel:?} of thread {thread_id:?}: {m}");
-    // Runs of appended elements are joined in one pass; a messages-reducer increment applies to
-    // everything before it.
-    let mut current: Vec<u8> = chain[0].0.to_vec();
-    let mut appended: Vec<&[u8]> = Vec::new();
-    for &(bytes, increment) in &chain[1..] {
-        match increment {
-            Increment::Append => appended.push(bytes),
-            Increment::Merge => {
-                if !appended.is_empty() {
-                    current = concat_json_arrays(std::iter::once(current.as_slice()).chain(appended.drain(..))).map_err(context)?;
-                }
-                current = merge_serialized(&current, &[bytes]).map_err(context)?;
-            }
-        }
-    }
-    let data = if appended.is_empty() {
-        current
-    } else {
-        concat_json_arrays(std::iter::once(current.as_slice()).chain(appended)).map_err(context)?
-    };
+        .map(|row| {
+            let (owner, (base_owner_id, data, increment)) = row.map_err(&e)?;
+            Ok((owner, Link { base_owner_id, data, increment: Increment::parse(Some(&increment))? }))
+        })
+        .collect::<EngineResult<_>>()?;
+    let data = assemble(&family, owner, channel, thread_id)?;
     Ok(Some(StoredValue { channel: channel.to_string(), owner_id: owner.to_string(), kind, data }))
 }
 

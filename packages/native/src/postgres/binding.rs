@@ -1,0 +1,220 @@
+//! The napi class over the PostgreSQL engine. Every method returns a promise resolved on napi's tokio
+//! runtime: the JavaScript thread never waits on the network or the server.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use deadpool_postgres::Pool;
+use napi::bindgen_prelude::*;
+use napi_derive::napi;
+
+use super::connect::{self, Failure, PoolOptions};
+use super::tables::Tables;
+use super::{history, read, schema, write};
+use crate::error::{engine_error, invalid_arg};
+use crate::saver::js_types::*;
+use crate::saver::ops::{list_query, put_increments, put_input, put_result, put_writes_input};
+
+#[napi(object)]
+pub struct PostgresStoreOptions {
+    /// Schema holding the tables (default "public"), as the official saver's `schema` option.
+    pub schema: Option<String>,
+    /// Connections kept in the pool (default 10).
+    pub max_connections: Option<u32>,
+    /// How long connecting may take before an operation fails, in ms (default 5000).
+    pub connect_timeout_ms: Option<u32>,
+}
+
+#[napi(object)]
+pub struct PostgresSetupResult {
+    /// The official PostgresSaver's migration version afterwards (its numbering starts at 0).
+    pub official_version: i32,
+    /// Our compact layout's migration version afterwards.
+    pub compact_version: i32,
+}
+
+#[napi(object)]
+pub struct PoolStatus {
+    pub size: u32,
+    pub available: u32,
+    pub waiting: u32,
+    pub max_size: u32,
+}
+
+struct Inner {
+    pool: Pool,
+    tables: Tables,
+    target: String,
+}
+
+impl Inner {
+    fn fail(&self, f: Failure) -> Error {
+        engine_error("RustPostgresSaver", f.describe(&self.target, &self.tables))
+    }
+}
+
+#[napi]
+pub struct PostgresCheckpointStore {
+    inner: Arc<Inner>,
+}
+
+#[napi]
+impl PostgresCheckpointStore {
+    /// A pool for `connString` (postgresql://user:password@host:port/db); no connection is opened yet.
+    #[napi(constructor)]
+    pub fn new(conn_string: String, options: Option<PostgresStoreOptions>) -> Result<Self> {
+        let options = options.unwrap_or(PostgresStoreOptions { schema: None, max_connections: None, connect_timeout_ms: None });
+        let tables = Tables::new(options.schema.as_deref().unwrap_or("public")).map_err(invalid_arg)?;
+        let config = connect::parse_config(&conn_string).map_err(|m| invalid_arg(format!("RustPostgresSaver: {m}")))?;
+        let target = connect::describe_target(&config);
+        let max_connections = options.max_connections.unwrap_or(10).max(1) as usize;
+        let connect_timeout = Duration::from_millis(options.connect_timeout_ms.unwrap_or(5000).max(1) as u64);
+        let pool = connect::build_pool(config, &PoolOptions { max_connections, connect_timeout })
+            .map_err(|m| engine_error("RustPostgresSaver", m))?;
+        Ok(Self { inner: Arc::new(Inner { pool, tables, target }) })
+    }
+
+    /// host:port/database, for messages and diagnostics.
+    #[napi(getter)]
+    pub fn target(&self) -> String {
+        self.inner.target.clone()
+    }
+
+    #[napi(getter)]
+    pub fn schema(&self) -> String {
+        self.inner.tables.schema.clone()
+    }
+
+    #[napi(getter)]
+    pub fn ended(&self) -> bool {
+        self.inner.pool.is_closed()
+    }
+
+    #[napi]
+    pub fn pool_status(&self) -> PoolStatus {
+        let s = self.inner.pool.status();
+        PoolStatus { size: s.size as u32, available: s.available as u32, waiting: s.waiting as u32, max_size: s.max_size as u32 }
+    }
+
+    /// Closes the pool; later calls fail with an error saying so.
+    #[napi]
+    pub fn end(&self) {
+        self.inner.pool.close();
+    }
+
+    /// Creates the schema and runs every missing migration (the official saver's, then ours).
+    #[napi]
+    pub async fn setup(&self) -> Result<PostgresSetupResult> {
+        let inner = self.inner.clone();
+        let tables = inner.tables.clone();
+        let (official_version, compact_version) = connect::with_client(&inner.pool, &inner.target, |mut client| {
+            let tables = tables.clone();
+            async move { schema::migrate(&mut client, &tables).await }
+        })
+        .await
+        .map_err(|f| inner.fail(f))?;
+        Ok(PostgresSetupResult { official_version, compact_version })
+    }
+
+    /// Stores a checkpoint: in the official PostgresSaver's tables with `official`, else in ours.
+    #[napi]
+    pub async fn put(&self, req: PutRequest, official: bool) -> Result<PutResult> {
+        let increments = put_increments(&req)?;
+        let inner = self.inner.clone();
+        let input = put_input(&req, &increments).map_err(|m| inner.fail(Failure::Message(m)))?;
+        let outcome = connect::with_client(&inner.pool, &inner.target, |mut client| {
+            let (t, input) = (&inner.tables, &input);
+            async move {
+                if official {
+                    write::put_official(&client, t, input).await
+                } else {
+                    let tx = client.transaction().await?;
+                    let outcome = write::put_compact(&tx, t, input).await?;
+                    tx.commit().await?;
+                    Ok(outcome)
+                }
+            }
+        })
+        .await
+        .map_err(|f| inner.fail(f))?;
+        Ok(put_result(outcome))
+    }
+
+    #[napi]
+    pub async fn put_writes(&self, req: PutWritesRequest, official: bool) -> Result<()> {
+        let inner = self.inner.clone();
+        let input = put_writes_input(&req);
+        connect::with_client(&inner.pool, &inner.target, |client| {
+            let (t, input) = (&inner.tables, &input);
+            async move { write::put_writes(&client, t, input, official).await }
+        })
+        .await
+        .map_err(|f| inner.fail(f))
+    }
+
+    #[napi]
+    pub async fn get_tuple(&self, thread_id: String, checkpoint_ns: String, checkpoint_id: Option<String>) -> Result<Option<TupleRow>> {
+        let inner = self.inner.clone();
+        let record = connect::with_client(&inner.pool, &inner.target, |client| {
+            let (t, thread_id, ns, id) = (&inner.tables, &thread_id, &checkpoint_ns, checkpoint_id.as_deref());
+            async move { read::get_tuple(&client, t, thread_id, ns, id).await }
+        })
+        .await
+        .map_err(|f| inner.fail(f))?;
+        Ok(record.map(tuple_row))
+    }
+
+    #[napi]
+    pub async fn list(&self, req: ListRequest) -> Result<Vec<TupleRow>> {
+        let query = list_query(req)?;
+        let inner = self.inner.clone();
+        let records = connect::with_client(&inner.pool, &inner.target, |client| {
+            let (t, query) = (&inner.tables, &query);
+            async move { read::list(&client, t, query, None).await }
+        })
+        .await
+        .map_err(|f| inner.fail(f))?;
+        Ok(records.into_iter().map(tuple_row).collect())
+    }
+
+    #[napi]
+    pub async fn delete_thread(&self, thread_id: String) -> Result<()> {
+        let inner = self.inner.clone();
+        connect::with_client(&inner.pool, &inner.target, |client| {
+            let (t, thread_id) = (&inner.tables, &thread_id);
+            async move { write::delete_thread(&client, t, thread_id).await }
+        })
+        .await
+        .map_err(|f| inner.fail(f))
+    }
+
+    #[napi]
+    pub async fn delta_channel_history(
+        &self,
+        thread_id: String,
+        checkpoint_ns: String,
+        checkpoint_id: String,
+        channels: Vec<String>,
+    ) -> Result<Vec<ChannelHistoryRow>> {
+        let inner = self.inner.clone();
+        let history = connect::with_client(&inner.pool, &inner.target, |client| {
+            let (t, thread_id, ns, id, channels) = (&inner.tables, &thread_id, &checkpoint_ns, &checkpoint_id, &channels);
+            async move { history::delta_channel_history(&client, t, thread_id, ns, id, channels).await }
+        })
+        .await
+        .map_err(|f| inner.fail(f))?;
+        Ok(history.into_iter().map(history_row).collect())
+    }
+
+    #[napi]
+    pub async fn pending_writes(&self, thread_id: String, checkpoint_ns: String, checkpoint_id: String) -> Result<Vec<WriteRow>> {
+        let inner = self.inner.clone();
+        let writes = connect::with_client(&inner.pool, &inner.target, |client| {
+            let (t, thread_id, ns, id) = (&inner.tables, &thread_id, &checkpoint_ns, &checkpoint_id);
+            async move { read::writes(&client, t, thread_id, ns, id).await }
+        })
+        .await
+        .map_err(|f| inner.fail(f))?;
+        Ok(writes.into_iter().map(write_row).collect())
+    }
+}

@@ -1,0 +1,178 @@
+//! The connection pool, the retry policy for faults that a new connection cures, and errors that name
+//! their cause (unreachable server, wrong password, missing tables) instead of a bare driver message.
+
+use std::future::Future;
+use std::time::Duration;
+
+use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, PoolError, RecyclingMethod, Runtime};
+use tokio_postgres::error::SqlState;
+use tokio_postgres::{Config, NoTls};
+
+pub struct PoolOptions {
+    pub max_connections: usize,
+    pub connect_timeout: Duration,
+}
+
+/// Where the pool connects, for messages (never the password).
+pub fn describe_target(config: &Config) -> String {
+    let host = config
+        .get_hosts()
+        .first()
+        .map(|h| match h {
+            tokio_postgres::config::Host::Tcp(name) => name.clone(),
+            #[cfg(unix)]
+            tokio_postgres::config::Host::Unix(path) => path.display().to_string(),
+        })
+        .unwrap_or_else(|| "localhost".into());
+    let port = config.get_ports().first().copied().unwrap_or(5432);
+    let db = config.get_dbname().or(config.get_user()).unwrap_or("postgres");
+    format!("{host}:{port}/{db}")
+}
+
+pub fn parse_config(conn_string: &str) -> Result<Config, String> {
+    let config: Config = conn_string.parse().map_err(|e| format!("unreadable connection string: {e}"))?;
+    if config.get_ssl_mode() == tokio_postgres::config::SslMode::Require {
+        return Err("sslmode=require is not supported: this build connects without TLS (use a loopback, VPN or sidecar proxy)".into());
+    }
+    Ok(config)
+}
+
+pub fn build_pool(mut config: Config, options: &PoolOptions) -> Result<Pool, String> {
+    config.connect_timeout(options.connect_timeout);
+    if config.get_application_name().is_none() {
+        config.application_name("fast-langgraph RustPostgresSaver");
+    }
+    let manager = Manager::from_config(config, NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
+    Pool::builder(manager)
+        .max_size(options.max_connections)
+        .runtime(Runtime::Tokio1)
+        .wait_timeout(Some(options.connect_timeout * 2))
+        .create_timeout(Some(options.connect_timeout))
+        .recycle_timeout(Some(options.connect_timeout))
+        .build()
+        .map_err(|e| format!("cannot build the connection pool: {e}"))
+}
+
+/// A failed operation: a driver error (kept whole, to decide on a retry) or a message of ours.
+#[derive(Debug)]
+pub enum Failure {
+    Pg(tokio_postgres::Error),
+    Pool(String, bool),
+    Message(String),
+}
+
+impl From<tokio_postgres::Error> for Failure {
+    fn from(e: tokio_postgres::Error) -> Self {
+        Failure::Pg(e)
+    }
+}
+
+impl From<String> for Failure {
+    fn from(m: String) -> Self {
+        Failure::Message(m)
+    }
+}
+
+fn retryable_state(code: &SqlState) -> bool {
+    let c = code.code();
+    // connection exceptions, server shutting down or starting, serialization failures and deadlocks
+    c.starts_with("08") || c.starts_with("57P") || *code == SqlState::T_R_SERIALIZATION_FAILURE || *code == SqlState::T_R_DEADLOCK_DETECTED
+}
+
+impl Failure {
+    /// Faults that a fresh connection or a second attempt cures. Every write is idempotent (upserts
+    /// keyed by checkpoint), so a retry after an unknown outcome stores the same rows.
+    fn retryable(&self) -> bool {
+        match self {
+            Failure::Pg(e) => match e.code() {
+                Some(code) => retryable_state(code),
+                None => true,
+            },
+            Failure::Pool(_, retry) => *retry,
+            Failure::Message(_) => false,
+        }
+    }
+
+    pub fn describe(&self, target: &str, tables: &super::tables::Tables) -> String {
+        match self {
+            Failure::Pg(e) => describe_pg(e, target, tables),
+            Failure::Pool(m, _) | Failure::Message(m) => m.clone(),
+        }
+    }
+}
+
+fn source_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut cur = e.source();
+    while let Some(s) = cur {
+        let part = s.to_string();
+        if !text.contains(&part) {
+            text.push_str(": ");
+            text.push_str(&part);
+        }
+        cur = s.source();
+    }
+    text
+}
+
+fn describe_pg(e: &tokio_postgres::Error, target: &str, tables: &super::tables::Tables) -> String {
+    if let Some(db) = e.as_db_error() {
+        let code = db.code();
+        let what = if *code == SqlState::INVALID_PASSWORD || *code == SqlState::INVALID_AUTHORIZATION_SPECIFICATION {
+            format!("authentication to PostgreSQL at {target} failed (wrong user or password)")
+        } else if *code == SqlState::INVALID_CATALOG_NAME {
+            format!("the database at {target} does not exist")
+        } else if *code == SqlState::UNDEFINED_TABLE || *code == SqlState::INVALID_SCHEMA_NAME {
+            format!(
+                "the checkpoint tables are missing in schema \"{}\" at {target}: call setup() first",
+                tables.schema
+            )
+        } else if code.code().starts_with("57P") {
+            format!("PostgreSQL at {target} is shutting down or restarting")
+        } else {
+            format!("PostgreSQL at {target}")
+        };
+        return format!("{what} ({} {}: {})", db.severity(), code.code(), db.message());
+    }
+    if e.is_closed() {
+        return format!("the connection to PostgreSQL at {target} was closed (server stopped or restarted): {}", source_chain(e));
+    }
+    format!("cannot reach PostgreSQL at {target}: {}", source_chain(e))
+}
+
+fn pool_failure(e: PoolError, target: &str) -> Failure {
+    match e {
+        PoolError::Backend(pg) => Failure::Pg(pg),
+        PoolError::Timeout(kind) => Failure::Pool(
+            format!("timed out waiting for a PostgreSQL connection to {target} ({kind:?}); is the server reachable?"),
+            true,
+        ),
+        PoolError::Closed => Failure::Pool("the saver has been ended (end() was called)".into(), false),
+        other => Failure::Pool(format!("connection pool for {target}: {other}"), false),
+    }
+}
+
+/// Delays before the second, third and fourth attempt of an operation that met a transient fault.
+const RETRY_DELAYS_MS: [u64; 3] = [50, 250, 1000];
+
+/// Runs `op` on a pooled connection, again on a fresh one after a transient fault.
+pub async fn with_client<T, F, Fut>(pool: &Pool, target: &str, mut op: F) -> Result<T, Failure>
+where
+    F: FnMut(Object) -> Fut,
+    Fut: Future<Output = Result<T, Failure>>,
+{
+    let mut attempt = 0;
+    loop {
+        let result = match pool.get().await {
+            Ok(client) => op(client).await,
+            Err(e) => Err(pool_failure(e, target)),
+        };
+        match result {
+            Err(f) if f.retryable() && attempt < RETRY_DELAYS_MS.len() => {
+                tokio::time::sleep(Duration::from_millis(RETRY_DELAYS_MS[attempt])).await;
+                attempt += 1;
+            }
+            other => return other,
+        }
+    }
+}

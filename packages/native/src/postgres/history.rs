@@ -1,0 +1,165 @@
+//! getDeltaChannelHistory: the writes of every ancestor back to (and including) the nearest one that
+//! holds each channel's value, plus that value as the seed. One recursive query returns the ancestor
+//! chain over both layouts, one query the writes to the channels, and one read per channel its seed.
+
+use std::collections::{HashMap, HashSet};
+
+use deadpool_postgres::GenericClient;
+
+use super::connect::Failure;
+use super::read::compact_values;
+use super::tables::Tables;
+use crate::saver::records::{ChannelHistory, StoredValue, StoredWrite};
+use crate::saver::refs;
+
+struct Ancestor {
+    id: String,
+    /// Our layout's channel references; None for an official row.
+    refs: Option<String>,
+    /// An official row's channel_versions (its values are the blobs at those versions).
+    versions: Option<String>,
+}
+
+async fn ancestors(c: &impl GenericClient, t: &Tables, thread_id: &str, ns: &str, id: &str) -> Result<Vec<Ancestor>, Failure> {
+    let sql = format!(
+        "WITH RECURSIVE cps(id, parent, refs, versions) AS (
+            SELECT checkpoint_id, parent_checkpoint_id, channel_refs, NULL::text FROM {flg} WHERE thread_id = $1 AND checkpoint_ns = $2
+            UNION ALL
+            SELECT checkpoint_id, parent_checkpoint_id, NULL, (checkpoint -> 'channel_versions')::text FROM {official}
+            WHERE thread_id = $1 AND checkpoint_ns = $2
+         ),
+         chain(id, parent, refs, versions, depth) AS (
+            SELECT id, parent, refs, versions, 0 FROM cps WHERE id = $3
+            UNION ALL
+            SELECT cps.id, cps.parent, cps.refs, cps.versions, chain.depth + 1 FROM cps JOIN chain ON cps.id = chain.parent
+            WHERE chain.depth < 10000000
+         )
+         SELECT id, refs, versions FROM chain ORDER BY depth",
+        flg = t.flg_checkpoints,
+        official = t.checkpoints
+    );
+    let stmt = c.prepare_cached(&sql).await?;
+    let rows = c.query(&stmt, &[&thread_id, &ns, &id]).await?;
+    let mut out = Vec::new();
+    let mut seen = HashSet::new();
+    for r in rows {
+        let a = Ancestor { id: r.get(0), refs: r.get(1), versions: r.get(2) };
+        if !seen.insert(a.id.clone()) {
+            break;
+        }
+        out.push(a);
+    }
+    Ok(out)
+}
+
+async fn writes_by_checkpoint(c: &impl GenericClient, t: &Tables, thread_id: &str, ns: &str, channels: &[String])
+    -> Result<HashMap<String, Vec<StoredWrite>>, Failure> {
+    let sql = format!(
+        "SELECT checkpoint_id, task_id, channel, type, value, task_path, idx FROM {flg}
+         WHERE thread_id = $1 AND checkpoint_ns = $2 AND channel = ANY($3)
+         UNION ALL
+         SELECT checkpoint_id, task_id, channel, type, blob, '', idx FROM {official}
+         WHERE thread_id = $1 AND checkpoint_ns = $2 AND channel = ANY($3)",
+        flg = t.flg_writes,
+        official = t.writes
+    );
+    let stmt = c.prepare_cached(&sql).await?;
+    let rows = c.query(&stmt, &[&thread_id, &ns, &channels]).await?;
+    let mut out: HashMap<String, Vec<StoredWrite>> = HashMap::new();
+    for r in rows {
+        out.entry(r.get(0)).or_default().push(StoredWrite {
+            task_id: r.get(1),
+            channel: r.get(2),
+            kind: r.get::<_, Option<String>>(3).unwrap_or_else(|| "json".into()),
+            value: r.get(4),
+            task_path: r.get(5),
+            idx: r.get::<_, i32>(6) as i64,
+        });
+    }
+    for writes in out.values_mut() {
+        StoredWrite::sort(writes);
+    }
+    Ok(out)
+}
+
+/// The value an official-layout checkpoint holds for `channel`: the blob at its version, unless "empty".
+async fn official_seed(c: &impl GenericClient, t: &Tables, thread_id: &str, ns: &str, id: &str, channel: &str, version: &str)
+    -> Result<Option<StoredValue>, Failure> {
+    let stmt = c
+        .prepare_cached(&format!(
+            "SELECT type, blob FROM {} WHERE thread_id = $1 AND checkpoint_ns = $2 AND channel = $3 AND version = $4",
+            t.blobs
+        ))
+        .await?;
+    let row = c.query_opt(&stmt, &[&thread_id, &ns, &channel, &version]).await?;
+    Ok(row.and_then(|r| {
+        let kind: String = r.get(0);
+        let data: Option<Vec<u8>> = r.get(1);
+        match (kind.as_str(), data) {
+            ("empty", _) | (_, None) => None,
+            (_, Some(data)) => Some(StoredValue { channel: channel.to_string(), owner_id: id.to_string(), kind, data }),
+        }
+    }))
+}
+
+pub async fn delta_channel_history(c: &impl GenericClient, t: &Tables, thread_id: &str, ns: &str, checkpoint_id: &str,
+    channels: &[String]) -> Result<Vec<ChannelHistory>, Failure> {
+    let chain = ancestors(c, t, thread_id, ns, checkpoint_id).await?;
+    let mut writes = writes_by_checkpoint(c, t, thread_id, ns, channels).await?;
+
+    let mut blocks: HashMap<&str, Vec<Vec<StoredWrite>>> = channels.iter().map(|c| (c.as_str(), Vec::new())).collect();
+    let mut seeds: HashMap<&str, StoredValue> = HashMap::new();
+    let mut remaining: Vec<&str> = channels.iter().map(String::as_str).collect();
+
+    for ancestor in chain.iter().skip(1) {
+        if remaining.is_empty() {
+            break;
+        }
+        if let Some(ws) = writes.remove(&ancestor.id) {
+            for ch in &remaining {
+                let block: Vec<StoredWrite> = ws.iter().filter(|w| w.channel == *ch).cloned().collect();
+                if !block.is_empty() {
+                    blocks.get_mut(ch).expect("channel registered").push(block);
+                }
+            }
+        }
+        let mut found = Vec::new();
+        if let Some(text) = &ancestor.refs {
+            let refs = refs::parse(text)?;
+            let wanted: Vec<(String, String)> = remaining
+                .iter()
+                .filter_map(|ch| refs.get(*ch).map(|(owner, _)| (ch.to_string(), owner.clone())))
+                .collect();
+            for v in compact_values(c, t, thread_id, ns, &wanted).await? {
+                let ch = *remaining.iter().find(|c| **c == v.channel).expect("asked for a remaining channel");
+                found.push((ch, v));
+            }
+        } else if let Some(text) = &ancestor.versions {
+            let versions: HashMap<String, serde_json::Value> =
+                serde_json::from_str(text).map_err(|e| format!("checkpoint {:?}: unreadable channel_versions: {e}", ancestor.id))?;
+            for ch in &remaining {
+                let Some(version) = versions.get(*ch) else { continue };
+                let version = match version {
+                    serde_json::Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                };
+                if let Some(v) = official_seed(c, t, thread_id, ns, &ancestor.id, ch, &version).await? {
+                    found.push((*ch, v));
+                }
+            }
+        }
+        for (ch, v) in found {
+            seeds.insert(ch, v);
+            remaining.retain(|c| *c != ch);
+        }
+    }
+
+    Ok(channels
+        .iter()
+        .map(|ch| {
+            let mut ordered = blocks.remove(ch.as_str()).unwrap_or_default();
+            ordered.reverse();
+            ChannelHistory { channel: ch.clone(), seed: seeds.remove(ch.as_str()), writes: ordered.into_iter().flatten().collect() }
+        })
+        .collect())
+}

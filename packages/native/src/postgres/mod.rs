@@ -1,0 +1,13 @@
+//! The PostgreSQL checkpoint engine behind `RustPostgresSaver`: tokio-postgres on a deadpool pool, all
+//! I/O on the tokio runtime. It shares the SQLite engine's storage design (records, channel references,
+//! increment chains, carried channels) and reads and writes the official PostgresSaver's tables.
+
+mod binding;
+mod connect;
+mod history;
+mod read;
+mod schema;
+mod tables;
+mod write;
+
+pub use binding::PostgresCheckpointStore;

@@ -1,0 +1,276 @@
+//! Writes. Each call is atomic: the official layout's put is one statement; the compact put is one
+//! transaction that first locks (FOR KEY SHARE) the parent row and the base rows it builds on, so a
+//! concurrent delete cannot leave it pointing at values that are gone.
+
+use std::collections::HashSet;
+
+use deadpool_postgres::GenericClient;
+
+use super::connect::Failure;
+use super::read;
+use super::tables::Tables;
+use crate::messages::reducer::merge_serialized;
+use crate::saver::records::{Increment, PutIn, PutOutcome, PutWritesIn};
+use crate::saver::refs::{self, ChannelRefs};
+
+fn json_text<'a>(bytes: &'a [u8], what: &str, thread_id: &str) -> Result<&'a str, Failure> {
+    std::str::from_utf8(bytes).map_err(|_| Failure::Message(format!("{what} of thread {thread_id:?} is not UTF-8 JSON")))
+}
+
+fn require_json(input: &PutIn) -> Result<(), Failure> {
+    if input.kind != "json" {
+        return Err(Failure::Message(format!(
+            "thread {:?}: checkpoints and metadata must serialize as \"json\" for PostgreSQL (JSONB columns), got {:?}",
+            input.thread_id, input.kind
+        )));
+    }
+    Ok(())
+}
+
+/// The official PostgresSaver's rows: the checkpoint (without values) and metadata as JSONB, each
+/// changed channel's value in checkpoint_blobs under its version ("empty" when the checkpoint holds
+/// none). When the parent lives in our compact layout, its values are not in checkpoint_blobs: the
+/// carried channels are then asked for (NeedValues) and nothing is written.
+pub async fn put_official(c: &impl GenericClient, t: &Tables, input: &PutIn<'_>) -> Result<PutOutcome, Failure> {
+    require_json(input)?;
+    let sent: HashSet<&str> = input.blobs.iter().map(|b| b.channel).collect();
+    let unsent: Vec<String> = input.carried.iter().filter(|(c, _)| !sent.contains(c.as_ref())).map(|(c, _)| c.to_string()).collect();
+    let check_parent = !unsent.is_empty() && input.parent_checkpoint_id.is_some();
+
+    let sql = format!(
+        "WITH parent_elsewhere AS (
+            SELECT 1 FROM {flg} WHERE $11::bool AND thread_id = $1 AND checkpoint_ns = $2 AND checkpoint_id = $4
+         ), blobs AS (
+            INSERT INTO {bl} (thread_id, checkpoint_ns, channel, version, type, blob)
+            SELECT $1, $2, b.channel, b.version, b.type, b.blob
+            FROM unnest($7::text[], $8::text[], $9::text[], $10::bytea[]) AS b(channel, version, type, blob)
+            WHERE NOT EXISTS (SELECT 1 FROM parent_elsewhere)
+            ON CONFLICT (thread_id, checkpoint_ns, channel, version) DO NOTHING
+         )
+         INSERT INTO {cp} (thread_id, checkpoint_ns, checkpoint_id, parent_checkpoint_id, checkpoint, metadata)
+         SELECT $1, $2, $3, $4, CAST($5::text AS jsonb), CAST($6::text AS jsonb)
+         WHERE NOT EXISTS (SELECT 1 FROM parent_elsewhere)
+         ON CONFLICT (thread_id, checkpoint_ns, checkpoint_id)
+         DO UPDATE SET checkpoint = EXCLUDED.checkpoint, metadata = EXCLUDED.metadata
+         RETURNING 1",
+        flg = t.flg_checkpoints,
+        bl = t.blobs,
+        cp = t.checkpoints
+    );
+    let channels: Vec<&str> = input.blobs.iter().map(|b| b.channel).collect();
+    let versions: Vec<&str> = input.blobs.iter().map(|b| b.version).collect();
+    let kinds: Vec<&str> = input.blobs.iter().map(|b| b.kind).collect();
+    let data: Vec<Option<&[u8]>> = input.blobs.iter().map(|b| if b.kind == "empty" { None } else { Some(b.data) }).collect();
+    let checkpoint = json_text(input.checkpoint, "checkpoint", input.thread_id)?;
+    let metadata = json_text(input.metadata, "metadata", input.thread_id)?;
+    let stmt = c.prepare_cached(&sql).await?;
+    let rows = c
+        .query(
+            &stmt,
+            &[
+                &input.thread_id,
+                &input.checkpoint_ns,
+                &input.checkpoint_id,
+                &input.parent_checkpoint_id,
+                &checkpoint,
+                &metadata,
+                &channels,
+                &versions,
+                &kinds,
+                &data,
+                &check_parent,
+            ],
+        )
+        .await?;
+    Ok(if rows.is_empty() { PutOutcome::NeedValues(unsent) } else { PutOutcome::Stored })
+}
+
+/// Our layout: values stored once per change under the checkpoint that changed them, lists as
+/// increments of their base; the checkpoint row references the values it carries.
+pub async fn put_compact(c: &impl GenericClient, t: &Tables, input: &PutIn<'_>) -> Result<PutOutcome, Failure> {
+    require_json(input)?;
+    let mut channel_refs = ChannelRefs::new();
+    let mut uncarried: Vec<String> = Vec::new();
+    if !input.carried.is_empty() {
+        let parent_refs: Option<String> = match input.parent_checkpoint_id {
+            None => None,
+            Some(parent) => {
+                let stmt = c
+                    .prepare_cached(&format!(
+                        "SELECT channel_refs FROM {} WHERE thread_id = $1 AND checkpoint_ns = $2 AND checkpoint_id = $3 FOR KEY SHARE",
+                        t.flg_checkpoints
+                    ))
+                    .await?;
+                c.query_opt(&stmt, &[&input.thread_id, &input.checkpoint_ns, &parent]).await?.map(|r| r.get(0))
+            }
+        };
+        match (parent_refs, input.parent_checkpoint_id) {
+            (Some(text), _) => {
+                let parent_refs = refs::parse(&text)?;
+                for (channel, version) in &input.carried {
+                    match parent_refs.get(channel.as_ref()) {
+                        Some((owner, stored)) if stored == version.as_ref() => {
+                            channel_refs.insert(channel.to_string(), (owner.clone(), stored.clone()));
+                        }
+                        _ => uncarried.push(channel.to_string()),
+                    }
+                }
+            }
+            (None, Some(parent)) if official_checkpoint_exists(c, t, input, parent).await? => {
+                return Ok(PutOutcome::NeedValues(input.carried.iter().map(|(c, _)| c.to_string()).collect()));
+            }
+            (None, _) => uncarried.extend(input.carried.iter().map(|(c, _)| c.to_string())),
+        }
+    }
+    if input.keep_every_value && !uncarried.is_empty() {
+        return Ok(PutOutcome::NeedValues(uncarried));
+    }
+
+    let mut roots: Vec<String> = Vec::with_capacity(input.blobs.len());
+    for blob in &input.blobs {
+        let root = match blob.base_owner_id {
+            None => input.checkpoint_id.to_string(),
+            Some(base) => {
+                let stmt = c
+                    .prepare_cached(&format!(
+                        "SELECT root_owner_id FROM {} WHERE thread_id = $1 AND checkpoint_ns = $2
+                         AND channel = $3 AND owner_id = $4 AND type = $5 FOR KEY SHARE",
+                        t.flg_blobs
+                    ))
+                    .await?;
+                let root: Option<String> = c
+                    .query_opt(&stmt, &[&input.thread_id, &input.checkpoint_ns, &blob.channel, &base, &blob.kind])
+                    .await?
+                    .map(|r| r.get(0));
+                let Some(root) = root else { return Ok(PutOutcome::DeltaBaseMissing(blob.channel.to_string())) };
+                if blob.increment == Increment::Merge {
+                    // A messages-reducer increment is stored only if it applies to its base (it is replayed on every read).
+                    let wanted = [(blob.channel.to_string(), base.to_string())];
+                    let base_value = read::compact_values(c, t, input.thread_id, input.checkpoint_ns, &wanted).await?;
+                    let applies = base_value.first().is_some_and(|v| merge_serialized(&v.data, &[blob.data]).is_ok());
+                    if !applies {
+                        return Ok(PutOutcome::DeltaBaseMissing(blob.channel.to_string()));
+                    }
+                }
+                root
+            }
+        };
+        roots.push(root);
+        channel_refs.insert(blob.channel.to_string(), (input.checkpoint_id.to_string(), blob.version.to_string()));
+    }
+
+    let sql = format!(
+        "WITH blobs AS (
+            INSERT INTO {bl} (thread_id, checkpoint_ns, channel, owner_id, version, type, base_owner_id, root_owner_id, increment, data)
+            SELECT $1, $2, b.channel, $3, b.version, b.type, b.base, b.root, b.increment, b.data
+            FROM unnest($8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::bytea[])
+                 AS b(channel, version, type, base, root, increment, data)
+            ON CONFLICT (thread_id, checkpoint_ns, channel, owner_id) DO UPDATE SET
+                version = EXCLUDED.version, type = EXCLUDED.type, base_owner_id = EXCLUDED.base_owner_id,
+                root_owner_id = EXCLUDED.root_owner_id, increment = EXCLUDED.increment, data = EXCLUDED.data
+         )
+         INSERT INTO {cp} (thread_id, checkpoint_ns, checkpoint_id, parent_checkpoint_id, type, checkpoint, metadata, channel_refs)
+         VALUES ($1, $2, $3, $4, $5, $6, CAST($7::text AS jsonb), $15)
+         ON CONFLICT (thread_id, checkpoint_ns, checkpoint_id) DO UPDATE SET
+            parent_checkpoint_id = EXCLUDED.parent_checkpoint_id, type = EXCLUDED.type, checkpoint = EXCLUDED.checkpoint,
+            metadata = EXCLUDED.metadata, channel_refs = EXCLUDED.channel_refs",
+        bl = t.flg_blobs,
+        cp = t.flg_checkpoints
+    );
+    let channels: Vec<&str> = input.blobs.iter().map(|b| b.channel).collect();
+    let versions: Vec<&str> = input.blobs.iter().map(|b| b.version).collect();
+    let kinds: Vec<&str> = input.blobs.iter().map(|b| b.kind).collect();
+    let bases: Vec<Option<&str>> = input.blobs.iter().map(|b| b.base_owner_id).collect();
+    let root_refs: Vec<&str> = roots.iter().map(String::as_str).collect();
+    let increments: Vec<&str> = input.blobs.iter().map(|b| b.increment.as_str()).collect();
+    let data: Vec<&[u8]> = input.blobs.iter().map(|b| b.data).collect();
+    let metadata = json_text(input.metadata, "metadata", input.thread_id)?;
+    let rendered = refs::render(&channel_refs);
+    let stmt = c.prepare_cached(&sql).await?;
+    c.execute(
+        &stmt,
+        &[
+            &input.thread_id,
+            &input.checkpoint_ns,
+            &input.checkpoint_id,
+            &input.parent_checkpoint_id,
+            &input.kind,
+            &input.checkpoint,
+            &metadata,
+            &channels,
+            &versions,
+            &kinds,
+            &bases,
+            &root_refs,
+            &increments,
+            &data,
+            &rendered,
+        ],
+    )
+    .await?;
+    Ok(PutOutcome::Stored)
+}
+
+async fn official_checkpoint_exists(c: &impl GenericClient, t: &Tables, input: &PutIn<'_>, id: &str) -> Result<bool, Failure> {
+    let stmt = c
+        .prepare_cached(&format!(
+            "SELECT 1 FROM {} WHERE thread_id = $1 AND checkpoint_ns = $2 AND checkpoint_id = $3",
+            t.checkpoints
+        ))
+        .await?;
+    Ok(c.query_opt(&stmt, &[&input.thread_id, &input.checkpoint_ns, &id]).await?.is_some())
+}
+
+/// Pending writes in one statement. Official layout: the official saver's rule (replace only when every
+/// write goes to a special channel, whose index is negative). Ours: a special channel's write replaces,
+/// any other keeps the first one stored.
+pub async fn put_writes(c: &impl GenericClient, t: &Tables, input: &PutWritesIn<'_>, official: bool) -> Result<(), Failure> {
+    if input.writes.is_empty() {
+        return Ok(());
+    }
+    let (table, value_column, task_path, replace_when) = if official {
+        let all_special = input.writes.iter().all(|w| w.idx < 0);
+        (&t.writes, "blob", "", if all_special { "true" } else { "false" })
+    } else {
+        (&t.flg_writes, "value", ", task_path", "EXCLUDED.idx < 0")
+    };
+    let task_path_value = if official { "" } else { ", $9" };
+    let sql = format!(
+        "INSERT INTO {table} (thread_id, checkpoint_ns, checkpoint_id, task_id, idx, channel, type, {value_column}{task_path})
+         SELECT $1, $2, $3, $4, w.idx, w.channel, w.type, w.value{task_path_value}
+         FROM unnest($5::int4[], $6::text[], $7::text[], $8::bytea[]) AS w(idx, channel, type, value)
+         ON CONFLICT (thread_id, checkpoint_ns, checkpoint_id, task_id, idx) DO UPDATE SET
+            channel = EXCLUDED.channel, type = EXCLUDED.type, {value_column} = EXCLUDED.{value_column}
+         WHERE {replace_when}"
+    );
+    let idx = input
+        .writes
+        .iter()
+        .map(|w| i32::try_from(w.idx).map_err(|_| Failure::Message(format!("write index {} of channel {:?} is out of range", w.idx, w.channel))))
+        .collect::<Result<Vec<i32>, Failure>>()?;
+    let channels: Vec<&str> = input.writes.iter().map(|w| w.channel).collect();
+    let kinds: Vec<&str> = input.writes.iter().map(|w| w.kind).collect();
+    let values: Vec<&[u8]> = input.writes.iter().map(|w| w.value).collect();
+    let mut params: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> =
+        vec![&input.thread_id, &input.checkpoint_ns, &input.checkpoint_id, &input.task_id, &idx, &channels, &kinds, &values];
+    if !official {
+        params.push(&input.task_path);
+    }
+    let stmt = c.prepare_cached(&sql).await?;
+    c.execute(&stmt, &params).await?;
+    Ok(())
+}
+
+/// Deletes a thread from both layouts in one statement.
+pub async fn delete_thread(c: &impl GenericClient, t: &Tables, thread_id: &str) -> Result<(), Failure> {
+    let sql = format!(
+        "WITH a AS (DELETE FROM {} WHERE thread_id = $1), b AS (DELETE FROM {} WHERE thread_id = $1),
+              d AS (DELETE FROM {} WHERE thread_id = $1), e AS (DELETE FROM {} WHERE thread_id = $1),
+              f AS (DELETE FROM {} WHERE thread_id = $1)
+         DELETE FROM {} WHERE thread_id = $1",
+        t.blobs, t.checkpoints, t.writes, t.flg_blobs, t.flg_writes, t.flg_checkpoints
+    );
+    let stmt = c.prepare_cached(&sql).await?;
+    c.execute(&stmt, &[&thread_id]).await?;
+    Ok(())
+}

@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# A private PostgreSQL server on loopback for the tests and benchmarks of RustPostgresSaver.
+#   scripts/test-postgres.sh start     install Debian's postgresql if missing (as root), create and start the cluster
+#   scripts/test-postgres.sh stop      stop it (fast shutdown)
+#   scripts/test-postgres.sh restart   stop and start it again (the recovery tests call this)
+#   scripts/test-postgres.sh url       print its connection string
+# FLG_PG_PORT (default 55432) and FLG_PG_DIR (default /tmp/fast-langgraph-pg) override where it lives.
+set -euo pipefail
+
+PORT="${FLG_PG_PORT:-55432}"
+DIR="${FLG_PG_DIR:-/tmp/fast-langgraph-pg}"
+DATA="$DIR/data"
+LOG="$DIR/server.log"
+USER_NAME=flg
+PASSWORD=flg-test-password
+DATABASE=flg
+
+url() { echo "postgresql://$USER_NAME:$PASSWORD@127.0.0.1:$PORT/$DATABASE"; }
+
+bin_dir() {
+  local candidate
+  for candidate in $(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V -r); do
+    [ -x "$candidate/initdb" ] && { echo "$candidate"; return; }
+  done
+  command -v initdb >/dev/null && dirname "$(command -v initdb)"
+}
+
+ensure_installed() {
+  [ -n "$(bin_dir)" ] && return
+  if [ "$(id -u)" != 0 ]; then
+    echo "PostgreSQL is not installed; run as root or install Debian's 'postgresql' package" >&2
+    exit 1
+  fi
+  echo "installing PostgreSQL (Debian package)..." >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >&2
+  apt-get install -y -qq --no-install-recommends postgresql >&2
+}
+
+# initdb and the server refuse to run as root: run them as the postgres account then.
+as_owner() {
+  if [ "$(id -u)" = 0 ]; then
+    id postgres >/dev/null 2>&1 || useradd --system --no-create-home postgres
+    runuser -u postgres -- "$@"
+  else
+    "$@"
+  fi
+}
+
+ctl() { as_owner "$(bin_dir)/pg_ctl" -D "$DATA" -l "$LOG" -w -t 60 "$@"; }
+
+running() { [ -f "$DATA/postmaster.pid" ] && ctl status >/dev/null 2>&1; }
+
+start() {
+  ensure_installed
+  mkdir -p "$DIR"
+  [ "$(id -u)" = 0 ] && chown postgres "$DIR"
+  if [ ! -f "$DATA/PG_VERSION" ]; then
+    local pwfile="$DIR/.pw"
+    echo "$PASSWORD" >"$pwfile"
+    [ "$(id -u)" = 0 ] && chown postgres "$pwfile"
+    as_owner "$(bin_dir)/initdb" -D "$DATA" -U "$USER_NAME" --pwfile="$pwfile" -A scram-sha-256 -E UTF8 --locale=C.UTF-8 >/dev/null
+    rm -f "$pwfile"
+    cat >>"$DATA/postgresql.conf" <<EOF
+listen_addresses = '127.0.0.1'
+port = $PORT
+unix_socket_directories = '$DIR'
+max_connections = 200
+EOF
+  fi
+  if ! running; then ctl start -o "-p $PORT" >/dev/null; fi
+  local psql="$(bin_dir)/psql"
+  if ! PGPASSWORD="$PASSWORD" "$psql" -h 127.0.0.1 -p "$PORT" -U "$USER_NAME" -d postgres -tAc \
+    "SELECT 1 FROM pg_database WHERE datname = '$DATABASE'" | grep -q 1; then
+    PGPASSWORD="$PASSWORD" "$psql" -h 127.0.0.1 -p "$PORT" -U "$USER_NAME" -d postgres -qc "CREATE DATABASE $DATABASE" >/dev/null
+  fi
+}
+
+case "${1:-start}" in
+  start) start; url ;;
+  stop) running && ctl stop -m fast >/dev/null || true ;;
+  restart) ctl stop -m fast >/dev/null || true; start >/dev/null; url ;;
+  url) url ;;
+  *) echo "usage: $0 start|stop|restart|url" >&2; exit 2 ;;
+esac

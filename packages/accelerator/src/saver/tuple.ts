@@ -3,7 +3,11 @@ import { TASKS, maxChannelVersion } from "@langchain/langgraph-checkpoint";
 import type { TupleRow, WriteRow } from "@fast-langgraph/native";
 
 import { checkpointConfig } from "./config";
-import type { StoreCalls } from "./store-calls";
+
+/** Where a pre-v4 checkpoint's pending sends are read from: its parent's writes. */
+export interface PendingWritesSource {
+  pendingWrites(threadId: string, checkpointNs: string, checkpointId: string): Promise<WriteRow[]>;
+}
 
 export async function loadWrites(serde: SerializerProtocol, writes: WriteRow[]): Promise<CheckpointPendingWrite[]> {
   return Promise.all(
@@ -13,7 +17,7 @@ export async function loadWrites(serde: SerializerProtocol, writes: WriteRow[]):
 
 /** Checkpoints older than v4 kept pending sends as writes of the parent; v4 keeps them in channel_values. */
 async function migratePendingSends(
-  store: StoreCalls,
+  store: PendingWritesSource,
   serde: SerializerProtocol,
   checkpoint: Checkpoint,
   row: TupleRow,
@@ -43,7 +47,7 @@ function byTaskIdThenIndex(a: WriteRow, b: WriteRow): number {
 }
 
 export async function rowToTuple(
-  store: StoreCalls,
+  store: PendingWritesSource,
   serde: SerializerProtocol,
   row: TupleRow,
   onValueLoaded?: OnValueLoaded,
@@ -58,7 +62,7 @@ export async function rowToTuple(
   if (row.layout === "native") {
     const values = await Promise.all(row.values.map((v) => serde.loadsTyped(v.kind, v.data)));
     checkpoint.channel_values = Object.fromEntries(row.values.map((v, i) => [v.channel, values[i]]));
-    if (onValueLoaded) row.values.forEach((v, i) => onValueLoaded(row, v.channel, v.ownerId, values[i]));
+    if (onValueLoaded) row.values.forEach((v, i) => v.ownerId !== "" && onValueLoaded(row, v.channel, v.ownerId, values[i]));
   }
   if (checkpoint.v < 4 && row.parentCheckpointId) {
     await migratePendingSends(store, serde, checkpoint, row);

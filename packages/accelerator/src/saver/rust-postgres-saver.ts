@@ -1,0 +1,105 @@
+import type { Checkpoint, SerializerProtocol } from "@langchain/langgraph-checkpoint";
+import type { PostgresCheckpointStore } from "@fast-langgraph/native";
+
+import { native } from "../native";
+import { IncrementTracker } from "./increment-tracker";
+import { NativeCheckpointSaver, type CheckpointStoreCalls } from "./native-checkpoint-saver";
+
+export interface RustPostgresSaverOptions {
+  /** Serializer for checkpoints, metadata, channel values and writes (default: LangGraph's JsonPlusSerializer). */
+  serde?: SerializerProtocol;
+  /** Schema holding the tables (default "public"), as PostgresSaver's `schema` option. */
+  schema?: string;
+  /**
+   * "official" (default): the official PostgresSaver's tables and rows, so that saver reads everything
+   * written here; each changed channel is stored in full at its new version, as PostgresSaver does.
+   * "compact": our tables (prefixed `flg_`): a list that only grew is stored as its new elements, a
+   * messages list changed by replacements or removals as that reducer update. Far fewer bytes and
+   * faster long threads, but PostgresSaver does not see these threads. Either layout reads both.
+   */
+  layout?: "official" | "compact";
+  /** Connections kept in the pool (default 10). */
+  maxConnections?: number;
+  /** How long connecting may take before an operation fails, in ms (default 5000). */
+  connectTimeoutMs?: number;
+}
+
+/**
+ * A LangGraph checkpointer on PostgreSQL, drop-in for `PostgresSaver`: tokio-postgres with a connection
+ * pool in Rust, every query off the JavaScript thread, each put one statement (official layout) or one
+ * transaction (compact). Reads and continues threads PostgresSaver wrote in the same database.
+ */
+export class RustPostgresSaver extends NativeCheckpointSaver {
+  readonly layout: "official" | "compact";
+  protected readonly label = "RustPostgresSaver";
+  protected readonly calls: CheckpointStoreCalls;
+  private readonly native: PostgresCheckpointStore;
+
+  constructor(connString: string, options: RustPostgresSaverOptions = {}) {
+    super(options.serde);
+    if (options.layout !== undefined && options.layout !== "official" && options.layout !== "compact") {
+      throw new Error(`RustPostgresSaver: layout must be "official" or "compact", got ${JSON.stringify(options.layout)}`);
+    }
+    this.layout = options.layout ?? "official";
+    this.native = new native.PostgresCheckpointStore(connString, {
+      schema: options.schema,
+      maxConnections: options.maxConnections,
+      connectTimeoutMs: options.connectTimeoutMs,
+    });
+    const official = this.layout === "official";
+    const store = this.native;
+    this.calls = {
+      put: (req) => store.put(req, official),
+      putWrites: (req) => store.putWrites(req, official),
+      getTuple: (threadId, ns, id) => store.getTuple(threadId, ns, id),
+      list: (req) => store.list(req),
+      deleteThread: (threadId) => store.deleteThread(threadId),
+      deltaChannelHistory: (threadId, ns, id, channels) => store.deltaChannelHistory(threadId, ns, id, channels),
+      pendingWrites: (threadId, ns, id) => store.pendingWrites(threadId, ns, id),
+    };
+    if (official) {
+      this.storeEmptyValues = true;
+      this.writesOrder = "official";
+    } else {
+      this.tracker = new IncrementTracker();
+    }
+  }
+
+  static fromConnString(connString: string, options?: RustPostgresSaverOptions): RustPostgresSaver {
+    return new RustPostgresSaver(connString, options);
+  }
+
+  /**
+   * Creates the schema and tables, running every missing migration in order: the official saver's
+   * (recorded in its checkpoint_migrations, so PostgresSaver.setup() finds them done), then ours.
+   * Safe to run from several processes at once.
+   */
+  async setup(): Promise<void> {
+    await this.native.setup();
+  }
+
+  /** Closes the connection pool; later calls fail with an error saying so. */
+  async end(): Promise<void> {
+    this.native.end();
+  }
+
+  /** The schema holding the tables. */
+  get schema(): string {
+    return this.native.schema;
+  }
+
+  get ended(): boolean {
+    return this.native.ended;
+  }
+
+  /** Connections in the pool: open, idle, callers waiting, and the bound. */
+  poolStatus(): { size: number; available: number; waiting: number; maxSize: number } {
+    return this.native.poolStatus();
+  }
+
+  /** PostgresSaver stores the checkpoint without a channel_values key; so do we. */
+  protected checkpointHead(checkpoint: Checkpoint): object {
+    const { channel_values: _values, ...head } = checkpoint;
+    return head;
+  }
+}

@@ -97,6 +97,18 @@ export class RustPostgresSaver extends NativeCheckpointSaver {
     return this.native.poolStatus();
   }
 
+  /**
+   * Official rows key a value by (channel, version). A fork (updateState on an earlier checkpoint) gives
+   * a channel the version it already has on the original branch, so with LangGraph's integer versions
+   * PostgresSaver keeps the old value and silently drops the fork's. A random fraction keeps versions
+   * numeric and ordered (PostgresSaver continues such threads) but unique, as Python's PostgresSaver does.
+   */
+  getNextVersion(current: number | undefined): number {
+    if (this.layout !== "official") return super.getNextVersion(current);
+    const next = typeof current === "number" ? Math.floor(current) + 1 : super.getNextVersion(current);
+    return next + Math.random();
+  }
+
   /** PostgresSaver stores the checkpoint without a channel_values key; so do we. */
   protected checkpointHead(checkpoint: Checkpoint): object {
     const { channel_values: _values, ...head } = checkpoint;

@@ -51,6 +51,42 @@ impl Inner {
     fn fail(&self, f: Failure) -> Error {
         engine_error("RustPostgresSaver", f.describe(&self.target, &self.tables))
     }
+
+    /// Runs `op` on a pooled connection. A database that PostgresSaver set up but we never did (a
+    /// drop-in replacement without a setup() call) gets our tables on first use; a schema nobody set
+    /// up stays an error that says to call setup().
+    async fn run<T, F, Fut>(&self, mut op: F) -> Result<T>
+    where
+        F: FnMut(deadpool_postgres::Object) -> Fut,
+        Fut: std::future::Future<Output = std::result::Result<T, Failure>>,
+    {
+        match connect::with_client(&self.pool, &self.target, &mut op).await {
+            Err(Failure::Pg(e)) if e.code() == Some(&tokio_postgres::error::SqlState::UNDEFINED_TABLE) => {
+                if !self.adopt_official_schema().await? {
+                    return Err(self.fail(Failure::Pg(e)));
+                }
+                connect::with_client(&self.pool, &self.target, op).await.map_err(|f| self.fail(f))
+            }
+            other => other.map_err(|f| self.fail(f)),
+        }
+    }
+
+    async fn adopt_official_schema(&self) -> Result<bool> {
+        let tables = self.tables.clone();
+        connect::with_client(&self.pool, &self.target, |mut client| {
+            let tables = tables.clone();
+            async move {
+                let row = client.query_one("SELECT to_regclass($1) IS NOT NULL", &[&tables.migrations]).await?;
+                if !row.get::<_, bool>(0) {
+                    return Ok(false);
+                }
+                schema::migrate(&mut client, &tables).await?;
+                Ok(true)
+            }
+        })
+        .await
+        .map_err(|f| self.fail(f))
+    }
 }
 
 #[napi]
@@ -107,12 +143,11 @@ impl PostgresCheckpointStore {
     pub async fn setup(&self) -> Result<PostgresSetupResult> {
         let inner = self.inner.clone();
         let tables = inner.tables.clone();
-        let (official_version, compact_version) = connect::with_client(&inner.pool, &inner.target, |mut client| {
+        let (official_version, compact_version) = inner.run(|mut client| {
             let tables = tables.clone();
             async move { schema::migrate(&mut client, &tables).await }
         })
-        .await
-        .map_err(|f| inner.fail(f))?;
+        .await?;
         Ok(PostgresSetupResult { official_version, compact_version })
     }
 
@@ -122,7 +157,7 @@ impl PostgresCheckpointStore {
         let increments = put_increments(&req)?;
         let inner = self.inner.clone();
         let input = put_input(&req, &increments).map_err(|m| inner.fail(Failure::Message(m)))?;
-        let outcome = connect::with_client(&inner.pool, &inner.target, |mut client| {
+        let outcome = inner.run(|mut client| {
             let (t, input) = (&inner.tables, &input);
             async move {
                 if official {
@@ -135,8 +170,7 @@ impl PostgresCheckpointStore {
                 }
             }
         })
-        .await
-        .map_err(|f| inner.fail(f))?;
+        .await?;
         Ok(put_result(outcome))
     }
 
@@ -144,23 +178,21 @@ impl PostgresCheckpointStore {
     pub async fn put_writes(&self, req: PutWritesRequest, official: bool) -> Result<()> {
         let inner = self.inner.clone();
         let input = put_writes_input(&req);
-        connect::with_client(&inner.pool, &inner.target, |client| {
+        inner.run(|client| {
             let (t, input) = (&inner.tables, &input);
             async move { write::put_writes(&client, t, input, official).await }
         })
         .await
-        .map_err(|f| inner.fail(f))
     }
 
     #[napi]
     pub async fn get_tuple(&self, thread_id: String, checkpoint_ns: String, checkpoint_id: Option<String>) -> Result<Option<TupleRow>> {
         let inner = self.inner.clone();
-        let record = connect::with_client(&inner.pool, &inner.target, |client| {
+        let record = inner.run(|client| {
             let (t, thread_id, ns, id) = (&inner.tables, &thread_id, &checkpoint_ns, checkpoint_id.as_deref());
             async move { read::get_tuple(&client, t, thread_id, ns, id).await }
         })
-        .await
-        .map_err(|f| inner.fail(f))?;
+        .await?;
         Ok(record.map(tuple_row))
     }
 
@@ -168,24 +200,22 @@ impl PostgresCheckpointStore {
     pub async fn list(&self, req: ListRequest) -> Result<Vec<TupleRow>> {
         let query = list_query(req)?;
         let inner = self.inner.clone();
-        let records = connect::with_client(&inner.pool, &inner.target, |client| {
+        let records = inner.run(|client| {
             let (t, query) = (&inner.tables, &query);
             async move { read::list(&client, t, query, None).await }
         })
-        .await
-        .map_err(|f| inner.fail(f))?;
+        .await?;
         Ok(records.into_iter().map(tuple_row).collect())
     }
 
     #[napi]
     pub async fn delete_thread(&self, thread_id: String) -> Result<()> {
         let inner = self.inner.clone();
-        connect::with_client(&inner.pool, &inner.target, |client| {
+        inner.run(|client| {
             let (t, thread_id) = (&inner.tables, &thread_id);
             async move { write::delete_thread(&client, t, thread_id).await }
         })
         .await
-        .map_err(|f| inner.fail(f))
     }
 
     #[napi]
@@ -197,24 +227,22 @@ impl PostgresCheckpointStore {
         channels: Vec<String>,
     ) -> Result<Vec<ChannelHistoryRow>> {
         let inner = self.inner.clone();
-        let history = connect::with_client(&inner.pool, &inner.target, |client| {
+        let history = inner.run(|client| {
             let (t, thread_id, ns, id, channels) = (&inner.tables, &thread_id, &checkpoint_ns, &checkpoint_id, &channels);
             async move { history::delta_channel_history(&client, t, thread_id, ns, id, channels).await }
         })
-        .await
-        .map_err(|f| inner.fail(f))?;
+        .await?;
         Ok(history.into_iter().map(history_row).collect())
     }
 
     #[napi]
     pub async fn pending_writes(&self, thread_id: String, checkpoint_ns: String, checkpoint_id: String) -> Result<Vec<WriteRow>> {
         let inner = self.inner.clone();
-        let writes = connect::with_client(&inner.pool, &inner.target, |client| {
+        let writes = inner.run(|client| {
             let (t, thread_id, ns, id) = (&inner.tables, &thread_id, &checkpoint_ns, &checkpoint_id);
             async move { read::writes(&client, t, thread_id, ns, id).await }
         })
-        .await
-        .map_err(|f| inner.fail(f))?;
+        .await?;
         Ok(writes.into_iter().map(write_row).collect())
     }
 }

@@ -1,0 +1,153 @@
+import { AIMessage, HumanMessage } from "@langchain/core/messages";
+import { END, MessagesAnnotation, START, StateGraph } from "@langchain/langgraph";
+import type { BaseCheckpointSaver } from "@langchain/langgraph-checkpoint";
+import { PostgresSaver } from "@langchain/langgraph-checkpoint-postgres";
+
+import { RustPostgresSaver } from "../../src";
+import { messagesAgent } from "../support/graphs";
+import { normalize } from "../support/normalize";
+import { dropSchema, freshSchema, postgresUrl, withPg } from "../support/postgres";
+
+function chat(checkpointer: BaseCheckpointSaver) {
+  return new StateGraph(MessagesAnnotation)
+    .addNode("model", (s) => ({ messages: [new AIMessage(`answer #${s.messages.length}`)] }))
+    .addEdge(START, "model")
+    .addEdge("model", END)
+    .compile({ checkpointer });
+}
+
+async function history(checkpointer: BaseCheckpointSaver, threadId: string) {
+  const out = [];
+  for await (const t of checkpointer.list({ configurable: { thread_id: threadId } })) out.push(t);
+  return out;
+}
+
+const contents = (state: { messages: { content: unknown }[] }) => state.messages.map((m) => m.content);
+
+describe("a database shared with the official PostgresSaver", () => {
+  let schema: string;
+  let official: PostgresSaver;
+  const savers: RustPostgresSaver[] = [];
+  const open = (layout?: "official" | "compact") => {
+    const saver = new RustPostgresSaver(postgresUrl(), { schema, layout });
+    savers.push(saver);
+    return saver;
+  };
+
+  beforeEach(async () => {
+    schema = freshSchema("interop");
+    official = PostgresSaver.fromConnString(postgresUrl(), { schema });
+    await official.setup();
+  });
+
+  afterEach(async () => {
+    for (const s of savers.splice(0)) await s.end();
+    await official.end();
+    await dropSchema(schema);
+  });
+
+  it("reads what PostgresSaver wrote exactly as PostgresSaver reads it", async () => {
+    await messagesAgent(official);
+    const ours = open();
+    await ours.setup();
+    const config = { configurable: { thread_id: "agent" } };
+    expect(normalize(await ours.getTuple(config))).toEqual(normalize(await official.getTuple(config)));
+    expect(normalize(await history(ours, "agent"))).toEqual(normalize(await history(official, "agent")));
+    const inputs = async (saver: BaseCheckpointSaver) => {
+      const out = [];
+      for await (const t of saver.list(config, { filter: { source: "input" } })) out.push(t);
+      return out;
+    };
+    expect((await inputs(ours)).length).toBe(4);
+    expect(normalize(await inputs(ours))).toEqual(normalize(await inputs(official)));
+  });
+
+  it("setup() on a database PostgresSaver set up changes nothing of its tables, and the reverse", async () => {
+    const before = await withPg((c) =>
+      c.query("SELECT table_name, column_name, data_type, is_nullable FROM information_schema.columns WHERE table_schema = $1 ORDER BY 1, 2", [schema]),
+    );
+    const ours = open();
+    await ours.setup();
+    await ours.setup();
+    const after = await withPg((c) =>
+      c.query(
+        "SELECT table_name, column_name, data_type, is_nullable FROM information_schema.columns WHERE table_schema = $1 AND table_name NOT LIKE 'flg_%' ORDER BY 1, 2",
+        [schema],
+      ),
+    );
+    expect(after.rows).toEqual(before.rows);
+    const versions = await withPg((c) => c.query(`SELECT v FROM "${schema}".checkpoint_migrations ORDER BY v`));
+    expect(versions.rows.map((r) => r.v)).toEqual([0, 1, 2, 3, 4]);
+
+    // A fresh schema set up by us first is accepted by the official saver as already migrated.
+    const second = freshSchema("ours-first");
+    const mine = new RustPostgresSaver(postgresUrl(), { schema: second });
+    savers.push(mine);
+    await mine.setup();
+    const theirs = PostgresSaver.fromConnString(postgresUrl(), { schema: second });
+    await theirs.setup();
+    const config = { configurable: { thread_id: "t" } };
+    await chat(theirs).invoke({ messages: [new HumanMessage("hi")] }, config);
+    expect(contents((await chat(mine).getState(config)).values)).toEqual(["hi", "answer #1"]);
+    await theirs.end();
+    await dropSchema(second);
+  });
+
+  it("continues a PostgresSaver thread, and PostgresSaver reads the continuation back (default layout)", async () => {
+    const config = { configurable: { thread_id: "t" } };
+    await chat(official).invoke({ messages: [new HumanMessage("first")] }, config);
+    const ours = open();
+    const state = await chat(ours).invoke({ messages: [new HumanMessage("second")] }, config);
+    expect(contents(state)).toEqual(["first", "answer #1", "second", "answer #3"]);
+    // The official saver, unpatched, reads every checkpoint we wrote as we read it.
+    expect(normalize(await history(official, "t"))).toEqual(normalize(await history(ours, "t")));
+    expect(contents((await chat(official).getState(config)).values)).toEqual(["first", "answer #1", "second", "answer #3"]);
+    // And continues it in turn.
+    const third = await chat(official).invoke({ messages: [new HumanMessage("third")] }, config);
+    expect(contents(third)).toEqual(["first", "answer #1", "second", "answer #3", "third", "answer #5"]);
+    expect(normalize(await history(ours, "t"))).toEqual(normalize(await history(official, "t")));
+  });
+
+  it("compact layout continues a PostgresSaver thread; switching back to the default layout keeps it whole for PostgresSaver", async () => {
+    const config = { configurable: { thread_id: "t" } };
+    await chat(official).invoke({ messages: [new HumanMessage("first")] }, config);
+    const compact = open("compact");
+    const afterCompact = await chat(compact).invoke({ messages: [new HumanMessage("second")] }, config);
+    expect(contents(afterCompact)).toEqual(["first", "answer #1", "second", "answer #3"]);
+    expect((await history(compact, "t")).length).toBe((await history(official, "t")).length + 3);
+
+    // Our default layout continues from the compact checkpoint, storing the values it carries.
+    const back = open("official");
+    const state = await chat(back).invoke({ messages: [new HumanMessage("third")] }, config);
+    expect(contents(state)).toEqual(["first", "answer #1", "second", "answer #3", "third", "answer #5"]);
+    expect(contents((await chat(official).getState(config)).values)).toEqual(contents(state));
+  });
+});
+
+describe("a fork made with updateState (time travel)", () => {
+  it("keeps the edit, and PostgresSaver reads the fork with it", async () => {
+    const schema = freshSchema("fork");
+    const ours = new RustPostgresSaver(postgresUrl(), { schema });
+    await ours.setup();
+    const official = PostgresSaver.fromConnString(postgresUrl(), { schema });
+    try {
+      const graph = chat(ours);
+      const config = { configurable: { thread_id: "fork" } };
+      await graph.invoke({ messages: [new HumanMessage("one")] }, config);
+      await graph.invoke({ messages: [new HumanMessage("two")] }, config);
+      const snapshots = [];
+      for await (const s of graph.getStateHistory(config)) snapshots.push(s);
+      const afterFirstTurn = snapshots.find((s) => s.values.messages?.length === 2 && s.next.length === 0)!;
+      const forked = await graph.updateState(afterFirstTurn.config, { messages: [new HumanMessage("edited")] });
+      const state = await graph.invoke(null, forked);
+      expect(contents(state)).toEqual(["one", "answer #1", "edited"]);
+      const resumed = await graph.invoke({ messages: [new HumanMessage("three")] }, config);
+      expect(contents(resumed)).toEqual(["one", "answer #1", "edited", "three", "answer #4"]);
+      expect(contents((await chat(official).getState(config)).values)).toEqual(contents(resumed));
+    } finally {
+      await ours.end();
+      await official.end();
+      await dropSchema(schema);
+    }
+  });
+});

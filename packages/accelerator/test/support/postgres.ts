@@ -7,18 +7,37 @@ const script = path.resolve(__dirname, "../../../../scripts/test-postgres.sh");
 let url: string | undefined;
 let counter = 0;
 
+/** A server of scripts/test-postgres.sh: the shared one, or a private one (own port and folder). */
+export interface PostgresServer {
+  url: string;
+  start(): void;
+  stop(): void;
+  restart(): void;
+}
+
+function control(env: NodeJS.ProcessEnv, command: string): string {
+  return execFileSync(script, [command], { encoding: "utf8", env: { ...process.env, ...env } }).trim();
+}
+
 /**
  * The connection string of the test server: FLG_TEST_PG_URL if set, else the private loopback server
  * that scripts/test-postgres.sh installs (Debian's package) and starts.
  */
 export function postgresUrl(): string {
-  url ??= process.env.FLG_TEST_PG_URL ?? execFileSync(script, ["start"], { encoding: "utf8" }).trim();
+  url ??= process.env.FLG_TEST_PG_URL ?? control({}, "start");
   return url;
 }
 
-/** Stops and starts the test server (fast shutdown: open connections are cut). */
-export function restartPostgres(): void {
-  execFileSync(script, ["restart"], { encoding: "utf8" });
+/** A server of its own, for tests that stop and restart it while other test files use the shared one. */
+export function privatePostgres(port: number): PostgresServer {
+  const env = { FLG_PG_PORT: String(port), FLG_PG_DIR: `/tmp/fast-langgraph-pg-${port}` };
+  const serverUrl = control(env, "start");
+  return {
+    url: serverUrl,
+    start: () => void control(env, "start"),
+    stop: () => void control(env, "stop"),
+    restart: () => void control(env, "restart"),
+  };
 }
 
 /** A schema name no other test (or test process) uses. */
@@ -28,8 +47,8 @@ export function freshSchema(name = "t"): string {
 }
 
 /** Runs SQL with node-postgres (the driver the official saver uses), for setup and inspection. */
-export async function withPg<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: postgresUrl() });
+export async function withPg<T>(fn: (client: pg.Client) => Promise<T>, connectionString = postgresUrl()): Promise<T> {
+  const client = new pg.Client({ connectionString });
   await client.connect();
   try {
     return await fn(client);
@@ -38,6 +57,6 @@ export async function withPg<T>(fn: (client: pg.Client) => Promise<T>): Promise<
   }
 }
 
-export async function dropSchema(schema: string): Promise<void> {
-  await withPg((c) => c.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`));
+export async function dropSchema(schema: string, connectionString = postgresUrl()): Promise<void> {
+  await withPg((c) => c.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`), connectionString);
 }

@@ -152,8 +152,9 @@ fn pool_failure(e: PoolError, target: &str) -> Failure {
     }
 }
 
-/// Delays before the second, third and fourth attempt of an operation that met a transient fault.
-const RETRY_DELAYS_MS: [u64; 3] = [50, 250, 1000];
+/// Delays before each further attempt of an operation that met a transient fault: about 3.7 s in
+/// all, enough to ride out a server restart.
+const RETRY_DELAYS_MS: [u64; 5] = [50, 200, 500, 1000, 2000];
 
 /// Runs `op` on a pooled connection, again on a fresh one after a transient fault.
 pub async fn with_client<T, F, Fut>(pool: &Pool, target: &str, mut op: F) -> Result<T, Failure>

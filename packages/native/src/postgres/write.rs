@@ -17,6 +17,17 @@ fn json_text<'a>(bytes: &'a [u8], what: &str, thread_id: &str) -> Result<&'a str
     std::str::from_utf8(bytes).map_err(|_| Failure::Message(format!("{what} of thread {thread_id:?} is not UTF-8 JSON")))
 }
 
+/// PostgreSQL's JSONB refuses NUL characters; say which thread's checkpoint or metadata held one.
+fn in_thread(e: tokio_postgres::Error, thread_id: &str) -> Failure {
+    if e.code() == Some(&tokio_postgres::error::SqlState::UNTRANSLATABLE_CHARACTER) {
+        let detail = e.as_db_error().map(|d| d.message().to_string()).unwrap_or_default();
+        return Failure::Message(format!(
+            "thread {thread_id:?}: the checkpoint or its metadata holds a NUL character (\\u0000), which PostgreSQL's JSONB cannot store ({detail})"
+        ));
+    }
+    Failure::Pg(e)
+}
+
 fn require_json(input: &PutIn) -> Result<(), Failure> {
     if input.kind != "json" {
         return Err(Failure::Message(format!(
@@ -37,22 +48,32 @@ pub async fn put_official(c: &impl GenericClient, t: &Tables, input: &PutIn<'_>)
     let unsent: Vec<String> = input.carried.iter().filter(|(c, _)| !sent.contains(c.as_ref())).map(|(c, _)| c.to_string()).collect();
     let check_parent = !unsent.is_empty() && input.parent_checkpoint_id.is_some();
 
+    // A value already stored under the same (channel, version) with other bytes means another writer
+    // continued this thread from the same parent with the same versions: PostgresSaver would keep the
+    // first value and silently give the second checkpoint the wrong one. Nothing is written then.
     let sql = format!(
         "WITH parent_elsewhere AS (
             SELECT 1 FROM {flg} WHERE $11::bool AND thread_id = $1 AND checkpoint_ns = $2 AND checkpoint_id = $4
+         ), incoming AS (
+            SELECT * FROM unnest($7::text[], $8::text[], $9::text[], $10::bytea[]) AS b(channel, version, type, blob)
+         ), clash AS (
+            SELECT i.channel, i.version FROM incoming i JOIN {bl} e
+              ON e.thread_id = $1 AND e.checkpoint_ns = $2 AND e.channel = i.channel AND e.version = i.version
+            WHERE e.type <> i.type OR e.blob IS DISTINCT FROM i.blob
+         ), go AS (
+            SELECT 1 WHERE NOT EXISTS (SELECT 1 FROM parent_elsewhere) AND NOT EXISTS (SELECT 1 FROM clash)
          ), blobs AS (
             INSERT INTO {bl} (thread_id, checkpoint_ns, channel, version, type, blob)
-            SELECT $1, $2, b.channel, b.version, b.type, b.blob
-            FROM unnest($7::text[], $8::text[], $9::text[], $10::bytea[]) AS b(channel, version, type, blob)
-            WHERE NOT EXISTS (SELECT 1 FROM parent_elsewhere)
+            SELECT $1, $2, i.channel, i.version, i.type, i.blob FROM incoming i WHERE EXISTS (SELECT 1 FROM go)
             ON CONFLICT (thread_id, checkpoint_ns, channel, version) DO NOTHING
+         ), stored AS (
+            INSERT INTO {cp} (thread_id, checkpoint_ns, checkpoint_id, parent_checkpoint_id, checkpoint, metadata)
+            SELECT $1, $2, $3, $4, CAST($5::text AS jsonb), CAST($6::text AS jsonb) WHERE EXISTS (SELECT 1 FROM go)
+            ON CONFLICT (thread_id, checkpoint_ns, checkpoint_id)
+            DO UPDATE SET checkpoint = EXCLUDED.checkpoint, metadata = EXCLUDED.metadata
+            RETURNING 1
          )
-         INSERT INTO {cp} (thread_id, checkpoint_ns, checkpoint_id, parent_checkpoint_id, checkpoint, metadata)
-         SELECT $1, $2, $3, $4, CAST($5::text AS jsonb), CAST($6::text AS jsonb)
-         WHERE NOT EXISTS (SELECT 1 FROM parent_elsewhere)
-         ON CONFLICT (thread_id, checkpoint_ns, checkpoint_id)
-         DO UPDATE SET checkpoint = EXCLUDED.checkpoint, metadata = EXCLUDED.metadata
-         RETURNING 1",
+         SELECT (SELECT COUNT(*) FROM stored), ARRAY(SELECT format('%s (version %s)', channel, version) FROM clash)",
         flg = t.flg_checkpoints,
         bl = t.blobs,
         cp = t.checkpoints
@@ -64,8 +85,8 @@ pub async fn put_official(c: &impl GenericClient, t: &Tables, input: &PutIn<'_>)
     let checkpoint = json_text(input.checkpoint, "checkpoint", input.thread_id)?;
     let metadata = json_text(input.metadata, "metadata", input.thread_id)?;
     let stmt = c.prepare_cached(&sql).await?;
-    let rows = c
-        .query(
+    let row = c
+        .query_one(
             &stmt,
             &[
                 &input.thread_id,
@@ -81,8 +102,22 @@ pub async fn put_official(c: &impl GenericClient, t: &Tables, input: &PutIn<'_>)
                 &check_parent,
             ],
         )
-        .await?;
-    Ok(if rows.is_empty() { PutOutcome::NeedValues(unsent) } else { PutOutcome::Stored })
+        .await
+        .map_err(|e| in_thread(e, input.thread_id))?;
+    let stored: i64 = row.get(0);
+    let clashes: Vec<String> = row.get(1);
+    if !clashes.is_empty() {
+        return Err(Failure::Message(format!(
+            "thread {:?}: checkpoint {:?} not stored: {} already stored with a different value under the same version. \
+             Another writer continued this thread from the same parent with the same channel versions \
+             (PostgresSaver's integer versions collide on forks and concurrent runs); PostgresSaver would have \
+             silently kept the other value",
+            input.thread_id,
+            input.checkpoint_id,
+            clashes.join(", ")
+        )));
+    }
+    Ok(if stored == 0 { PutOutcome::NeedValues(unsent) } else { PutOutcome::Stored })
 }
 
 /// Our layout: values stored once per change under the checkpoint that changed them, lists as
@@ -207,7 +242,8 @@ pub async fn put_compact(c: &impl GenericClient, t: &Tables, input: &PutIn<'_>) 
             &rendered,
         ],
     )
-    .await?;
+    .await
+    .map_err(|e| in_thread(e, input.thread_id))?;
     Ok(PutOutcome::Stored)
 }
 

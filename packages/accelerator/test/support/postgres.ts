@@ -1,4 +1,5 @@
-import { execFileSync } from "node:child_process";
+import { execFile, execFileSync } from "node:child_process";
+import { promisify } from "node:util";
 import path from "node:path";
 
 import pg from "pg";
@@ -13,6 +14,8 @@ export interface PostgresServer {
   start(): void;
   stop(): void;
   restart(): void;
+  /** Restarts without blocking the event loop, so work in flight meets the outage. */
+  restartInBackground(): Promise<void>;
 }
 
 function control(env: NodeJS.ProcessEnv, command: string): string {
@@ -37,6 +40,9 @@ export function privatePostgres(port: number): PostgresServer {
     start: () => void control(env, "start"),
     stop: () => void control(env, "stop"),
     restart: () => void control(env, "restart"),
+    restartInBackground: async () => {
+      await promisify(execFile)(script, ["restart"], { env: { ...process.env, ...env } });
+    },
   };
 }
 

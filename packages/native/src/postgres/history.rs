@@ -20,23 +20,31 @@ struct Ancestor {
     versions: Option<String>,
 }
 
-async fn ancestors(c: &impl GenericClient, t: &Tables, thread_id: &str, ns: &str, id: &str) -> Result<Vec<Ancestor>, Failure> {
-    let sql = format!(
-        "WITH RECURSIVE cps(id, parent, refs, versions) AS (
-            SELECT checkpoint_id, parent_checkpoint_id, channel_refs, NULL::text FROM {flg} WHERE thread_id = $1 AND checkpoint_ns = $2
-            UNION ALL
-            SELECT checkpoint_id, parent_checkpoint_id, NULL, (checkpoint -> 'channel_versions')::text FROM {official}
-            WHERE thread_id = $1 AND checkpoint_ns = $2
-         ),
-         chain(id, parent, refs, versions, depth) AS (
-            SELECT id, parent, refs, versions, 0 FROM cps WHERE id = $3
-            UNION ALL
-            SELECT cps.id, cps.parent, cps.refs, cps.versions, chain.depth + 1 FROM cps JOIN chain ON cps.id = chain.parent
-            WHERE chain.depth < 10000000
-         )
-         SELECT id, refs, versions FROM chain ORDER BY depth",
+/// One step up the chain: the row named by the outer `parent` column, ours if both layouts hold it.
+/// An index lookup per step, so walking n ancestors costs n lookups, not n scans of the thread.
+fn parent_lookup(t: &Tables) -> String {
+    format!(
+        "(SELECT checkpoint_id, parent_checkpoint_id, channel_refs, NULL::text FROM {flg}
+          WHERE thread_id = $1 AND checkpoint_ns = $2 AND checkpoint_id = parent)
+         UNION ALL
+         (SELECT checkpoint_id, parent_checkpoint_id, NULL, (checkpoint -> 'channel_versions')::text FROM {official}
+          WHERE thread_id = $1 AND checkpoint_ns = $2 AND checkpoint_id = parent)
+         LIMIT 1",
         flg = t.flg_checkpoints,
         official = t.checkpoints
+    )
+}
+
+async fn ancestors(c: &impl GenericClient, t: &Tables, thread_id: &str, ns: &str, id: &str) -> Result<Vec<Ancestor>, Failure> {
+    let sql = format!(
+        "WITH RECURSIVE chain(id, parent, refs, versions, depth) AS (
+            SELECT n.*, 0 FROM (SELECT $3::text AS parent) start CROSS JOIN LATERAL ({step}) n
+            UNION ALL
+            SELECT n.*, chain.depth + 1 FROM chain CROSS JOIN LATERAL ({step}) n
+            WHERE chain.parent IS NOT NULL AND chain.depth < 10000000
+         )
+         SELECT id, refs, versions FROM chain ORDER BY depth",
+        step = parent_lookup(t)
     );
     let stmt = c.prepare_cached(&sql).await?;
     let rows = c.query(&stmt, &[&thread_id, &ns, &id]).await?;

@@ -134,18 +134,25 @@ async fn compact_values_bounded(
     wanted: &[(String, String)],
     bounded: bool,
 ) -> Result<Vec<StoredValue>, Failure> {
-    let bound = if bounded { "AND b.owner_id COLLATE \"C\" <= r.upto COLLATE \"C\"" } else { "" };
+    let bound = if bounded { "AND b.owner_id COLLATE \"C\" <= r.upto" } else { "" };
+    // Each lookup is a LATERAL subquery fenced by OFFSET 0, so it runs per wanted row on an index
+    // whatever the statistics say: a thread written moments ago has none yet, and a planner that
+    // believes it holds one row picks a nested loop that rescans the whole thread per row.
     let sql = format!(
         "WITH wanted(channel, owner_id) AS (SELECT * FROM unnest($3::text[], $4::text[])),
-         roots AS (
-            SELECT b.channel, b.root_owner_id, MAX(w.owner_id) AS upto
-            FROM {bl} b JOIN wanted w ON b.channel = w.channel AND b.owner_id = w.owner_id
-            WHERE b.thread_id = $1 AND b.checkpoint_ns = $2
-            GROUP BY b.channel, b.root_owner_id
+         roots AS MATERIALIZED (
+            SELECT w.channel, o.root_owner_id, MAX(w.owner_id COLLATE \"C\") AS upto
+            FROM wanted w CROSS JOIN LATERAL (
+                SELECT b.root_owner_id FROM {bl} b
+                WHERE b.thread_id = $1 AND b.checkpoint_ns = $2 AND b.channel = w.channel AND b.owner_id = w.owner_id
+                OFFSET 0) o
+            GROUP BY w.channel, o.root_owner_id
          )
-         SELECT b.channel, b.owner_id, b.type, b.base_owner_id, b.increment, b.data
-         FROM {bl} b JOIN roots r ON b.channel = r.channel AND b.root_owner_id = r.root_owner_id {bound}
-         WHERE b.thread_id = $1 AND b.checkpoint_ns = $2",
+         SELECT f.* FROM roots r CROSS JOIN LATERAL (
+            SELECT b.channel, b.owner_id, b.type, b.base_owner_id, b.increment, b.data FROM {bl} b
+            WHERE b.thread_id = $1 AND b.checkpoint_ns = $2 AND b.channel = r.channel
+              AND b.root_owner_id = r.root_owner_id {bound}
+            OFFSET 0) f",
         bl = t.flg_blobs
     );
     let channels: Vec<&str> = wanted.iter().map(|(c, _)| c.as_str()).collect();

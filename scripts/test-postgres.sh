@@ -27,14 +27,18 @@ bin_dir() {
 
 ensure_installed() {
   [ -n "$(bin_dir)" ] && return
+  local sudo=""
   if [ "$(id -u)" != 0 ]; then
-    echo "PostgreSQL is not installed; run as root or install Debian's 'postgresql' package" >&2
-    exit 1
+    if command -v sudo >/dev/null && sudo -n true 2>/dev/null; then
+      sudo="sudo -n"
+    else
+      echo "PostgreSQL is not installed; run as root or install Debian's 'postgresql' package" >&2
+      exit 1
+    fi
   fi
   echo "installing PostgreSQL (Debian package)..." >&2
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq >&2
-  apt-get install -y -qq --no-install-recommends postgresql >&2
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql >&2
 }
 
 # initdb and the server refuse to run as root: run them as the postgres account then.

@@ -23,6 +23,7 @@ import { checkpointConfig, checkpointTarget } from "./config";
 import type { IncrementTracker } from "./increment-tracker";
 import { serializeCheckpointHead, serializeValue } from "./serialize";
 import { type PendingWritesSource, type WritesOrder, loadWrites, rowToTuple } from "./tuple";
+import type { ValueBytesCache } from "./value-bytes-cache";
 
 /** A native store's operations as promises, in the shape the savers share. */
 export interface CheckpointStoreCalls extends PendingWritesSource {
@@ -48,6 +49,8 @@ export abstract class NativeCheckpointSaver extends BaseCheckpointSaver {
   protected abstract readonly label: string;
   protected abstract readonly calls: CheckpointStoreCalls;
   protected tracker: IncrementTracker | undefined;
+  /** For layouts that store changed values whole: grown lists spliced from their previous bytes. */
+  protected valueBytes: ValueBytesCache | undefined;
   protected writesOrder: WritesOrder = "writesSortKey";
   /** Store every value a checkpoint holds, not only changed ones (MemorySaver's semantics). */
   protected keepEveryValue = false;
@@ -232,6 +235,8 @@ export abstract class NativeCheckpointSaver extends BaseCheckpointSaver {
           const [kind, data] = await serializeValue(this.serde, plan.elements, what);
           if (kind === "json") return { channel, version, kind, data, baseOwnerId: plan.baseOwnerId, increment: plan.increment };
         }
+        const spliced = await this.valueBytes?.bytes(threadId, checkpointNs, channel, version, value);
+        if (spliced) return { channel, version, kind: "json", data: spliced };
         const [kind, data] = await serializeValue(this.serde, value, what);
         return { channel, version, kind, data };
       }),
@@ -259,6 +264,7 @@ export abstract class NativeCheckpointSaver extends BaseCheckpointSaver {
 
   async deleteThread(threadId: string): Promise<void> {
     this.tracker?.forgetThread(String(threadId));
+    this.valueBytes?.forgetThread(String(threadId));
     await this.calls.deleteThread(String(threadId));
   }
 

@@ -4,6 +4,7 @@ import type { PostgresCheckpointStore } from "@fast-langgraph/native";
 import { native } from "../native";
 import { IncrementTracker } from "./increment-tracker";
 import { NativeCheckpointSaver, type CheckpointStoreCalls } from "./native-checkpoint-saver";
+import { ValueBytesCache } from "./value-bytes-cache";
 
 export interface RustPostgresSaverOptions {
   /** Serializer for checkpoints, metadata, channel values and writes (default: LangGraph's JsonPlusSerializer). */
@@ -22,6 +23,13 @@ export interface RustPostgresSaverOptions {
   maxConnections?: number;
   /** How long connecting may take before an operation fails, in ms (default 5000). */
   connectTimeoutMs?: number;
+  /**
+   * How the server compresses large values this saver writes (PostgreSQL's `default_toast_compression`,
+   * set on its own connections only): "lz4" (default: several times less server CPU than pglz for a long
+   * messages list), "pglz", or "server" (leave the server's setting). Readers, PostgresSaver included,
+   * decompress either transparently. A server without lz4 (before 14, or built without it) keeps pglz.
+   */
+  toastCompression?: "lz4" | "pglz" | "server";
 }
 
 /**
@@ -45,6 +53,7 @@ export class RustPostgresSaver extends NativeCheckpointSaver {
       schema: options.schema,
       maxConnections: options.maxConnections,
       connectTimeoutMs: options.connectTimeoutMs,
+      toastCompression: options.toastCompression,
     });
     const official = this.layout === "official";
     const store = this.native;
@@ -60,6 +69,7 @@ export class RustPostgresSaver extends NativeCheckpointSaver {
     if (official) {
       this.storeEmptyValues = true;
       this.writesOrder = "official";
+      this.valueBytes = new ValueBytesCache(this.serde);
     } else {
       this.tracker = new IncrementTracker();
     }

@@ -23,6 +23,9 @@ pub struct PostgresStoreOptions {
     pub max_connections: Option<u32>,
     /// How long connecting may take before an operation fails, in ms (default 5000).
     pub connect_timeout_ms: Option<u32>,
+    /// How the server compresses large values written here: "lz4" (default; several times cheaper than
+    /// pglz for the server), "pglz", or "server" (the server's default_toast_compression).
+    pub toast_compression: Option<String>,
 }
 
 #[napi(object)]
@@ -99,13 +102,28 @@ impl PostgresCheckpointStore {
     /// A pool for `connString` (postgresql://user:password@host:port/db); no connection is opened yet.
     #[napi(constructor)]
     pub fn new(conn_string: String, options: Option<PostgresStoreOptions>) -> Result<Self> {
-        let options = options.unwrap_or(PostgresStoreOptions { schema: None, max_connections: None, connect_timeout_ms: None });
+        let options = options.unwrap_or(PostgresStoreOptions {
+            schema: None,
+            max_connections: None,
+            connect_timeout_ms: None,
+            toast_compression: None,
+        });
+        let toast_compression = match options.toast_compression.as_deref().unwrap_or("lz4") {
+            "lz4" => Some("lz4"),
+            "pglz" => Some("pglz"),
+            "server" => None,
+            other => {
+                return Err(invalid_arg(format!(
+                    "RustPostgresSaver: toastCompression must be \"lz4\", \"pglz\" or \"server\", got {other:?}"
+                )))
+            }
+        };
         let tables = Tables::new(options.schema.as_deref().unwrap_or("public")).map_err(invalid_arg)?;
         let config = connect::parse_config(&conn_string).map_err(|m| invalid_arg(format!("RustPostgresSaver: {m}")))?;
         let target = connect::describe_target(&config);
         let max_connections = options.max_connections.unwrap_or(10).max(1) as usize;
         let connect_timeout = Duration::from_millis(options.connect_timeout_ms.unwrap_or(5000).max(1) as u64);
-        let pool = connect::build_pool(config, &PoolOptions { max_connections, connect_timeout })
+        let pool = connect::build_pool(config, &PoolOptions { max_connections, connect_timeout, toast_compression })
             .map_err(|m| engine_error("RustPostgresSaver", m))?;
         Ok(Self { inner: Arc::new(Inner { pool, tables, target }) })
     }

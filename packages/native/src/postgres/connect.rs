@@ -4,13 +4,15 @@
 use std::future::Future;
 use std::time::Duration;
 
-use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, PoolError, RecyclingMethod, Runtime};
+use deadpool_postgres::{Hook, Manager, ManagerConfig, Object, Pool, PoolError, RecyclingMethod, Runtime};
 use tokio_postgres::error::SqlState;
 use tokio_postgres::{Config, NoTls};
 
 pub struct PoolOptions {
     pub max_connections: usize,
     pub connect_timeout: Duration,
+    /// How new values are compressed (PostgreSQL's default_toast_compression) on our connections.
+    pub toast_compression: Option<&'static str>,
 }
 
 /// Where the pool connects, for messages (never the password).
@@ -43,7 +45,18 @@ pub fn build_pool(mut config: Config, options: &PoolOptions) -> Result<Pool, Str
         config.application_name("fast-langgraph RustPostgresSaver");
     }
     let manager = Manager::from_config(config, NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
-    Pool::builder(manager)
+    let mut builder = Pool::builder(manager);
+    if let Some(method) = options.toast_compression {
+        builder = builder.post_create(Hook::async_fn(move |client, _| {
+            Box::pin(async move {
+                // A server before 14 or built without lz4 refuses it and keeps its default: compression
+                // is a storage detail that every reader undoes the same way.
+                let _ = client.simple_query(&format!("SET default_toast_compression = {method}")).await;
+                Ok(())
+            })
+        }));
+    }
+    builder
         .max_size(options.max_connections)
         .runtime(Runtime::Tokio1)
         .wait_timeout(Some(options.connect_timeout * 2))

@@ -9,6 +9,7 @@ use deadpool_postgres::GenericClient;
 use super::connect::Failure;
 use super::read::compact_values;
 use super::tables::Tables;
+use crate::saver::history_walk::HistoryWalk;
 use crate::saver::records::{ChannelHistory, StoredValue, StoredWrite};
 use crate::saver::refs;
 
@@ -113,61 +114,42 @@ async fn official_seed(c: &impl GenericClient, t: &Tables, thread_id: &str, ns: 
 pub async fn delta_channel_history(c: &impl GenericClient, t: &Tables, thread_id: &str, ns: &str, checkpoint_id: &str,
     channels: &[String]) -> Result<Vec<ChannelHistory>, Failure> {
     let chain = ancestors(c, t, thread_id, ns, checkpoint_id).await?;
-    let mut writes = writes_by_checkpoint(c, t, thread_id, ns, channels).await?;
+    let writes = writes_by_checkpoint(c, t, thread_id, ns, channels).await?;
 
-    let mut blocks: HashMap<&str, Vec<Vec<StoredWrite>>> = channels.iter().map(|c| (c.as_str(), Vec::new())).collect();
-    let mut seeds: HashMap<&str, StoredValue> = HashMap::new();
-    let mut remaining: Vec<&str> = channels.iter().map(String::as_str).collect();
-
+    let mut walk = HistoryWalk::new(channels, writes);
     for ancestor in chain.iter().skip(1) {
-        if remaining.is_empty() {
+        if walk.done() {
             break;
         }
-        if let Some(ws) = writes.remove(&ancestor.id) {
-            for ch in &remaining {
-                let block: Vec<StoredWrite> = ws.iter().filter(|w| w.channel == *ch).cloned().collect();
-                if !block.is_empty() {
-                    blocks.get_mut(ch).expect("channel registered").push(block);
-                }
-            }
-        }
+        walk.visit(&ancestor.id);
         let mut found = Vec::new();
         if let Some(text) = &ancestor.refs {
             let refs = refs::parse(text)?;
-            let wanted: Vec<(String, String)> = remaining
+            let wanted: Vec<(String, String)> = walk
+                .remaining()
                 .iter()
-                .filter_map(|ch| refs.get(*ch).map(|(owner, _)| (ch.to_string(), owner.clone())))
+                .filter_map(|ch| refs.get(ch).map(|(owner, _)| (ch.clone(), owner.clone())))
                 .collect();
             for v in compact_values(c, t, thread_id, ns, &wanted).await? {
-                let ch = *remaining.iter().find(|c| **c == v.channel).expect("asked for a remaining channel");
-                found.push((ch, v));
+                found.push((v.channel.clone(), v));
             }
         } else if let Some(text) = &ancestor.versions {
             let versions: HashMap<String, serde_json::Value> =
                 serde_json::from_str(text).map_err(|e| format!("checkpoint {:?}: unreadable channel_versions: {e}", ancestor.id))?;
-            for ch in &remaining {
-                let Some(version) = versions.get(*ch) else { continue };
+            for ch in walk.remaining() {
+                let Some(version) = versions.get(ch) else { continue };
                 let version = match version {
                     serde_json::Value::String(s) => s.clone(),
                     other => other.to_string(),
                 };
                 if let Some(v) = official_seed(c, t, thread_id, ns, &ancestor.id, ch, &version).await? {
-                    found.push((*ch, v));
+                    found.push((ch.clone(), v));
                 }
             }
         }
         for (ch, v) in found {
-            seeds.insert(ch, v);
-            remaining.retain(|c| *c != ch);
+            walk.seed(&ch, v);
         }
     }
-
-    Ok(channels
-        .iter()
-        .map(|ch| {
-            let mut ordered = blocks.remove(ch.as_str()).unwrap_or_default();
-            ordered.reverse();
-            ChannelHistory { channel: ch.clone(), seed: seeds.remove(ch.as_str()), writes: ordered.into_iter().flatten().collect() }
-        })
-        .collect())
+    Ok(walk.finish())
 }

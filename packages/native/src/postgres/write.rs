@@ -51,20 +51,25 @@ pub async fn put_official(c: &impl GenericClient, t: &Tables, input: &PutIn<'_>)
     // A value already stored under the same (channel, version) with other bytes means another writer
     // continued this thread from the same parent with the same versions: PostgresSaver would keep the
     // first value and silently give the second checkpoint the wrong one. Nothing is written then.
+    // The lookup is a fenced LATERAL so that it probes the key whatever the (often stale) statistics say.
     let sql = format!(
         "WITH parent_elsewhere AS (
             SELECT 1 FROM {flg} WHERE $11::bool AND thread_id = $1 AND checkpoint_ns = $2 AND checkpoint_id = $4
-         ), incoming AS (
-            SELECT * FROM unnest($7::text[], $8::text[], $9::text[], $10::bytea[]) AS b(channel, version, type, blob)
          ), clash AS (
-            SELECT i.channel, i.version FROM incoming i JOIN {bl} e
-              ON e.thread_id = $1 AND e.checkpoint_ns = $2 AND e.channel = i.channel AND e.version = i.version
+            SELECT i.channel, i.version
+            FROM unnest($7::text[], $8::text[], $9::text[], $10::bytea[]) AS i(channel, version, type, blob)
+            CROSS JOIN LATERAL (
+                SELECT e.type, e.blob FROM {bl} e
+                WHERE e.thread_id = $1 AND e.checkpoint_ns = $2 AND e.channel = i.channel AND e.version = i.version
+                OFFSET 0) e
             WHERE e.type <> i.type OR e.blob IS DISTINCT FROM i.blob
          ), go AS (
             SELECT 1 WHERE NOT EXISTS (SELECT 1 FROM parent_elsewhere) AND NOT EXISTS (SELECT 1 FROM clash)
          ), blobs AS (
             INSERT INTO {bl} (thread_id, checkpoint_ns, channel, version, type, blob)
-            SELECT $1, $2, i.channel, i.version, i.type, i.blob FROM incoming i WHERE EXISTS (SELECT 1 FROM go)
+            SELECT $1, $2, i.channel, i.version, i.type, i.blob
+            FROM unnest($7::text[], $8::text[], $9::text[], $10::bytea[]) AS i(channel, version, type, blob)
+            WHERE EXISTS (SELECT 1 FROM go)
             ON CONFLICT (thread_id, checkpoint_ns, channel, version) DO NOTHING
          ), stored AS (
             INSERT INTO {cp} (thread_id, checkpoint_ns, checkpoint_id, parent_checkpoint_id, checkpoint, metadata)

@@ -9,6 +9,7 @@ use rusqlite::{params_from_iter, types::Value, Connection, OptionalExtension};
 use serde_json::value::RawValue;
 
 use super::engine::{sql_err, EngineResult};
+use super::history_walk::HistoryWalk;
 use super::records::{ChannelHistory, StoredValue, StoredWrite};
 use super::refs;
 use super::schema::{self, OfficialTables};
@@ -135,57 +136,34 @@ pub fn delta_channel_history(conn: &Connection, path: &str, thread_id: &str, ns:
     let e = sql_err(path);
     let official = schema::official_tables(conn).map_err(&e)?;
     let chain = ancestors(conn, path, official, thread_id, ns, checkpoint_id)?;
-    let mut writes = writes_by_checkpoint(conn, path, official, thread_id, ns, channels)?;
+    let writes = writes_by_checkpoint(conn, path, official, thread_id, ns, channels)?;
 
-    let mut blocks: HashMap<&str, Vec<Vec<StoredWrite>>> = channels.iter().map(|c| (c.as_str(), Vec::new())).collect();
-    let mut seeds: HashMap<&str, StoredValue> = HashMap::new();
-    let mut remaining: Vec<&str> = channels.iter().map(String::as_str).collect();
-
+    let mut walk = HistoryWalk::new(channels, writes);
     for ancestor in chain.iter().skip(1) {
-        if remaining.is_empty() {
+        if walk.done() {
             break;
         }
-        if let Some(ws) = writes.remove(&ancestor.id) {
-            for ch in &remaining {
-                let block: Vec<StoredWrite> = ws.iter().filter(|w| w.channel == *ch).cloned().collect();
-                if !block.is_empty() {
-                    blocks.get_mut(ch).expect("channel registered").push(block);
-                }
-            }
-        }
+        walk.visit(&ancestor.id);
         let mut found = Vec::new();
         if let Some(text) = &ancestor.refs {
             let refs = refs::parse(text)?;
-            for ch in &remaining {
-                if let Some((owner, _)) = refs.get(*ch) {
+            for ch in walk.remaining() {
+                if let Some((owner, _)) = refs.get(ch) {
                     if let Some(v) = load_value(conn, path, thread_id, ns, ch, owner)? {
-                        found.push((*ch, v));
+                        found.push((ch.clone(), v));
                     }
                 }
             }
         } else {
-            for ch in &remaining {
+            for ch in walk.remaining() {
                 if let Some(v) = official_seed(conn, path, thread_id, ns, &ancestor.id, ch)? {
-                    found.push((*ch, v));
+                    found.push((ch.clone(), v));
                 }
             }
         }
         for (ch, v) in found {
-            seeds.insert(ch, v);
-            remaining.retain(|c| *c != ch);
+            walk.seed(&ch, v);
         }
     }
-
-    Ok(channels
-        .iter()
-        .map(|ch| {
-            let mut ordered = blocks.remove(ch.as_str()).unwrap_or_default();
-            ordered.reverse();
-            ChannelHistory {
-                channel: ch.clone(),
-                seed: seeds.remove(ch.as_str()),
-                writes: ordered.into_iter().flatten().collect(),
-            }
-        })
-        .collect())
+    Ok(walk.finish())
 }

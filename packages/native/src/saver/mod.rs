@@ -8,6 +8,7 @@ mod official_layout;
 pub mod ops;
 mod engine;
 mod history;
+pub mod history_walk;
 pub mod json_array;
 mod prune;
 mod prune_plan;

@@ -1,0 +1,108 @@
+// Checkpointing on PostgreSQL: the 3-node messages loop on the official PostgresSaver and on
+// RustPostgresSaver (official layout, the default, and compact layout), same server, side by side:
+// ms per step, rows and bytes stored.
+import { PostgresSaver } from "@langchain/langgraph-checkpoint-postgres";
+import { RustPostgresSaver } from "@fast-langgraph/accelerator";
+
+import { QUICK, assertEqualOutputs, formatTable, median, recordResult } from "./lib/harness.mjs";
+import { benchPostgresUrl, schemaFootprint, withPg } from "./lib/postgres.mjs";
+import { runMessagesLoop } from "./workloads/messages-loop.mjs";
+
+const LENGTHS = QUICK ? [100] : [200, 1000];
+const ROUNDS = QUICK ? 1 : 3;
+const url = benchPostgresUrl();
+let schemaNo = 0;
+
+const savers = {
+  PostgresSaver: async (schema) => {
+    const checkpointer = PostgresSaver.fromConnString(url, { schema });
+    await checkpointer.setup();
+    return { checkpointer, close: () => checkpointer.end() };
+  },
+  "RustPostgresSaver (official layout)": async (schema) => {
+    const checkpointer = new RustPostgresSaver(url, { schema });
+    await checkpointer.setup();
+    return { checkpointer, close: () => checkpointer.end() };
+  },
+  "RustPostgresSaver (compact layout)": async (schema) => {
+    const checkpointer = new RustPostgresSaver(url, { schema, layout: "compact" });
+    await checkpointer.setup();
+    return { checkpointer, close: () => checkpointer.end() };
+  },
+};
+const names = Object.keys(savers);
+
+/** One run on a schema of its own: total time, and what the thread left in the database. */
+async function measure(name, steps) {
+  const schema = `flg_bench_${process.pid}_${++schemaNo}`;
+  const saver = await savers[name](schema);
+  try {
+    const t0 = process.hrtime.bigint();
+    const output = await runMessagesLoop({ steps, checkpointer: saver.checkpointer });
+    const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+    const stored = await schemaFootprint(url, schema);
+    return { output, ms, ...stored };
+  } finally {
+    await saver.close();
+    await withPg(url, (c) => c.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`));
+  }
+}
+
+const figures = {};
+const table = [];
+const summary = [];
+for (const steps of LENGTHS) {
+  const reference = await runMessagesLoop({ steps: 30 });
+  for (const name of names) assertEqualOutputs(`${name} at 30 steps`, (await measure(name, 30)).output, reference);
+
+  const runs = Object.fromEntries(names.map((n) => [n, []]));
+  for (let r = 0; r < ROUNDS; r++) {
+    for (const name of r % 2 ? [...names].reverse() : names) {
+      process.stdout.write(`  messages loop ${steps} steps, ${name}, round ${r + 1}/${ROUNDS}\r`);
+      runs[name].push(await measure(name, steps));
+    }
+  }
+  process.stdout.write("\n");
+  const expected = await runMessagesLoop({ steps });
+  for (const name of names) assertEqualOutputs(`${name} at ${steps} steps`, runs[name][0].output, expected);
+
+  const msPerStep = (name) => median(runs[name].map((x) => x.ms)) / steps;
+  figures[steps] = {};
+  for (const name of names) {
+    const { bytes, rows, tables } = runs[name][0];
+    figures[steps][name] = { msPerStep: msPerStep(name), bytesStored: bytes, rowsStored: rows, tables };
+    table.push({
+      steps,
+      saver: name,
+      "ms/step": msPerStep(name).toFixed(3),
+      "x PostgresSaver": (msPerStep("PostgresSaver") / msPerStep(name)).toFixed(2),
+      rows,
+      "MB stored": (bytes / 1e6).toFixed(2),
+      "bytes vs PostgresSaver": (bytes / runs.PostgresSaver[0].bytes).toFixed(3),
+    });
+  }
+  for (const ours of names.slice(1)) {
+    for (const [metric, unit] of [["msPerStep", "ms/step"], ["bytesStored", "bytes"]]) {
+      summary.push({
+        case: `messages loop on PostgreSQL, ${steps} steps: ${unit === "bytes" ? "bytes stored" : "ms/step"}`,
+        component: "checkpointer",
+        baseline: "PostgresSaver",
+        ours,
+        baselineValue: figures[steps].PostgresSaver[metric],
+        oursValue: figures[steps][ours][metric],
+        unit,
+      });
+    }
+  }
+}
+
+console.log(formatTable(table));
+recordResult("saver-postgres", {
+  method:
+    "3-node MessagesAnnotation loop, each node appends one ~1 KB prose AIMessage; one thread of N steps per run, " +
+    "each saver on a fresh schema of one local PostgreSQL 15 server (loopback TCP); " +
+    `median of ${ROUNDS} interleaved rounds after an output-equality check at 30 steps; outputs checked equal again at N; ` +
+    "rows and bytes = live rows and pg_total_relation_size (heap, TOAST, indexes) of the schema's tables right after the run.",
+  figures,
+  summary,
+});

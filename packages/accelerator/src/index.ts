@@ -3,6 +3,7 @@ import { autoPatch } from "./patch/auto-patch";
 export { native } from "./native";
 export { RustSqliteSaver, type RustSqliteSaverOptions } from "./saver/rust-sqlite-saver";
 export { RustPostgresSaver, type RustPostgresSaverOptions } from "./saver/rust-postgres-saver";
+export type { PostgresConnection } from "./saver/postgres-connection";
 export type { PruneOptions, PruneReport, RetentionOptions } from "./saver/retention";
 export {
   getPatchStatus,

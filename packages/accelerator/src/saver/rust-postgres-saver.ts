@@ -4,6 +4,7 @@ import type { PostgresCheckpointStore } from "@fast-langgraph/native";
 import { native } from "../native";
 import { IncrementTracker } from "./increment-tracker";
 import { NativeCheckpointSaver, type CheckpointStoreCalls } from "./native-checkpoint-saver";
+import { type PostgresConnection, postgresConnectionString } from "./postgres-connection";
 import { ValueBytesCache } from "./value-bytes-cache";
 
 export interface RustPostgresSaverOptions {
@@ -43,13 +44,18 @@ export class RustPostgresSaver extends NativeCheckpointSaver {
   protected readonly calls: CheckpointStoreCalls;
   private readonly native: PostgresCheckpointStore;
 
-  constructor(connString: string, options: RustPostgresSaverOptions = {}) {
+  /**
+   * `connection`: a connection string (`postgresql://user:password@host:5432/db`), or node-postgres style
+   * fields (`{ connectionString }` or `{ host, port, user, password, database }`) with the options beside them.
+   */
+  constructor(connection: string | (PostgresConnection & RustPostgresSaverOptions), options: RustPostgresSaverOptions = {}) {
+    options = typeof connection === "string" ? options : { ...connection, ...options };
     super(options.serde);
     if (options.layout !== undefined && options.layout !== "official" && options.layout !== "compact") {
       throw new Error(`RustPostgresSaver: layout must be "official" or "compact", got ${JSON.stringify(options.layout)}`);
     }
     this.layout = options.layout ?? "official";
-    this.native = new native.PostgresCheckpointStore(connString, {
+    this.native = new native.PostgresCheckpointStore(postgresConnectionString(connection), {
       schema: options.schema,
       maxConnections: options.maxConnections,
       connectTimeoutMs: options.connectTimeoutMs,

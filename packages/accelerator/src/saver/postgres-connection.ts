@@ -1,0 +1,27 @@
+/** Where a RustPostgresSaver connects, as node-postgres describes a connection. */
+export type PostgresConnection =
+  | { connectionString: string }
+  | { host?: string; port?: number; user?: string; password?: string; database?: string; applicationName?: string };
+
+const KEYWORDS: Record<string, string> = {
+  host: "host",
+  port: "port",
+  user: "user",
+  password: "password",
+  database: "dbname",
+  applicationName: "application_name",
+};
+
+/** A connection string for the Rust client: a URL as given, or libpq key=value pairs from the fields. */
+export function postgresConnectionString(connection: string | PostgresConnection): string {
+  if (typeof connection === "string") return connection;
+  if ("connectionString" in connection && typeof connection.connectionString === "string") return connection.connectionString;
+  const fields = connection as Record<string, unknown>;
+  const pairs = Object.entries(KEYWORDS)
+    .filter(([field]) => fields[field] !== undefined && fields[field] !== null)
+    .map(([field, keyword]) => `${keyword}='${String(fields[field]).replace(/\\/g, "\\\\").replace(/'/g, "\\'")}'`);
+  if (pairs.length === 0) {
+    throw new Error("RustPostgresSaver: no connection given (a connection string, or connectionString, or host/user/database fields)");
+  }
+  return pairs.join(" ");
+}

@@ -22,7 +22,7 @@ import type {
 import { checkpointConfig, checkpointTarget } from "./config";
 import type { IncrementTracker } from "./increment-tracker";
 import { serializeCheckpointHead, serializeValue } from "./serialize";
-import { type PendingWritesSource, type WritesOrder, loadWrites, rowToTuple } from "./tuple";
+import { type PendingWritesSource, type ReadRules, loadWrites, rowToTuple } from "./tuple";
 import type { ValueBytesCache } from "./value-bytes-cache";
 
 /** A native store's operations as promises, in the shape the savers share. */
@@ -51,7 +51,8 @@ export abstract class NativeCheckpointSaver extends BaseCheckpointSaver {
   protected tracker: IncrementTracker | undefined;
   /** For layouts that store changed values whole: grown lists spliced from their previous bytes. */
   protected valueBytes: ValueBytesCache | undefined;
-  protected writesOrder: WritesOrder = "writesSortKey";
+  /** The order pending writes come back in, and how pre-v4 checkpoints get their pending sends. */
+  protected readRules: ReadRules = { writesOrder: "writesSortKey", pendingSends: "always" };
   /** Store every value a checkpoint holds, not only changed ones (MemorySaver's semantics). */
   protected keepEveryValue = false;
   /** Channels newVersions names without a value are stored as "empty" (the official PostgresSaver's rows). */
@@ -78,7 +79,7 @@ export abstract class NativeCheckpointSaver extends BaseCheckpointSaver {
       ? (r: TupleRow, channel: string, ownerId: string, value: unknown) =>
           this.tracker?.remember(r.threadId, r.checkpointNs, channel, ownerId, value)
       : undefined;
-    const tuple = await rowToTuple(this.calls, this.serde, row, remember, this.writesOrder);
+    const tuple = await rowToTuple(this.calls, this.serde, row, this.readRules, remember);
     if (this.keepEveryValue) this.noteStoredVersions(row.threadId, row.checkpointNs, tuple.checkpoint);
     return tuple;
   }
@@ -101,7 +102,7 @@ export abstract class NativeCheckpointSaver extends BaseCheckpointSaver {
     while (remaining > 0) {
       const want = pageSize === undefined ? remaining : Math.min(pageSize, remaining);
       const rows = await this.calls.list({ ...request, limit: Number.isFinite(want) ? want : undefined });
-      for (const row of rows) yield await rowToTuple(this.calls, this.serde, row, undefined, this.writesOrder);
+      for (const row of rows) yield await rowToTuple(this.calls, this.serde, row, this.readRules);
       if (pageSize === undefined || rows.length < want) return;
       remaining -= rows.length;
       request.before = rows[rows.length - 1].checkpointId;

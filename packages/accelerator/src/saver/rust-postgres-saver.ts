@@ -74,9 +74,10 @@ export class RustPostgresSaver extends NativeCheckpointSaver {
     };
     if (official) {
       this.storeEmptyValues = true;
-      this.writesOrder = "official";
+      this.readRules = { writesOrder: "official", pendingSends: "when-sent" };
       this.valueBytes = new ValueBytesCache(this.serde);
     } else {
+      this.readRules = { writesOrder: "writesSortKey", pendingSends: "when-sent" };
       this.tracker = new IncrementTracker();
     }
   }

@@ -15,15 +15,23 @@ export async function loadWrites(serde: SerializerProtocol, writes: WriteRow[]):
   );
 }
 
+/**
+ * How a pre-v4 checkpoint gets the pending sends its parent kept as writes: "always" (the official
+ * SqliteSaver: an empty list when there were none) or "when-sent" (PostgresSaver: only when there were).
+ */
+export type PendingSendsRule = "always" | "when-sent";
+
 /** Checkpoints older than v4 kept pending sends as writes of the parent; v4 keeps them in channel_values. */
 async function migratePendingSends(
   store: PendingWritesSource,
   serde: SerializerProtocol,
   checkpoint: Checkpoint,
   row: TupleRow,
+  rule: PendingSendsRule,
 ): Promise<void> {
   const parentWrites = await store.pendingWrites(row.threadId, row.checkpointNs, row.parentCheckpointId as string);
   const sends = parentWrites.filter((w) => w.channel === TASKS);
+  if (sends.length === 0 && rule === "when-sent") return;
   checkpoint.channel_values ??= {};
   checkpoint.channel_values[TASKS] = await Promise.all(sends.map((w) => serde.loadsTyped(w.kind, w.value)));
   const versions = Object.values(checkpoint.channel_versions);
@@ -46,13 +54,19 @@ function byTaskIdThenIndex(a: WriteRow, b: WriteRow): number {
   return Buffer.compare(ta, tb) || a.idx - b.idx;
 }
 
+export interface ReadRules {
+  writesOrder: WritesOrder;
+  pendingSends: PendingSendsRule;
+}
+
 export async function rowToTuple(
   store: PendingWritesSource,
   serde: SerializerProtocol,
   row: TupleRow,
+  rules: ReadRules,
   onValueLoaded?: OnValueLoaded,
-  writesOrder: WritesOrder = "writesSortKey",
 ): Promise<CheckpointTuple> {
+  const { writesOrder, pendingSends } = rules;
   const writes = writesOrder === "official" ? [...row.writes].sort(byTaskIdThenIndex) : row.writes;
   const [checkpoint, metadata, pendingWrites] = await Promise.all([
     serde.loadsTyped(row.kind, row.checkpoint) as Promise<Checkpoint>,
@@ -65,7 +79,7 @@ export async function rowToTuple(
     if (onValueLoaded) row.values.forEach((v, i) => v.ownerId !== "" && onValueLoaded(row, v.channel, v.ownerId, values[i]));
   }
   if (checkpoint.v < 4 && row.parentCheckpointId) {
-    await migratePendingSends(store, serde, checkpoint, row);
+    await migratePendingSends(store, serde, checkpoint, row, pendingSends);
   }
   return {
     config: checkpointConfig(row.threadId, row.checkpointNs, row.checkpointId),

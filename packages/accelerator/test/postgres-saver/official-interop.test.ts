@@ -1,6 +1,6 @@
 import { AIMessage, HumanMessage } from "@langchain/core/messages";
-import { END, MessagesAnnotation, START, StateGraph } from "@langchain/langgraph";
-import type { BaseCheckpointSaver } from "@langchain/langgraph-checkpoint";
+import { END, MessagesAnnotation, START, Send, StateGraph } from "@langchain/langgraph";
+import { type BaseCheckpointSaver, TASKS, emptyCheckpoint, uuid6 } from "@langchain/langgraph-checkpoint";
 import { PostgresSaver } from "@langchain/langgraph-checkpoint-postgres";
 
 import { RustPostgresSaver } from "../../src";
@@ -60,6 +60,39 @@ describe("a database shared with the official PostgresSaver", () => {
     };
     expect((await inputs(ours)).length).toBe(4);
     expect(normalize(await inputs(ours))).toEqual(normalize(await inputs(official)));
+  });
+
+  it("reads pre-v4 checkpoints PostgresSaver stored as PostgresSaver does (pending sends from the parent's writes)", async () => {
+    // Checkpoints of LangGraph.js before checkpoint format v4 kept the sends a step produced as the parent's writes.
+    const thread = { configurable: { thread_id: "v3", checkpoint_ns: "" } };
+    const v3 = (id: string, versions: Record<string, number>) => ({
+      ...emptyCheckpoint(),
+      v: 3,
+      id,
+      channel_values: { count: versions.count },
+      channel_versions: versions,
+    });
+    const ids = [uuid6(-1), uuid6(-1), uuid6(-1)];
+    const meta = (step: number) => ({ source: "loop" as const, step, parents: {} });
+    const first = await official.put(thread, v3(ids[0], { count: 1 }), meta(0), { count: 1 });
+    await official.putWrites(first, [[TASKS, new Send("worker", { n: 1 })], [TASKS, new Send("worker", { n: 2 })]], "task-a");
+    const second = await official.put(first, v3(ids[1], { count: 2 }), meta(1), { count: 2 });
+    await official.putWrites(second, [["count", 3]], "task-b");
+    await official.put(second, v3(ids[2], { count: 3 }), meta(2), { count: 3 });
+
+    for (const layout of ["official", "compact"] as const) {
+      const ours = open(layout);
+      for (const id of ids) {
+        const config = { configurable: { ...thread.configurable, checkpoint_id: id } };
+        expect(normalize(await ours.getTuple(config))).toEqual(normalize(await official.getTuple(config)));
+      }
+      expect(normalize(await history(ours, "v3"))).toEqual(normalize(await history(official, "v3")));
+    }
+    // The second checkpoint got the sends; the third, whose parent sent nothing, no tasks channel at all.
+    const withSends = await official.getTuple({ configurable: { ...thread.configurable, checkpoint_id: ids[1] } });
+    expect(withSends?.checkpoint.channel_values[TASKS]).toHaveLength(2);
+    const withoutSends = await official.getTuple({ configurable: { ...thread.configurable, checkpoint_id: ids[2] } });
+    expect(withoutSends?.checkpoint.channel_values).not.toHaveProperty(TASKS);
   });
 
   it("setup() on a database PostgresSaver set up changes nothing of its tables, and the reverse", async () => {

@@ -190,3 +190,36 @@ where
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_target_names_host_port_and_database_never_the_password() {
+        let config = parse_config("postgresql://app:secret@db.internal:6543/agents").unwrap();
+        assert_eq!(describe_target(&config), "db.internal:6543/agents");
+        let config = parse_config(r"host=127.0.0.1 user=app password='it\'s \\' dbname=x").unwrap();
+        assert_eq!(config.get_password(), Some(r"it's \".as_bytes()));
+        assert_eq!(describe_target(&config), "127.0.0.1:5432/x");
+    }
+
+    #[test]
+    fn tls_is_refused_with_a_reason() {
+        let err = parse_config("postgresql://a@b/c?sslmode=require").unwrap_err();
+        assert!(err.contains("sslmode=require is not supported"), "{err}");
+        assert!(parse_config("not a url").unwrap_err().starts_with("unreadable connection string"));
+    }
+
+    #[test]
+    fn faults_a_new_connection_cures_are_retried_others_are_not() {
+        for code in [SqlState::ADMIN_SHUTDOWN, SqlState::CANNOT_CONNECT_NOW, SqlState::CONNECTION_FAILURE, SqlState::T_R_SERIALIZATION_FAILURE, SqlState::T_R_DEADLOCK_DETECTED] {
+            assert!(retryable_state(&code), "{}", code.code());
+        }
+        for code in [SqlState::UNDEFINED_TABLE, SqlState::INVALID_PASSWORD, SqlState::UNIQUE_VIOLATION, SqlState::UNTRANSLATABLE_CHARACTER] {
+            assert!(!retryable_state(&code), "{}", code.code());
+        }
+        assert!(!Failure::Message("bad input".into()).retryable());
+        assert!(Failure::Pool("timed out".into(), true).retryable());
+    }
+}

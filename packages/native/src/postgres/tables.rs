@@ -32,3 +32,22 @@ impl Tables {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_quoted_and_qualified() {
+        let t = Tables::new("My Schema").unwrap();
+        assert_eq!(t.checkpoints, "\"My Schema\".checkpoints");
+        assert_eq!(t.flg_blobs, "\"My Schema\".flg_blobs");
+    }
+
+    #[test]
+    fn a_schema_that_could_break_out_of_its_quotes_is_refused() {
+        for bad in ["", "a\"b", "a\0b"] {
+            assert!(Tables::new(bad).unwrap_err().contains("is not usable"), "{bad:?}");
+        }
+    }
+}

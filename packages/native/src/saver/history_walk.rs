@@ -66,3 +66,78 @@ impl HistoryWalk {
             .collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(checkpoint: &str, channel: &str, value: &str) -> (String, StoredWrite) {
+        let w = StoredWrite {
+            task_id: format!("task-{checkpoint}"),
+            channel: channel.into(),
+            kind: "json".into(),
+            value: value.as_bytes().to_vec(),
+            task_path: String::new(),
+            idx: 0,
+        };
+        (checkpoint.to_string(), w)
+    }
+
+    fn by_checkpoint(writes: Vec<(String, StoredWrite)>) -> HashMap<String, Vec<StoredWrite>> {
+        let mut out: HashMap<String, Vec<StoredWrite>> = HashMap::new();
+        for (id, w) in writes {
+            out.entry(id).or_default().push(w);
+        }
+        out
+    }
+
+    fn seed(channel: &str, owner: &str) -> StoredValue {
+        StoredValue { channel: channel.into(), owner_id: owner.into(), kind: "json".into(), data: b"[]".to_vec() }
+    }
+
+    fn values(h: &ChannelHistory) -> Vec<String> {
+        h.writes.iter().map(|w| String::from_utf8(w.value.clone()).unwrap()).collect()
+    }
+
+    #[test]
+    fn keeps_writes_up_to_each_channels_seed_oldest_first() {
+        let channels = vec!["a".to_string(), "b".to_string()];
+        let writes = by_checkpoint(vec![
+            write("c3", "a", "a3"),
+            write("c3", "b", "b3"),
+            write("c2", "a", "a2"),
+            write("c2", "b", "b2"),
+            write("c1", "a", "a1"),
+            write("c1", "b", "b1"),
+            write("c9", "a", "not an ancestor"),
+        ]);
+        let mut walk = HistoryWalk::new(&channels, writes);
+        // Walking from c4's parent upwards: c3, then c2 (which holds b's value), then c1 (a's).
+        walk.visit("c3");
+        walk.visit("c2");
+        walk.seed("b", seed("b", "c2"));
+        assert_eq!(walk.remaining(), &["a".to_string()]);
+        walk.visit("c1");
+        walk.seed("a", seed("a", "c1"));
+        assert!(walk.done());
+
+        let histories = walk.finish();
+        assert_eq!(histories.iter().map(|h| h.channel.as_str()).collect::<Vec<_>>(), ["a", "b"]);
+        assert_eq!(values(&histories[0]), ["a1", "a2", "a3"]);
+        assert_eq!(histories[0].seed.as_ref().unwrap().owner_id, "c1");
+        assert_eq!(values(&histories[1]), ["b2", "b3"]);
+        assert_eq!(histories[1].seed.as_ref().unwrap().owner_id, "c2");
+    }
+
+    #[test]
+    fn a_channel_without_a_seed_keeps_every_ancestors_writes() {
+        let channels = vec!["a".to_string()];
+        let mut walk = HistoryWalk::new(&channels, by_checkpoint(vec![write("c2", "a", "x"), write("c1", "a", "y")]));
+        walk.visit("c2");
+        walk.visit("c1");
+        walk.visit("c0");
+        let histories = walk.finish();
+        assert!(histories[0].seed.is_none());
+        assert_eq!(values(&histories[0]), ["y", "x"]);
+    }
+}

@@ -2,7 +2,7 @@ import { AIMessage, HumanMessage } from "@langchain/core/messages";
 import { END, MessagesAnnotation, START, StateGraph } from "@langchain/langgraph";
 
 import { RustPostgresSaver } from "../../src";
-import { type PostgresServer, freshSchema, privatePostgres } from "../support/postgres";
+import { type PostgresServer, freshSchema, privatePostgres, withPg } from "../support/postgres";
 
 // A server of its own (port 55433): these tests stop it, which other test files must not see.
 let server: PostgresServer;
@@ -62,6 +62,43 @@ describe.each(["official", "compact"] as const)("%s layout: the server restarts"
     }
     const tuple = await saver.getTuple(config);
     expect((tuple?.checkpoint.channel_values.messages as unknown[]).length).toBe(401);
+    await saver.end();
+  });
+});
+
+describe.each(["official", "compact"] as const)("%s layout: connections dropped mid-write", (layout) => {
+  it("a run whose connections are killed every 100 ms completes, every checkpoint whole", async () => {
+    const app = `flg-kill-${layout}`;
+    const saver = new RustPostgresSaver(`${server.url}?application_name=${app}`, { schema: freshSchema(`kill_${layout}`), layout });
+    await saver.setup();
+    let killed = 0;
+    let stop = false;
+    const killer = (async () => {
+      while (!stop) {
+        await new Promise((r) => setTimeout(r, 100));
+        const { rows } = await withPg(
+          (c) => c.query("SELECT pg_terminate_backend(pid) AS done FROM pg_stat_activity WHERE application_name = $1", [app]),
+          server.url,
+        );
+        killed += rows.filter((r) => r.done).length;
+      }
+    })();
+    const config = { configurable: { thread_id: "killed" }, recursionLimit: 1000 };
+    try {
+      const state = await loop(saver, () => {}).invoke({ messages: [new HumanMessage("go")] }, config);
+      expect(state.messages).toHaveLength(401);
+    } finally {
+      stop = true;
+      await killer;
+    }
+    expect(killed).toBeGreaterThan(5);
+    const history = [];
+    for await (const t of saver.list(config)) history.push(t);
+    expect(history).toHaveLength(402);
+    history.forEach((tuple, i) => {
+      const messages = (tuple.checkpoint.channel_values.messages ?? []) as Array<{ content: unknown }>;
+      expect(messages).toHaveLength(Math.max(0, 401 - i));
+    });
     await saver.end();
   });
 });

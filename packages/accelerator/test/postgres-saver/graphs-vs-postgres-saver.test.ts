@@ -3,6 +3,7 @@ import { PostgresSaver } from "@langchain/langgraph-checkpoint-postgres";
 
 import { RustPostgresSaver } from "../../src";
 import { scenarios } from "../support/graphs";
+import { moreScenarios } from "../support/more-graphs";
 import { normalize } from "../support/normalize";
 import { dropSchema, freshSchema, postgresUrl } from "../support/postgres";
 
@@ -27,7 +28,7 @@ const schemaOf = (saver: PostgresSaver) => (saver as unknown as { options: { sch
 const forkScenarios = new Set(["updateStateFork"]);
 
 describe.each(["official", "compact"] as const)("RustPostgresSaver (%s layout) runs real graphs exactly like PostgresSaver", (layout) => {
-  it.each(Object.entries(scenarios))("%s: same outputs, stream events and state history", async (name, run) => {
+  it.each(Object.entries({ ...scenarios, ...moreScenarios }))("%s: same outputs, stream events and state history", async (name, run) => {
     const reference = await official();
     const saver = await ours(layout);
     try {

@@ -1,8 +1,8 @@
-// Checkpointing on PostgreSQL: the 3-node messages loop on the official PostgresSaver and on
-// RustPostgresSaver (official layout, the default, and compact layout), same server, side by side:
-// ms per step, rows and bytes stored.
+// Checkpointing on PostgreSQL: the 3-node messages loop on the official PostgresSaver, on the same
+// PostgresSaver after patchLangGraph(), and on RustPostgresSaver (official layout, the default, and compact
+// layout), same server, side by side: ms per step, rows and bytes stored.
 import { PostgresSaver } from "@langchain/langgraph-checkpoint-postgres";
-import { RustPostgresSaver } from "@fast-langgraph/accelerator";
+import { RustPostgresSaver, patchLangGraph, unpatchLangGraph } from "@fast-langgraph/accelerator";
 
 import { QUICK, assertEqualOutputs, formatTable, median, recordResult } from "./lib/harness.mjs";
 import { benchPostgresUrl, schemaFootprint, withPg } from "./lib/postgres.mjs";
@@ -18,6 +18,18 @@ const savers = {
     const checkpointer = PostgresSaver.fromConnString(url, { schema });
     await checkpointer.setup();
     return { checkpointer, close: () => checkpointer.end() };
+  },
+  "PostgresSaver, patched": async (schema) => {
+    await patchLangGraph({ memorySaver: false, sqliteSaver: false, stateMerger: false, caches: false });
+    const checkpointer = PostgresSaver.fromConnString(url, { schema });
+    await checkpointer.setup();
+    return {
+      checkpointer,
+      close: async () => {
+        await checkpointer.end();
+        unpatchLangGraph();
+      },
+    };
   },
   "RustPostgresSaver (official layout)": async (schema) => {
     const checkpointer = new RustPostgresSaver(url, { schema });

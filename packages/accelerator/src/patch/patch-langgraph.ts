@@ -1,5 +1,6 @@
 import { restoreCaches } from "../cache/cache-acceleration";
 import { restoreMemorySavers } from "../saver/memory-saver-acceleration";
+import { postgresFallbacks, restorePostgresSavers } from "../saver/postgres-saver-acceleration";
 import { restoreSqliteSavers } from "../saver/sqlite-saver-acceleration";
 import { type PackageCopy, loadCommonJsCopies, loadEsmCopies } from "./package-copies";
 import { type Methods, type PatchPart, type PatchTarget, TARGETS, messageReducers } from "./targets";
@@ -40,6 +41,8 @@ export interface UnpatchReport {
   memorySavers: number;
   /** Rust connections closed for SqliteSavers (their files need no conversion). */
   sqliteConnections: number;
+  /** Rust connection pools ended for PostgresSavers (their rows are PostgresSaver's own). */
+  postgresPools: number;
 }
 
 interface Applied {
@@ -78,7 +81,8 @@ function collectReducers(copies: PackageCopy[]): void {
 
 /**
  * Accelerates the LangGraph.js classes already written into the user's graphs: MemorySaver on a Rust
- * in-memory store, file-backed SqliteSaver on the Rust SQLite engine (official format), messages
+ * in-memory store, file-backed SqliteSaver on the Rust SQLite engine (official format), PostgresSaver on
+ * the Rust PostgreSQL engine (its own tables and rows), messages
  * channels merged once per superstep, and LangGraph's and LangChain's InMemoryCache on bounded Rust caches. Patches every copy loaded in the process: the CommonJS builds
  * before this returns its promise, the ES module builds before the promise resolves. Idempotent.
  */
@@ -113,7 +117,10 @@ export async function patchLangGraph(options: PatchOptions = {}): Promise<PatchR
 /** What is patched now, and what the last patchLangGraph() skipped and why. */
 export function getPatchStatus(): PatchStatus {
   const patched = [...applied.values()].map((a) => a.copy);
-  return { active: patched.length > 0, patched, skipped: lastSkipped };
+  const instances = postgresFallbacks.map(
+    (f): SkippedPart => ({ part: "postgresSaver", target: `a PostgresSaver (schema "${f.schema}")`, reason: `keeps its own code: ${f.reason}` }),
+  );
+  return { active: patched.length > 0, patched, skipped: [...lastSkipped, ...instances] };
 }
 
 /**
@@ -132,5 +139,10 @@ export function unpatchLangGraph(): UnpatchReport {
   applied.clear();
   lastSkipped = [];
   restoreCaches();
-  return { restored, memorySavers: restoreMemorySavers(), sqliteConnections: restoreSqliteSavers() };
+  return {
+    restored,
+    memorySavers: restoreMemorySavers(),
+    sqliteConnections: restoreSqliteSavers(),
+    postgresPools: restorePostgresSavers(),
+  };
 }

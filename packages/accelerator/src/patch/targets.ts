@@ -1,10 +1,11 @@
 import { acceleratedLLMCacheMethods, acceleratedNodeCacheMethods } from "../cache/cache-acceleration";
 import { acceleratedMemorySaverMethods } from "../saver/memory-saver-acceleration";
+import { acceleratedPostgresSaverMethods } from "../saver/postgres-saver-acceleration";
 import { acceleratedSqliteSaverMethods } from "../saver/sqlite-saver-acceleration";
 import { batchedMessagesUpdate } from "./messages-batch";
 
 /** The parts patchLangGraph can accelerate; each can be switched off by an option of the same name. */
-export type PatchPart = "memorySaver" | "sqliteSaver" | "stateMerger" | "caches";
+export type PatchPart = "memorySaver" | "sqliteSaver" | "postgresSaver" | "stateMerger" | "caches";
 
 type AnyMethod = (...args: never[]) => unknown;
 export type Methods = Record<string, AnyMethod>;
@@ -47,6 +48,15 @@ export const TARGETS: PatchTarget[] = [
     methodNames: SAVER_METHODS,
     methods: (originals) => acceleratedSqliteSaverMethods(originals as Parameters<typeof acceleratedSqliteSaverMethods>[0]) as unknown as Methods,
     note: "every file-backed SqliteSaver, including existing ones, from its next call; writes stay in the official format; in-memory ones are left as they are",
+  },
+  {
+    part: "postgresSaver",
+    name: "PostgresSaver",
+    pkg: "@langchain/langgraph-checkpoint-postgres",
+    subpath: ".",
+    methodNames: [...SAVER_METHODS, "getNextVersion", "end"],
+    methods: (originals) => acceleratedPostgresSaverMethods(originals as Parameters<typeof acceleratedPostgresSaverMethods>[0]) as unknown as Methods,
+    note: "every PostgresSaver, including existing ones, from its next call: PostgresSaver's tables and rows in the same schema, written incrementally off the JS thread; instances connecting with TLS or a password callback keep their own code",
   },
   {
     part: "stateMerger",

@@ -7,6 +7,16 @@ import { NativeCheckpointSaver, type CheckpointStoreCalls } from "./native-check
 import { type PostgresConnection, postgresConnectionString } from "./postgres-connection";
 import { ValueBytesCache } from "./value-bytes-cache";
 
+/**
+ * Official rows key a value by (channel, version). A fork (updateState on an earlier checkpoint) gives
+ * a channel the version it already has on the original branch, so with LangGraph's integer versions
+ * PostgresSaver keeps the old value and silently drops the fork's. A random fraction keeps versions
+ * numeric and ordered (PostgresSaver continues such threads) but unique, as Python's PostgresSaver does.
+ */
+export function forkSafeNextVersion(current: number | undefined): number {
+  return (typeof current === "number" ? Math.floor(current) + 1 : 1) + Math.random();
+}
+
 export interface RustPostgresSaverOptions {
   /** Serializer for checkpoints, metadata, channel values and writes (default: LangGraph's JsonPlusSerializer). */
   serde?: SerializerProtocol;
@@ -114,16 +124,8 @@ export class RustPostgresSaver extends NativeCheckpointSaver {
     return this.native.poolStatus();
   }
 
-  /**
-   * Official rows key a value by (channel, version). A fork (updateState on an earlier checkpoint) gives
-   * a channel the version it already has on the original branch, so with LangGraph's integer versions
-   * PostgresSaver keeps the old value and silently drops the fork's. A random fraction keeps versions
-   * numeric and ordered (PostgresSaver continues such threads) but unique, as Python's PostgresSaver does.
-   */
   getNextVersion(current: number | undefined): number {
-    if (this.layout !== "official") return super.getNextVersion(current);
-    const next = typeof current === "number" ? Math.floor(current) + 1 : super.getNextVersion(current);
-    return next + Math.random();
+    return this.layout === "official" ? forkSafeNextVersion(current) : super.getNextVersion(current);
   }
 
   /** PostgresSaver stores the checkpoint without a channel_values key; so do we. */

@@ -24,11 +24,13 @@ describe("LangGraph loaded through import and through require in one process", (
       "InMemoryCache:esm",
       "MemorySaver:cjs",
       "MemorySaver:esm",
+      "PostgresSaver:cjs",
+      "PostgresSaver:esm",
       "SqliteSaver:cjs",
       "SqliteSaver:esm",
     ]);
     expect(seen.skipped).toEqual([]);
-    expect(seen.again).toBe(10);
+    expect(seen.again).toBe(12);
     expect(seen).toMatchObject({
       status: true,
       esmPatched: true,

@@ -1,0 +1,150 @@
+import type { RunnableConfig } from "@langchain/core/runnables";
+import type {
+  BaseCheckpointSaver,
+  ChannelVersions,
+  Checkpoint,
+  CheckpointListOptions,
+  CheckpointMetadata,
+  PendingWrite,
+} from "@langchain/langgraph-checkpoint";
+
+import type { PostgresConnection } from "./postgres-connection";
+import { RustPostgresSaver, forkSafeNextVersion } from "./rust-postgres-saver";
+
+/** What a `@langchain/langgraph-checkpoint-postgres` PostgresSaver exposes that we rely on. */
+type PostgresSaverInstance = BaseCheckpointSaver & {
+  pool?: { options?: Record<string, unknown> };
+  options?: { schema?: string };
+};
+
+type Method = (...args: never[]) => unknown;
+type SaverMethod = "getTuple" | "list" | "put" | "putWrites" | "deleteThread" | "getDeltaChannelHistory";
+type SaverMethods = Record<SaverMethod | "getNextVersion" | "end", Method>;
+
+/** Why an instance keeps PostgresSaver's own code, for getPatchStatus(). */
+export interface PostgresFallback {
+  schema: string;
+  reason: string;
+}
+
+/**
+ * LangGraph's PostgresSaver on the Rust PostgreSQL engine, writing PostgresSaver's own tables and rows
+ * (RustPostgresSaver's official layout) in the same database and schema, so PostgresSaver (patched or
+ * not, in this process or another) reads everything. An instance whose connection the Rust client
+ * cannot make the same way (TLS, a password callback) or whose first setup fails keeps its own code.
+ */
+let stores = new WeakMap<object, Promise<RustPostgresSaver | null>>();
+let decided = new WeakMap<object, RustPostgresSaver | null>();
+const open = new Set<RustPostgresSaver>();
+export const postgresFallbacks: PostgresFallback[] = [];
+
+/** The node-postgres pool's connection, if the Rust client makes the same one; else why not. */
+export function connectionOfPool(options: Record<string, unknown> | undefined, env = process.env): PostgresConnection | string {
+  if (!options) return "its pool exposes no connection options";
+  if (options.ssl) return "its pool connects with TLS, which the Rust client does not support yet";
+  if (typeof options.password === "function") return "its pool takes the password from a callback";
+  if (typeof options.connectionString === "string") {
+    const sslmode = /[?&]sslmode=([^&]*)/.exec(options.connectionString)?.[1];
+    if (sslmode && sslmode !== "disable") return `its connection string asks for TLS (sslmode=${sslmode})`;
+    if (/[?&]ssl=(true|1)\b/.test(options.connectionString)) return "its connection string asks for TLS (ssl=true)";
+    return { connectionString: options.connectionString };
+  }
+  if (env.PGSSLMODE && env.PGSSLMODE !== "disable") return `PGSSLMODE=${env.PGSSLMODE} asks for TLS`;
+  // node-postgres's defaults: fields, then the PG* environment variables, then localhost and the OS user.
+  const user = (options.user as string | undefined) ?? env.PGUSER ?? env.USER;
+  return {
+    host: (options.host as string | undefined) ?? env.PGHOST ?? "localhost",
+    port: Number(options.port ?? env.PGPORT ?? 5432),
+    user,
+    password: (options.password as string | undefined) ?? env.PGPASSWORD,
+    database: (options.database as string | undefined) ?? env.PGDATABASE ?? user,
+  };
+}
+
+function decide(saver: PostgresSaverInstance): Promise<RustPostgresSaver | null> {
+  let pending = stores.get(saver);
+  if (pending === undefined) {
+    const schema = saver.options?.schema ?? "public";
+    const fallBack = (reason: string) => {
+      postgresFallbacks.push({ schema, reason });
+      decided.set(saver, null);
+      return null;
+    };
+    const connection = connectionOfPool(saver.pool?.options);
+    if (typeof connection === "string") {
+      pending = Promise.resolve(fallBack(connection));
+    } else {
+      const store = new RustPostgresSaver(connection, { schema, serde: saver.serde });
+      pending = store.setup().then(
+        () => {
+          open.add(store);
+          decided.set(saver, store);
+          return store;
+        },
+        async (error: Error) => {
+          await store.end();
+          return fallBack(`the Rust client could not set up schema "${schema}": ${error.message}`);
+        },
+      );
+    }
+    stores.set(saver, pending);
+  }
+  return pending;
+}
+
+/** The methods installed on PostgresSaver.prototype while patched; `originals` serve instances that keep their code. */
+export function acceleratedPostgresSaverMethods(originals: SaverMethods) {
+  const via =
+    <A extends unknown[], R>(name: SaverMethod, run: (store: RustPostgresSaver, ...args: A) => Promise<R>) =>
+    async function (this: PostgresSaverInstance, ...args: A): Promise<R> {
+      const store = await decide(this);
+      return store ? run(store, ...args) : (originals[name] as unknown as (...a: A) => Promise<R>).apply(this, args);
+    };
+  return {
+    getTuple: via("getTuple", (s, config: RunnableConfig) => s.getTuple(config)),
+    list: async function* (this: PostgresSaverInstance, config: RunnableConfig, options?: CheckpointListOptions) {
+      const store = await decide(this);
+      yield* store ? store.list(config, options) : (originals.list as unknown as BaseCheckpointSaver["list"]).call(this, config, options);
+    },
+    put: via("put", (s, config: RunnableConfig, checkpoint: Checkpoint, metadata: CheckpointMetadata, newVersions: ChannelVersions) =>
+      s.put(config, checkpoint, metadata, newVersions),
+    ),
+    putWrites: via("putWrites", (s, config: RunnableConfig, writes: PendingWrite[], taskId: string, taskPath?: string) =>
+      s.putWrites(config, writes, taskId, taskPath),
+    ),
+    deleteThread: via("deleteThread", (s, threadId: string) => s.deleteThread(threadId)),
+    getDeltaChannelHistory: via("getDeltaChannelHistory", (s, options: { config: RunnableConfig; channels: string[] }) =>
+      s.getDeltaChannelHistory(options),
+    ),
+    // Versions unique per fork (see RustPostgresSaver.getNextVersion) once the instance is accelerated:
+    // with PostgresSaver's integer versions a fork's edit would clash with the original branch's value.
+    getNextVersion(this: PostgresSaverInstance, current: number | undefined): number {
+      const keepsItsCode = decided.get(this) === null || typeof connectionOfPool(this.pool?.options) === "string";
+      if (keepsItsCode) return (originals.getNextVersion as unknown as (c: number | undefined) => number).call(this, current);
+      return forkSafeNextVersion(current);
+    },
+    async end(this: PostgresSaverInstance): Promise<void> {
+      const store = decided.get(this);
+      if (store) {
+        open.delete(store);
+        await store.end();
+      }
+      await (originals.end as unknown as () => Promise<void>).call(this);
+    },
+  };
+}
+
+/** Ends the Rust pools; the database holds nothing PostgresSaver cannot read. */
+export function restorePostgresSavers(): number {
+  const count = open.size;
+  for (const store of open) void store.end();
+  open.clear();
+  stores = new WeakMap();
+  decided = new WeakMap();
+  postgresFallbacks.length = 0;
+  return count;
+}
+
+export function isAcceleratedPostgresSaver(saver: object): boolean {
+  return Boolean(decided.get(saver));
+}

@@ -1,0 +1,131 @@
+import { MemorySaver } from "@langchain/langgraph";
+import type { BaseCheckpointSaver } from "@langchain/langgraph-checkpoint";
+import { PostgresSaver } from "@langchain/langgraph-checkpoint-postgres";
+import pg from "pg";
+
+import { getPatchStatus, patchLangGraph, unpatchLangGraph } from "../../src";
+import { connectionOfPool, isAcceleratedPostgresSaver } from "../../src/saver/postgres-saver-acceleration";
+import { scenarios } from "../support/graphs";
+import { moreScenarios } from "../support/more-graphs";
+import { normalize } from "../support/normalize";
+import { dropSchema, freshSchema, postgresUrl, withPg } from "../support/postgres";
+
+const onlyPostgres = { memorySaver: false, sqliteSaver: false, stateMerger: false, caches: false };
+const schemas: string[] = [];
+const savers: PostgresSaver[] = [];
+
+async function postgresSaver(): Promise<PostgresSaver> {
+  const schema = freshSchema("patched");
+  schemas.push(schema);
+  const saver = PostgresSaver.fromConnString(postgresUrl(), { schema });
+  savers.push(saver);
+  await saver.setup();
+  return saver;
+}
+
+async function everyTuple(saver: BaseCheckpointSaver) {
+  const out = [];
+  for await (const t of saver.list({})) out.push(t);
+  return normalize(out);
+}
+
+afterEach(() => unpatchLangGraph());
+afterAll(async () => {
+  for (const s of savers) await s.end().catch(() => {});
+  for (const schema of schemas) await dropSchema(schema);
+});
+
+// Unpatched, PostgresSaver drops the edit of an updateState fork (its integer versions collide with the
+// original branch's); patched keeps it, so that scenario's reference is MemorySaver.
+const forkScenarios = new Set(["updateStateFork"]);
+
+describe("PostgresSaver run patched and unpatched gives the same outputs, stream events and state history", () => {
+  it.each(Object.entries({ ...scenarios, ...moreScenarios }))("%s", async (name, run) => {
+    const expected = normalize(await run(forkScenarios.has(name) ? new MemorySaver() : await postgresSaver()));
+
+    const report = await patchLangGraph(onlyPostgres);
+    expect(report.patched.map((p) => p.target)).toContain("PostgresSaver");
+    const saver = await postgresSaver();
+    const actual = normalize(await run(saver));
+    expect(isAcceleratedPostgresSaver(saver)).toBe(true);
+    const storedWhilePatched = await everyTuple(saver);
+    const report2 = unpatchLangGraph();
+    expect(report2.postgresPools).toBe(1);
+
+    expect(actual).toEqual(expected);
+    // What was written while patched reads back the same through PostgresSaver's own code.
+    expect(await everyTuple(saver)).toEqual(storedWhilePatched);
+  });
+});
+
+describe("a patched PostgresSaver", () => {
+  it("writes PostgresSaver's own rows, and continues a thread it began unpatched", async () => {
+    const saver = await postgresSaver();
+    const thread = { configurable: { thread_id: "t" } };
+    await scenarios.messagesAgent(saver);
+    const before = (await saver.getTuple({ configurable: { thread_id: "agent" } }))?.checkpoint.id;
+
+    await patchLangGraph(onlyPostgres);
+    await scenarios.messagesAgent(saver); // the same thread again: continues it
+    const after = await saver.getTuple({ configurable: { thread_id: "agent" } });
+    expect(after?.checkpoint.id).not.toBe(before);
+    expect(isAcceleratedPostgresSaver(saver)).toBe(true);
+    unpatchLangGraph();
+
+    const schema = (saver as unknown as { options: { schema: string } }).options.schema;
+    const counts = await withPg(async (c) => {
+      const n = async (table: string) => Number((await c.query(`SELECT count(*) AS n FROM "${schema}".${table}`)).rows[0].n);
+      return { official: await n("checkpoints"), ours: await n("flg_checkpoints") };
+    });
+    expect(counts.ours).toBe(0);
+    expect(counts.official).toBeGreaterThan(4);
+    expect(normalize(await saver.getTuple({ configurable: { thread_id: "agent" } }))).toEqual(normalize(after));
+    expect(await saver.getTuple(thread)).toBeUndefined();
+  });
+
+  it("end() ends its Rust pool with its own", async () => {
+    await patchLangGraph(onlyPostgres);
+    const saver = await postgresSaver();
+    await saver.getTuple({ configurable: { thread_id: "x" } });
+    await saver.end();
+    savers.splice(savers.indexOf(saver), 1);
+    expect(unpatchLangGraph().postgresPools).toBe(0);
+  });
+
+  it("connecting with TLS keeps PostgresSaver's own code, and says why", async () => {
+    await patchLangGraph(onlyPostgres);
+    const schema = freshSchema("tls");
+    const saver = new PostgresSaver(new pg.Pool({ connectionString: `${postgresUrl()}?sslmode=require` }), undefined, { schema });
+    savers.push(saver);
+    // node-postgres itself tries TLS, which the test server does not offer: its own error, not ours.
+    await expect(saver.getTuple({ configurable: { thread_id: "x" } })).rejects.toThrow(/does not support SSL/);
+    expect(isAcceleratedPostgresSaver(saver)).toBe(false);
+    expect(getPatchStatus().skipped).toContainEqual({
+      part: "postgresSaver",
+      target: `a PostgresSaver (schema "${schema}")`,
+      reason: "keeps its own code: its connection string asks for TLS (sslmode=require)",
+    });
+    expect(saver.getNextVersion(3)).toBe(4);
+  });
+});
+
+describe("the connection of a node-postgres pool", () => {
+  it("is its connection string, or its fields with node-postgres's environment defaults", () => {
+    expect(connectionOfPool({ connectionString: "postgresql://a:b@h:1/d" })).toEqual({ connectionString: "postgresql://a:b@h:1/d" });
+    expect(connectionOfPool({ host: "db", user: "app", password: "pw" }, { PGPORT: "6000", PGDATABASE: "agents" })).toEqual({
+      host: "db",
+      port: 6000,
+      user: "app",
+      password: "pw",
+      database: "agents",
+    });
+    expect(connectionOfPool({}, { USER: "me" })).toEqual({ host: "localhost", port: 5432, user: "me", password: undefined, database: "me" });
+  });
+
+  it("is refused, with the reason, when the Rust client cannot make the same one", () => {
+    expect(connectionOfPool({ connectionString: "postgresql://h/d?sslmode=verify-full" })).toBe("its connection string asks for TLS (sslmode=verify-full)");
+    expect(connectionOfPool({ host: "h", ssl: { rejectUnauthorized: false } })).toMatch(/connects with TLS/);
+    expect(connectionOfPool({ host: "h", password: async () => "pw" })).toMatch(/password from a callback/);
+    expect(connectionOfPool({ host: "h" }, { PGSSLMODE: "require" })).toBe("PGSSLMODE=require asks for TLS");
+  });
+});

@@ -1,13 +1,6 @@
-import type { RunnableConfig } from "@langchain/core/runnables";
-import type {
-  BaseCheckpointSaver,
-  ChannelVersions,
-  Checkpoint,
-  CheckpointListOptions,
-  CheckpointMetadata,
-  PendingWrite,
-} from "@langchain/langgraph-checkpoint";
+import type { BaseCheckpointSaver } from "@langchain/langgraph-checkpoint";
 
+import { type DelegatedMethod, delegatingSaverMethods } from "./delegating-methods";
 import type { PostgresConnection } from "./postgres-connection";
 import { RustPostgresSaver, forkSafeNextVersion } from "./rust-postgres-saver";
 
@@ -18,8 +11,7 @@ type PostgresSaverInstance = BaseCheckpointSaver & {
 };
 
 type Method = (...args: never[]) => unknown;
-type SaverMethod = "getTuple" | "list" | "put" | "putWrites" | "deleteThread" | "getDeltaChannelHistory";
-type SaverMethods = Record<SaverMethod | "getNextVersion" | "end", Method>;
+type SaverMethods = Record<DelegatedMethod | "getNextVersion" | "end", Method>;
 
 /** Why an instance keeps PostgresSaver's own code, for getPatchStatus(). */
 export interface PostgresFallback {
@@ -94,28 +86,8 @@ function decide(saver: PostgresSaverInstance): Promise<RustPostgresSaver | null>
 
 /** The methods installed on PostgresSaver.prototype while patched; `originals` serve instances that keep their code. */
 export function acceleratedPostgresSaverMethods(originals: SaverMethods) {
-  const via =
-    <A extends unknown[], R>(name: SaverMethod, run: (store: RustPostgresSaver, ...args: A) => Promise<R>) =>
-    async function (this: PostgresSaverInstance, ...args: A): Promise<R> {
-      const store = await decide(this);
-      return store ? run(store, ...args) : (originals[name] as unknown as (...a: A) => Promise<R>).apply(this, args);
-    };
   return {
-    getTuple: via("getTuple", (s, config: RunnableConfig) => s.getTuple(config)),
-    list: async function* (this: PostgresSaverInstance, config: RunnableConfig, options?: CheckpointListOptions) {
-      const store = await decide(this);
-      yield* store ? store.list(config, options) : (originals.list as unknown as BaseCheckpointSaver["list"]).call(this, config, options);
-    },
-    put: via("put", (s, config: RunnableConfig, checkpoint: Checkpoint, metadata: CheckpointMetadata, newVersions: ChannelVersions) =>
-      s.put(config, checkpoint, metadata, newVersions),
-    ),
-    putWrites: via("putWrites", (s, config: RunnableConfig, writes: PendingWrite[], taskId: string, taskPath?: string) =>
-      s.putWrites(config, writes, taskId, taskPath),
-    ),
-    deleteThread: via("deleteThread", (s, threadId: string) => s.deleteThread(threadId)),
-    getDeltaChannelHistory: via("getDeltaChannelHistory", (s, options: { config: RunnableConfig; channels: string[] }) =>
-      s.getDeltaChannelHistory(options),
-    ),
+    ...delegatingSaverMethods<PostgresSaverInstance>(decide, originals),
     // Versions unique per fork (see RustPostgresSaver.getNextVersion) once the instance is accelerated:
     // with PostgresSaver's integer versions a fork's edit would clash with the original branch's value.
     getNextVersion(this: PostgresSaverInstance, current: number | undefined): number {

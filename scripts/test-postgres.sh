@@ -4,7 +4,9 @@
 #   scripts/test-postgres.sh stop      stop it (fast shutdown)
 #   scripts/test-postgres.sh restart   stop and start it again (the recovery tests call this)
 #   scripts/test-postgres.sh url       print its connection string
-# FLG_PG_PORT (default 55432) and FLG_PG_DIR (default /tmp/fast-langgraph-pg) override where it lives.
+# FLG_PG_PORT (default 55432) and FLG_PG_DIR (default /tmp/fast-langgraph-pg) override where it lives;
+# FLG_PG_TLS=1 makes a new cluster serve TLS with a certificate for "localhost" signed by a test CA
+# ($FLG_PG_DIR/tls/ca.pem).
 set -euo pipefail
 
 PORT="${FLG_PG_PORT:-55432}"
@@ -55,6 +57,23 @@ ctl() { as_owner "$(bin_dir)/pg_ctl" -D "$DATA" -l "$LOG" -w -t 60 "$@"; }
 
 running() { [ -f "$DATA/postmaster.pid" ] && ctl status >/dev/null 2>&1; }
 
+# A test CA and a server certificate for "localhost" (not for 127.0.0.1, so host-name checks can fail).
+make_certificates() {
+  local tls="$DIR/tls"
+  mkdir -p "$tls"
+  openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=fast-langgraph test CA" \
+    -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" \
+    -keyout "$tls/ca.key" -out "$tls/ca.pem" 2>/dev/null
+  openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" -keyout "$tls/server.key" -out "$tls/server.csr" 2>/dev/null
+  printf 'subjectAltName=DNS:localhost\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n' >"$tls/ext.cnf"
+  openssl x509 -req -in "$tls/server.csr" -CA "$tls/ca.pem" -CAkey "$tls/ca.key" -CAcreateserial -days 3650 \
+    -extfile "$tls/ext.cnf" -out "$tls/server.crt" 2>/dev/null
+  chmod 600 "$tls/server.key"
+  if [ "$(id -u)" = 0 ]; then chown -R postgres "$tls"; fi
+  chmod 644 "$tls/ca.pem"
+  printf "ssl = on\nssl_cert_file = '%s'\nssl_key_file = '%s'\n" "$tls/server.crt" "$tls/server.key" >>"$DATA/postgresql.conf"
+}
+
 start() {
   ensure_installed
   mkdir -p "$DIR"
@@ -71,6 +90,7 @@ port = $PORT
 unix_socket_directories = '$DIR'
 max_connections = 200
 EOF
+    if [ "${FLG_PG_TLS:-0}" = 1 ]; then make_certificates; fi
   fi
   if ! running; then ctl start -o "-p $PORT" >/dev/null; fi
   local psql="$(bin_dir)/psql"

@@ -1,7 +1,18 @@
 /** Where a RustPostgresSaver connects, as node-postgres describes a connection. */
 export type PostgresConnection =
   | { connectionString: string }
-  | { host?: string; port?: number; user?: string; password?: string; database?: string; applicationName?: string };
+  | {
+      host?: string;
+      port?: number;
+      user?: string;
+      password?: string;
+      database?: string;
+      applicationName?: string;
+      /** libpq's TLS modes: "disable", "prefer" (default), "require", "verify-ca", "verify-full". */
+      sslmode?: "disable" | "allow" | "prefer" | "require" | "verify-ca" | "verify-full";
+      /** A PEM file of the CA certificates to trust ("system": the Mozilla roots built in). */
+      sslrootcert?: string;
+    };
 
 const KEYWORDS: Record<string, string> = {
   host: "host",
@@ -10,6 +21,8 @@ const KEYWORDS: Record<string, string> = {
   password: "password",
   database: "dbname",
   applicationName: "application_name",
+  sslmode: "sslmode",
+  sslrootcert: "sslrootcert",
 };
 
 /** A connection string for the Rust client: a URL as given, or libpq key=value pairs from the fields. */

@@ -33,7 +33,9 @@ export const postgresFallbacks: PostgresFallback[] = [];
 /** The node-postgres pool's connection, if the Rust client makes the same one; else why not. */
 export function connectionOfPool(options: Record<string, unknown> | undefined, env = process.env): PostgresConnection | string {
   if (!options) return "its pool exposes no connection options";
-  if (options.ssl) return "its pool connects with TLS, which the Rust client does not support yet";
+  // node-postgres's TLS options (its own CA handling, certificate checks by default) are not translated
+  // into libpq sslmodes: guessing a TLS policy could weaken it.
+  if (options.ssl) return "its pool connects with TLS (node-postgres TLS options are not translated)";
   if (typeof options.password === "function") return "its pool takes the password from a callback";
   if (typeof options.connectionString === "string") {
     const sslmode = /[?&]sslmode=([^&]*)/.exec(options.connectionString)?.[1];

@@ -55,7 +55,10 @@ describe("RustPostgresSaver errors name their cause", () => {
     expect(() => new RustPostgresSaver("not a url")).toThrow(/RustPostgresSaver: unreadable connection string/);
     expect(() => new RustPostgresSaver(postgresUrl(), { layout: "fast" as never })).toThrow('layout must be "official" or "compact"');
     expect(() => new RustPostgresSaver(postgresUrl(), { schema: 'a"b' })).toThrow("is not usable");
-    expect(() => new RustPostgresSaver(`${postgresUrl()}?sslmode=require`)).toThrow("sslmode=require is not supported");
+    expect(() => new RustPostgresSaver(`${postgresUrl()}?sslmode=strict`)).toThrow('sslmode "strict" is not one of');
+    expect(() => new RustPostgresSaver(`${postgresUrl()}?sslmode=verify-full&sslrootcert=/nonexistent/ca.pem`)).toThrow(
+      'sslrootcert file "/nonexistent/ca.pem" cannot be read',
+    );
   });
 
   it("a call after end()", async () => {

@@ -11,6 +11,8 @@ let counter = 0;
 /** A server of scripts/test-postgres.sh: the shared one, or a private one (own port and folder). */
 export interface PostgresServer {
   url: string;
+  /** With TLS: the test CA's certificate file (the server's certificate names "localhost" only). */
+  caFile: string;
   start(): void;
   stop(): void;
   restart(): void;
@@ -32,11 +34,13 @@ export function postgresUrl(): string {
 }
 
 /** A server of its own, for tests that stop and restart it while other test files use the shared one. */
-export function privatePostgres(port: number): PostgresServer {
-  const env = { FLG_PG_PORT: String(port), FLG_PG_DIR: `/tmp/fast-langgraph-pg-${port}` };
+export function privatePostgres(port: number, options: { tls?: boolean } = {}): PostgresServer {
+  const dir = `/tmp/fast-langgraph-pg-${port}`;
+  const env = { FLG_PG_PORT: String(port), FLG_PG_DIR: dir, FLG_PG_TLS: options.tls ? "1" : "0" };
   const serverUrl = control(env, "start");
   return {
     url: serverUrl,
+    caFile: `${dir}/tls/ca.pem`,
     start: () => void control(env, "start"),
     stop: () => void control(env, "stop"),
     restart: () => void control(env, "restart"),

@@ -119,11 +119,11 @@ impl PostgresCheckpointStore {
             }
         };
         let tables = Tables::new(options.schema.as_deref().unwrap_or("public")).map_err(invalid_arg)?;
-        let config = connect::parse_config(&conn_string).map_err(|m| invalid_arg(format!("RustPostgresSaver: {m}")))?;
+        let (config, tls) = connect::parse_config(&conn_string).map_err(|m| invalid_arg(format!("RustPostgresSaver: {m}")))?;
         let target = connect::describe_target(&config);
         let max_connections = options.max_connections.unwrap_or(10).max(1) as usize;
         let connect_timeout = Duration::from_millis(options.connect_timeout_ms.unwrap_or(5000).max(1) as u64);
-        let pool = connect::build_pool(config, &PoolOptions { max_connections, connect_timeout, toast_compression })
+        let pool = connect::build_pool(config, &tls, &PoolOptions { max_connections, connect_timeout, toast_compression })
             .map_err(|m| engine_error("RustPostgresSaver", m))?;
         Ok(Self { inner: Arc::new(Inner { pool, tables, target }) })
     }

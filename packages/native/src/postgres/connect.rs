@@ -8,6 +8,8 @@ use deadpool_postgres::{Hook, Manager, ManagerConfig, Object, Pool, PoolError, R
 use tokio_postgres::error::SqlState;
 use tokio_postgres::{Config, NoTls};
 
+use super::tls::{self, TlsSettings};
+
 pub struct PoolOptions {
     pub max_connections: usize,
     pub connect_timeout: Duration,
@@ -31,20 +33,24 @@ pub fn describe_target(config: &Config) -> String {
     format!("{host}:{port}/{db}")
 }
 
-pub fn parse_config(conn_string: &str) -> Result<Config, String> {
-    let config: Config = conn_string.parse().map_err(|e| format!("unreadable connection string: {e}"))?;
-    if config.get_ssl_mode() == tokio_postgres::config::SslMode::Require {
-        return Err("sslmode=require is not supported: this build connects without TLS (use a loopback, VPN or sidecar proxy)".into());
-    }
-    Ok(config)
+/// The client configuration and the TLS settings of a connection string.
+pub fn parse_config(conn_string: &str) -> Result<(Config, TlsSettings), String> {
+    let (rest, tls) = tls::take_tls_params(conn_string)?;
+    let mut config: Config = rest.parse().map_err(|e| format!("unreadable connection string: {e}"))?;
+    config.ssl_mode(tls.ssl_mode());
+    Ok((config, tls))
 }
 
-pub fn build_pool(mut config: Config, options: &PoolOptions) -> Result<Pool, String> {
+pub fn build_pool(mut config: Config, tls: &TlsSettings, options: &PoolOptions) -> Result<Pool, String> {
     config.connect_timeout(options.connect_timeout);
     if config.get_application_name().is_none() {
         config.application_name("fast-langgraph RustPostgresSaver");
     }
-    let manager = Manager::from_config(config, NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
+    let manager_config = ManagerConfig { recycling_method: RecyclingMethod::Fast };
+    let manager = match tls::connector(tls)? {
+        Some(connector) => Manager::from_config(config, connector, manager_config),
+        None => Manager::from_config(config, NoTls, manager_config),
+    };
     let mut builder = Pool::builder(manager);
     if let Some(method) = options.toast_compression {
         builder = builder.post_create(Hook::async_fn(move |client, _| {
@@ -99,7 +105,7 @@ impl Failure {
         match self {
             Failure::Pg(e) => match e.code() {
                 Some(code) => retryable_state(code),
-                None => true,
+                None => !is_tls_refusal(e),
             },
             Failure::Pool(_, retry) => *retry,
             Failure::Message(_) => false,
@@ -112,6 +118,24 @@ impl Failure {
             Failure::Pool(m, _) | Failure::Message(m) => m.clone(),
         }
     }
+}
+
+/// A certificate the client refused, or a server without TLS when TLS is required: another attempt
+/// would fail the same way.
+fn is_tls_refusal(e: &tokio_postgres::Error) -> bool {
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(e);
+    while let Some(s) = cur {
+        if s.downcast_ref::<rustls::Error>().is_some() {
+            return true;
+        }
+        if let Some(io) = s.downcast_ref::<std::io::Error>() {
+            if io.get_ref().is_some_and(|inner| inner.downcast_ref::<rustls::Error>().is_some()) {
+                return true;
+            }
+        }
+        cur = s.source();
+    }
+    source_chain(e).contains("server does not support TLS")
 }
 
 fn source_chain(e: &dyn std::error::Error) -> String {
@@ -197,17 +221,20 @@ mod tests {
 
     #[test]
     fn the_target_names_host_port_and_database_never_the_password() {
-        let config = parse_config("postgresql://app:secret@db.internal:6543/agents").unwrap();
+        let (config, _) = parse_config("postgresql://app:secret@db.internal:6543/agents").unwrap();
         assert_eq!(describe_target(&config), "db.internal:6543/agents");
-        let config = parse_config(r"host=127.0.0.1 user=app password='it\'s \\' dbname=x").unwrap();
+        let (config, _) = parse_config(r"host=127.0.0.1 user=app password='it\'s \\' dbname=x").unwrap();
         assert_eq!(config.get_password(), Some(r"it's \".as_bytes()));
         assert_eq!(describe_target(&config), "127.0.0.1:5432/x");
     }
 
     #[test]
-    fn tls_is_refused_with_a_reason() {
-        let err = parse_config("postgresql://a@b/c?sslmode=require").unwrap_err();
-        assert!(err.contains("sslmode=require is not supported"), "{err}");
+    fn tls_modes_reach_the_client_and_bad_strings_are_named() {
+        let (config, tls) = parse_config("postgresql://a@b/c?sslmode=verify-full").unwrap();
+        assert_eq!(config.get_ssl_mode(), tokio_postgres::config::SslMode::Require);
+        assert_eq!(tls.mode, tls::Mode::VerifyFull);
+        let (config, _) = parse_config("host=b sslmode=disable").unwrap();
+        assert_eq!(config.get_ssl_mode(), tokio_postgres::config::SslMode::Disable);
         assert!(parse_config("not a url").unwrap_err().starts_with("unreadable connection string"));
     }
 

@@ -8,6 +8,7 @@ mod history;
 mod read;
 mod schema;
 mod tables;
+mod tls;
 mod write;
 
 pub use binding::PostgresCheckpointStore;

@@ -1,0 +1,329 @@
+//! TLS as libpq's `sslmode` means it, on rustls with the ring provider: `disable`; `prefer` (the default)
+//! and `require` encrypt without checking the server's certificate, except that `require` checks the
+//! chain when `sslrootcert` names a CA file, as libpq does; `verify-ca` checks the chain; `verify-full`
+//! the chain and the host name. Roots: the `sslrootcert` file, else (or with `sslrootcert=system`) the
+//! Mozilla roots compiled in (webpki-roots).
+
+use std::io::BufReader;
+use std::sync::Arc;
+
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::client::WebPkiServerVerifier;
+use rustls::crypto::{ring, verify_tls12_signature, verify_tls13_signature, CryptoProvider};
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::{CertificateError, ClientConfig, DigitallySignedStruct, Error as TlsError, RootCertStore, SignatureScheme};
+use tokio_postgres::config::SslMode;
+use tokio_postgres_rustls::MakeRustlsConnect;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Disable,
+    Prefer,
+    Require,
+    VerifyCa,
+    VerifyFull,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsSettings {
+    pub mode: Mode,
+    pub root_cert: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Check {
+    Nothing,
+    Chain,
+    ChainAndHost,
+}
+
+impl TlsSettings {
+    /// What tokio-postgres is told: whether TLS may, must or must not be used.
+    pub fn ssl_mode(&self) -> SslMode {
+        match self.mode {
+            Mode::Disable => SslMode::Disable,
+            Mode::Prefer => SslMode::Prefer,
+            Mode::Require | Mode::VerifyCa | Mode::VerifyFull => SslMode::Require,
+        }
+    }
+
+    fn check(&self) -> Check {
+        match self.mode {
+            Mode::VerifyFull => Check::ChainAndHost,
+            Mode::VerifyCa => Check::Chain,
+            Mode::Require if self.root_cert.as_deref().is_some_and(|r| r != "system") => Check::Chain,
+            _ => Check::Nothing,
+        }
+    }
+}
+
+fn parse_mode(value: &str) -> Result<Mode, String> {
+    Ok(match value {
+        "disable" => Mode::Disable,
+        "allow" | "prefer" => Mode::Prefer,
+        "require" => Mode::Require,
+        "verify-ca" => Mode::VerifyCa,
+        "verify-full" => Mode::VerifyFull,
+        other => return Err(format!("sslmode {other:?} is not one of disable, allow, prefer, require, verify-ca, verify-full")),
+    })
+}
+
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            if let (Some(h), Some(l)) = (hex(bytes[i + 1]), hex(bytes[i + 2])) {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// `key=value` pairs of a libpq keyword/value string: each key, its unquoted value, and the pair's text.
+fn keyword_pairs(conn: &str) -> Result<Vec<(String, String, String)>, String> {
+    let chars: Vec<char> = conn.chars().collect();
+    let mut pairs = Vec::new();
+    let mut i = 0;
+    while i < chars.len() {
+        while i < chars.len() && chars[i].is_whitespace() {
+            i += 1;
+        }
+        if i == chars.len() {
+            break;
+        }
+        let start = i;
+        while i < chars.len() && chars[i] != '=' && !chars[i].is_whitespace() {
+            i += 1;
+        }
+        let key: String = chars[start..i].iter().collect();
+        while i < chars.len() && chars[i].is_whitespace() {
+            i += 1;
+        }
+        if i == chars.len() || chars[i] != '=' {
+            return Err(format!("unreadable connection string: {key:?} has no value"));
+        }
+        i += 1;
+        while i < chars.len() && chars[i].is_whitespace() {
+            i += 1;
+        }
+        let mut value = String::new();
+        if i < chars.len() && chars[i] == '\'' {
+            i += 1;
+            loop {
+                match chars.get(i) {
+                    None => return Err(format!("unreadable connection string: the value of {key:?} has no closing quote")),
+                    Some('\'') => break,
+                    Some('\\') if i + 1 < chars.len() => {
+                        value.push(chars[i + 1]);
+                        i += 2;
+                    }
+                    Some(c) => {
+                        value.push(*c);
+                        i += 1;
+                    }
+                }
+            }
+            i += 1;
+        } else {
+            while i < chars.len() && !chars[i].is_whitespace() {
+                if chars[i] == '\\' && i + 1 < chars.len() {
+                    i += 1;
+                }
+                value.push(chars[i]);
+                i += 1;
+            }
+        }
+        pairs.push((key, value, chars[start..i].iter().collect()));
+    }
+    Ok(pairs)
+}
+
+/// Takes libpq's TLS parameters out of a connection string (a URL's query or keyword/value pairs), and
+/// returns the rest for tokio-postgres, which knows neither `verify-ca`/`verify-full` nor `sslrootcert`.
+pub fn take_tls_params(conn: &str) -> Result<(String, TlsSettings), String> {
+    let mut settings = TlsSettings { mode: Mode::Prefer, root_cert: None };
+    let mut take = |key: &str, value: String| -> Result<bool, String> {
+        match key {
+            "sslmode" => settings.mode = parse_mode(&value)?,
+            "sslrootcert" => settings.root_cert = Some(value),
+            _ => return Ok(false),
+        }
+        Ok(true)
+    };
+    let rest = if conn.starts_with("postgres://") || conn.starts_with("postgresql://") {
+        match conn.split_once('?') {
+            None => conn.to_string(),
+            Some((base, query)) => {
+                let mut kept = Vec::new();
+                for pair in query.split('&').filter(|p| !p.is_empty()) {
+                    let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+                    if !take(&percent_decode(key), percent_decode(value))? {
+                        kept.push(pair);
+                    }
+                }
+                if kept.is_empty() { base.to_string() } else { format!("{base}?{}", kept.join("&")) }
+            }
+        }
+    } else {
+        let mut kept = Vec::new();
+        for (key, value, text) in keyword_pairs(conn)? {
+            if !take(&key, value)? {
+                kept.push(text);
+            }
+        }
+        kept.join(" ")
+    };
+    Ok((rest, settings))
+}
+
+fn roots(root_cert: Option<&str>) -> Result<RootCertStore, String> {
+    let mut store = RootCertStore::empty();
+    match root_cert {
+        None | Some("system") => store.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned()),
+        Some(path) => {
+            let file = std::fs::File::open(path).map_err(|e| format!("sslrootcert file {path:?} cannot be read: {e}"))?;
+            let certs: Vec<CertificateDer<'static>> = rustls_pemfile::certs(&mut BufReader::new(file))
+                .collect::<Result<_, _>>()
+                .map_err(|e| format!("sslrootcert file {path:?} is not PEM: {e}"))?;
+            if certs.is_empty() {
+                return Err(format!("sslrootcert file {path:?} holds no certificate"));
+            }
+            for cert in certs {
+                store.add(cert).map_err(|e| format!("sslrootcert file {path:?}: {e}"))?;
+            }
+        }
+    }
+    Ok(store)
+}
+
+/// The connector for `settings`, or None when TLS is off.
+pub fn connector(settings: &TlsSettings) -> Result<Option<MakeRustlsConnect>, String> {
+    if settings.mode == Mode::Disable {
+        return Ok(None);
+    }
+    let provider = Arc::new(ring::default_provider());
+    let verifier: Arc<dyn ServerCertVerifier> = match settings.check() {
+        Check::Nothing => Arc::new(AnyCertificate(provider.clone())),
+        check => {
+            let roots = Arc::new(roots(settings.root_cert.as_deref())?);
+            let webpki = WebPkiServerVerifier::builder_with_provider(roots, provider.clone())
+                .build()
+                .map_err(|e| format!("cannot check server certificates: {e}"))?;
+            if check == Check::Chain { Arc::new(ChainOnly(webpki)) } else { webpki }
+        }
+    };
+    let config = ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| format!("TLS configuration: {e}"))?
+        .dangerous()
+        .with_custom_certificate_verifier(verifier)
+        .with_no_client_auth();
+    Ok(Some(MakeRustlsConnect::new(config)))
+}
+
+/// `prefer`/`require`: the connection is encrypted and the handshake signed by the certificate's key,
+/// but whose certificate it is goes unchecked (libpq's meaning of these modes).
+#[derive(Debug)]
+struct AnyCertificate(Arc<CryptoProvider>);
+
+impl ServerCertVerifier for AnyCertificate {
+    fn verify_server_cert(&self, _: &CertificateDer<'_>, _: &[CertificateDer<'_>], _: &ServerName<'_>, _: &[u8], _: UnixTime)
+        -> Result<ServerCertVerified, TlsError> {
+        Ok(ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(&self, message: &[u8], cert: &CertificateDer<'_>, dss: &DigitallySignedStruct)
+        -> Result<HandshakeSignatureValid, TlsError> {
+        verify_tls12_signature(message, cert, dss, &self.0.signature_verification_algorithms)
+    }
+
+    fn verify_tls13_signature(&self, message: &[u8], cert: &CertificateDer<'_>, dss: &DigitallySignedStruct)
+        -> Result<HandshakeSignatureValid, TlsError> {
+        verify_tls13_signature(message, cert, dss, &self.0.signature_verification_algorithms)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.0.signature_verification_algorithms.supported_schemes()
+    }
+}
+
+/// `verify-ca`: the chain must lead to a trusted root; the name in the certificate may differ from the host.
+#[derive(Debug)]
+struct ChainOnly(Arc<WebPkiServerVerifier>);
+
+impl ServerCertVerifier for ChainOnly {
+    fn verify_server_cert(&self, end_entity: &CertificateDer<'_>, intermediates: &[CertificateDer<'_>], server_name: &ServerName<'_>,
+        ocsp: &[u8], now: UnixTime) -> Result<ServerCertVerified, TlsError> {
+        match self.0.verify_server_cert(end_entity, intermediates, server_name, ocsp, now) {
+            Err(TlsError::InvalidCertificate(CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. })) => {
+                Ok(ServerCertVerified::assertion())
+            }
+            other => other,
+        }
+    }
+
+    fn verify_tls12_signature(&self, message: &[u8], cert: &CertificateDer<'_>, dss: &DigitallySignedStruct)
+        -> Result<HandshakeSignatureValid, TlsError> {
+        self.0.verify_tls12_signature(message, cert, dss)
+    }
+
+    fn verify_tls13_signature(&self, message: &[u8], cert: &CertificateDer<'_>, dss: &DigitallySignedStruct)
+        -> Result<HandshakeSignatureValid, TlsError> {
+        self.0.verify_tls13_signature(message, cert, dss)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.0.supported_verify_schemes()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn url_parameters_are_taken_out_and_the_rest_kept() {
+        let (rest, s) = take_tls_params("postgresql://u:p@h:5/d?application_name=x&sslmode=verify-full&sslrootcert=%2Fetc%2Fca.pem").unwrap();
+        assert_eq!(rest, "postgresql://u:p@h:5/d?application_name=x");
+        assert_eq!(s, TlsSettings { mode: Mode::VerifyFull, root_cert: Some("/etc/ca.pem".into()) });
+        let (rest, s) = take_tls_params("postgresql://u@h/d?sslmode=require").unwrap();
+        assert_eq!(rest, "postgresql://u@h/d");
+        assert_eq!(s.check(), Check::Nothing);
+        assert_eq!(take_tls_params("postgresql://u@h/d").unwrap().1.mode, Mode::Prefer);
+    }
+
+    #[test]
+    fn keyword_pairs_are_taken_out_and_the_rest_kept_verbatim() {
+        let (rest, s) = take_tls_params(r"host=db password='it\'s' sslmode = verify-ca  sslrootcert='/a b/ca.pem' dbname=x").unwrap();
+        assert_eq!(rest, r"host=db password='it\'s' dbname=x");
+        assert_eq!(s, TlsSettings { mode: Mode::VerifyCa, root_cert: Some("/a b/ca.pem".into()) });
+        assert!(take_tls_params("host=db password='open").unwrap_err().contains("no closing quote"));
+    }
+
+    #[test]
+    fn modes_map_to_libpq_checks() {
+        let with = |mode, root: Option<&str>| TlsSettings { mode, root_cert: root.map(String::from) }.check();
+        assert_eq!(with(Mode::Prefer, None), Check::Nothing);
+        assert_eq!(with(Mode::Require, None), Check::Nothing);
+        assert_eq!(with(Mode::Require, Some("/ca.pem")), Check::Chain);
+        assert_eq!(with(Mode::VerifyCa, None), Check::Chain);
+        assert_eq!(with(Mode::VerifyFull, None), Check::ChainAndHost);
+        assert!(parse_mode("strict").unwrap_err().contains("not one of"));
+    }
+
+    #[test]
+    fn an_unreadable_root_file_is_named() {
+        let settings = TlsSettings { mode: Mode::VerifyFull, root_cert: Some("/nonexistent/ca.pem".into()) };
+        let Err(message) = connector(&settings) else { panic!("an unreadable root file was accepted") };
+        assert!(message.contains("sslrootcert file \"/nonexistent/ca.pem\" cannot be read"), "{message}");
+        assert!(connector(&TlsSettings { mode: Mode::Disable, root_cert: None }).unwrap().is_none());
+    }
+}

@@ -27,20 +27,25 @@ bin_dir() {
   command -v initdb >/dev/null && dirname "$(command -v initdb)"
 }
 
-ensure_installed() {
-  [ -n "$(bin_dir)" ] && return
+# Installs Debian packages, as root or through passwordless sudo.
+apt_install() {
   local sudo=""
   if [ "$(id -u)" != 0 ]; then
     if command -v sudo >/dev/null && sudo -n true 2>/dev/null; then
       sudo="sudo -n"
     else
-      echo "PostgreSQL is not installed; run as root or install Debian's 'postgresql' package" >&2
+      echo "Debian package(s) $* missing; run as root or install them" >&2
       exit 1
     fi
   fi
-  echo "installing PostgreSQL (Debian package)..." >&2
   $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2
-  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql >&2
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >&2
+}
+
+ensure_installed() {
+  [ -n "$(bin_dir)" ] && return
+  echo "installing PostgreSQL (Debian package)..." >&2
+  apt_install postgresql
 }
 
 # initdb and the server refuse to run as root: run them as the postgres account then.
@@ -60,6 +65,7 @@ running() { [ -f "$DATA/postmaster.pid" ] && ctl status >/dev/null 2>&1; }
 # A test CA and a server certificate for "localhost" (not for 127.0.0.1, so host-name checks can fail).
 make_certificates() {
   local tls="$DIR/tls"
+  command -v openssl >/dev/null || apt_install openssl
   mkdir -p "$tls"
   openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=fast-langgraph test CA" \
     -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" \

@@ -6,7 +6,7 @@ import { MemorySaver } from "@langchain/langgraph";
 import { SqliteSaver } from "@langchain/langgraph-checkpoint-sqlite";
 import { RustSqliteSaver } from "@fast-langgraph/accelerator";
 
-import { QUICK, assertEqualOutputs, formatTable, median, recordResult, timerGaps } from "./lib/harness.mjs";
+import { QUICK, assertEqualOutputs, formatTable, interleavedRuns, median, recordResult, timerGaps } from "./lib/harness.mjs";
 import { scratchDir, sqliteBytes } from "./lib/disk.mjs";
 import { runMessagesLoop } from "./workloads/messages-loop.mjs";
 
@@ -83,14 +83,7 @@ for (const steps of LENGTHS) {
   for (const name of names) assertEqualOutputs(`${name} at 30 steps`, outputs[name], outputs.none);
   void warm;
 
-  const runs = Object.fromEntries(names.map((n) => [n, []]));
-  for (let r = 0; r < ROUNDS; r++) {
-    for (const name of r % 2 ? [...names].reverse() : names) {
-      process.stdout.write(`  messages loop ${steps} steps, ${name}, round ${r + 1}/${ROUNDS}\r`);
-      runs[name].push(await measure(name, steps));
-    }
-  }
-  process.stdout.write("\n");
+  const runs = await interleavedRuns(names, ROUNDS, `messages loop ${steps} steps`, (name) => measure(name, steps));
   for (const name of names) assertEqualOutputs(`${name} at ${steps} steps`, runs[name][0].output, runs.none[0].output);
 
   const gaps = {};

@@ -4,7 +4,7 @@
 import { PostgresSaver } from "@langchain/langgraph-checkpoint-postgres";
 import { RustPostgresSaver, patchLangGraph, unpatchLangGraph } from "@fast-langgraph/accelerator";
 
-import { QUICK, assertEqualOutputs, formatTable, median, recordResult } from "./lib/harness.mjs";
+import { QUICK, assertEqualOutputs, formatTable, interleavedRuns, median, recordResult } from "./lib/harness.mjs";
 import { benchPostgresUrl, schemaFootprint, withPg } from "./lib/postgres.mjs";
 import { runMessagesLoop } from "./workloads/messages-loop.mjs";
 
@@ -67,14 +67,7 @@ for (const steps of LENGTHS) {
   const reference = await runMessagesLoop({ steps: 30 });
   for (const name of names) assertEqualOutputs(`${name} at 30 steps`, (await measure(name, 30)).output, reference);
 
-  const runs = Object.fromEntries(names.map((n) => [n, []]));
-  for (let r = 0; r < ROUNDS; r++) {
-    for (const name of r % 2 ? [...names].reverse() : names) {
-      process.stdout.write(`  messages loop ${steps} steps, ${name}, round ${r + 1}/${ROUNDS}\r`);
-      runs[name].push(await measure(name, steps));
-    }
-  }
-  process.stdout.write("\n");
+  const runs = await interleavedRuns(names, ROUNDS, `messages loop ${steps} steps`, (name) => measure(name, steps));
   const expected = await runMessagesLoop({ steps });
   for (const name of names) assertEqualOutputs(`${name} at ${steps} steps`, runs[name][0].output, expected);
 

@@ -47,6 +47,22 @@ export async function interleavedRounds(cases, { rounds, warmup = 1 }) {
   return Object.fromEntries(names.map((n) => [n, summarize(samples[n])]));
 }
 
+/**
+ * `rounds` results of `measure(name)` for every name, in interleaved rounds (every other one reversed) so
+ * that drift on the machine hits every case alike; `label` says what is running. Returns name -> [result].
+ */
+export async function interleavedRuns(names, rounds, label, measure) {
+  const runs = Object.fromEntries(names.map((n) => [n, []]));
+  for (let r = 0; r < rounds; r++) {
+    for (const name of r % 2 ? [...names].reverse() : names) {
+      process.stdout.write(`  ${label}, ${name}, round ${r + 1}/${rounds}\r`);
+      runs[name].push(await measure(name));
+    }
+  }
+  process.stdout.write("\n");
+  return runs;
+}
+
 export function machineInfo() {
   let commit = "unknown";
   try {

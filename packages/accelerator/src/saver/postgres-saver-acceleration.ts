@@ -1,4 +1,4 @@
-import type { BaseCheckpointSaver } from "@langchain/langgraph-checkpoint";
+import { type BaseCheckpointSaver, JsonPlusSerializer } from "@langchain/langgraph-checkpoint";
 
 import { type DelegatedMethod, delegatingSaverMethods } from "./delegating-methods";
 import type { PostgresConnection } from "./postgres-connection";
@@ -27,7 +27,14 @@ export interface PostgresFallback {
  */
 let stores = new WeakMap<object, Promise<RustPostgresSaver | null>>();
 let decided = new WeakMap<object, RustPostgresSaver | null>();
+/**
+ * One Rust saver per node-postgres pool, schema and serializer, shared by every PostgresSaver made on
+ * that pool (apps that make a saver per request on one pool must not open a Rust pool per request).
+ */
+let shared = new WeakMap<object, Map<string, Promise<RustPostgresSaver | null>>>();
 const open = new Set<RustPostgresSaver>();
+const serdeIds = new WeakMap<object, number>();
+let serdeCount = 0;
 export const postgresFallbacks: PostgresFallback[] = [];
 
 /** The node-postgres pool's connection, if the Rust client makes the same one; else why not. */
@@ -55,24 +62,33 @@ export function connectionOfPool(options: Record<string, unknown> | undefined, e
   };
 }
 
-function decide(saver: PostgresSaverInstance): Promise<RustPostgresSaver | null> {
-  let pending = stores.get(saver);
+/** LangGraph's default serializer is stateless: savers with their own instances of it can share a store. */
+function serdeKey(serde: object): string {
+  if (serde instanceof JsonPlusSerializer && serde.constructor === JsonPlusSerializer) return "default";
+  if (!serdeIds.has(serde)) serdeIds.set(serde, ++serdeCount);
+  return `custom-${serdeIds.get(serde)}`;
+}
+
+function sharedStore(saver: PostgresSaverInstance, schema: string): Promise<RustPostgresSaver | null> {
+  const pool = saver.pool as object;
+  const key = `${schema}\u0000${serdeKey(saver.serde)}`;
+  let byKey = shared.get(pool);
+  if (!byKey) shared.set(pool, (byKey = new Map()));
+  let pending = byKey.get(key);
   if (pending === undefined) {
-    const schema = saver.options?.schema ?? "public";
+    const connection = connectionOfPool(saver.pool?.options);
     const fallBack = (reason: string) => {
       postgresFallbacks.push({ schema, reason });
-      decided.set(saver, null);
       return null;
     };
-    const connection = connectionOfPool(saver.pool?.options);
     if (typeof connection === "string") {
       pending = Promise.resolve(fallBack(connection));
     } else {
-      const store = new RustPostgresSaver(connection, { schema, serde: saver.serde });
+      const maxConnections = Number(saver.pool?.options?.max ?? 10);
+      const store = new RustPostgresSaver(connection, { schema, serde: saver.serde, maxConnections });
       pending = store.setup().then(
         () => {
           open.add(store);
-          decided.set(saver, store);
           return store;
         },
         async (error: Error) => {
@@ -81,6 +97,17 @@ function decide(saver: PostgresSaverInstance): Promise<RustPostgresSaver | null>
         },
       );
     }
+    byKey.set(key, pending);
+  }
+  return pending;
+}
+
+function decide(saver: PostgresSaverInstance): Promise<RustPostgresSaver | null> {
+  let pending = stores.get(saver);
+  if (pending === undefined) {
+    const schema = saver.options?.schema ?? "public";
+    pending = saver.pool ? sharedStore(saver, schema) : Promise.resolve(null);
+    pending.then((store) => decided.set(saver, store));
     stores.set(saver, pending);
   }
   return pending;
@@ -97,11 +124,16 @@ export function acceleratedPostgresSaverMethods(originals: SaverMethods) {
       if (keepsItsCode) return (originals.getNextVersion as unknown as (c: number | undefined) => number).call(this, current);
       return forkSafeNextVersion(current);
     },
+    // Ending the node-postgres pool ends the Rust savers that mirror it, for every schema.
     async end(this: PostgresSaverInstance): Promise<void> {
-      const store = decided.get(this);
-      if (store) {
-        open.delete(store);
-        await store.end();
+      const byPool = this.pool ? shared.get(this.pool) : undefined;
+      if (this.pool) shared.delete(this.pool);
+      for (const pending of byPool?.values() ?? []) {
+        const store = await pending;
+        if (store) {
+          open.delete(store);
+          await store.end();
+        }
       }
       await (originals.end as unknown as () => Promise<void>).call(this);
     },
@@ -115,10 +147,16 @@ export function restorePostgresSavers(): number {
   open.clear();
   stores = new WeakMap();
   decided = new WeakMap();
+  shared = new WeakMap();
   postgresFallbacks.length = 0;
   return count;
 }
 
 export function isAcceleratedPostgresSaver(saver: object): boolean {
   return Boolean(decided.get(saver));
+}
+
+/** The Rust saver a patched PostgresSaver runs on, once its first call has decided. */
+export function rustSaverOf(saver: object): RustPostgresSaver | undefined {
+  return decided.get(saver) ?? undefined;
 }

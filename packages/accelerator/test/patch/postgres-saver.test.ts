@@ -4,7 +4,7 @@ import { PostgresSaver } from "@langchain/langgraph-checkpoint-postgres";
 import pg from "pg";
 
 import { getPatchStatus, patchLangGraph, unpatchLangGraph } from "../../src";
-import { connectionOfPool, isAcceleratedPostgresSaver } from "../../src/saver/postgres-saver-acceleration";
+import { connectionOfPool, isAcceleratedPostgresSaver, rustSaverOf } from "../../src/saver/postgres-saver-acceleration";
 import { scenarios } from "../support/graphs";
 import { moreScenarios } from "../support/more-graphs";
 import { normalize } from "../support/normalize";
@@ -81,6 +81,30 @@ describe("a patched PostgresSaver", () => {
     expect(counts.official).toBeGreaterThan(4);
     expect(normalize(await saver.getTuple({ configurable: { thread_id: "agent" } }))).toEqual(normalize(after));
     expect(await saver.getTuple(thread)).toBeUndefined();
+  });
+
+  it("savers made on one node-postgres pool share one Rust pool, sized like it", async () => {
+    await patchLangGraph(onlyPostgres);
+    const schema = freshSchema("shared_pool");
+    schemas.push(schema);
+    const pool = new pg.Pool({ connectionString: postgresUrl(), max: 3 });
+    const perRequest = Array.from({ length: 5 }, () => new PostgresSaver(pool, undefined, { schema }));
+    await perRequest[0].setup();
+    await Promise.all(perRequest.map((s, i) => s.getTuple({ configurable: { thread_id: `r${i}` } })));
+    const stores = new Set(perRequest.map((s) => rustSaverOf(s)));
+    expect(stores.size).toBe(1);
+    const [store] = stores;
+    expect(store?.poolStatus().maxSize).toBe(3);
+    // A different schema on the same pool is a different store.
+    const other = new PostgresSaver(pool, undefined, { schema: freshSchema("shared_pool_other") });
+    schemas.push((other as unknown as { options: { schema: string } }).options.schema);
+    await other.getTuple({ configurable: { thread_id: "x" } });
+    expect(rustSaverOf(other)).not.toBe(store);
+    // Ending the pool (through any saver on it) ends both.
+    await perRequest[0].end();
+    expect(store?.ended).toBe(true);
+    expect(rustSaverOf(other)?.ended).toBe(true);
+    expect(unpatchLangGraph().postgresPools).toBe(0);
   });
 
   it("end() ends its Rust pool with its own", async () => {

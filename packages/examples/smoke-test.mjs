@@ -17,6 +17,7 @@ const checks = [
   ["long-thread", ["long-thread.mjs"], [/^\s+60\s+[\d.]+\s+[\d.]+\s+[\d.]+\s+[\d.]+$/m]],
   ["cached-llm, first process", ["cached-llm.mjs", "--reset"], [/cache: 2 hits, 2 misses, 2 entries/]],
   ["cached-llm, second process served from the file", ["cached-llm.mjs"], [/cache: 4 hits, 0 misses/, /Served entirely from the cache file/]],
+  ["postgres-agent", ["postgres-agent.mjs"], [/RustPostgresSaver \(compact layout\)\s+[\d.]+ s\s+[\d.]+ MB\s+80 messages/, /PostgresSaver after patchLangGraph\(\): [\d.]+x faster/, /PostgresSaver read the RustPostgresSaver thread and continued it to 84 messages/]],
   ["worker-cache", ["worker-cache.mjs"], [/worker 1: "answer computed by worker 1" \(model called\)/, /worker 2: "answer computed by worker 1" \(from the shared cache\)/, /worker 3: "answer computed by worker 3" \(model called\)/]],
 ];
 for (const extra of fs.readdirSync(path.dirname(new URL(import.meta.url).pathname)).filter((f) => f.endsWith(".smoke.mjs"))) {

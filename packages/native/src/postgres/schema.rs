@@ -108,16 +108,27 @@ fn lock_key(schema: &str) -> i64 {
     hash as i64
 }
 
-/// Applies every missing migration; returns (official version, compact version) afterwards.
+async fn table_exists(tx: &tokio_postgres::Transaction<'_>, qualified: &str) -> Result<bool, Failure> {
+    Ok(tx.query_one("SELECT to_regclass($1) IS NOT NULL", &[&qualified]).await?.get(0))
+}
+
+/// Applies every missing migration; returns (official version, compact version) afterwards. A database
+/// already migrated gets no DDL at all, so a role without CREATE privileges can call it.
 pub async fn migrate(client: &mut Client, t: &Tables) -> Result<(i32, i32), Failure> {
     let tx = client.transaction().await?;
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&lock_key(&t.schema)]).await?;
-    tx.batch_execute(&format!("CREATE SCHEMA IF NOT EXISTS \"{}\"", t.schema)).await?;
+    let schema_exists: bool = tx.query_one("SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1)", &[&t.schema]).await?.get(0);
+    if !schema_exists {
+        tx.batch_execute(&format!("CREATE SCHEMA IF NOT EXISTS \"{}\"", t.schema)).await?;
+    }
 
     let official = official_migrations(t);
-    tx.batch_execute(&official[0]).await?;
-    let row = tx.query_one(&format!("SELECT COALESCE(MAX(v), -1) FROM {}", t.migrations), &[]).await?;
-    let mut official_version: i32 = row.get(0);
+    let mut official_version: i32 = -1;
+    if table_exists(&tx, &t.migrations).await? {
+        official_version = tx.query_one(&format!("SELECT COALESCE(MAX(v), -1) FROM {}", t.migrations), &[]).await?.get(0);
+    } else {
+        tx.batch_execute(&official[0]).await?;
+    }
     for (v, sql) in official.iter().enumerate().skip((official_version + 1) as usize) {
         tx.batch_execute(sql).await?;
         tx.execute(&format!("INSERT INTO {} (v) VALUES ($1) ON CONFLICT DO NOTHING", t.migrations), &[&(v as i32)])
@@ -125,13 +136,16 @@ pub async fn migrate(client: &mut Client, t: &Tables) -> Result<(i32, i32), Fail
         official_version = v as i32;
     }
 
-    tx.batch_execute(&format!(
-        "CREATE TABLE IF NOT EXISTS {} (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())",
-        t.flg_migrations
-    ))
-    .await?;
-    let row = tx.query_one(&format!("SELECT COALESCE(MAX(version), 0) FROM {}", t.flg_migrations), &[]).await?;
-    let mut compact_version: i32 = row.get(0);
+    let mut compact_version: i32 = 0;
+    if table_exists(&tx, &t.flg_migrations).await? {
+        compact_version = tx.query_one(&format!("SELECT COALESCE(MAX(version), 0) FROM {}", t.flg_migrations), &[]).await?.get(0);
+    } else {
+        tx.batch_execute(&format!(
+            "CREATE TABLE IF NOT EXISTS {} (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())",
+            t.flg_migrations
+        ))
+        .await?;
+    }
     for (i, sql) in compact_migrations(t).iter().enumerate().skip(compact_version as usize) {
         tx.batch_execute(sql).await?;
         let version = i as i32 + 1;

@@ -25,7 +25,6 @@ export interface PostgresFallback {
  * not, in this process or another) reads everything. An instance whose connection the Rust client
  * cannot make the same way (TLS, a password callback) or whose first setup fails keeps its own code.
  */
-let stores = new WeakMap<object, Promise<RustPostgresSaver | null>>();
 let decided = new WeakMap<object, RustPostgresSaver | null>();
 /**
  * One Rust saver per node-postgres pool, schema and serializer, shared by every PostgresSaver made on
@@ -33,6 +32,8 @@ let decided = new WeakMap<object, RustPostgresSaver | null>();
  */
 let shared = new WeakMap<object, Map<string, Promise<RustPostgresSaver | null>>>();
 const open = new Set<RustPostgresSaver>();
+/** Pools ended through a patched saver: their savers fail as node-postgres makes them fail. */
+let endedPools = new WeakSet<object>();
 const serdeIds = new WeakMap<object, number>();
 let serdeCount = 0;
 export const postgresFallbacks: PostgresFallback[] = [];
@@ -69,6 +70,21 @@ function serdeKey(serde: object): string {
   return `custom-${serdeIds.get(serde)}`;
 }
 
+/** A Rust saver for the pool's connection, set up; rejects with the reason it cannot be used. */
+async function startStore(connection: PostgresConnection, schema: string, saver: PostgresSaverInstance): Promise<RustPostgresSaver> {
+  // A connection string node-postgres accepts may hold parameters the Rust client does not know.
+  const maxConnections = Number(saver.pool?.options?.max ?? 10);
+  const store = new RustPostgresSaver(connection, { schema, serde: saver.serde, maxConnections });
+  try {
+    await store.setup();
+  } catch (error) {
+    await store.end();
+    throw new Error(`the Rust client could not set up schema "${schema}": ${(error as Error).message}`);
+  }
+  open.add(store);
+  return store;
+}
+
 function sharedStore(saver: PostgresSaverInstance, schema: string): Promise<RustPostgresSaver | null> {
   const pool = saver.pool as object;
   const key = `${schema}\u0000${serdeKey(saver.serde)}`;
@@ -84,18 +100,7 @@ function sharedStore(saver: PostgresSaverInstance, schema: string): Promise<Rust
     if (typeof connection === "string") {
       pending = Promise.resolve(fallBack(connection));
     } else {
-      const maxConnections = Number(saver.pool?.options?.max ?? 10);
-      const store = new RustPostgresSaver(connection, { schema, serde: saver.serde, maxConnections });
-      pending = store.setup().then(
-        () => {
-          open.add(store);
-          return store;
-        },
-        async (error: Error) => {
-          await store.end();
-          return fallBack(`the Rust client could not set up schema "${schema}": ${error.message}`);
-        },
-      );
+      pending = startStore(connection, schema, saver).catch((error: Error) => fallBack(error.message));
     }
     byKey.set(key, pending);
   }
@@ -103,13 +108,9 @@ function sharedStore(saver: PostgresSaverInstance, schema: string): Promise<Rust
 }
 
 function decide(saver: PostgresSaverInstance): Promise<RustPostgresSaver | null> {
-  let pending = stores.get(saver);
-  if (pending === undefined) {
-    const schema = saver.options?.schema ?? "public";
-    pending = saver.pool ? sharedStore(saver, schema) : Promise.resolve(null);
-    pending.then((store) => decided.set(saver, store));
-    stores.set(saver, pending);
-  }
+  if (!saver.pool || endedPools.has(saver.pool)) return Promise.resolve(null);
+  const pending = sharedStore(saver, saver.options?.schema ?? "public");
+  if (!decided.has(saver)) pending.then((store) => decided.set(saver, store));
   return pending;
 }
 
@@ -127,7 +128,10 @@ export function acceleratedPostgresSaverMethods(originals: SaverMethods) {
     // Ending the node-postgres pool ends the Rust savers that mirror it, for every schema.
     async end(this: PostgresSaverInstance): Promise<void> {
       const byPool = this.pool ? shared.get(this.pool) : undefined;
-      if (this.pool) shared.delete(this.pool);
+      if (this.pool) {
+        shared.delete(this.pool);
+        endedPools.add(this.pool);
+      }
       for (const pending of byPool?.values() ?? []) {
         const store = await pending;
         if (store) {
@@ -145,9 +149,9 @@ export function restorePostgresSavers(): number {
   const count = open.size;
   for (const store of open) void store.end();
   open.clear();
-  stores = new WeakMap();
   decided = new WeakMap();
   shared = new WeakMap();
+  endedPools = new WeakSet();
   postgresFallbacks.length = 0;
   return count;
 }

@@ -100,10 +100,11 @@ describe("a patched PostgresSaver", () => {
     schemas.push((other as unknown as { options: { schema: string } }).options.schema);
     await other.getTuple({ configurable: { thread_id: "x" } });
     expect(rustSaverOf(other)).not.toBe(store);
-    // Ending the pool (through any saver on it) ends both.
+    // Ending the pool (through any saver on it) ends both; the savers then fail as node-postgres makes them.
     await perRequest[0].end();
     expect(store?.ended).toBe(true);
     expect(rustSaverOf(other)?.ended).toBe(true);
+    await expect(perRequest[1].getTuple({ configurable: { thread_id: "r1" } })).rejects.toThrow(/after calling end on the pool/);
     expect(unpatchLangGraph().postgresPools).toBe(0);
   });
 
@@ -114,6 +115,20 @@ describe("a patched PostgresSaver", () => {
     await saver.end();
     savers.splice(savers.indexOf(saver), 1);
     expect(unpatchLangGraph().postgresPools).toBe(0);
+  });
+
+  it("a connection string with parameters only node-postgres knows keeps PostgresSaver's own code, and says why", async () => {
+    await patchLangGraph(onlyPostgres);
+    const schema = freshSchema("pg_only_params");
+    schemas.push(schema);
+    const saver = PostgresSaver.fromConnString(`${postgresUrl()}?statement_timeout=60000`, { schema });
+    savers.push(saver);
+    await saver.setup();
+    expect(await saver.getTuple({ configurable: { thread_id: "x" } })).toBeUndefined();
+    expect(isAcceleratedPostgresSaver(saver)).toBe(false);
+    expect(getPatchStatus().skipped).toContainEqual(
+      expect.objectContaining({ target: `a PostgresSaver (schema "${schema}")`, reason: expect.stringMatching(/unreadable connection string/) }),
+    );
   });
 
   it("connecting with TLS keeps PostgresSaver's own code, and says why", async () => {

@@ -29,13 +29,22 @@ for (const [i, file] of benches.entries()) {
   if (!ok) failures.push(file);
 }
 
-// Every benchmark's latest result (each records its own date, machine and commit), so that running a
-// subset refreshes those figures and keeps the others.
-const results = fs
+// Every benchmark's latest result (each records its own date, machine and commit). A full run reports
+// what it ran; a subset refreshes those figures and keeps the others, taken from the previous
+// latest.json (the per-benchmark files are not committed, so a fresh checkout has only that).
+const latestFile = path.join(RESULTS_DIR, "latest.json");
+const fileResults = fs
   .readdirSync(RESULTS_DIR)
   .filter((f) => f.endsWith(".json") && f !== "latest.json")
-  .map((f) => JSON.parse(fs.readFileSync(path.join(RESULTS_DIR, f), "utf8")))
-  .filter((r) => only.length > 0 || new Date(r.date) >= started);
+  .map((f) => JSON.parse(fs.readFileSync(path.join(RESULTS_DIR, f), "utf8")));
+const previous = only.length > 0 && fs.existsSync(latestFile) ? JSON.parse(fs.readFileSync(latestFile, "utf8")).benchmarks : [];
+const newest = new Map();
+for (const r of [...previous, ...fileResults]) {
+  if (only.length === 0 && new Date(r.date) < started) continue;
+  const known = newest.get(r.name);
+  if (!known || new Date(r.date) > new Date(known.date)) newest.set(r.name, r);
+}
+const results = [...newest.values()].sort((a, b) => a.name.localeCompare(b.name));
 
 const rows = results.flatMap((r) =>
   (r.summary ?? []).map((s) => ({
@@ -59,7 +68,7 @@ for (const r of results) {
 }
 
 fs.writeFileSync(
-  path.join(RESULTS_DIR, "latest.json"),
+  latestFile,
   JSON.stringify({ date: started.toISOString(), quick: QUICK, machine: machineInfo(), benchmarks: results, table: rows, charts }, null, 2) + "\n",
 );
 

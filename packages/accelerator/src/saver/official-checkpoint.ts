@@ -6,11 +6,8 @@ import { ValueBytesCache } from "./value-bytes-cache";
 const EMPTY_VALUES = Buffer.from('"channel_values":{}');
 
 /**
- * Serializes whole checkpoints in the official SqliteSaver layout (every channel value inline) without
- * re-serializing what did not change: a channel whose version and value are the ones serialized last
- * time reuses its bytes, and a list that only grew (same leading elements, by identity) is its previous
- * bytes with the new elements' bytes spliced in. Same assumption as increments: stored elements are
- * not mutated in place.
+ * Serializes whole checkpoints in the official SqliteSaver layout (every channel value inline), each
+ * value through a ValueBytesCache so that what did not change is not serialized again.
  */
 export class OfficialCheckpointSerializer {
   private readonly values: ValueBytesCache;

@@ -36,9 +36,10 @@ export interface RustPostgresSaverOptions {
   connectTimeoutMs?: number;
   /**
    * How the server compresses large values this saver writes (PostgreSQL's `default_toast_compression`,
-   * set on its own connections only): "lz4" (default: several times less server CPU than pglz for a long
-   * messages list), "pglz", or "server" (leave the server's setting). Readers, PostgresSaver included,
-   * decompress either transparently. A server without lz4 (before 14, or built without it) keeps pglz.
+   * set on its own connections only): "lz4" (default: cheaper for the server than pglz on a long messages
+   * list; benchmarks/saver-postgres.bench.mjs measures both), "pglz", or "server" (leave the server's
+   * setting). Readers, PostgresSaver included, decompress either transparently. A server without lz4
+   * (before 14, or built without it) keeps pglz.
    */
   toastCompression?: "lz4" | "pglz" | "server";
 }

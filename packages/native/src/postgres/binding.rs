@@ -23,8 +23,8 @@ pub struct PostgresStoreOptions {
     pub max_connections: Option<u32>,
     /// How long connecting may take before an operation fails, in ms (default 5000).
     pub connect_timeout_ms: Option<u32>,
-    /// How the server compresses large values written here: "lz4" (default; several times cheaper than
-    /// pglz for the server), "pglz", or "server" (the server's default_toast_compression).
+    /// How the server compresses large values written here: "lz4" (default; cheaper for the server than
+    /// pglz), "pglz", or "server" (the server's default_toast_compression).
     pub toast_compression: Option<String>,
 }
 

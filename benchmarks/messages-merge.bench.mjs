@@ -7,7 +7,7 @@ import { messagesStateReducer } from "@langchain/langgraph";
 import { BinaryOperatorAggregate } from "@langchain/langgraph/channels";
 import { JsonPlusSerializer } from "@langchain/langgraph-checkpoint";
 import { native } from "@fast-langgraph/accelerator";
-import { batchedMessagesUpdate } from "../packages/accelerator/dist/cjs/patch/messages-batch.js";
+import { batchedMessagesUpdate } from "../packages/accelerator/dist/cjs/patch/binary-operator-aggregate.js";
 
 import { QUICK, assertEqualOutputs, formatTable, interleavedRounds, recordResult } from "./lib/harness.mjs";
 

@@ -1,10 +1,10 @@
 import { autoPatch } from "./patch/auto-patch";
 
 export { native } from "./native";
-export { RustSqliteSaver, type RustSqliteSaverOptions } from "./saver/rust-sqlite-saver";
-export { RustPostgresSaver, type RustPostgresSaverOptions } from "./saver/rust-postgres-saver";
-export type { PostgresConnection } from "./saver/postgres-connection";
-export type { PruneOptions, PruneReport, RetentionOptions } from "./saver/retention";
+export { RustSqliteSaver, type RustSqliteSaverOptions } from "./savers/rust-sqlite-saver";
+export { RustPostgresSaver, type RustPostgresSaverOptions } from "./savers/rust-postgres-saver";
+export type { PostgresConnection } from "./savers/postgres-connection";
+export type { PruneOptions, PruneReport, RetentionOptions } from "./savers/retention";
 export {
   getPatchStatus,
   patchLangGraph,

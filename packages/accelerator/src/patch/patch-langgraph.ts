@@ -1,7 +1,7 @@
-import { restoreCaches } from "../cache/cache-acceleration";
-import { restoreMemorySavers } from "../saver/memory-saver-acceleration";
-import { postgresFallbacks, restorePostgresSavers } from "../saver/postgres-saver-acceleration";
-import { restoreSqliteSavers } from "../saver/sqlite-saver-acceleration";
+import { restoreCaches } from "./in-memory-caches";
+import { restoreMemorySavers } from "./memory-saver";
+import { postgresFallbacks, restorePostgresSavers } from "./postgres-saver";
+import { restoreSqliteSavers } from "./sqlite-saver";
 import { type PackageCopy, loadCommonJsCopies, loadEsmCopies } from "./package-copies";
 import { type Methods, type PatchPart, type PatchTarget, TARGETS, messageReducers } from "./targets";
 

@@ -1,8 +1,8 @@
-import { acceleratedLLMCacheMethods, acceleratedNodeCacheMethods } from "../cache/cache-acceleration";
-import { acceleratedMemorySaverMethods } from "../saver/memory-saver-acceleration";
-import { acceleratedPostgresSaverMethods } from "../saver/postgres-saver-acceleration";
-import { acceleratedSqliteSaverMethods } from "../saver/sqlite-saver-acceleration";
-import { batchedMessagesUpdate } from "./messages-batch";
+import { acceleratedLLMCacheMethods, acceleratedNodeCacheMethods } from "./in-memory-caches";
+import { acceleratedMemorySaverMethods } from "./memory-saver";
+import { acceleratedPostgresSaverMethods } from "./postgres-saver";
+import { acceleratedSqliteSaverMethods } from "./sqlite-saver";
+import { batchedMessagesUpdate } from "./binary-operator-aggregate";
 
 /** The parts patchLangGraph can accelerate; each can be switched off by an option of the same name. */
 export type PatchPart = "memorySaver" | "sqliteSaver" | "postgresSaver" | "stateMerger" | "caches";

@@ -6,7 +6,7 @@ import Database from "better-sqlite3";
 import fc from "fast-check";
 
 import { RustSqliteSaver } from "../../src";
-import { batchedMessagesUpdate } from "../../src/patch/messages-batch";
+import { batchedMessagesUpdate } from "../../src/patch/binary-operator-aggregate";
 import { temporaryDatabase } from "../support/temporary-database";
 
 const ids = ["a", "b", "c", "d", "e", "f", "g"];

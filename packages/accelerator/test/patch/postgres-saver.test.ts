@@ -4,7 +4,7 @@ import { PostgresSaver } from "@langchain/langgraph-checkpoint-postgres";
 import pg from "pg";
 
 import { getPatchStatus, patchLangGraph, unpatchLangGraph } from "../../src";
-import { connectionOfPool, isAcceleratedPostgresSaver, rustSaverOf } from "../../src/saver/postgres-saver-acceleration";
+import { connectionOfPool, isAcceleratedPostgresSaver, rustSaverOf } from "../../src/patch/postgres-saver";
 import { scenarios } from "../support/graphs";
 import { moreScenarios } from "../support/more-graphs";
 import { normalize } from "../support/normalize";

@@ -2,7 +2,7 @@ import { emptyCheckpoint, uuid6 } from "@langchain/langgraph-checkpoint";
 import { PostgresSaver } from "@langchain/langgraph-checkpoint-postgres";
 
 import { RustPostgresSaver, patchLangGraph, unpatchLangGraph } from "../../src";
-import { isAcceleratedPostgresSaver } from "../../src/saver/postgres-saver-acceleration";
+import { isAcceleratedPostgresSaver } from "../../src/patch/postgres-saver";
 import { dropSchema, freshSchema, postgresUrl, withPg } from "../support/postgres";
 
 // Production roles often may read and write the checkpoint tables but not create anything.

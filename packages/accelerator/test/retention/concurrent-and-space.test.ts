@@ -8,7 +8,7 @@ import { MessagesAnnotation, START, StateGraph } from "@langchain/langgraph";
 import { RustSqliteSaver } from "../../src";
 import { temporaryDatabase } from "../support/temporary-database";
 
-const writer = path.join(__dirname, "..", "saver", "fixtures", "crash-writer.cjs");
+const writer = path.join(__dirname, "..", "sqlite-saver", "fixtures", "crash-writer.cjs");
 
 describe("pruning a database other processes are writing", () => {
   it("loses nothing the writer wrote that the policy keeps, and the writer never fails", async () => {

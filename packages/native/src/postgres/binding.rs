@@ -12,8 +12,8 @@ use super::connect::{self, Failure, PoolOptions};
 use super::tables::Tables;
 use super::{history, read, schema, write};
 use crate::error::{engine_error, invalid_arg};
-use crate::saver::js_types::*;
-use crate::saver::ops::{list_query, put_increments, put_input, put_result, put_writes_input};
+use crate::checkpoint::js_types::*;
+use crate::checkpoint::requests::{list_query, put_increments, put_input, put_result, put_writes_input};
 
 #[napi(object)]
 pub struct PostgresStoreOptions {

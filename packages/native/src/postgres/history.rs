@@ -9,9 +9,9 @@ use deadpool_postgres::GenericClient;
 use super::connect::Failure;
 use super::read::compact_values;
 use super::tables::Tables;
-use crate::saver::history_walk::HistoryWalk;
-use crate::saver::records::{ChannelHistory, StoredValue, StoredWrite};
-use crate::saver::refs;
+use crate::checkpoint::history_walk::HistoryWalk;
+use crate::checkpoint::records::{ChannelHistory, StoredValue, StoredWrite};
+use crate::checkpoint::refs;
 
 struct Ancestor {
     id: String,

@@ -1,5 +1,5 @@
 //! The PostgreSQL checkpoint engine behind `RustPostgresSaver`: tokio-postgres on a deadpool pool, all
-//! I/O on the tokio runtime. It shares the SQLite engine's storage design (records, channel references,
+//! I/O on the tokio runtime. It shares the checkpoint model (`crate::checkpoint`: records, channel references,
 //! increment chains, carried channels) and reads and writes the official PostgresSaver's tables.
 
 mod binding;

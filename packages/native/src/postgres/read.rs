@@ -10,9 +10,9 @@ use tokio_postgres::types::ToSql;
 
 use super::connect::Failure;
 use super::tables::Tables;
-use crate::saver::chain::{assemble, Link};
-use crate::saver::records::{CheckpointRecord, Increment, Layout, ListQuery, StoredValue, StoredWrite};
-use crate::saver::refs::{self, ChannelRefs};
+use crate::checkpoint::chain::{assemble, Link};
+use crate::checkpoint::records::{CheckpointRecord, Increment, Layout, ListQuery, StoredValue, StoredWrite};
+use crate::checkpoint::refs::{self, ChannelRefs};
 
 /// A checkpoint row before its values and writes are loaded; `refs` is None for an official row.
 pub struct Head {

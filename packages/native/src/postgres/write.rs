@@ -10,8 +10,8 @@ use super::connect::Failure;
 use super::read;
 use super::tables::Tables;
 use crate::messages::reducer::merge_serialized;
-use crate::saver::records::{Increment, PutIn, PutOutcome, PutWritesIn};
-use crate::saver::refs::{self, ChannelRefs};
+use crate::checkpoint::records::{Increment, PutIn, PutOutcome, PutWritesIn};
+use crate::checkpoint::refs::{self, ChannelRefs};
 
 fn json_text<'a>(bytes: &'a [u8], what: &str, thread_id: &str) -> Result<&'a str, Failure> {
     std::str::from_utf8(bytes).map_err(|_| Failure::Message(format!("{what} of thread {thread_id:?} is not UTF-8 JSON")))

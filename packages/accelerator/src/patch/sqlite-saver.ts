@@ -1,7 +1,7 @@
 import type { BaseCheckpointSaver } from "@langchain/langgraph-checkpoint";
 
 import { type DelegatedMethod, delegatingSaverMethods } from "./delegating-methods";
-import { RustSqliteSaver } from "./rust-sqlite-saver";
+import { RustSqliteSaver } from "../savers/rust-sqlite-saver";
 
 /** What a `@langchain/langgraph-checkpoint-sqlite` SqliteSaver exposes that we rely on. */
 type SqliteSaverInstance = BaseCheckpointSaver & { db?: { name?: string; memory?: boolean; open?: boolean } };

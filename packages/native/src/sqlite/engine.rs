@@ -4,9 +4,8 @@ use std::sync::Mutex;
 
 use rusqlite::{Connection, OpenFlags};
 
+use super::error::{describe, EngineResult};
 use super::schema;
-
-pub type EngineResult<T> = Result<T, String>;
 
 pub struct Engine {
     pub path: String,
@@ -31,17 +30,6 @@ impl Synchronous {
             Some(v) => Err(format!("synchronous must be \"normal\" or \"full\", got {v:?}")),
         }
     }
-}
-
-fn describe(path: &str, err: rusqlite::Error) -> String {
-    let hint = match err.sqlite_error_code() {
-        Some(rusqlite::ErrorCode::NotADatabase) => " (the file is not a SQLite database)",
-        Some(rusqlite::ErrorCode::DatabaseCorrupt) => " (the database file is corrupt)",
-        Some(rusqlite::ErrorCode::CannotOpen) => " (the file or its directory cannot be opened)",
-        Some(rusqlite::ErrorCode::ReadOnly) => " (the file is read-only)",
-        _ => "",
-    };
-    format!("database {path:?}: {err}{hint}")
 }
 
 impl Engine {
@@ -97,9 +85,4 @@ impl Engine {
     pub fn is_closed(&self) -> bool {
         self.conn.lock().map(|g| g.is_none()).unwrap_or(true)
     }
-}
-
-/// Maps a SQLite error to a message naming the file.
-pub fn sql_err(path: &str) -> impl Fn(rusqlite::Error) -> String + '_ {
-    move |e| describe(path, e)
 }

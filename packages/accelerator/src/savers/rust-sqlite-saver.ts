@@ -3,12 +3,12 @@ import type { ChannelVersions, Checkpoint, CheckpointMetadata, SerializerProtoco
 import type { SqliteCheckpointStore } from "@fast-langgraph/native";
 
 import { native } from "../native";
-import { IncrementTracker } from "./increment-tracker";
+import { IncrementTracker } from "../checkpoint/increment-tracker";
 import { checkpointConfig, checkpointTarget } from "./config";
 import { NativeCheckpointSaver, type CheckpointStoreCalls } from "./native-checkpoint-saver";
 import { type PruneOptions, type PruneReport, type RetentionOptions, scheduleRetention, toNativePruneOptions } from "./retention";
-import { OfficialCheckpointSerializer } from "./official-checkpoint";
-import { serializeValue } from "./serialize";
+import { OfficialCheckpointSerializer } from "../checkpoint/official-checkpoint";
+import { serializeValue } from "../checkpoint/serialize";
 import { inlineCalls, offThreadCalls, type StoreCalls } from "./store-calls";
 
 export interface RustSqliteSaverOptions {

@@ -8,10 +8,10 @@ use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
 use super::engine::{Engine, Synchronous};
-use super::js_types::*;
+use crate::checkpoint::js_types::*;
 use super::ops::{self, Op};
 use super::prune::PruneReport;
-use super::records::{ChannelHistory, CheckpointRecord, PutOutcome, StoredWrite};
+use crate::checkpoint::records::{ChannelHistory, CheckpointRecord, PutOutcome, StoredWrite};
 use crate::error::{engine_error, invalid_arg};
 
 fn failed(err: String) -> Error {

@@ -4,10 +4,10 @@ use std::collections::HashMap;
 
 use rusqlite::{params, Connection, OptionalExtension};
 
-use super::engine::{sql_err, EngineResult};
-use super::chain::{assemble, Link};
-use super::records::{Increment, StoredValue, StoredWrite};
-use super::refs::ChannelRefs;
+use super::error::{sql_err, EngineResult};
+use crate::checkpoint::chain::{assemble, Link};
+use crate::checkpoint::records::{Increment, StoredValue, StoredWrite};
+use crate::checkpoint::refs::ChannelRefs;
 use super::schema::OfficialTables;
 
 /// The value `owner` stored for `channel`; an increment is joined onto its base chain, oldest first.

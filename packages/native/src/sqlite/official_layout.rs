@@ -3,7 +3,7 @@
 
 use rusqlite::{params, Connection};
 
-use super::engine::{sql_err, EngineResult};
+use super::error::{sql_err, EngineResult};
 
 /// The official saver's tables, as it creates them, plus the `task_path` column upstream has added
 /// (the official 1.0.x saver names its columns on insert, so the extra column is invisible to it).

@@ -1,8 +1,8 @@
 import { type BaseCheckpointSaver, JsonPlusSerializer } from "@langchain/langgraph-checkpoint";
 
 import { type DelegatedMethod, delegatingSaverMethods } from "./delegating-methods";
-import type { PostgresConnection } from "./postgres-connection";
-import { RustPostgresSaver, forkSafeNextVersion } from "./rust-postgres-saver";
+import type { PostgresConnection } from "../savers/postgres-connection";
+import { RustPostgresSaver, forkSafeNextVersion } from "../savers/rust-postgres-saver";
 
 /** What a `@langchain/langgraph-checkpoint-postgres` PostgresSaver exposes that we rely on. */
 type PostgresSaverInstance = BaseCheckpointSaver & {

@@ -1,6 +1,6 @@
 import type { SqliteCheckpointStore, TupleRow } from "@fast-langgraph/native";
 
-import { injectChannelValues } from "./official-checkpoint";
+import { injectChannelValues } from "../checkpoint/official-checkpoint";
 
 type Bytes = Uint8Array;
 

@@ -1,6 +1,6 @@
 import { MemorySaver } from "@langchain/langgraph";
 
-import { acceleratedMemorySaverMethods, restoreMemorySavers } from "../../src/saver/memory-saver-acceleration";
+import { acceleratedMemorySaverMethods, restoreMemorySavers } from "../../src/patch/memory-saver";
 import { scenarios } from "../support/graphs";
 import { normalize } from "../support/normalize";
 

@@ -1,8 +1,8 @@
 import type { Generation } from "@langchain/core/outputs";
 import type { CacheFullKey, CacheNamespace, SerializerProtocol } from "@langchain/langgraph-checkpoint";
 
-import { RustLLMCache } from "./rust-llm-cache";
-import { RustNodeCache } from "./rust-node-cache";
+import { RustLLMCache } from "../cache/rust-llm-cache";
+import { RustNodeCache } from "../cache/rust-node-cache";
 
 type Method = (...args: never[]) => unknown;
 

@@ -1,21 +1,18 @@
 //! Each store operation as a closure over its decoded request, so the async task and its sync twin
 //! run exactly the same code.
 
-use std::borrow::Cow;
-
 use napi::bindgen_prelude::*;
 
-use super::engine::{sql_err, Engine, EngineResult};
-use super::js_types::*;
-use super::records::{
-    BlobIn, Increment, ChannelHistory, CheckpointRecord, ListQuery, PutIn, PutOutcome, PutWritesIn, StoredWrite, WriteIn,
-};
+use super::engine::Engine;
+use super::error::{sql_err, EngineResult};
+use crate::checkpoint::js_types::*;
+use crate::checkpoint::records::{ChannelHistory, CheckpointRecord, PutOutcome, StoredWrite};
 use super::prune::{self, PruneReport};
-use super::prune_plan::{Policy, Strategy};
+use crate::checkpoint::prune_plan::{Policy, Strategy};
 use super::official_layout::{self, OfficialPutIn};
-use super::carry;
 use super::write::WritesTable;
 use super::{history, read, schema, values, write};
+use crate::checkpoint::requests::{list_query, put_increments, put_input, put_result, put_writes_input};
 use crate::error::invalid_arg;
 
 pub struct Op<T, J> {
@@ -25,61 +22,6 @@ pub struct Op<T, J> {
 
 fn op<T, J>(run: impl FnOnce(&Engine) -> EngineResult<T> + Send + 'static, finish: fn(T) -> J) -> Op<T, J> {
     Op { run: Box::new(run), finish }
-}
-
-/// Checks a put request's shape before it runs; returns each blob's increment kind.
-pub fn put_increments(req: &PutRequest) -> Result<Vec<Increment>> {
-    if req.carried_channels.len() != req.carried_versions.len() {
-        return Err(invalid_arg("carriedChannels and carriedVersions differ in length"));
-    }
-    req.blobs
-        .iter()
-        .map(|b| Increment::parse(b.increment.as_deref()).map_err(|m| invalid_arg(format!("channel {:?}: {m}", b.channel))))
-        .collect()
-}
-
-/// The engine's view of a put request (shared by the SQLite and PostgreSQL stores).
-pub fn put_input<'a>(req: &'a PutRequest, increments: &[Increment]) -> EngineResult<PutIn<'a>> {
-    Ok(PutIn {
-        thread_id: &req.thread_id,
-        checkpoint_ns: &req.checkpoint_ns,
-        checkpoint_id: &req.checkpoint_id,
-        parent_checkpoint_id: req.parent_checkpoint_id.as_deref(),
-        kind: &req.kind,
-        checkpoint: &req.checkpoint,
-        metadata: &req.metadata,
-        blobs: req
-            .blobs
-            .iter()
-            .zip(increments)
-            .map(|(b, &increment)| BlobIn {
-                channel: &b.channel,
-                version: &b.version,
-                kind: &b.kind,
-                data: &b.data,
-                base_owner_id: b.base_owner_id.as_deref(),
-                increment,
-            })
-            .collect(),
-        keep_every_value: req.keep_every_value.unwrap_or(false),
-        carried: match &req.changed_channels {
-            Some(changed) if req.kind == "json" => carry::carried_channels(&req.checkpoint, changed, req.valued_channels.as_deref())?,
-            _ => req
-                .carried_channels
-                .iter()
-                .map(|c| Cow::Borrowed(c.as_str()))
-                .zip(req.carried_versions.iter().map(|v| Cow::Borrowed(v.as_str())))
-                .collect(),
-        },
-    })
-}
-
-pub fn put_result(outcome: PutOutcome) -> PutResult {
-    match outcome {
-        PutOutcome::Stored => PutResult { status: "stored".into(), channels: vec![] },
-        PutOutcome::NeedValues(channels) => PutResult { status: "need_values".into(), channels },
-        PutOutcome::DeltaBaseMissing(channel) => PutResult { status: "delta_base_missing".into(), channels: vec![channel] },
-    }
 }
 
 pub fn put(req: PutRequest) -> Result<Op<PutOutcome, PutResult>> {
@@ -112,19 +54,6 @@ pub fn put_official(req: OfficialPutRequest) -> Op<(), ()> {
 }
 
 /// Pending writes into our table, or with `official` into the official saver's.
-/// The engine's view of a putWrites request (shared by the SQLite and PostgreSQL stores).
-pub fn put_writes_input(req: &PutWritesRequest) -> PutWritesIn<'_> {
-    PutWritesIn {
-        thread_id: &req.thread_id,
-        checkpoint_ns: &req.checkpoint_ns,
-        checkpoint_id: &req.checkpoint_id,
-        task_id: &req.task_id,
-        task_path: &req.task_path,
-        writes: req.writes.iter().map(|w| WriteIn { channel: &w.channel, idx: w.idx, kind: &w.kind, value: &w.value }).collect(),
-    }
-}
-
-/// Pending writes into our table, or with `official` into the official saver's.
 pub fn put_writes(req: PutWritesRequest, official: bool) -> Op<(), ()> {
     op(
         move |engine| {
@@ -147,24 +76,6 @@ pub fn get_tuple(
         },
         |r| r.map(tuple_row),
     )
-}
-
-/// The engine's view of a list request (shared by the SQLite and PostgreSQL stores).
-pub fn list_query(req: ListRequest) -> Result<ListQuery> {
-    let filter = match req.filter.as_deref() {
-        None => Vec::new(),
-        Some(text) => match serde_json::from_str::<serde_json::Value>(text) {
-            Ok(serde_json::Value::Object(map)) => map.into_iter().collect(),
-            _ => return Err(invalid_arg(format!("list filter must be a JSON object, got {text:?}"))),
-        },
-    };
-    Ok(ListQuery {
-        thread_id: req.thread_id,
-        checkpoint_ns: req.checkpoint_ns,
-        before: req.before,
-        limit: req.limit.map(|l| l as usize),
-        filter,
-    })
 }
 
 pub fn list(req: ListRequest) -> Result<Op<Vec<CheckpointRecord>, Vec<TupleRow>>> {

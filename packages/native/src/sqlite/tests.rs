@@ -1,7 +1,7 @@
 //! Engine tests on a real in-memory SQLite database.
 
 use super::engine::{Engine, Synchronous};
-use super::records::{BlobIn, Increment, PutIn, PutOutcome, PutWritesIn, WriteIn};
+use crate::checkpoint::records::{BlobIn, Increment, PutIn, PutOutcome, PutWritesIn, WriteIn};
 use super::{history, read, write};
 
 fn put_writes_native(c: &mut rusqlite::Connection, path: &str, input: &PutWritesIn) -> Result<(), String> {
@@ -137,7 +137,7 @@ fn list_filters_on_metadata_and_honours_before_and_limit() {
     for id in ["1", "2", "3"] {
         put(&e, id, None, vec![], vec![]);
     }
-    let q = |before: Option<&str>, limit: Option<usize>, filter: Vec<(String, serde_json::Value)>| super::records::ListQuery {
+    let q = |before: Option<&str>, limit: Option<usize>, filter: Vec<(String, serde_json::Value)>| crate::checkpoint::records::ListQuery {
         thread_id: Some("t".into()),
         checkpoint_ns: None,
         before: before.map(str::to_string),

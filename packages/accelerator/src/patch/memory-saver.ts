@@ -10,7 +10,7 @@ import type {
 } from "@langchain/langgraph-checkpoint";
 
 import { type MemorySaverData, exportMemorySaverData, importMemorySaverData } from "./memory-saver-data";
-import { RustSqliteSaver } from "./rust-sqlite-saver";
+import { RustSqliteSaver } from "../savers/rust-sqlite-saver";
 
 type MemorySaverInstance = BaseCheckpointSaver & MemorySaverData;
 

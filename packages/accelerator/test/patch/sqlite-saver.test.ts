@@ -1,6 +1,6 @@
 import { SqliteSaver } from "@langchain/langgraph-checkpoint-sqlite";
 
-import { acceleratedSqliteSaverMethods, isAcceleratedSqliteSaver, restoreSqliteSavers } from "../../src/saver/sqlite-saver-acceleration";
+import { acceleratedSqliteSaverMethods, isAcceleratedSqliteSaver, restoreSqliteSavers } from "../../src/patch/sqlite-saver";
 import { scenarios } from "../support/graphs";
 import { normalize } from "../support/normalize";
 import { temporaryDatabase } from "../support/temporary-database";

@@ -7,10 +7,10 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use rusqlite::{params, Connection, TransactionBehavior};
 
-use super::engine::{sql_err, EngineResult};
-use super::json_array::concat_json_arrays;
-use super::prune_plan::{plan, Head, Key, Policy};
-use super::refs;
+use super::error::{sql_err, EngineResult};
+use crate::checkpoint::json_array::concat_json_arrays;
+use crate::checkpoint::prune_plan::{plan, Head, Key, Policy};
+use crate::checkpoint::refs;
 use super::schema::{self, OfficialTables};
 
 #[derive(Debug, Default, Clone, Copy, PartialEq)]

@@ -20,10 +20,10 @@ import type {
 } from "@fast-langgraph/native";
 
 import { checkpointConfig, checkpointTarget } from "./config";
-import type { IncrementTracker } from "./increment-tracker";
-import { serializeCheckpointHead, serializeValue } from "./serialize";
-import { type PendingWritesSource, type ReadRules, loadWrites, rowToTuple } from "./tuple";
-import type { ValueBytesCache } from "./value-bytes-cache";
+import type { IncrementTracker } from "../checkpoint/increment-tracker";
+import { serializeCheckpointHead, serializeValue } from "../checkpoint/serialize";
+import { type PendingWritesSource, type ReadRules, loadWrites, rowToTuple } from "../checkpoint/tuple";
+import type { ValueBytesCache } from "../checkpoint/value-bytes-cache";
 
 /** A native store's operations as promises, in the shape the savers share. */
 export interface CheckpointStoreCalls extends PendingWritesSource {

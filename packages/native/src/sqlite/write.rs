@@ -2,9 +2,9 @@
 
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
-use super::engine::{sql_err, EngineResult};
-use super::records::{BlobIn, Increment, PutIn, PutOutcome, PutWritesIn};
-use super::refs::{self, ChannelRefs};
+use super::error::{sql_err, EngineResult};
+use crate::checkpoint::records::{BlobIn, Increment, PutIn, PutOutcome, PutWritesIn};
+use crate::checkpoint::refs::{self, ChannelRefs};
 use super::schema;
 
 pub fn put(conn: &mut Connection, path: &str, input: &PutIn) -> EngineResult<PutOutcome> {

@@ -4,9 +4,9 @@ use std::iter::Peekable;
 
 use rusqlite::{params_from_iter, types::Value, Connection};
 
-use super::engine::{sql_err, EngineResult};
-use super::records::{CheckpointRecord, Layout, ListQuery};
-use super::refs;
+use super::error::{sql_err, EngineResult};
+use crate::checkpoint::records::{CheckpointRecord, Layout, ListQuery};
+use crate::checkpoint::refs;
 use super::schema::{self, OfficialTables};
 use super::values::{load_values, load_writes};
 

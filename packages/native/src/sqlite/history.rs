@@ -8,10 +8,10 @@ use std::collections::{HashMap, HashSet};
 use rusqlite::{params_from_iter, types::Value, Connection, OptionalExtension};
 use serde_json::value::RawValue;
 
-use super::engine::{sql_err, EngineResult};
-use super::history_walk::HistoryWalk;
-use super::records::{ChannelHistory, StoredValue, StoredWrite};
-use super::refs;
+use super::error::{sql_err, EngineResult};
+use crate::checkpoint::history_walk::HistoryWalk;
+use crate::checkpoint::records::{ChannelHistory, StoredValue, StoredWrite};
+use crate::checkpoint::refs;
 use super::schema::{self, OfficialTables};
 use super::values::load_value;
 

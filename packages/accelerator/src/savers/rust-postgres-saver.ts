@@ -2,10 +2,10 @@ import type { Checkpoint, SerializerProtocol } from "@langchain/langgraph-checkp
 import type { PostgresCheckpointStore } from "@fast-langgraph/native";
 
 import { native } from "../native";
-import { IncrementTracker } from "./increment-tracker";
+import { IncrementTracker } from "../checkpoint/increment-tracker";
 import { NativeCheckpointSaver, type CheckpointStoreCalls } from "./native-checkpoint-saver";
 import { type PostgresConnection, postgresConnectionString } from "./postgres-connection";
-import { ValueBytesCache } from "./value-bytes-cache";
+import { ValueBytesCache } from "../checkpoint/value-bytes-cache";
 
 /**
  * Official rows key a value by (channel, version). A fork (updateState on an earlier checkpoint) gives

@@ -1,0 +1,13 @@
+//! The store-independent checkpoint model both engines share: records, channel references, increment
+//! chains, carried channels, JSON array joining, the delta-history walk, retention planning, and the
+//! objects that cross the JS boundary.
+
+pub mod carry;
+pub mod chain;
+pub mod history_walk;
+pub mod js_types;
+pub mod json_array;
+pub mod prune_plan;
+pub mod records;
+pub mod refs;
+pub mod requests;

@@ -1,0 +1,96 @@
+//! A request object from JavaScript as the engines see it: shapes checked once, borrowed, shared by
+//! the SQLite and PostgreSQL stores.
+
+use std::borrow::Cow;
+
+use napi::bindgen_prelude::*;
+
+use super::carry;
+use super::js_types::*;
+use super::records::{BlobIn, Increment, ListQuery, PutIn, PutOutcome, PutWritesIn, WriteIn};
+use crate::error::invalid_arg;
+
+/// Checks a put request's shape before it runs; returns each blob's increment kind.
+pub fn put_increments(req: &PutRequest) -> Result<Vec<Increment>> {
+    if req.carried_channels.len() != req.carried_versions.len() {
+        return Err(invalid_arg("carriedChannels and carriedVersions differ in length"));
+    }
+    req.blobs
+        .iter()
+        .map(|b| Increment::parse(b.increment.as_deref()).map_err(|m| invalid_arg(format!("channel {:?}: {m}", b.channel))))
+        .collect()
+}
+
+/// The engine's view of a put request (shared by the SQLite and PostgreSQL stores).
+pub fn put_input<'a>(req: &'a PutRequest, increments: &[Increment]) -> std::result::Result<PutIn<'a>, String> {
+    Ok(PutIn {
+        thread_id: &req.thread_id,
+        checkpoint_ns: &req.checkpoint_ns,
+        checkpoint_id: &req.checkpoint_id,
+        parent_checkpoint_id: req.parent_checkpoint_id.as_deref(),
+        kind: &req.kind,
+        checkpoint: &req.checkpoint,
+        metadata: &req.metadata,
+        blobs: req
+            .blobs
+            .iter()
+            .zip(increments)
+            .map(|(b, &increment)| BlobIn {
+                channel: &b.channel,
+                version: &b.version,
+                kind: &b.kind,
+                data: &b.data,
+                base_owner_id: b.base_owner_id.as_deref(),
+                increment,
+            })
+            .collect(),
+        keep_every_value: req.keep_every_value.unwrap_or(false),
+        carried: match &req.changed_channels {
+            Some(changed) if req.kind == "json" => carry::carried_channels(&req.checkpoint, changed, req.valued_channels.as_deref())?,
+            _ => req
+                .carried_channels
+                .iter()
+                .map(|c| Cow::Borrowed(c.as_str()))
+                .zip(req.carried_versions.iter().map(|v| Cow::Borrowed(v.as_str())))
+                .collect(),
+        },
+    })
+}
+
+pub fn put_result(outcome: PutOutcome) -> PutResult {
+    match outcome {
+        PutOutcome::Stored => PutResult { status: "stored".into(), channels: vec![] },
+        PutOutcome::NeedValues(channels) => PutResult { status: "need_values".into(), channels },
+        PutOutcome::DeltaBaseMissing(channel) => PutResult { status: "delta_base_missing".into(), channels: vec![channel] },
+    }
+}
+
+/// The engine's view of a putWrites request (shared by the SQLite and PostgreSQL stores).
+pub fn put_writes_input(req: &PutWritesRequest) -> PutWritesIn<'_> {
+    PutWritesIn {
+        thread_id: &req.thread_id,
+        checkpoint_ns: &req.checkpoint_ns,
+        checkpoint_id: &req.checkpoint_id,
+        task_id: &req.task_id,
+        task_path: &req.task_path,
+        writes: req.writes.iter().map(|w| WriteIn { channel: &w.channel, idx: w.idx, kind: &w.kind, value: &w.value }).collect(),
+    }
+}
+
+/// The engine's view of a list request (shared by the SQLite and PostgreSQL stores).
+pub fn list_query(req: ListRequest) -> Result<ListQuery> {
+    let filter = match req.filter.as_deref() {
+        None => Vec::new(),
+        Some(text) => match serde_json::from_str::<serde_json::Value>(text) {
+            Ok(serde_json::Value::Object(map)) => map.into_iter().collect(),
+            _ => return Err(invalid_arg(format!("list filter must be a JSON object, got {text:?}"))),
+        },
+    };
+    Ok(ListQuery {
+        thread_id: req.thread_id,
+        checkpoint_ns: req.checkpoint_ns,
+        before: req.before,
+        limit: req.limit.map(|l| l as usize),
+        filter,
+    })
+}

@@ -1,0 +1,17 @@
+//! The SQLite checkpoint engine behind `RustSqliteSaver` (and a patched `SqliteSaver`/`MemorySaver`).
+
+mod binding;
+mod engine;
+mod error;
+mod history;
+mod official_layout;
+mod ops;
+mod prune;
+mod read;
+mod schema;
+#[cfg(test)]
+mod tests;
+mod values;
+mod write;
+
+pub use binding::SqliteCheckpointStore;

@@ -61,14 +61,24 @@ for (const [name, workload] of Object.entries(cases)) {
       none: () => once(workload, undefined),
       "no-op saver (floor)": () => once(workload, new NoopSaver()),
       "MemorySaver unpatched": () => once(workload, new MemorySaver()),
-      "MemorySaver patched": { before: () => patchLangGraph(), run: () => once(workload, new MemorySaver()), after: () => unpatchLangGraph() },
+      "MemorySaver patched": {
+        before: () => patchLangGraph(),
+        run: () => once(workload, new MemorySaver()),
+        after: () => unpatchLangGraph(),
+      },
     },
     { rounds: name.endsWith("1000") && !QUICK ? 3 : ROUNDS, warmup: 1 },
   );
   const none = results.none.median;
   figures[name] = Object.fromEntries(Object.entries(results).map(([k, v]) => [k, { ...v, vsNoCheckpointer: v.median / none }]));
   for (const [k, v] of Object.entries(results)) {
-    table.push({ workload: name, run: k, "median ms": v.median.toFixed(1), "min ms": v.min.toFixed(1), "x none": (v.median / none).toFixed(2) });
+    table.push({
+      workload: name,
+      run: k,
+      "median ms": v.median.toFixed(1),
+      "min ms": v.min.toFixed(1),
+      "x none": (v.median / none).toFixed(2),
+    });
   }
   summary.push({
     case: `${name} with MemorySaver`,

@@ -13,11 +13,24 @@ const LLM_KEY = "_model:base_chat_model,_type:openai,model_name:gpt-4o-mini,temp
 
 function prompt(i, bytes) {
   const head = `Human: question ${i}: `;
-  return head + "please summarise the attached customer conversation and list the open actions. ".repeat(Math.ceil(bytes / 80)).slice(0, bytes - head.length);
+  return (
+    head +
+    "please summarise the attached customer conversation and list the open actions. "
+      .repeat(Math.ceil(bytes / 80))
+      .slice(0, bytes - head.length)
+  );
 }
 
 function generation(i) {
-  return [{ text: `answer ${i}: ` + "the customer wants a refund for order 1042; next step is approval. ".repeat(3), message: new AIMessage({ content: `answer ${i}: ` + "the customer wants a refund for order 1042; next step is approval. ".repeat(3), usage_metadata: { input_tokens: 120, output_tokens: 60, total_tokens: 180 } }) }];
+  return [
+    {
+      text: `answer ${i}: ` + "the customer wants a refund for order 1042; next step is approval. ".repeat(3),
+      message: new AIMessage({
+        content: `answer ${i}: ` + "the customer wants a refund for order 1042; next step is approval. ".repeat(3),
+        usage_metadata: { input_tokens: 120, output_tokens: 60, total_tokens: 180 },
+      }),
+    },
+  ];
 }
 
 const shape = (gens) => gens.map((g) => [g.text, g.message?.content, g.message?.constructor.name]);
@@ -37,7 +50,14 @@ if (process.argv.includes("--memory-child")) {
   for (let i = 0; i < entries; i++) await cache.update(prompt(i, 500), LLM_KEY, generation(i));
   const after = usage();
   const hit = await cache.lookup(prompt(entries - 1, 500), LLM_KEY);
-  console.log(JSON.stringify({ heap: after.heap - before.heap, rss: after.rss - before.rss, bytes: cache.stats?.().bytes ?? null, found: Boolean(hit) }));
+  console.log(
+    JSON.stringify({
+      heap: after.heap - before.heap,
+      rss: after.rss - before.rss,
+      bytes: cache.stats?.().bytes ?? null,
+      found: Boolean(hit),
+    }),
+  );
   process.exit(0);
 }
 
@@ -64,14 +84,33 @@ for (const size of SIZES) {
   const r = await interleavedRounds({ InMemoryCache: lookups(core), RustLLMCache: lookups(rust) }, { rounds: QUICK ? 3 : 7, warmup: 1 });
   const us = (name) => (r[name].median * 1000) / LOOKUPS;
   latency[size] = { InMemoryCache: us("InMemoryCache"), RustLLMCache: us("RustLLMCache") };
-  table.push({ prompt: `${size} B`, "InMemoryCache µs/lookup": us("InMemoryCache").toFixed(2), "RustLLMCache µs/lookup": us("RustLLMCache").toFixed(2), speedup: `${(us("InMemoryCache") / us("RustLLMCache")).toFixed(1)}x` });
-  summary.push({ case: `lookup (hit) at a ${size} B prompt`, component: "LLM cache", baseline: "InMemoryCache", ours: "RustLLMCache", baselineValue: us("InMemoryCache"), oursValue: us("RustLLMCache"), unit: "µs" });
+  table.push({
+    prompt: `${size} B`,
+    "InMemoryCache µs/lookup": us("InMemoryCache").toFixed(2),
+    "RustLLMCache µs/lookup": us("RustLLMCache").toFixed(2),
+    speedup: `${(us("InMemoryCache") / us("RustLLMCache")).toFixed(1)}x`,
+  });
+  summary.push({
+    case: `lookup (hit) at a ${size} B prompt`,
+    component: "LLM cache",
+    baseline: "InMemoryCache",
+    ours: "RustLLMCache",
+    baselineValue: us("InMemoryCache"),
+    oursValue: us("RustLLMCache"),
+    unit: "µs",
+  });
 }
 console.log(formatTable(table));
 
 const ENTRIES = QUICK ? 10_000 : 100_000;
 const child = (variant) =>
-  JSON.parse(execFileSync(process.execPath, ["--expose-gc", fileURLToPath(import.meta.url), "--memory-child", variant, "--entries", String(ENTRIES)], { encoding: "utf8" }).trim());
+  JSON.parse(
+    execFileSync(
+      process.execPath,
+      ["--expose-gc", fileURLToPath(import.meta.url), "--memory-child", variant, "--entries", String(ENTRIES)],
+      { encoding: "utf8" },
+    ).trim(),
+  );
 const memory = { InMemoryCache: child("core"), RustLLMCache: child("rust") };
 console.log(
   `${ENTRIES} entries (500 B prompt + ~200 B answer): InMemoryCache heap +${(memory.InMemoryCache.heap / 1e6).toFixed(1)} MB, RSS +${(memory.InMemoryCache.rss / 1e6).toFixed(1)} MB; ` +
@@ -82,7 +121,15 @@ console.log(
 // the insert loop's garbage left mapped, in both processes.
 const held = { InMemoryCache: memory.InMemoryCache.heap, RustLLMCache: Math.max(0, memory.RustLLMCache.heap) + memory.RustLLMCache.bytes };
 memory.held = held;
-summary.push({ case: `memory held by ${ENTRIES} entries (heap + native store)`, component: "LLM cache", baseline: "InMemoryCache", ours: "RustLLMCache", baselineValue: held.InMemoryCache, oursValue: held.RustLLMCache, unit: "bytes" });
+summary.push({
+  case: `memory held by ${ENTRIES} entries (heap + native store)`,
+  component: "LLM cache",
+  baseline: "InMemoryCache",
+  ours: "RustLLMCache",
+  baselineValue: held.InMemoryCache,
+  oursValue: held.RustLLMCache,
+  unit: "bytes",
+});
 recordResult("llm-cache", {
   method:
     `lookups that hit, ${KEYS} distinct prompts per size, ${LOOKUPS} lookups per round, median of interleaved rounds after a warm-up; ` +
@@ -90,12 +137,14 @@ recordResult("llm-cache", {
     `Memory: ${ENTRIES} updates in a fresh process per cache, growth of heap+external+arrayBuffers and of RSS after forced GC.`,
   figures: { latencyMicroseconds: latency, memory, entries: ENTRIES },
   summary,
-  charts: [{
-    title: "LLM cache lookup latency by prompt size",
-    xLabel: "prompt size (bytes)",
-    yLabel: "µs per lookup (hit)",
-    logX: true,
-    logY: true,
-    series: ["InMemoryCache", "RustLLMCache"].map((name) => ({ name, points: SIZES.map((s) => [s, latency[s][name]]) })),
-  }],
+  charts: [
+    {
+      title: "LLM cache lookup latency by prompt size",
+      xLabel: "prompt size (bytes)",
+      yLabel: "µs per lookup (hit)",
+      logX: true,
+      logY: true,
+      series: ["InMemoryCache", "RustLLMCache"].map((name) => ({ name, points: SIZES.map((s) => [s, latency[s][name]]) })),
+    },
+  ],
 });

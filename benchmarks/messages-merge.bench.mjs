@@ -16,7 +16,12 @@ const SIZES = QUICK ? [100, 1000] : [10, 100, 1000, 10000];
 const WRITES = QUICK ? [4] : [1, 4, 16];
 const batched = batchedMessagesUpdate(BinaryOperatorAggregate.prototype.update, new Set([messagesStateReducer]));
 
-const history = (n) => Array.from({ length: n }, (_, i) => (i % 2 ? new AIMessage({ content: `answer ${i} `.repeat(20), id: `m${i}` }) : new HumanMessage({ content: `question ${i} `.repeat(10), id: `m${i}` })));
+const history = (n) =>
+  Array.from({ length: n }, (_, i) =>
+    i % 2
+      ? new AIMessage({ content: `answer ${i} `.repeat(20), id: `m${i}` })
+      : new HumanMessage({ content: `question ${i} `.repeat(10), id: `m${i}` }),
+  );
 const writesOf = (k, n) => Array.from({ length: k }, (_, j) => [new AIMessage({ content: `new ${j}`, id: `w${n}-${j}` })]);
 
 function channelWith(messages) {
@@ -47,9 +52,15 @@ for (const n of SIZES) {
     const reps = Math.max(1, Math.round(20000 / (n + 50)));
     const r = await interleavedRounds(
       {
-        "LangGraph update": async () => { for (let i = 0; i < reps; i++) channelWith(messages).update(writes); },
-        "batched update": async () => { for (let i = 0; i < reps; i++) batched.call(channelWith(messages), writes); },
-        "Rust via serialization": async () => { for (let i = 0; i < Math.max(1, reps / 10); i++) await viaRust(messages, writes); },
+        "LangGraph update": async () => {
+          for (let i = 0; i < reps; i++) channelWith(messages).update(writes);
+        },
+        "batched update": async () => {
+          for (let i = 0; i < reps; i++) batched.call(channelWith(messages), writes);
+        },
+        "Rust via serialization": async () => {
+          for (let i = 0; i < Math.max(1, reps / 10); i++) await viaRust(messages, writes);
+        },
       },
       { rounds: QUICK ? 3 : 5, warmup: 1 },
     );
@@ -59,7 +70,14 @@ for (const n of SIZES) {
       rust: (r["Rust via serialization"].median * 1000) / Math.max(1, reps / 10),
     };
     figures[`${n}x${k}`] = per;
-    rows.push({ messages: n, writes: k, "LangGraph µs": per.langgraph.toFixed(1), "batched µs": per.batched.toFixed(1), "Rust (serialized) µs": per.rust.toFixed(1), "batched speedup": `${(per.langgraph / per.batched).toFixed(2)}x` });
+    rows.push({
+      messages: n,
+      writes: k,
+      "LangGraph µs": per.langgraph.toFixed(1),
+      "batched µs": per.batched.toFixed(1),
+      "Rust (serialized) µs": per.rust.toFixed(1),
+      "batched speedup": `${(per.langgraph / per.batched).toFixed(2)}x`,
+    });
   }
 }
 console.log(formatTable(rows));
@@ -69,5 +87,13 @@ recordResult("messages-merge", {
     "BinaryOperatorAggregate.update vs the batched update vs serializing, merging in Rust and deserializing; ids checked equal first; " +
     "median of interleaved rounds; µs per update (each includes building the channel from the history).",
   figures,
-  summary: Object.entries(figures).map(([key, f]) => ({ case: `messages merge ${key.replace("x", " messages, ")} writes`, component: "messages channel update", baseline: "LangGraph update", ours: "batched update", baselineValue: f.langgraph, oursValue: f.batched, unit: "µs" })),
+  summary: Object.entries(figures).map(([key, f]) => ({
+    case: `messages merge ${key.replace("x", " messages, ")} writes`,
+    component: "messages channel update",
+    baseline: "LangGraph update",
+    ours: "batched update",
+    baselineValue: f.langgraph,
+    oursValue: f.batched,
+    unit: "µs",
+  })),
 });

@@ -69,11 +69,14 @@ for (const r of results) {
 
 fs.writeFileSync(
   latestFile,
-  JSON.stringify({ date: started.toISOString(), quick: QUICK, machine: machineInfo(), benchmarks: results, table: rows, charts }, null, 2) + "\n",
+  JSON.stringify({ date: started.toISOString(), quick: QUICK, machine: machineInfo(), benchmarks: results, table: rows, charts }, null, 2) +
+    "\n",
 );
 
 if (rows.length) console.log(`\n${formatTable(rows)}\n(ratio = LangGraph.js component / ours: above 1x means ours is faster or smaller)`);
-console.log(`\nResults: ${path.relative(process.cwd(), path.join(RESULTS_DIR, "latest.json"))}; charts: ${charts.map((c) => c.file).join(", ") || "none"}`);
+console.log(
+  `\nResults: ${path.relative(process.cwd(), path.join(RESULTS_DIR, "latest.json"))}; charts: ${charts.map((c) => c.file).join(", ") || "none"}`,
+);
 if (failures.length) {
   console.error(`Failed: ${failures.join(", ")}`);
   process.exit(1);

@@ -121,7 +121,10 @@ for (const steps of LENGTHS) {
 
 const longest = LENGTHS[LENGTHS.length - 1];
 for (const steps of LENGTHS) {
-  for (const [metric, unit] of [["msPerStep", "ms/step"], ["bytesOnDisk", "bytes"]]) {
+  for (const [metric, unit] of [
+    ["msPerStep", "ms/step"],
+    ["bytesOnDisk", "bytes"],
+  ]) {
     summary.push({
       case: `messages loop, ${steps} steps: ${unit === "bytes" ? "bytes on disk" : "ms/step"}`,
       component: "checkpointer",

@@ -105,7 +105,10 @@ for (const steps of LENGTHS) {
     });
   }
   for (const saverName of ours) {
-    for (const [metric, unit] of [["msPerStep", "ms/step"], ["bytesStored", "bytes"]]) {
+    for (const [metric, unit] of [
+      ["msPerStep", "ms/step"],
+      ["bytesStored", "bytes"],
+    ]) {
       summary.push({
         case: `messages loop on PostgreSQL, ${steps} steps: ${unit === "bytes" ? "bytes stored" : "ms/step"}`,
         component: "checkpointer",

@@ -51,15 +51,19 @@ const figures = {
   bytesAfterVacuum: bytesAfter,
   largestTimerGapDuringPruneMs: gaps.max,
 };
-console.log(formatTable([{
-  database: `${THREADS} threads x ${STEPS} steps`,
-  "prune ms": pruneMs.toFixed(0),
-  "removed checkpoints": report.checkpoints,
-  "MB before": (before / 1e6).toFixed(2),
-  "MB after vacuum": (bytesAfter / 1e6).toFixed(2),
-  "vacuum ms": vacuumMs.toFixed(0),
-  "largest event-loop gap ms": gaps.max.toFixed(1),
-}]));
+console.log(
+  formatTable([
+    {
+      database: `${THREADS} threads x ${STEPS} steps`,
+      "prune ms": pruneMs.toFixed(0),
+      "removed checkpoints": report.checkpoints,
+      "MB before": (before / 1e6).toFixed(2),
+      "MB after vacuum": (bytesAfter / 1e6).toFixed(2),
+      "vacuum ms": vacuumMs.toFixed(0),
+      "largest event-loop gap ms": gaps.max.toFixed(1),
+    },
+  ]),
+);
 recordResult("saver-prune", {
   method:
     "RustSqliteSaver file filled by the 3-node messages loop (one thread per loop run), vacuumed, then prune({ keepLast: 5 }) " +

@@ -66,7 +66,9 @@ export async function interleavedRuns(names, rounds, label, measure) {
 export function machineInfo() {
   let commit = "unknown";
   try {
-    commit = execSync("git rev-parse --short HEAD", { stdio: ["ignore", "pipe", "ignore"] }).toString().trim();
+    commit = execSync("git rev-parse --short HEAD", { stdio: ["ignore", "pipe", "ignore"] })
+      .toString()
+      .trim();
   } catch {}
   return {
     cpu: os.cpus()[0]?.model ?? "unknown",

@@ -28,7 +28,10 @@ export async function schemaFootprint(url, schema) {
     const tables = {};
     for (const { tablename } of names) {
       const qualified = `"${schema}"."${tablename}"`;
-      const { rows } = await c.query(`SELECT count(*)::int AS rows, pg_total_relation_size($1::regclass)::bigint AS bytes FROM ${qualified}`, [qualified]);
+      const { rows } = await c.query(
+        `SELECT count(*)::int AS rows, pg_total_relation_size($1::regclass)::bigint AS bytes FROM ${qualified}`,
+        [qualified],
+      );
       tables[tablename] = { rows: rows[0].rows, bytes: Number(rows[0].bytes) };
     }
     const sum = (key) => Object.values(tables).reduce((a, t) => a + t[key], 0);

@@ -49,16 +49,25 @@ export function lineChart({ title, xLabel, yLabel, series, logX = false, logY = 
     parts.push(`<line x1="${pad.left}" x2="${width - pad.right}" y1="${sy(t)}" y2="${sy(t)}" stroke="#eee"/>`);
     parts.push(`<text x="${pad.left - 6}" y="${sy(t) + 4}" text-anchor="end">${label(t)}</text>`);
   }
-  parts.push(`<rect x="${pad.left}" y="${pad.top}" width="${width - pad.left - pad.right}" height="${height - pad.top - pad.bottom}" fill="none" stroke="#999"/>`);
+  parts.push(
+    `<rect x="${pad.left}" y="${pad.top}" width="${width - pad.left - pad.right}" height="${height - pad.top - pad.bottom}" fill="none" stroke="#999"/>`,
+  );
   parts.push(`<text x="${(pad.left + width - pad.right) / 2}" y="${height - 12}" text-anchor="middle">${esc(xLabel)}</text>`);
-  parts.push(`<text transform="translate(16 ${(pad.top + height - pad.bottom) / 2}) rotate(-90)" text-anchor="middle">${esc(yLabel)}</text>`);
+  parts.push(
+    `<text transform="translate(16 ${(pad.top + height - pad.bottom) / 2}) rotate(-90)" text-anchor="middle">${esc(yLabel)}</text>`,
+  );
   series.forEach((s, i) => {
     const color = COLORS[i % COLORS.length];
-    const pts = s.points.filter(([x, y]) => (!logX || x > 0) && (!logY || y > 0)).map(([x, y]) => `${sx(x).toFixed(1)},${sy(y).toFixed(1)}`);
+    const pts = s.points
+      .filter(([x, y]) => (!logX || x > 0) && (!logY || y > 0))
+      .map(([x, y]) => `${sx(x).toFixed(1)},${sy(y).toFixed(1)}`);
     parts.push(`<polyline fill="none" stroke="${color}" stroke-width="2" points="${pts.join(" ")}"/>`);
-    if (pts.length <= 12) for (const p of pts) parts.push(`<circle cx="${p.split(",")[0]}" cy="${p.split(",")[1]}" r="3" fill="${color}"/>`);
+    if (pts.length <= 12)
+      for (const p of pts) parts.push(`<circle cx="${p.split(",")[0]}" cy="${p.split(",")[1]}" r="3" fill="${color}"/>`);
     const ly = pad.top + 10 + i * 20;
-    parts.push(`<line x1="${width - pad.right + 12}" x2="${width - pad.right + 36}" y1="${ly}" y2="${ly}" stroke="${color}" stroke-width="3"/>`);
+    parts.push(
+      `<line x1="${width - pad.right + 12}" x2="${width - pad.right + 36}" y1="${ly}" y2="${ly}" stroke="${color}" stroke-width="3"/>`,
+    );
     parts.push(`<text x="${width - pad.right + 42}" y="${ly + 4}">${esc(s.name)}</text>`);
   });
   parts.push("</svg>");

@@ -48,11 +48,15 @@ export function reactAgentGraph(toolCalls, checkpointer) {
     schema: z.object({ query: z.string() }),
   });
   const responses = [
-    ...Array.from({ length: toolCalls }, (_, i) => new AIMessage({
-      content: "",
-      id: `ai-${i}`,
-      tool_calls: [{ id: `call-${i}`, name: "search_tool", args: { query: `${randomUUID()}`.repeat(100) } }],
-    })),
+    ...Array.from(
+      { length: toolCalls },
+      (_, i) =>
+        new AIMessage({
+          content: "",
+          id: `ai-${i}`,
+          tool_calls: [{ id: `call-${i}`, name: "search_tool", args: { query: `${randomUUID()}`.repeat(100) } }],
+        }),
+    ),
     new AIMessage({ content: "answer".repeat(100), id: "final" }),
   ];
   return createReactAgent({ llm: new ScriptedModel(responses), tools: [search], checkpointSaver: checkpointer });
@@ -67,6 +71,7 @@ export const workloads = {
 
 export async function runWorkload(graph, input) {
   const chunks = [];
-  for await (const chunk of await graph.stream(input, { configurable: { thread_id: randomUUID() }, recursionLimit: 1e9 })) chunks.push(chunk);
+  for await (const chunk of await graph.stream(input, { configurable: { thread_id: randomUUID() }, recursionLimit: 1e9 }))
+    chunks.push(chunk);
   return chunks.length;
 }

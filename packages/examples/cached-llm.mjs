@@ -29,9 +29,15 @@ for (const round of [1, 2]) {
   let streamed = "";
   for await (const chunk of await model.stream(question)) streamed += chunk.content;
   const t2 = performance.now();
-  console.log(`round ${round}: invoke ${(t1 - t0).toFixed(1)} ms, stream ${(t2 - t1).toFixed(1)} ms -> "${String(answer.content).slice(0, 60)}" / "${streamed.slice(0, 60)}"`);
+  console.log(
+    `round ${round}: invoke ${(t1 - t0).toFixed(1)} ms, stream ${(t2 - t1).toFixed(1)} ms -> "${String(answer.content).slice(0, 60)}" / "${streamed.slice(0, 60)}"`,
+  );
 }
 const stats = model.llmCache.stats();
 model.llmCache.flush();
 console.log(`cache: ${stats.hits} hits, ${stats.misses} misses, ${stats.entries} entries, ${stats.bytes} bytes in ${stats.path}`);
-console.log(stats.hits >= 2 && stats.misses === 0 ? "Served entirely from the cache file written by an earlier run." : "Run again: the next run is served from the cache file.");
+console.log(
+  stats.hits >= 2 && stats.misses === 0
+    ? "Served entirely from the cache file written by an earlier run."
+    : "Run again: the next run is served from the cache file.",
+);

@@ -25,7 +25,12 @@ function loop(checkpointer) {
 }
 
 const savers = [
-  { name: "SqliteSaver", file: dataFile("long-thread-official.db"), open: (f) => SqliteSaver.fromConnString(f), close: (s) => s.db.close() },
+  {
+    name: "SqliteSaver",
+    file: dataFile("long-thread-official.db"),
+    open: (f) => SqliteSaver.fromConnString(f),
+    close: (s) => s.db.close(),
+  },
   { name: "RustSqliteSaver", file: dataFile("long-thread-rust.db"), open: (f) => new RustSqliteSaver(f), close: (s) => s.close() },
 ];
 for (const s of savers) {

@@ -30,7 +30,10 @@ async function sql(text, params) {
 }
 
 async function schemaBytes(schema) {
-  const rows = await sql("SELECT coalesce(sum(pg_total_relation_size(format('%I.%I', schemaname, tablename))), 0)::bigint AS bytes FROM pg_tables WHERE schemaname = $1", [schema]);
+  const rows = await sql(
+    "SELECT coalesce(sum(pg_total_relation_size(format('%I.%I', schemaname, tablename))), 0)::bigint AS bytes FROM pg_tables WHERE schemaname = $1",
+    [schema],
+  );
   return Number(rows[0].bytes);
 }
 
@@ -49,14 +52,32 @@ async function run(label, schema, make, after = async () => {}) {
 
 console.log(`Running ${TURNS} customer turns on one thread with each saver (PostgreSQL at ${new URL(url).host})...`);
 const results = [];
-results.push(await run("PostgresSaver (@langchain/langgraph-checkpoint-postgres)", `${prefix}_official`, (schema) => PostgresSaver.fromConnString(url, { schema })));
+results.push(
+  await run("PostgresSaver (@langchain/langgraph-checkpoint-postgres)", `${prefix}_official`, (schema) =>
+    PostgresSaver.fromConnString(url, { schema }),
+  ),
+);
 await patchLangGraph({ memorySaver: false, sqliteSaver: false, stateMerger: false, caches: false });
-results.push(await run("PostgresSaver after patchLangGraph()", `${prefix}_patched`, (schema) => PostgresSaver.fromConnString(url, { schema }), async () => void unpatchLangGraph()));
+results.push(
+  await run(
+    "PostgresSaver after patchLangGraph()",
+    `${prefix}_patched`,
+    (schema) => PostgresSaver.fromConnString(url, { schema }),
+    async () => void unpatchLangGraph(),
+  ),
+);
 results.push(await run("RustPostgresSaver (default layout)", `${prefix}_rust`, (schema) => new RustPostgresSaver(url, { schema })));
-results.push(await run("RustPostgresSaver (compact layout)", `${prefix}_compact`, (schema) => new RustPostgresSaver(url, { schema, layout: "compact" })));
+results.push(
+  await run(
+    "RustPostgresSaver (compact layout)",
+    `${prefix}_compact`,
+    (schema) => new RustPostgresSaver(url, { schema, layout: "compact" }),
+  ),
+);
 
 const mb = (b) => `${(b / 1e6).toFixed(2)} MB`;
-for (const r of results) console.log(`  ${r.label.padEnd(58)} ${(r.ms / 1000).toFixed(2)} s  ${mb(r.bytes).padStart(9)}  ${r.messages} messages`);
+for (const r of results)
+  console.log(`  ${r.label.padEnd(58)} ${(r.ms / 1000).toFixed(2)} s  ${mb(r.bytes).padStart(9)}  ${r.messages} messages`);
 const [base] = results;
 for (const r of results.slice(1)) {
   console.log(`${r.label}: ${(base.ms / r.ms).toFixed(1)}x faster, ${(r.bytes / base.bytes).toFixed(2)}x PostgresSaver's bytes`);

@@ -52,13 +52,17 @@ for (const r of [before, patched, after]) {
   console.log(`  ${r.label.padEnd(56)} ${(r.ms / 1000).toFixed(2)} s  ${mb(r.bytes).padStart(9)} on disk  ${r.messages} messages`);
 }
 console.log(`patchLangGraph(): ${(before.ms / patched.ms).toFixed(1)}x faster, same files (the official saver reads them).`);
-console.log(`RustSqliteSaver: saved ${((1 - after.ms / before.ms) * 100).toFixed(0)}% of the time (${(before.ms / after.ms).toFixed(1)}x faster) and ${mb(before.bytes - after.bytes)} of disk (${(before.bytes / after.bytes).toFixed(0)}x smaller).`);
+console.log(
+  `RustSqliteSaver: saved ${((1 - after.ms / before.ms) * 100).toFixed(0)}% of the time (${(before.ms / after.ms).toFixed(1)}x faster) and ${mb(before.bytes - after.bytes)} of disk (${(before.bytes / after.bytes).toFixed(0)}x smaller).`,
+);
 
 const reopened = new RustSqliteSaver(rustFile);
 const resumed = await supportAgent(reopened).invoke({ messages: [userTurn(TURNS)] }, config);
 let checkpoints = 0;
 for await (const _ of reopened.list(config)) checkpoints += 1;
 reopened.close();
-console.log(`Reopened ${path.basename(rustFile)}: the thread continued to ${resumed.messages.length} messages across ${checkpoints} checkpoints.`);
+console.log(
+  `Reopened ${path.basename(rustFile)}: the thread continued to ${resumed.messages.length} messages across ${checkpoints} checkpoints.`,
+);
 if (!process.env.KEEP) fs.rmSync(dir, { recursive: true, force: true });
 else console.log(dir);

@@ -9,16 +9,48 @@ const env = { ...process.env, FAST_LANGGRAPH_EXAMPLES_DIR: dir, TURNS: "20", STE
 delete env.OPENAI_API_KEY;
 
 const checks = [
-  ["quickstart", ["quickstart.mjs"], [/patchLangGraph\(\) accelerated: MemorySaver, SqliteSaver/, /RustSqliteSaver: saved -?\d+% of the time/, /Reopened .* the thread continued to 84 messages/]],
+  [
+    "quickstart",
+    ["quickstart.mjs"],
+    [
+      /patchLangGraph\(\) accelerated: MemorySaver, SqliteSaver/,
+      /RustSqliteSaver: saved -?\d+% of the time/,
+      /Reopened .* the thread continued to 84 messages/,
+    ],
+  ],
   ["react-agent, first process", ["react-agent.mjs", "--reset"], [/New thread\./, /tool: Lisbon: 18°C/]],
-  ["react-agent, second process continues", ["react-agent.mjs"], [/Continuing the thread from an earlier run \(4 messages stored\)/, /18°C is 64.4°F/, /holds 8 messages/]],
+  [
+    "react-agent, second process continues",
+    ["react-agent.mjs"],
+    [/Continuing the thread from an earlier run \(4 messages stored\)/, /18°C is 64.4°F/, /holds 8 messages/],
+  ],
   ["human-in-the-loop, first process stops", ["human-in-the-loop.mjs"], [/stopped for a human: Refund 120 EUR to Ada\?/]],
   ["human-in-the-loop, second process resumes", ["human-in-the-loop.mjs", "approve"], [/a human answered: approve/, /paid 120 EUR/]],
   ["long-thread", ["long-thread.mjs"], [/^\s+60\s+[\d.]+\s+[\d.]+\s+[\d.]+\s+[\d.]+$/m]],
   ["cached-llm, first process", ["cached-llm.mjs", "--reset"], [/cache: 2 hits, 2 misses, 2 entries/]],
-  ["cached-llm, second process served from the file", ["cached-llm.mjs"], [/cache: 4 hits, 0 misses/, /Served entirely from the cache file/]],
-  ["postgres-agent", ["postgres-agent.mjs"], [/RustPostgresSaver \(compact layout\)\s+[\d.]+ s\s+[\d.]+ MB\s+80 messages/, /PostgresSaver after patchLangGraph\(\): [\d.]+x faster/, /PostgresSaver read the RustPostgresSaver thread and continued it to 84 messages/]],
-  ["worker-cache", ["worker-cache.mjs"], [/worker 1: "answer computed by worker 1" \(model called\)/, /worker 2: "answer computed by worker 1" \(from the shared cache\)/, /worker 3: "answer computed by worker 3" \(model called\)/]],
+  [
+    "cached-llm, second process served from the file",
+    ["cached-llm.mjs"],
+    [/cache: 4 hits, 0 misses/, /Served entirely from the cache file/],
+  ],
+  [
+    "postgres-agent",
+    ["postgres-agent.mjs"],
+    [
+      /RustPostgresSaver \(compact layout\)\s+[\d.]+ s\s+[\d.]+ MB\s+80 messages/,
+      /PostgresSaver after patchLangGraph\(\): [\d.]+x faster/,
+      /PostgresSaver read the RustPostgresSaver thread and continued it to 84 messages/,
+    ],
+  ],
+  [
+    "worker-cache",
+    ["worker-cache.mjs"],
+    [
+      /worker 1: "answer computed by worker 1" \(model called\)/,
+      /worker 2: "answer computed by worker 1" \(from the shared cache\)/,
+      /worker 3: "answer computed by worker 3" \(model called\)/,
+    ],
+  ],
 ];
 for (const extra of fs.readdirSync(path.dirname(new URL(import.meta.url).pathname)).filter((f) => f.endsWith(".smoke.mjs"))) {
   checks.push(...(await import(`./${extra}`)).default);

@@ -19,7 +19,8 @@ if (isMainThread) {
   const first = await ask(1, question);
   const second = await ask(2, question);
   const third = await ask(3, "Can I pay yearly?");
-  for (const r of [first, second, third]) console.log(`worker ${r.id}: "${r.answer}" (${r.cached ? "from the shared cache" : "model called"})`);
+  for (const r of [first, second, third])
+    console.log(`worker ${r.id}: "${r.answer}" (${r.cached ? "from the shared cache" : "model called"})`);
   const stats = new RustLLMCache({ name: CACHE }).stats();
   console.log(`shared cache: ${stats.entries} entries, ${stats.hits} hits, ${stats.misses} misses across threads`);
 } else {

@@ -20,7 +20,9 @@ describe("@fast-langgraph/accelerator entry points (built package)", () => {
   it("works from require()", () => {
     const out = runNode([
       "-e",
-      script(`const { RustSqliteSaver } = require("@fast-langgraph/accelerator"); const checkpoint = require("@langchain/langgraph-checkpoint");`),
+      script(
+        `const { RustSqliteSaver } = require("@fast-langgraph/accelerator"); const checkpoint = require("@langchain/langgraph-checkpoint");`,
+      ),
     ]);
     expect(out).toBe('{"a":[1,2]}');
   });

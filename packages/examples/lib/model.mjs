@@ -33,7 +33,10 @@ class ScriptedToolCallingModel extends BaseChatModel {
       const text = typeof last?.content === "string" ? last.content : JSON.stringify(last?.content);
       const calls = this.plan(text).filter((c) => this.tools.some((t) => t.name === c.name));
       message = calls.length
-        ? new AIMessage({ content: "", tool_calls: calls.map((c, i) => ({ id: `call_${messages.length}_${i}`, name: c.name, args: c.args })) })
+        ? new AIMessage({
+            content: "",
+            tool_calls: calls.map((c, i) => ({ id: `call_${messages.length}_${i}`, name: c.name, args: c.args })),
+          })
         : new AIMessage(`You said: ${text}`);
     }
     return { generations: [{ text: typeof message.content === "string" ? message.content : "", message }] };

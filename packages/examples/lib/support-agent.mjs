@@ -16,13 +16,27 @@ export function supportAgent(checkpointer) {
     .addNode("agent", async (state) => {
       const last = state.messages.at(-1);
       if (last instanceof HumanMessage && state.messages.length % 4 === 1) {
-        return { messages: [new AIMessage({ content: "", tool_calls: [{ id: `lookup-${state.messages.length}`, name: "order_lookup", args: { turn: state.messages.length } }] })] };
+        return {
+          messages: [
+            new AIMessage({
+              content: "",
+              tool_calls: [{ id: `lookup-${state.messages.length}`, name: "order_lookup", args: { turn: state.messages.length } }],
+            }),
+          ],
+        };
       }
       return { messages: [await model.invoke(state.messages)] };
     })
     .addNode("order_lookup", (state) => {
       const call = state.messages.at(-1).tool_calls[0];
-      return { messages: [new ToolMessage({ tool_call_id: call.id, content: JSON.stringify({ order: call.args.turn, status: "shipped", carrier: "DHL", eta_days: 2 }) })] };
+      return {
+        messages: [
+          new ToolMessage({
+            tool_call_id: call.id,
+            content: JSON.stringify({ order: call.args.turn, status: "shipped", carrier: "DHL", eta_days: 2 }),
+          }),
+        ],
+      };
     })
     .addEdge(START, "agent")
     .addConditionalEdges("agent", (s) => (s.messages.at(-1).tool_calls?.length ? "order_lookup" : END))
@@ -30,4 +44,5 @@ export function supportAgent(checkpointer) {
     .compile({ checkpointer });
 }
 
-export const userTurn = (i) => new HumanMessage(`Customer message ${i}: where is my order, and can you also check my last invoice? `.repeat(4));
+export const userTurn = (i) =>
+  new HumanMessage(`Customer message ${i}: where is my order, and can you also check my last invoice? `.repeat(4));

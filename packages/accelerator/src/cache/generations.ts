@@ -21,8 +21,18 @@ import { ChatGenerationChunk, type Generation, GenerationChunk } from "@langchai
  * LangChain mutates what a cache hands out.
  */
 const MESSAGE_CLASSES: Record<string, new (fields: never) => BaseMessage> = {
-  AIMessage, AIMessageChunk, HumanMessage, HumanMessageChunk, SystemMessage, SystemMessageChunk,
-  ToolMessage, ToolMessageChunk, ChatMessage, ChatMessageChunk, FunctionMessage, FunctionMessageChunk,
+  AIMessage,
+  AIMessageChunk,
+  HumanMessage,
+  HumanMessageChunk,
+  SystemMessage,
+  SystemMessageChunk,
+  ToolMessage,
+  ToolMessageChunk,
+  ChatMessage,
+  ChatMessageChunk,
+  FunctionMessage,
+  FunctionMessageChunk,
 } as never;
 
 interface StoredGeneration {
@@ -56,7 +66,9 @@ export function encodeGenerations(generations: Generation[]): string {
 function revive(stored: StoredGeneration): Generation {
   if (stored.message === undefined) {
     const fields = { text: stored.text ?? "", generationInfo: stored.generationInfo };
-    return stored.chunk ? new GenerationChunk(fields) : { ...fields, ...(stored.generationInfo === undefined ? { generationInfo: undefined } : {}) };
+    return stored.chunk
+      ? new GenerationChunk(fields)
+      : { ...fields, ...(stored.generationInfo === undefined ? { generationInfo: undefined } : {}) };
   }
   const message = new MESSAGE_CLASSES[stored.message.class](stored.message.fields as never);
   const text = stored.text ?? (stored.message.fields.content as string);

@@ -9,14 +9,26 @@ type Options = Record<string, unknown>;
 
 interface CacheableModel {
   _generate(messages: BaseMessage[], options: Options, runManager?: CallbackManagerForLLMRun): Promise<ChatResult>;
-  _streamResponseChunks?(messages: BaseMessage[], options: Options, runManager?: CallbackManagerForLLMRun): AsyncGenerator<ChatGenerationChunk>;
+  _streamResponseChunks?(
+    messages: BaseMessage[],
+    options: Options,
+    runManager?: CallbackManagerForLLMRun,
+  ): AsyncGenerator<ChatGenerationChunk>;
   _getSerializedCacheKeyParametersForCall(options: Options): string;
 }
 
 /** Everything that changes the answer: every field of every message, and the model's parameters for
  * this call (its settings, bound tools, tool choice, structured-output schema, stop words...). */
 function cacheKey(model: CacheableModel, messages: BaseMessage[], options: Options): [string, string] {
-  const { signal: _signal, callbacks: _callbacks, runName: _runName, runId: _runId, metadata: _metadata, tags: _tags, ...rest } = options ?? {};
+  const {
+    signal: _signal,
+    callbacks: _callbacks,
+    runName: _runName,
+    runId: _runId,
+    metadata: _metadata,
+    tags: _tags,
+    ...rest
+  } = options ?? {};
   return [JSON.stringify(messages.map((m) => m.toJSON())), model._getSerializedCacheKeyParametersForCall(rest)];
 }
 
@@ -36,7 +48,10 @@ function streamsNatively(model: object): boolean {
  * Keys cover every message field and every call parameter, so a change of tool, schema or setting
  * misses. The model instance itself is modified (its bound and structured-output forms share it).
  */
-export function withLLMCache<M extends BaseChatModel>(model: M, options: RustLLMCacheOptions & { cache?: RustLLMCache } = {}): M & { llmCache: RustLLMCache } {
+export function withLLMCache<M extends BaseChatModel>(
+  model: M,
+  options: RustLLMCacheOptions & { cache?: RustLLMCache } = {},
+): M & { llmCache: RustLLMCache } {
   const cache = options.cache ?? new RustLLMCache(options);
   const target = model as unknown as CacheableModel & { llmCache?: RustLLMCache };
   const generate = target._generate.bind(target);

@@ -27,7 +27,9 @@ interface MessageLike {
 }
 
 function isMessage(x: unknown): x is MessageLike {
-  return typeof x === "object" && x !== null && typeof (x as MessageLike).id === "string" && typeof (x as MessageLike).getType === "function";
+  return (
+    typeof x === "object" && x !== null && typeof (x as MessageLike).id === "string" && typeof (x as MessageLike).getType === "function"
+  );
 }
 
 /** The reducer update that turns `stored` into `value`, if one is much smaller than `value`. */

@@ -21,11 +21,16 @@ export class OfficialCheckpointSerializer {
     // Every value is serialized before the first await, as it was when put was called.
     const pending = Promise.all(
       Object.entries(checkpoint.channel_values).map(
-        async ([channel, value]) => [channel, await this.values.bytes(threadId, ns, channel, checkpoint.channel_versions[channel], value)] as const,
+        async ([channel, value]) =>
+          [channel, await this.values.bytes(threadId, ns, channel, checkpoint.channel_versions[channel], value)] as const,
       ),
     );
     pending.catch(() => {}); // awaited below; this only keeps an early failure from being reported as unhandled
-    const [kind, head] = await serializeCheckpointHead(this.serde, { ...checkpoint, channel_values: {} }, `checkpoint of thread "${threadId}"`);
+    const [kind, head] = await serializeCheckpointHead(
+      this.serde,
+      { ...checkpoint, channel_values: {} },
+      `checkpoint of thread "${threadId}"`,
+    );
     const entries = await pending;
     if (kind !== "json" || entries.some(([, bytes]) => bytes === undefined)) return undefined;
     const whole = injectChannelValues(head, entries as Array<[string, Buffer]>);

@@ -85,9 +85,7 @@ export async function rowToTuple(
     config: checkpointConfig(row.threadId, row.checkpointNs, row.checkpointId),
     checkpoint,
     metadata,
-    parentConfig: row.parentCheckpointId
-      ? checkpointConfig(row.threadId, row.checkpointNs, row.parentCheckpointId)
-      : undefined,
+    parentConfig: row.parentCheckpointId ? checkpointConfig(row.threadId, row.checkpointNs, row.parentCheckpointId) : undefined,
     pendingWrites,
   };
 }

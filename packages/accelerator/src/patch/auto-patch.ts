@@ -3,7 +3,10 @@ import type { PatchPart } from "./targets";
 
 /** Options from the environment: FAST_LANGGRAPH_PATCH_DISABLE="sqliteSaver,stateMerger" switches parts off. */
 export function patchOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): PatchOptions {
-  const off = (env.FAST_LANGGRAPH_PATCH_DISABLE ?? "").split(",").map((s) => s.trim()).filter(Boolean);
+  const off = (env.FAST_LANGGRAPH_PATCH_DISABLE ?? "")
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
   return Object.fromEntries(off.map((part) => [part as PatchPart, false]));
 }
 

@@ -19,7 +19,7 @@ function isRemovalOrOverwrite(item: unknown): boolean {
   if (item === null || typeof item !== "object") return false;
   const o = item as Record<string, unknown> & { _getType?: () => string; getType?: () => string };
   if ("__overwrite__" in o || o.lg_name === "Overwrite" || o.type === "__overwrite__") return true;
-  const type = typeof o.getType === "function" ? o.getType() : typeof o._getType === "function" ? o._getType() : o.type ?? o.role;
+  const type = typeof o.getType === "function" ? o.getType() : typeof o._getType === "function" ? o._getType() : (o.type ?? o.role);
   return type === "remove";
 }
 
@@ -33,7 +33,10 @@ export function batchedMessagesUpdate(original: UpdateMethod, reducers: Readonly
     if (values.length < 2 || this.value === undefined || !reducers.has(this.operator) || needsLangGraphsPath(values)) {
       return original.call(this, values);
     }
-    this.value = this.operator(this.value, values.flatMap((v) => (Array.isArray(v) ? v : [v])));
+    this.value = this.operator(
+      this.value,
+      values.flatMap((v) => (Array.isArray(v) ? v : [v])),
+    );
     return true;
   };
 }

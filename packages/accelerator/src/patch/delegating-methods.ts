@@ -19,8 +19,7 @@ export function delegatingSaverMethods<Instance extends object>(
   storeOf: (saver: Instance) => BaseCheckpointSaver | null | Promise<BaseCheckpointSaver | null>,
   originals: Record<DelegatedMethod, Method>,
 ) {
-  const via =
-    <A extends unknown[], R>(name: DelegatedMethod, run: (store: BaseCheckpointSaver, ...args: A) => Promise<R>) =>
+  const via = <A extends unknown[], R>(name: DelegatedMethod, run: (store: BaseCheckpointSaver, ...args: A) => Promise<R>) =>
     async function (this: Instance, ...args: A): Promise<R> {
       const store = await storeOf(this);
       return store ? run(store, ...args) : (originals[name] as unknown as (...a: A) => Promise<R>).apply(this, args);

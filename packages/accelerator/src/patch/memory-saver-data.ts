@@ -34,7 +34,14 @@ export function importMemorySaverData(store: SqliteCheckpointStore, data: Memory
     for (const [innerKey, [taskId, channel, value, taskPath]] of Object.entries(entries)) {
       const idx = Number(innerKey.slice(innerKey.lastIndexOf(",") + 1));
       store.putWritesSync(
-        { threadId, checkpointNs: checkpointNs ?? "", checkpointId, taskId, taskPath: taskPath ?? "", writes: [{ channel, idx, kind: "json", value: Buffer.from(value) }] },
+        {
+          threadId,
+          checkpointNs: checkpointNs ?? "",
+          checkpointId,
+          taskId,
+          taskPath: taskPath ?? "",
+          writes: [{ channel, idx, kind: "json", value: Buffer.from(value) }],
+        },
         true,
       );
     }
@@ -43,7 +50,9 @@ export function importMemorySaverData(store: SqliteCheckpointStore, data: Memory
 
 /** JsonPlusSerializer's JSON for a Uint8Array inside a larger value. */
 function bytesAsJson(bytes: Uint8Array): Buffer {
-  return Buffer.from(JSON.stringify({ lc: 2, type: "constructor", id: ["Uint8Array"], method: "from", args: [Array.from(bytes)], kwargs: {} }));
+  return Buffer.from(
+    JSON.stringify({ lc: 2, type: "constructor", id: ["Uint8Array"], method: "from", args: [Array.from(bytes)], kwargs: {} }),
+  );
 }
 
 function wholeCheckpoint(row: TupleRow): Buffer {
@@ -58,7 +67,10 @@ function wholeCheckpoint(row: TupleRow): Buffer {
  * Every thread in the store, in a MemorySaver's storage format. `rank(thread, ns)` orders the threads and
  * namespaces as MemorySaver's own maps would (in the order they were first written).
  */
-export function exportMemorySaverData(store: SqliteCheckpointStore, rank?: (thread: string, ns: string) => [number, number]): MemorySaverData {
+export function exportMemorySaverData(
+  store: SqliteCheckpointStore,
+  rank?: (thread: string, ns: string) => [number, number],
+): MemorySaverData {
   const data: MemorySaverData = { storage: Object.create(null), writes: Object.create(null) };
   const rows = store.listSync({});
   if (rank) {

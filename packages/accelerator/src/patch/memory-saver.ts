@@ -58,7 +58,11 @@ export function rustStoreOf(saver: MemorySaverInstance): RustSqliteSaver {
     writeOrder.set(saver, order);
     const native = store.nativeStore;
     for (const field of ["storage", "writes"] as const) {
-      Object.defineProperty(saver, field, { configurable: true, enumerable: true, get: () => exportMemorySaverData(native, order.rank)[field] });
+      Object.defineProperty(saver, field, {
+        configurable: true,
+        enumerable: true,
+        get: () => exportMemorySaverData(native, order.rank)[field],
+      });
     }
     stores.set(saver, store);
     accelerated.add(new WeakRef(saver));
@@ -107,7 +111,13 @@ export const acceleratedMemorySaverMethods = {
     const store = rustStoreOf(this);
     return listLikeMemorySaver(store, writeOrder.get(this) as WriteOrder, config, options);
   },
-  put(this: MemorySaverInstance, config: RunnableConfig, checkpoint: Checkpoint, metadata: CheckpointMetadata, newVersions: ChannelVersions) {
+  put(
+    this: MemorySaverInstance,
+    config: RunnableConfig,
+    checkpoint: Checkpoint,
+    metadata: CheckpointMetadata,
+    newVersions: ChannelVersions,
+  ) {
     const store = rustStoreOf(this);
     writeOrder.get(this)?.note(String(config.configurable?.thread_id), String(config.configurable?.checkpoint_ns ?? ""));
     return store.put(config, checkpoint, metadata, newVersions);

@@ -58,7 +58,11 @@ function patchCopy(target: PatchTarget, copy: PackageCopy, report: PatchReport):
   const cls = copy.exports[target.name];
   const proto = typeof cls === "function" ? (cls.prototype as Record<string, unknown> | undefined) : undefined;
   if (!proto) {
-    report.skipped.push({ part: target.part, target: target.name, reason: `${copy.file} exports no ${target.name} (unsupported version?)` });
+    report.skipped.push({
+      part: target.part,
+      target: target.name,
+      reason: `${copy.file} exports no ${target.name} (unsupported version?)`,
+    });
     return;
   }
   const entry: PatchedCopy = { part: target.part, target: target.name, format: copy.format, file: copy.file, note: target.note };
@@ -66,7 +70,11 @@ function patchCopy(target: PatchTarget, copy: PackageCopy, report: PatchReport):
     report.alreadyPatched.push(entry);
     return;
   }
-  const originals = target.methodNames.map((name) => ({ name, own: Object.prototype.hasOwnProperty.call(proto, name), value: proto[name] }));
+  const originals = target.methodNames.map((name) => ({
+    name,
+    own: Object.prototype.hasOwnProperty.call(proto, name),
+    value: proto[name],
+  }));
   const replacements = target.methods(Object.fromEntries(originals.map((o) => [o.name, o.value])) as Methods);
   for (const [name, method] of Object.entries(replacements)) {
     Object.defineProperty(proto, name, { value: method, writable: true, configurable: true, enumerable: false });
@@ -76,7 +84,8 @@ function patchCopy(target: PatchTarget, copy: PackageCopy, report: PatchReport):
 }
 
 function collectReducers(copies: PackageCopy[]): void {
-  for (const copy of copies) if (typeof copy.exports.messagesStateReducer === "function") messageReducers.add(copy.exports.messagesStateReducer);
+  for (const copy of copies)
+    if (typeof copy.exports.messagesStateReducer === "function") messageReducers.add(copy.exports.messagesStateReducer);
 }
 
 /**
@@ -106,9 +115,14 @@ export async function patchLangGraph(options: PatchOptions = {}): Promise<PatchR
     const { copies, errors } = await loadEsmCopies(target.pkg, target.subpath);
     found.set(target, (found.get(target) ?? 0) + copies.length);
     for (const copy of copies) patchCopy(target, copy, report);
-    for (const error of errors) report.skipped.push({ part: target.part, target: target.name, reason: `ES module build not loadable here: ${error}` });
+    for (const error of errors)
+      report.skipped.push({ part: target.part, target: target.name, reason: `ES module build not loadable here: ${error}` });
     if (found.get(target) === 0) {
-      report.skipped.push({ part: target.part, target: target.name, reason: `${target.pkg} is not installed (looked from ${process.cwd()} and from the accelerator)` });
+      report.skipped.push({
+        part: target.part,
+        target: target.name,
+        reason: `${target.pkg} is not installed (looked from ${process.cwd()} and from the accelerator)`,
+      });
     }
   }
   return report;
@@ -118,7 +132,11 @@ export async function patchLangGraph(options: PatchOptions = {}): Promise<PatchR
 export function getPatchStatus(): PatchStatus {
   const patched = [...applied.values()].map((a) => a.copy);
   const instances = postgresFallbacks.map(
-    (f): SkippedPart => ({ part: "postgresSaver", target: `a PostgresSaver (schema "${f.schema}")`, reason: `keeps its own code: ${f.reason}` }),
+    (f): SkippedPart => ({
+      part: "postgresSaver",
+      target: `a PostgresSaver (schema "${f.schema}")`,
+      reason: `keeps its own code: ${f.reason}`,
+    }),
   );
   return { active: patched.length > 0, patched, skipped: [...lastSkipped, ...instances] };
 }

@@ -46,7 +46,8 @@ export const TARGETS: PatchTarget[] = [
     pkg: "@langchain/langgraph-checkpoint-sqlite",
     subpath: ".",
     methodNames: SAVER_METHODS,
-    methods: (originals) => acceleratedSqliteSaverMethods(originals as Parameters<typeof acceleratedSqliteSaverMethods>[0]) as unknown as Methods,
+    methods: (originals) =>
+      acceleratedSqliteSaverMethods(originals as Parameters<typeof acceleratedSqliteSaverMethods>[0]) as unknown as Methods,
     note: "every file-backed SqliteSaver, including existing ones, from its next call; writes stay in the official format; in-memory ones are left as they are",
   },
   {
@@ -55,7 +56,8 @@ export const TARGETS: PatchTarget[] = [
     pkg: "@langchain/langgraph-checkpoint-postgres",
     subpath: ".",
     methodNames: [...SAVER_METHODS, "getNextVersion", "end"],
-    methods: (originals) => acceleratedPostgresSaverMethods(originals as Parameters<typeof acceleratedPostgresSaverMethods>[0]) as unknown as Methods,
+    methods: (originals) =>
+      acceleratedPostgresSaverMethods(originals as Parameters<typeof acceleratedPostgresSaverMethods>[0]) as unknown as Methods,
     note: "every PostgresSaver, including existing ones, from its next call: PostgresSaver's tables and rows in the same schema, written incrementally off the JS thread; instances connecting with TLS or a password callback keep their own code",
   },
   {

@@ -6,8 +6,7 @@ export interface CheckpointTarget {
   checkpointId?: string;
 }
 
-const HINT =
-  'Pass it as graph.invoke(input, { configurable: { thread_id: "..." } }) so the saver knows which thread to store.';
+const HINT = 'Pass it as graph.invoke(input, { configurable: { thread_id: "..." } }) so the saver knows which thread to store.';
 
 /** Reads thread, namespace and checkpoint id; `operation` names the call in the error. */
 export function checkpointTarget(config: RunnableConfig, operation: string, saver = "RustSqliteSaver"): CheckpointTarget {

@@ -9,15 +9,7 @@ import {
   type CheckpointTuple,
   type PendingWrite,
 } from "@langchain/langgraph-checkpoint";
-import type {
-  BlobInput,
-  ChannelHistoryRow,
-  ListRequest,
-  PutRequest,
-  PutResult,
-  PutWritesRequest,
-  TupleRow,
-} from "@fast-langgraph/native";
+import type { BlobInput, ChannelHistoryRow, ListRequest, PutRequest, PutResult, PutWritesRequest, TupleRow } from "@fast-langgraph/native";
 
 import { checkpointConfig, checkpointTarget } from "./config";
 import type { IncrementTracker } from "../checkpoint/increment-tracker";
@@ -128,7 +120,8 @@ export abstract class NativeCheckpointSaver extends BaseCheckpointSaver {
       metadata,
     );
     // With a JSON checkpoint the engine derives the carried channels from its channel_versions.
-    const carried = kind === "json" ? [] : Object.keys(checkpoint.channel_versions).filter((c) => !(c in newVersions) && c in checkpoint.channel_values);
+    const carried =
+      kind === "json" ? [] : Object.keys(checkpoint.channel_versions).filter((c) => !(c in newVersions) && c in checkpoint.channel_values);
     const request: PutRequest = {
       threadId,
       checkpointNs,
@@ -151,7 +144,9 @@ export abstract class NativeCheckpointSaver extends BaseCheckpointSaver {
     if (result.status === "need_values") {
       // Channels the parent cannot supply: stored with their values, or as cleared if they have none.
       const missing = new Set(result.channels);
-      request.blobs.push(...(await this.serializeChannels(threadId, checkpointNs, checkpoint, result.channels, checkpoint.channel_versions, false)));
+      request.blobs.push(
+        ...(await this.serializeChannels(threadId, checkpointNs, checkpoint, result.channels, checkpoint.channel_versions, false)),
+      );
       request.changedChannels = request.changedChannels && [...request.changedChannels, ...result.channels];
       const keep = request.carriedChannels.map((c, i) => [c, request.carriedVersions[i]]).filter(([c]) => !missing.has(c));
       request.carriedChannels = keep.map(([c]) => c);
@@ -224,7 +219,9 @@ export abstract class NativeCheckpointSaver extends BaseCheckpointSaver {
   ): Promise<BlobInput[]> {
     const has = (c: string) => Object.prototype.hasOwnProperty.call(checkpoint.channel_values, c);
     const empty: BlobInput[] = this.storeEmptyValues
-      ? channels.filter((c) => !has(c)).map((channel) => ({ channel, version: String(versions[channel]), kind: "empty", data: Buffer.alloc(0) }))
+      ? channels
+          .filter((c) => !has(c))
+          .map((channel) => ({ channel, version: String(versions[channel]), kind: "empty", data: Buffer.alloc(0) }))
       : [];
     const values = await Promise.all(
       channels.filter(has).map(async (channel): Promise<BlobInput> => {

@@ -126,9 +126,9 @@ export class RustSqliteSaver extends NativeCheckpointSaver {
   ): Promise<RunnableConfig> {
     const [kind, checkpointBytes, metadataBytes] = await this.withMetadata(
       threadId,
-      serializer.serialize(threadId, checkpointNs, checkpoint).then(
-        (done) => done ?? serializeValue(this.serde, checkpoint, `checkpoint of thread "${threadId}"`),
-      ),
+      serializer
+        .serialize(threadId, checkpointNs, checkpoint)
+        .then((done) => done ?? serializeValue(this.serde, checkpoint, `checkpoint of thread "${threadId}"`)),
       metadata,
     );
     await this.store.putOfficial({

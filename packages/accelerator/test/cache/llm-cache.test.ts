@@ -34,12 +34,21 @@ describe("RustLLMCache as @langchain/core's cache", () => {
 
   it("hands out fresh objects on every hit", async () => {
     const cache = new RustLLMCache();
-    await cache.update("p", "k", [{ text: "t", message: new AIMessage({ content: "t", usage_metadata: { input_tokens: 3, output_tokens: 4, total_tokens: 7 } }) } as never]);
+    await cache.update("p", "k", [
+      {
+        text: "t",
+        message: new AIMessage({ content: "t", usage_metadata: { input_tokens: 3, output_tokens: 4, total_tokens: 7 } }),
+      } as never,
+    ]);
     const a = (await cache.lookup("p", "k"))!;
     const b = (await cache.lookup("p", "k"))!;
     expect(a[0]).not.toBe(b[0]);
     (a[0] as unknown as { message: AIMessage }).message.usage_metadata = undefined;
-    expect((b[0] as unknown as { message: AIMessage }).message.usage_metadata).toEqual({ input_tokens: 3, output_tokens: 4, total_tokens: 7 });
+    expect((b[0] as unknown as { message: AIMessage }).message.usage_metadata).toEqual({
+      input_tokens: 3,
+      output_tokens: 4,
+      total_tokens: 7,
+    });
   });
 
   it("is exact: pairs that concatenate alike never share an entry", async () => {
@@ -77,7 +86,9 @@ describe("RustLLMCache as @langchain/core's cache", () => {
       await cache.update(`prompt ${i}`, "k", [{ text: "x".repeat(200) }]);
       expect(cache.stats().bytes).toBeLessThanOrEqual(4096);
     }
-    await expect(cache.update("big", "k", [{ text: "x".repeat(10_000) }])).rejects.toThrow(/cannot cache the value for key .*cannot fit in maxBytes = 4096/);
+    await expect(cache.update("big", "k", [{ text: "x".repeat(10_000) }])).rejects.toThrow(
+      /cannot cache the value for key .*cannot fit in maxBytes = 4096/,
+    );
   });
 
   it("rejects bounds of zero or less, naming them", () => {

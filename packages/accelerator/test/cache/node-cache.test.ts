@@ -5,10 +5,14 @@ import { RustNodeCache } from "../../src";
 function squaring(cache: RustNodeCache, runs: { n: number }, ttl?: number) {
   const State = Annotation.Root({ x: Annotation<number>, y: Annotation<number> });
   return new StateGraph(State)
-    .addNode("square", (s) => {
-      runs.n += 1;
-      return { y: s.x * s.x };
-    }, { cachePolicy: { ttl } })
+    .addNode(
+      "square",
+      (s) => {
+        runs.n += 1;
+        return { y: s.x * s.x };
+      },
+      { cachePolicy: { ttl } },
+    )
     .addEdge(START, "square")
     .compile({ cache });
 }
@@ -43,9 +47,19 @@ describe("RustNodeCache as LangGraph's node cache", () => {
 
   it("clears by namespace, exactly", async () => {
     const cache = new RustNodeCache();
-    await cache.set([{ key: [["a", "b"], "k"], value: 1 }, { key: [["a,b"], "k"], value: 2 }, { key: [["c"], "k"], value: 3 }]);
+    await cache.set([
+      { key: [["a", "b"], "k"], value: 1 },
+      { key: [["a,b"], "k"], value: 2 },
+      { key: [["c"], "k"], value: 3 },
+    ]);
     await cache.clear([["a", "b"]]);
-    expect(await cache.get([[["a", "b"], "k"], [["a,b"], "k"], [["c"], "k"]])).toEqual([
+    expect(
+      await cache.get([
+        [["a", "b"], "k"],
+        [["a,b"], "k"],
+        [["c"], "k"],
+      ]),
+    ).toEqual([
       { key: [["a,b"], "k"], value: 2 },
       { key: [["c"], "k"], value: 3 },
     ]);

@@ -4,7 +4,10 @@ import path from "node:path";
 import { temporaryDatabase } from "../support/temporary-database";
 
 function run(fixture: string, ...args: string[]) {
-  const out = execFileSync(process.execPath, [path.join(__dirname, "fixtures", fixture), ...args], { cwd: path.join(__dirname, "..", ".."), encoding: "utf8" });
+  const out = execFileSync(process.execPath, [path.join(__dirname, "fixtures", fixture), ...args], {
+    cwd: path.join(__dirname, "..", ".."),
+    encoding: "utf8",
+  });
   return JSON.parse(out.trim().split("\n").pop() as string);
 }
 

@@ -12,7 +12,10 @@ import { temporaryDatabase } from "../support/temporary-database";
 const ids = ["a", "b", "c", "d", "e", "f", "g"];
 type Op = { kind: "add"; id: string; text: string } | { kind: "remove"; id: string } | { kind: "removeAll" };
 const op: fc.Arbitrary<Op> = fc.oneof(
-  { weight: 6, arbitrary: fc.record({ kind: fc.constant("add" as const), id: fc.constantFrom(...ids), text: fc.string({ maxLength: 6 }) }) },
+  {
+    weight: 6,
+    arbitrary: fc.record({ kind: fc.constant("add" as const), id: fc.constantFrom(...ids), text: fc.string({ maxLength: 6 }) }),
+  },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant("remove" as const), id: fc.constantFrom(...ids) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant("removeAll" as const) }) },
 );
@@ -52,7 +55,12 @@ describe("the saver's rebuild of a messages channel from its increments", () => 
         let config = { configurable: { thread_id: "t", checkpoint_ns: "" } } as { configurable: Record<string, string> };
         const stored: Array<[string, BaseMessage[]]> = [];
         for (const [step, state] of states.entries()) {
-          const checkpoint = { ...emptyCheckpoint(), id: uuid6(step), channel_values: { messages: state }, channel_versions: { messages: step + 1 } };
+          const checkpoint = {
+            ...emptyCheckpoint(),
+            id: uuid6(step),
+            channel_values: { messages: state },
+            channel_versions: { messages: step + 1 },
+          };
           config = (await saver.put(config, checkpoint, { source: "loop", step, parents: {} }, { messages: step + 1 })) as typeof config;
           stored.push([checkpoint.id, state]);
         }
@@ -82,7 +90,10 @@ describe("the batched live update of a messages channel", () => {
           const channel = new BinaryOperatorAggregate<BaseMessage[], BaseMessage[]>(messagesStateReducer as never, () => []);
           try {
             channel.update([initial.filter((o) => o.kind === "add").map(toMessage)]);
-            const changed = update.call(channel, writes.map((w) => w.map(toMessage)));
+            const changed = update.call(
+              channel,
+              writes.map((w) => w.map(toMessage)),
+            );
             return { changed, value: shape(channel.get()) };
           } catch (error) {
             return { error: (error as Error).message };

@@ -11,7 +11,15 @@ const decode = async (bytes: Buffer) => serde.loadsTyped("json", bytes) as Promi
 
 const ids = ["a", "b", "c", "d", "e", "f"];
 const op = fc.oneof(
-  { weight: 5, arbitrary: fc.record({ kind: fc.constant("add" as const), id: fc.option(fc.constantFrom(...ids), { nil: undefined }), text: fc.string({ maxLength: 8 }), human: fc.boolean() }) },
+  {
+    weight: 5,
+    arbitrary: fc.record({
+      kind: fc.constant("add" as const),
+      id: fc.option(fc.constantFrom(...ids), { nil: undefined }),
+      text: fc.string({ maxLength: 8 }),
+      human: fc.boolean(),
+    }),
+  },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant("remove" as const), id: fc.constantFrom(...ids) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant("removeAll" as const) }) },
 );
@@ -25,7 +33,8 @@ function toMessage(o: Op): BaseMessage {
 }
 
 /** Ids the reducer generated (uuid v4) differ by construction; everything else must match. */
-const shape = (ms: BaseMessage[]) => ms.map((m) => ({ type: m.getType(), content: m.content, id: ids.includes(m.id as string) ? m.id : "<generated>" }));
+const shape = (ms: BaseMessage[]) =>
+  ms.map((m) => ({ type: m.getType(), content: m.content, id: ids.includes(m.id as string) ? m.id : "<generated>" }));
 
 describe("the Rust messages reducer on serialized messages", () => {
   it("gives messagesStateReducer's result for random appends, replacements, removals and remove-all", async () => {

@@ -65,7 +65,10 @@ describe("start-up without code changes", () => {
   });
 
   it("FAST_LANGGRAPH_PATCH_DISABLE switches parts off", () => {
-    const seen = runFixture("status.cjs", { FAST_LANGGRAPH_PATCH_DISABLE: "memorySaver" }, ["--require", "@fast-langgraph/accelerator/register"]);
+    const seen = runFixture("status.cjs", { FAST_LANGGRAPH_PATCH_DISABLE: "memorySaver" }, [
+      "--require",
+      "@fast-langgraph/accelerator/register",
+    ]);
     expect(seen.memorySaverPatched).toBe(false);
     expect(seen.skipped).toEqual(expect.arrayContaining(["MemorySaver: switched off by the option memorySaver: false"]));
   });

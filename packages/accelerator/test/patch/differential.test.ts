@@ -28,7 +28,9 @@ describe("graphs run patched and unpatched give the same outputs, stream events 
       const expected = normalize(await run(makeSaver()));
 
       const report = await patchLangGraph();
-      expect(report.patched.map((p) => p.target)).toEqual(expect.arrayContaining(["MemorySaver", "SqliteSaver", "BinaryOperatorAggregate"]));
+      expect(report.patched.map((p) => p.target)).toEqual(
+        expect.arrayContaining(["MemorySaver", "SqliteSaver", "BinaryOperatorAggregate"]),
+      );
       const saver = makeSaver();
       let actual: unknown;
       let storedWhilePatched: unknown;

@@ -27,8 +27,12 @@ class ReadBackMemorySaver extends MemorySaver {
       const [a, b] = [JSON.parse(JSON.stringify(expected)), JSON.parse(JSON.stringify(back))];
       const differing = Object.keys({ ...a, ...b }).flatMap((k) =>
         k === "channel_values"
-          ? Object.keys({ ...a[k], ...b[k] }).filter((c) => !isDeepStrictEqual(a[k][c], b[k]?.[c])).map((c) => `channel_values.${c}: put ${JSON.stringify(a[k][c])} read ${JSON.stringify(b[k]?.[c])}`)
-          : isDeepStrictEqual(a[k], b?.[k]) ? [] : [k],
+          ? Object.keys({ ...a[k], ...b[k] })
+              .filter((c) => !isDeepStrictEqual(a[k][c], b[k]?.[c]))
+              .map((c) => `channel_values.${c}: put ${JSON.stringify(a[k][c])} read ${JSON.stringify(b[k]?.[c])}`)
+          : isDeepStrictEqual(a[k], b?.[k])
+            ? []
+            : [k],
       );
       this.mismatches.push(`${checkpoint.id} (step ${metadata.step}): ${differing.join("; ")}`);
     }

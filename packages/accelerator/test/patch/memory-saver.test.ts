@@ -61,8 +61,11 @@ describe("MemorySaver kept in a Rust store", () => {
     // The restored instance keeps working with LangGraph's own MemorySaver code.
     const again = await saver.getTuple({ configurable: { thread_id: "agent" } });
     expect(again?.checkpoint.channel_values.messages).toBeDefined();
-    const tuple = await saver.put({ configurable: { thread_id: "agent", checkpoint_ns: "", checkpoint_id: again?.config.configurable?.checkpoint_id } },
-      { ...again!.checkpoint, id: "ffffffff-ffff-6fff-8fff-ffffffffffff" }, { source: "update", step: 99, parents: {} });
+    const tuple = await saver.put(
+      { configurable: { thread_id: "agent", checkpoint_ns: "", checkpoint_id: again?.config.configurable?.checkpoint_id } },
+      { ...again!.checkpoint, id: "ffffffff-ffff-6fff-8fff-ffffffffffff" },
+      { source: "update", step: 99, parents: {} },
+    );
     expect((await saver.getTuple(tuple))?.checkpoint.channel_values.messages).toEqual(again?.checkpoint.channel_values.messages);
   });
 });

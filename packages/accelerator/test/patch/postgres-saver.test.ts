@@ -127,7 +127,10 @@ describe("a patched PostgresSaver", () => {
     expect(await saver.getTuple({ configurable: { thread_id: "x" } })).toBeUndefined();
     expect(isAcceleratedPostgresSaver(saver)).toBe(false);
     expect(getPatchStatus().skipped).toContainEqual(
-      expect.objectContaining({ target: `a PostgresSaver (schema "${schema}")`, reason: expect.stringMatching(/unreadable connection string/) }),
+      expect.objectContaining({
+        target: `a PostgresSaver (schema "${schema}")`,
+        reason: expect.stringMatching(/unreadable connection string/),
+      }),
     );
   });
 
@@ -158,12 +161,22 @@ describe("the connection of a node-postgres pool", () => {
       password: "pw",
       database: "agents",
     });
-    expect(connectionOfPool({}, { USER: "me" })).toEqual({ host: "localhost", port: 5432, user: "me", password: undefined, database: "me" });
+    expect(connectionOfPool({}, { USER: "me" })).toEqual({
+      host: "localhost",
+      port: 5432,
+      user: "me",
+      password: undefined,
+      database: "me",
+    });
   });
 
   it("is refused, with the reason, when the Rust client cannot make the same one", () => {
-    expect(connectionOfPool({ connectionString: "postgresql://h/d?sslmode=verify-full" })).toBe("its connection string asks for TLS (sslmode=verify-full)");
-    expect(connectionOfPool({ host: "h", ssl: { rejectUnauthorized: false } })).toMatch(/connects with TLS \(node-postgres TLS options are not translated\)/);
+    expect(connectionOfPool({ connectionString: "postgresql://h/d?sslmode=verify-full" })).toBe(
+      "its connection string asks for TLS (sslmode=verify-full)",
+    );
+    expect(connectionOfPool({ host: "h", ssl: { rejectUnauthorized: false } })).toMatch(
+      /connects with TLS \(node-postgres TLS options are not translated\)/,
+    );
     expect(connectionOfPool({ host: "h", password: async () => "pw" })).toMatch(/password from a callback/);
     expect(connectionOfPool({ host: "h" }, { PGSSLMODE: "require" })).toBe("PGSSLMODE=require asks for TLS");
   });

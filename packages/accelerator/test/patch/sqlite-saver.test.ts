@@ -38,7 +38,9 @@ describe("SqliteSaver on the Rust engine", () => {
       const saver = SqliteSaver.fromConnString(file);
       written = normalize(await run(saver));
       expect(isAcceleratedSqliteSaver(saver)).toBe(true);
-      threads = (saver.db.prepare("SELECT DISTINCT thread_id FROM checkpoints").all() as Array<{ thread_id: string }>).map((r) => r.thread_id);
+      threads = (saver.db.prepare("SELECT DISTINCT thread_id FROM checkpoints").all() as Array<{ thread_id: string }>).map(
+        (r) => r.thread_id,
+      );
       patchedHistory = normalize(await Promise.all(threads.map((t) => historyOf(saver, t))));
     } finally {
       undo();
@@ -47,7 +49,10 @@ describe("SqliteSaver on the Rust engine", () => {
     expect(threads.length).toBeGreaterThan(0);
     const unpatched = SqliteSaver.fromConnString(file);
     const plainHistory = normalize(await Promise.all(threads.map((t) => historyOf(unpatched, t))));
-    const withoutWrites = (h: unknown) => (h as Array<Array<Record<string, unknown>>>).map((ts) => ts.map(({ pendingWrites, ...rest }) => ({ ...rest, writes: (pendingWrites as unknown[]).length })));
+    const withoutWrites = (h: unknown) =>
+      (h as Array<Array<Record<string, unknown>>>).map((ts) =>
+        ts.map(({ pendingWrites, ...rest }) => ({ ...rest, writes: (pendingWrites as unknown[]).length })),
+      );
     expect(withoutWrites(plainHistory)).toEqual(withoutWrites(patchedHistory));
     unpatched.db.close();
   });

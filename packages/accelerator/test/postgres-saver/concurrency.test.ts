@@ -8,7 +8,14 @@ import { dropSchema, freshSchema, postgresUrl } from "../support/postgres";
 
 function runWriter(schema: string, layout: string, threadId: string, count: number): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(__dirname, "fixtures", "thread-writer.cjs"), postgresUrl(), schema, layout, threadId, String(count)]);
+    const child = spawn(process.execPath, [
+      path.join(__dirname, "fixtures", "thread-writer.cjs"),
+      postgresUrl(),
+      schema,
+      layout,
+      threadId,
+      String(count),
+    ]);
     let out = "";
     let err = "";
     child.stdout.on("data", (d) => (out += d));

@@ -3,7 +3,13 @@ import { dropSchema, freshSchema, postgresUrl } from "../support/postgres";
 
 const parts = () => {
   const url = new URL(postgresUrl());
-  return { host: url.hostname, port: Number(url.port), user: url.username, password: decodeURIComponent(url.password), database: url.pathname.slice(1) };
+  return {
+    host: url.hostname,
+    port: Number(url.port),
+    user: url.username,
+    password: decodeURIComponent(url.password),
+    database: url.pathname.slice(1),
+  };
 };
 
 describe("RustPostgresSaver connects the ways node-postgres is configured", () => {

@@ -3,7 +3,9 @@ import { emptyCheckpoint, uuid6, type Checkpoint } from "@langchain/langgraph-ch
 import { RustPostgresSaver } from "../../src";
 import { dropSchema, freshSchema, postgresUrl, withPg } from "../support/postgres";
 
-const config = (threadId: string, checkpointId?: string) => ({ configurable: { thread_id: threadId, checkpoint_ns: "", checkpoint_id: checkpointId } });
+const config = (threadId: string, checkpointId?: string) => ({
+  configurable: { thread_id: threadId, checkpoint_ns: "", checkpoint_id: checkpointId },
+});
 
 function checkpoint(values: Record<string, unknown>): Checkpoint {
   const cp = emptyCheckpoint();
@@ -28,14 +30,19 @@ async function rowCounts(schema: string): Promise<number[]> {
 describe("RustPostgresSaver errors name their cause", () => {
   it("an unreachable server", async () => {
     const saver = new RustPostgresSaver("postgresql://flg:secret@127.0.0.1:1/flg", { connectTimeoutMs: 300 });
-    await expect(saver.getTuple(config("t"))).rejects.toThrow(/RustPostgresSaver: cannot reach PostgreSQL at 127\.0\.0\.1:1\/flg: .*(refused|error connecting)/i);
+    await expect(saver.getTuple(config("t"))).rejects.toThrow(
+      /RustPostgresSaver: cannot reach PostgreSQL at 127\.0\.0\.1:1\/flg: .*(refused|error connecting)/i,
+    );
     await saver.end();
   });
 
   it("a wrong password, without revealing it", async () => {
     const wrong = postgresUrl().replace(/:[^:@/]+@/, ":not-the-password@");
     const saver = new RustPostgresSaver(wrong);
-    const error = await saver.setup().then(() => undefined, (e: Error) => e);
+    const error = await saver.setup().then(
+      () => undefined,
+      (e: Error) => e,
+    );
     expect(error?.message).toMatch(/authentication to PostgreSQL at 127\.0\.0\.1:\d+\/flg failed \(wrong user or password\)/);
     expect(error?.message).not.toContain("not-the-password");
     await saver.end();

@@ -75,7 +75,14 @@ describe("a database shared with the official PostgresSaver", () => {
     const ids = [uuid6(-1), uuid6(-1), uuid6(-1)];
     const meta = (step: number) => ({ source: "loop" as const, step, parents: {} });
     const first = await official.put(thread, v3(ids[0], { count: 1 }), meta(0), { count: 1 });
-    await official.putWrites(first, [[TASKS, new Send("worker", { n: 1 })], [TASKS, new Send("worker", { n: 2 })]], "task-a");
+    await official.putWrites(
+      first,
+      [
+        [TASKS, new Send("worker", { n: 1 })],
+        [TASKS, new Send("worker", { n: 2 })],
+      ],
+      "task-a",
+    );
     const second = await official.put(first, v3(ids[1], { count: 2 }), meta(1), { count: 2 });
     await official.putWrites(second, [["count", 3]], "task-b");
     await official.put(second, v3(ids[2], { count: 3 }), meta(2), { count: 3 });
@@ -97,7 +104,10 @@ describe("a database shared with the official PostgresSaver", () => {
 
   it("setup() on a database PostgresSaver set up changes nothing of its tables, and the reverse", async () => {
     const before = await withPg((c) =>
-      c.query("SELECT table_name, column_name, data_type, is_nullable FROM information_schema.columns WHERE table_schema = $1 ORDER BY 1, 2", [schema]),
+      c.query(
+        "SELECT table_name, column_name, data_type, is_nullable FROM information_schema.columns WHERE table_schema = $1 ORDER BY 1, 2",
+        [schema],
+      ),
     );
     const ours = open();
     await ours.setup();

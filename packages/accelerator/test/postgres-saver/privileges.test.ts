@@ -39,7 +39,12 @@ describe("a role without CREATE privileges, on a database an administrator set u
     try {
       await saver.setup();
       const checkpoint = { ...emptyCheckpoint(), id: uuid6(-1), channel_values: { a: 1 }, channel_versions: { a: 1 } };
-      const config = await saver.put({ configurable: { thread_id: "t", checkpoint_ns: "" } }, checkpoint, { source: "input", step: -1, parents: {} }, { a: 1 });
+      const config = await saver.put(
+        { configurable: { thread_id: "t", checkpoint_ns: "" } },
+        checkpoint,
+        { source: "input", step: -1, parents: {} },
+        { a: 1 },
+      );
       expect((await saver.getTuple(config))?.checkpoint.channel_values).toEqual({ a: 1 });
     } finally {
       await saver.end();

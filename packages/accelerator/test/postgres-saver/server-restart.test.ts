@@ -56,7 +56,9 @@ describe.each(["official", "compact"] as const)("%s layout: the server restarts"
     await graph.invoke({ messages: [new HumanMessage("before")] }, { ...config, recursionLimit: 1000 });
     server.stop();
     try {
-      await expect(saver.getTuple(config)).rejects.toThrow(/RustPostgresSaver: (cannot reach|the connection to) PostgreSQL at 127\.0\.0\.1:55433\/flg/);
+      await expect(saver.getTuple(config)).rejects.toThrow(
+        /RustPostgresSaver: (cannot reach|the connection to) PostgreSQL at 127\.0\.0\.1:55433\/flg/,
+      );
     } finally {
       server.start();
     }

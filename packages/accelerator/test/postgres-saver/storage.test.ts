@@ -20,7 +20,10 @@ async function runLoop(checkpointer: BaseCheckpointSaver, threadId = "loop") {
     .addEdge(START, "model")
     .addConditionalEdges("model", (s) => (s.messages.length > STEPS ? END : "model"))
     .compile({ checkpointer });
-  return graph.invoke({ messages: [new HumanMessage({ id: "input", content: "go" })] }, { configurable: { thread_id: threadId }, recursionLimit: 200 });
+  return graph.invoke(
+    { messages: [new HumanMessage({ id: "input", content: "go" })] },
+    { configurable: { thread_id: threadId }, recursionLimit: 200 },
+  );
 }
 
 const schemas: string[] = [];

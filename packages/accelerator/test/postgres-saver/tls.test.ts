@@ -16,7 +16,12 @@ async function roundTrip(saver: RustPostgresSaver, app: string): Promise<boolean
   try {
     await saver.setup();
     const checkpoint = { ...emptyCheckpoint(), id: uuid6(-1), channel_values: { a: "secret" }, channel_versions: { a: 1 } };
-    const config = await saver.put({ configurable: { thread_id: "t", checkpoint_ns: "" } }, checkpoint, { source: "input", step: -1, parents: {} }, { a: 1 });
+    const config = await saver.put(
+      { configurable: { thread_id: "t", checkpoint_ns: "" } },
+      checkpoint,
+      { source: "input", step: -1, parents: {} },
+      { a: 1 },
+    );
     expect((await saver.getTuple(config))?.checkpoint.channel_values).toEqual({ a: "secret" });
     const { rows } = await withPg(
       (c) => c.query("SELECT s.ssl FROM pg_stat_ssl s JOIN pg_stat_activity a USING (pid) WHERE a.application_name = $1", [app]),
@@ -66,7 +71,9 @@ describe("RustPostgresSaver over TLS (libpq's sslmode)", () => {
     const full = new RustPostgresSaver(`${server.url}?sslmode=verify-full&sslrootcert=${ca}`, { connectTimeoutMs: 1000 });
     await expect(full.setup()).rejects.toThrow(/cannot reach PostgreSQL at 127\.0\.0\.1:55434\/flg: .*certificate.*not valid for name/i);
     await full.end();
-    const chainOnly = new RustPostgresSaver(`${server.url}?sslmode=verify-ca&sslrootcert=${ca}&application_name=tls-ca`, { schema: freshSchema("tls") });
+    const chainOnly = new RustPostgresSaver(`${server.url}?sslmode=verify-ca&sslrootcert=${ca}&application_name=tls-ca`, {
+      schema: freshSchema("tls"),
+    });
     expect(await roundTrip(chainOnly, "tls-ca")).toBe(true);
   });
 

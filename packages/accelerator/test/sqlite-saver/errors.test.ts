@@ -32,9 +32,16 @@ describe("bad input gets a clear error and leaves stored data untouched", () => 
   it("names the channel and task of a write the serializer cannot handle", async () => {
     const cp = checkpointWith({ a: 1 });
     const config = await saver.put({ configurable: { thread_id: "t2" } }, cp, meta, cp.channel_versions);
-    await expect(saver.putWrites(config, [["ok", 1], ["bad", BigInt(2)]], "task-9")).rejects.toThrow(
-      /channel "bad" of task "task-9" in thread "t2"/,
-    );
+    await expect(
+      saver.putWrites(
+        config,
+        [
+          ["ok", 1],
+          ["bad", BigInt(2)],
+        ],
+        "task-9",
+      ),
+    ).rejects.toThrow(/channel "bad" of task "task-9" in thread "t2"/);
     expect((await saver.getTuple(config))?.pendingWrites).toEqual([]);
   });
 
@@ -66,12 +73,16 @@ describe("bad input gets a clear error and leaves stored data untouched", () => 
     const bytes = fs.readFileSync(file);
     bytes.fill(0x5a, 100, Math.min(bytes.length, 4096));
     fs.writeFileSync(file, bytes);
-    expect(() => new RustSqliteSaver(file)).toThrow(new RegExp(`${file.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")}.*(corrupt|not a SQLite database|malformed)`));
+    expect(() => new RustSqliteSaver(file)).toThrow(
+      new RegExp(`${file.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")}.*(corrupt|not a SQLite database|malformed)`),
+    );
   });
 
   it("rejects an unknown layout before opening anything", () => {
     const file = temporaryDatabase("bad-layout");
-    expect(() => new RustSqliteSaver(file, { layout: "fancy" as "official" })).toThrow(/layout must be "compact" or "official", got "fancy"/);
+    expect(() => new RustSqliteSaver(file, { layout: "fancy" as "official" })).toThrow(
+      /layout must be "compact" or "official", got "fancy"/,
+    );
     expect(fs.existsSync(file)).toBe(false);
   });
 

@@ -31,7 +31,9 @@ describe("RustSqliteSaver with layout: official", () => {
     expect(written).toEqual(normalize(await run(reference)));
 
     const reader = SqliteSaver.fromConnString(file);
-    const threads = (reader.db.prepare("SELECT DISTINCT thread_id FROM checkpoints").all() as Array<{ thread_id: string }>).map((r) => r.thread_id);
+    const threads = (reader.db.prepare("SELECT DISTINCT thread_id FROM checkpoints").all() as Array<{ thread_id: string }>).map(
+      (r) => r.thread_id,
+    );
     expect(threads.length).toBeGreaterThan(0);
     for (const thread of threads) {
       const [got, want] = [await history(reader, thread), await history(reference, thread)];

@@ -58,7 +58,9 @@ export async function messagesAgent(checkpointer: BaseCheckpointSaver): Promise<
   const outputs: unknown[] = [];
   const events: unknown[] = [];
   for (let i = 0; i < 4; i++) {
-    events.push(...(await collect(await graph.stream({ messages: [new HumanMessage(`question ${i}`)] }, { ...config, streamMode: "updates" }))));
+    events.push(
+      ...(await collect(await graph.stream({ messages: [new HumanMessage(`question ${i}`)] }, { ...config, streamMode: "updates" }))),
+    );
     outputs.push(await graph.getState(config));
   }
   return { outputs, events, history: await historyOf(graph, config) };
@@ -78,7 +80,12 @@ export async function parallelBranches(checkpointer: BaseCheckpointSaver): Promi
     .addNode("worker", (s: { topic: string }) => ({ items: [`worker:${s.topic}`] }))
     .addNode("join", (s) => ({ items: [`join:${s.items.length}`] }))
     .addEdge(START, "plan")
-    .addConditionalEdges("plan", (s) => [new Send("worker", { topic: `${s.topic}-1` }), new Send("worker", { topic: `${s.topic}-2` }), "a", "b"])
+    .addConditionalEdges("plan", (s) => [
+      new Send("worker", { topic: `${s.topic}-1` }),
+      new Send("worker", { topic: `${s.topic}-2` }),
+      "a",
+      "b",
+    ])
     .addEdge(["a", "b", "worker"], "join")
     .addEdge("join", END)
     .compile({ checkpointer });
@@ -105,7 +112,9 @@ export async function subgraph(checkpointer: BaseCheckpointSaver): Promise<Trans
     .addEdge("child", "after")
     .compile({ checkpointer });
   const config = { configurable: { thread_id: "sub" } };
-  const events = await collect(await graph.stream({ messages: [new HumanMessage("go")] }, { ...config, streamMode: "updates", subgraphs: true }));
+  const events = await collect(
+    await graph.stream({ messages: [new HumanMessage("go")] }, { ...config, streamMode: "updates", subgraphs: true }),
+  );
   const outputs = [await graph.getState(config, { subgraphs: true })];
   return { outputs, events, history: await historyOf(graph, config) };
 }

@@ -54,7 +54,9 @@ export async function reactAgent(checkpointer: BaseCheckpointSaver): Promise<Tra
 /** Five workers sent with Send all append to `messages` in one superstep: the batched merge path. */
 export async function sendFanOutMessages(checkpointer: BaseCheckpointSaver): Promise<Transcript> {
   const graph = new StateGraph(MessagesAnnotation)
-    .addNode("worker", (s: { n: number }) => ({ messages: [new AIMessage({ content: `worker ${s.n}`, id: `w-${s.n}` }), new AIMessage(`note ${s.n}`)] }))
+    .addNode("worker", (s: { n: number }) => ({
+      messages: [new AIMessage({ content: `worker ${s.n}`, id: `w-${s.n}` }), new AIMessage(`note ${s.n}`)],
+    }))
     .addNode("summarize", (s) => ({ messages: [new AIMessage(`${s.messages.length} messages`)] }))
     .addConditionalEdges(START, () => [1, 2, 3, 4, 5].map((n) => new Send("worker", { n })))
     .addEdge("worker", "summarize")
@@ -71,8 +73,12 @@ export async function messageRemovals(checkpointer: BaseCheckpointSaver): Promis
   const graph = new StateGraph(MessagesAnnotation)
     .addNode("seed", () => ({ messages: [1, 2, 3, 4].map((i) => new AIMessage({ content: `m${i}`, id: `m${i}` })) }))
     .addNode("remover", () => ({ messages: [new RemoveMessage({ id: "m2" })] }))
-    .addNode("replacer", () => ({ messages: [new AIMessage({ content: "m2 again", id: "m2" }), new AIMessage({ content: "m3 edited", id: "m3" })] }))
-    .addNode("reset", (s) => ({ messages: s.messages.length > 3 ? [new RemoveMessage({ id: REMOVE_ALL_MESSAGES }), new AIMessage("fresh")] : [] }))
+    .addNode("replacer", () => ({
+      messages: [new AIMessage({ content: "m2 again", id: "m2" }), new AIMessage({ content: "m3 edited", id: "m3" })],
+    }))
+    .addNode("reset", (s) => ({
+      messages: s.messages.length > 3 ? [new RemoveMessage({ id: REMOVE_ALL_MESSAGES }), new AIMessage("fresh")] : [],
+    }))
     .addEdge(START, "seed")
     .addEdge("seed", "remover")
     .addEdge("seed", "replacer")
@@ -89,14 +95,22 @@ export async function nodeCaching(checkpointer: BaseCheckpointSaver): Promise<Tr
   let runs = 0;
   const State = Annotation.Root({ x: Annotation<number>, y: Annotation<number> });
   const graph = new StateGraph(State)
-    .addNode("square", (s) => {
-      runs += 1;
-      return { y: s.x * s.x };
-    }, { cachePolicy: { ttl: 60 } })
+    .addNode(
+      "square",
+      (s) => {
+        runs += 1;
+        return { y: s.x * s.x };
+      },
+      { cachePolicy: { ttl: 60 } },
+    )
     .addEdge(START, "square")
     .compile({ checkpointer, cache: new InMemoryCache() });
   const outputs: unknown[] = [];
-  for (const [thread, x] of [["c1", 3], ["c2", 3], ["c3", 4]] as const) {
+  for (const [thread, x] of [
+    ["c1", 3],
+    ["c2", 3],
+    ["c3", 4],
+  ] as const) {
     outputs.push(await graph.invoke({ x }, { configurable: { thread_id: thread } }));
   }
   outputs.push({ runs });
@@ -106,13 +120,20 @@ export async function nodeCaching(checkpointer: BaseCheckpointSaver): Promise<Tr
 /** A node retried by its retry policy, and a node whose error ends the run (kept in the checkpoint). */
 export async function retryAndError(checkpointer: BaseCheckpointSaver): Promise<Transcript> {
   let attempts = 0;
-  const State = Annotation.Root({ log: Annotation<string[]>({ reducer: (a, b) => a.concat(b), default: () => [] }), fail: Annotation<boolean> });
+  const State = Annotation.Root({
+    log: Annotation<string[]>({ reducer: (a, b) => a.concat(b), default: () => [] }),
+    fail: Annotation<boolean>,
+  });
   const graph = new StateGraph(State)
-    .addNode("flaky", () => {
-      attempts += 1;
-      if (attempts < 3) throw new Error(`transient ${attempts}`);
-      return { log: [`flaky ok after ${attempts}`] };
-    }, { retryPolicy: { maxAttempts: 3, initialInterval: 1, backoffFactor: 1, jitter: false, retryOn: () => true } })
+    .addNode(
+      "flaky",
+      () => {
+        attempts += 1;
+        if (attempts < 3) throw new Error(`transient ${attempts}`);
+        return { log: [`flaky ok after ${attempts}`] };
+      },
+      { retryPolicy: { maxAttempts: 3, initialInterval: 1, backoffFactor: 1, jitter: false, retryOn: () => true } },
+    )
     .addNode("strict", (s) => {
       if (s.fail) throw new Error("strict node refused");
       return { log: ["strict ok"] };
@@ -149,7 +170,10 @@ export async function allStreamModes(checkpointer: BaseCheckpointSaver): Promise
     .compile({ checkpointer });
   const config = { configurable: { thread_id: "streams" } };
   const events = await collect(
-    await graph.stream({ messages: [new HumanMessage("hello")] }, { ...config, streamMode: ["values", "updates", "debug", "custom", "messages"] }),
+    await graph.stream(
+      { messages: [new HumanMessage("hello")] },
+      { ...config, streamMode: ["values", "updates", "debug", "custom", "messages"] },
+    ),
   );
   return { outputs: [await graph.getState(config)], events, history: await historyOf(graph, config) };
 }

@@ -28,7 +28,9 @@ export class ScriptedToolCallingModel extends BaseChatModel {
       message = new AIMessage(`Answer from ${results.length} tool results: ${results.join(" | ")}`);
     } else {
       const text = String(last.content);
-      const calls = this.tools.filter((t) => text.includes(t.name)).map((t, i) => ({ id: `call_${messages.length}_${i}`, name: t.name, args: { query: text } }));
+      const calls = this.tools
+        .filter((t) => text.includes(t.name))
+        .map((t, i) => ({ id: `call_${messages.length}_${i}`, name: t.name, args: { query: text } }));
       message = calls.length ? new AIMessage({ content: "", tool_calls: calls }) : new AIMessage(`No tool needed for: ${text}`);
     }
     return { generations: [{ text: String(message.content), message }] };

@@ -34,7 +34,7 @@ pub struct NativeCacheStats {
 
 fn positive(name: &str, value: Option<f64>, default: f64) -> Result<usize> {
     let v = value.unwrap_or(default);
-    if !(v >= 1.0) || !v.is_finite() {
+    if v.is_nan() || v < 1.0 || !v.is_finite() {
         return Err(invalid_arg(format!("{name} must be a number of at least 1, got {v}")));
     }
     Ok(v as usize)
@@ -58,7 +58,8 @@ pub struct NativeCache {
 impl NativeCache {
     #[napi(constructor)]
     pub fn new(options: Option<NativeCacheOptions>) -> Result<Self> {
-        let o = options.unwrap_or(NativeCacheOptions { name: None, path: None, max_entries: None, max_bytes: None, ttl_ms: None });
+        let o =
+            options.unwrap_or(NativeCacheOptions { name: None, path: None, max_entries: None, max_bytes: None, ttl_ms: None });
         let config = CacheConfig {
             name: o.name,
             path: o.path,
@@ -77,7 +78,9 @@ impl NativeCache {
     #[napi]
     pub fn set(&self, key: String, value: Buffer, ttl_ms: Option<f64>) -> Result<()> {
         let ttl = ttl("ttl", ttl_ms)?;
-        self.inner.set(key.as_bytes(), &value, ttl).map_err(|m| invalid_arg(format!("cannot cache the value for key {:?}: {m}", preview(&key))))
+        self.inner
+            .set(key.as_bytes(), &value, ttl)
+            .map_err(|m| invalid_arg(format!("cannot cache the value for key {:?}: {m}", preview(&key))))
     }
 
     /// `get` for text values: one copy from Rust to a JS string, no Buffer in between.

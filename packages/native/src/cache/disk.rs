@@ -20,6 +20,9 @@ enum Op {
     Flush(Sender<()>),
 }
 
+/// A disk hit: the value and its expiry (ms since the epoch), if any.
+pub type DiskHit = (Vec<u8>, Option<i64>);
+
 pub struct DiskTier {
     pub path: String,
     reader: Mutex<Connection>,
@@ -40,7 +43,8 @@ fn key_hash(key: &[u8]) -> Vec<u8> {
 
 fn open_connection(path: &str) -> Result<Connection, OpenError> {
     let unusable = |e: rusqlite::Error| OpenError::Unusable(format!("cache file {path:?} is unusable: {e}"));
-    let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE).map_err(unusable)?;
+    let conn =
+        Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE).map_err(unusable)?;
     conn.busy_timeout(std::time::Duration::from_secs(5)).map_err(unusable)?;
     conn.query_row("PRAGMA journal_mode=WAL", [], |_| Ok(())).map_err(unusable)?;
     conn.execute_batch("PRAGMA synchronous=NORMAL").map_err(unusable)?;
@@ -90,8 +94,11 @@ fn write_loop(conn: Connection, ops: std::sync::mpsc::Receiver<Op>, max_entries:
             let _ = match op {
                 Op::Put { hash, key, value, expires_at, now } => {
                     let size = (key.len() + value.len() + ENTRY_OVERHEAD) as i64;
-                    let old: Option<i64> =
-                        tx.query_row("SELECT size FROM flg_cache_entries WHERE hash = ?1", [&hash], |r| r.get(0)).optional().ok().flatten();
+                    let old: Option<i64> = tx
+                        .query_row("SELECT size FROM flg_cache_entries WHERE hash = ?1", [&hash], |r| r.get(0))
+                        .optional()
+                        .ok()
+                        .flatten();
                     let done = tx.execute(
                         "INSERT OR REPLACE INTO flg_cache_entries (hash, key, value, expires_at, last_used, size) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                         params![hash, key, value, expires_at, now, size],
@@ -102,7 +109,9 @@ fn write_loop(conn: Connection, ops: std::sync::mpsc::Receiver<Op>, max_entries:
                     }
                     done.map(|_| ())
                 }
-                Op::Touch { hash, now } => tx.execute("UPDATE flg_cache_entries SET last_used = ?2 WHERE hash = ?1", params![hash, now]).map(|_| ()),
+                Op::Touch { hash, now } => {
+                    tx.execute("UPDATE flg_cache_entries SET last_used = ?2 WHERE hash = ?1", params![hash, now]).map(|_| ())
+                }
                 Op::Delete { hash } => {
                     recount = true;
                     tx.execute("DELETE FROM flg_cache_entries WHERE hash = ?1", [hash]).map(|_| ())
@@ -113,7 +122,8 @@ fn write_loop(conn: Connection, ops: std::sync::mpsc::Receiver<Op>, max_entries:
                         tx.execute("DELETE FROM flg_cache_entries", []).map(|_| ())
                     } else {
                         prefixes.iter().try_for_each(|p| {
-                            tx.execute("DELETE FROM flg_cache_entries WHERE substr(key, 1, ?2) = ?1", params![p, p.len() as i64]).map(|_| ())
+                            tx.execute("DELETE FROM flg_cache_entries WHERE substr(key, 1, ?2) = ?1", params![p, p.len() as i64])
+                                .map(|_| ())
                         })
                     }
                 }
@@ -143,7 +153,9 @@ fn write_loop(conn: Connection, ops: std::sync::mpsc::Receiver<Op>, max_entries:
         }
         let _ = tx.commit();
         if recount {
-            if let Ok((c, b)) = conn.query_row("SELECT COUNT(*), COALESCE(SUM(size), 0) FROM flg_cache_entries", [], |r| Ok((r.get(0)?, r.get(1)?))) {
+            if let Ok((c, b)) = conn
+                .query_row("SELECT COUNT(*), COALESCE(SUM(size), 0) FROM flg_cache_entries", [], |r| Ok((r.get(0)?, r.get(1)?)))
+            {
                 (count, bytes) = (c, b);
             }
         }
@@ -174,7 +186,7 @@ impl DiskTier {
     }
 
     /// A point read; an expired entry is a miss (and is deleted in the background).
-    pub fn get(&self, key: &[u8], now: i64) -> Result<Option<(Vec<u8>, Option<i64>)>, String> {
+    pub fn get(&self, key: &[u8], now: i64) -> Result<Option<DiskHit>, String> {
         let h = key_hash(key);
         let row: Option<(Vec<u8>, Vec<u8>, Option<i64>)> = {
             let conn = self.reader.lock().map_err(|_| "cache reader lock poisoned".to_string())?;

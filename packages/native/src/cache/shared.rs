@@ -39,7 +39,9 @@ impl SharedCache {
     /// Opens (or joins, for a name or file already open in this process) a cache.
     pub fn open(config: CacheConfig) -> Result<Arc<Self>, String> {
         let identity = match (&config.name, &config.path) {
-            (_, Some(path)) => Some(format!("path:{}", std::fs::canonicalize(path).map(|p| p.display().to_string()).unwrap_or(path.clone()))),
+            (_, Some(path)) => {
+                Some(format!("path:{}", std::fs::canonicalize(path).map(|p| p.display().to_string()).unwrap_or(path.clone())))
+            }
             (Some(name), None) => Some(format!("name:{name}")),
             (None, None) => None,
         };
@@ -47,7 +49,11 @@ impl SharedCache {
         if let Some(existing) = identity.as_ref().and_then(|id| reg.get(id)) {
             return Ok(existing.clone());
         }
-        let memory = CacheStore::new(Bounds { max_entries: config.max_entries, max_bytes: config.max_bytes, default_ttl_ms: config.default_ttl_ms })?;
+        let memory = CacheStore::new(Bounds {
+            max_entries: config.max_entries,
+            max_bytes: config.max_bytes,
+            default_ttl_ms: config.default_ttl_ms,
+        })?;
         let (disk, disk_error) = match &config.path {
             None => (None, None),
             Some(path) => match DiskTier::open(path, config.max_entries, config.max_bytes) {

@@ -136,12 +136,8 @@ impl CacheStore {
             self.bytes = 0;
             return n;
         }
-        let doomed: Vec<u128> = self
-            .lru
-            .iter()
-            .filter(|(_, e)| prefixes.iter().any(|p| e.key.starts_with(p)))
-            .map(|(h, _)| *h)
-            .collect();
+        let doomed: Vec<u128> =
+            self.lru.iter().filter(|(_, e)| prefixes.iter().any(|p| e.key.starts_with(p))).map(|(h, _)| *h).collect();
         doomed.iter().filter(|h| self.remove_hash(**h)).count()
     }
 
@@ -165,7 +161,6 @@ impl CacheStore {
     pub fn stats(&self) -> Stats {
         Stats { entries: self.lru.len() as u64, bytes: self.bytes as u64, ..self.stats }
     }
-
 }
 
 #[cfg(test)]

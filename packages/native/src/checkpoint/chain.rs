@@ -20,9 +20,9 @@ pub fn assemble(family: &HashMap<String, Link>, owner: &str, channel: &str, thre
     let mut chain: Vec<&Link> = Vec::new();
     let mut cursor = Some(owner);
     while let Some(id) = cursor {
-        let link = family.get(id).ok_or_else(|| {
-            format!("channel {channel:?} of thread {thread_id:?}: stored increment chain is broken at {id:?}")
-        })?;
+        let link = family
+            .get(id)
+            .ok_or_else(|| format!("channel {channel:?} of thread {thread_id:?}: stored increment chain is broken at {id:?}"))?;
         chain.push(link);
         if chain.len() > family.len() {
             return Err(format!("channel {channel:?} of thread {thread_id:?}: increment chain has a cycle"));
@@ -40,7 +40,8 @@ pub fn assemble(family: &HashMap<String, Link>, owner: &str, channel: &str, thre
             Increment::Append => appended.push(&link.data),
             Increment::Merge => {
                 if !appended.is_empty() {
-                    current = concat_json_arrays(std::iter::once(current.as_slice()).chain(appended.drain(..))).map_err(context)?;
+                    current =
+                        concat_json_arrays(std::iter::once(current.as_slice()).chain(appended.drain(..))).map_err(context)?;
                 }
                 current = merge_serialized(&current, &[link.data.as_slice()]).map_err(context)?;
             }

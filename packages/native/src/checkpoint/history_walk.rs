@@ -17,13 +17,7 @@ pub struct HistoryWalk {
 impl HistoryWalk {
     /// `writes`: the thread's writes to `channels`, by checkpoint id, each list in `writesSortKey` order.
     pub fn new(channels: &[String], writes: HashMap<String, Vec<StoredWrite>>) -> Self {
-        Self {
-            channels: channels.to_vec(),
-            writes,
-            blocks: HashMap::new(),
-            seeds: HashMap::new(),
-            remaining: channels.to_vec(),
-        }
+        Self { channels: channels.to_vec(), writes, blocks: HashMap::new(), seeds: HashMap::new(), remaining: channels.to_vec() }
     }
 
     /// Channels still looking for their seed.

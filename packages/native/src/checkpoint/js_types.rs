@@ -164,13 +164,8 @@ pub fn tuple_row(r: CheckpointRecord) -> TupleRow {
 }
 
 pub fn history_row(h: ChannelHistory) -> ChannelHistoryRow {
-    ChannelHistoryRow {
-        channel: h.channel,
-        seed: h.seed.map(value_row),
-        writes: h.writes.into_iter().map(write_row).collect(),
-    }
+    ChannelHistoryRow { channel: h.channel, seed: h.seed.map(value_row), writes: h.writes.into_iter().map(write_row).collect() }
 }
-
 
 #[napi(object)]
 pub struct PruneOptions {

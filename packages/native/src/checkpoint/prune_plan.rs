@@ -46,7 +46,7 @@ pub type Key = (String, String);
 pub fn plan(heads: &[Head], policy: &Policy) -> Vec<Key> {
     if policy.strategy == Strategy::Delete {
         let newest = heads.iter().map(|h| h.ts.as_str()).max().unwrap_or("");
-        let expired = policy.older_than.as_deref().map_or(true, |cutoff| newest < cutoff);
+        let expired = policy.older_than.as_deref().is_none_or(|cutoff| newest < cutoff);
         return if expired { heads.iter().map(|h| (h.ns.clone(), h.id.clone())).collect() } else { Vec::new() };
     }
     let by_key: BTreeMap<Key, &Head> = heads.iter().map(|h| ((h.ns.clone(), h.id.clone()), h)).collect();
@@ -96,11 +96,7 @@ pub fn plan(heads: &[Head], policy: &Policy) -> Vec<Key> {
             }
         }
     }
-    heads
-        .iter()
-        .map(|h| (h.ns.clone(), h.id.clone()))
-        .filter(|k| !keep.contains(k))
-        .collect()
+    heads.iter().map(|h| (h.ns.clone(), h.id.clone())).filter(|k| !keep.contains(k)).collect()
 }
 
 #[cfg(test)]
@@ -108,7 +104,14 @@ mod tests {
     use super::*;
 
     fn head(ns: &str, id: &str, parent: Option<&str>) -> Head {
-        Head { ns: ns.into(), id: id.into(), parent: parent.map(Into::into), ts: format!("2026-01-01T00:00:0{id}Z"), version: 4, ..Default::default() }
+        Head {
+            ns: ns.into(),
+            id: id.into(),
+            parent: parent.map(Into::into),
+            ts: format!("2026-01-01T00:00:0{id}Z"),
+            version: 4,
+            ..Default::default()
+        }
     }
 
     fn chain(n: usize) -> Vec<Head> {

@@ -46,7 +46,9 @@ pub fn put_input<'a>(req: &'a PutRequest, increments: &[Increment]) -> std::resu
             .collect(),
         keep_every_value: req.keep_every_value.unwrap_or(false),
         carried: match &req.changed_channels {
-            Some(changed) if req.kind == "json" => carry::carried_channels(&req.checkpoint, changed, req.valued_channels.as_deref())?,
+            Some(changed) if req.kind == "json" => {
+                carry::carried_channels(&req.checkpoint, changed, req.valued_channels.as_deref())?
+            }
             _ => req
                 .carried_channels
                 .iter()

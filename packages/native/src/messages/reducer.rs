@@ -51,7 +51,8 @@ pub fn parse_message(raw: &[u8]) -> Result<Message, String> {
         return Err(format!("not a serialized LangChain message: {}", preview(raw)));
     }
     let kwargs = header.kwargs.ok_or_else(|| format!("serialized {class} has no kwargs"))?;
-    let id: KwargsId = serde_json::from_str(kwargs.get()).map_err(|e| format!("serialized {class} has unreadable kwargs: {e}"))?;
+    let id: KwargsId =
+        serde_json::from_str(kwargs.get()).map_err(|e| format!("serialized {class} has unreadable kwargs: {e}"))?;
     let remove = class == "RemoveMessage";
     match id.id {
         Some(id) => Ok(Message { json: raw.to_vec(), id: id.into_owned(), remove }),
@@ -157,14 +158,19 @@ mod tests {
     #[test]
     fn appends_replaces_in_place_and_removes() {
         let base = list(&[msg("HumanMessage", Some("a"), "1"), msg("AIMessage", Some("b"), "2")]);
-        let update = list(&[msg("AIMessage", Some("c"), "3"), msg("AIMessage", Some("a"), "1'"), msg("RemoveMessage", Some("b"), "")]);
+        let update =
+            list(&[msg("AIMessage", Some("c"), "3"), msg("AIMessage", Some("a"), "1'"), msg("RemoveMessage", Some("b"), "")]);
         assert_eq!(contents(&merge_serialized(&base, &[&update]).unwrap()), ["1'", "3"]);
     }
 
     #[test]
     fn remove_all_keeps_only_what_follows() {
         let base = list(&[msg("HumanMessage", Some("a"), "1")]);
-        let update = list(&[msg("AIMessage", Some("x"), "gone"), msg("RemoveMessage", Some(REMOVE_ALL_MESSAGES), ""), msg("AIMessage", Some("z"), "kept")]);
+        let update = list(&[
+            msg("AIMessage", Some("x"), "gone"),
+            msg("RemoveMessage", Some(REMOVE_ALL_MESSAGES), ""),
+            msg("AIMessage", Some("z"), "kept"),
+        ]);
         assert_eq!(contents(&merge_serialized(&base, &[&update]).unwrap()), ["kept"]);
     }
 
@@ -177,7 +183,7 @@ mod tests {
     #[test]
     fn missing_ids_are_assigned_and_untouched_messages_keep_their_bytes() {
         let kept = msg("HumanMessage", Some("a"), "1");
-        let out = merge_serialized(&list(&[kept.clone()]), &[msg("AIMessage", None, "2").as_bytes()]).unwrap();
+        let out = merge_serialized(&list(std::slice::from_ref(&kept)), &[msg("AIMessage", None, "2").as_bytes()]).unwrap();
         let text = String::from_utf8(out).unwrap();
         assert!(text.starts_with(&format!("[{kept},")));
         let v: serde_json::Value = serde_json::from_str(&text).unwrap();

@@ -11,9 +11,9 @@ use napi_derive::napi;
 use super::connect::{self, Failure, PoolOptions};
 use super::tables::Tables;
 use super::{history, read, schema, write};
-use crate::error::{engine_error, invalid_arg};
 use crate::checkpoint::js_types::*;
 use crate::checkpoint::requests::{list_query, put_increments, put_input, put_result, put_writes_input};
+use crate::error::{engine_error, invalid_arg};
 
 #[napi(object)]
 pub struct PostgresStoreOptions {
@@ -161,11 +161,12 @@ impl PostgresCheckpointStore {
     pub async fn setup(&self) -> Result<PostgresSetupResult> {
         let inner = self.inner.clone();
         let tables = inner.tables.clone();
-        let (official_version, compact_version) = inner.run(|mut client| {
-            let tables = tables.clone();
-            async move { schema::migrate(&mut client, &tables).await }
-        })
-        .await?;
+        let (official_version, compact_version) = inner
+            .run(|mut client| {
+                let tables = tables.clone();
+                async move { schema::migrate(&mut client, &tables).await }
+            })
+            .await?;
         Ok(PostgresSetupResult { official_version, compact_version })
     }
 
@@ -175,20 +176,21 @@ impl PostgresCheckpointStore {
         let increments = put_increments(&req)?;
         let inner = self.inner.clone();
         let input = put_input(&req, &increments).map_err(|m| inner.fail(Failure::Message(m)))?;
-        let outcome = inner.run(|mut client| {
-            let (t, input) = (&inner.tables, &input);
-            async move {
-                if official {
-                    write::put_official(&client, t, input).await
-                } else {
-                    let tx = client.transaction().await?;
-                    let outcome = write::put_compact(&tx, t, input).await?;
-                    tx.commit().await?;
-                    Ok(outcome)
+        let outcome = inner
+            .run(|mut client| {
+                let (t, input) = (&inner.tables, &input);
+                async move {
+                    if official {
+                        write::put_official(&client, t, input).await
+                    } else {
+                        let tx = client.transaction().await?;
+                        let outcome = write::put_compact(&tx, t, input).await?;
+                        tx.commit().await?;
+                        Ok(outcome)
+                    }
                 }
-            }
-        })
-        .await?;
+            })
+            .await?;
         Ok(put_result(outcome))
     }
 
@@ -196,21 +198,28 @@ impl PostgresCheckpointStore {
     pub async fn put_writes(&self, req: PutWritesRequest, official: bool) -> Result<()> {
         let inner = self.inner.clone();
         let input = put_writes_input(&req);
-        inner.run(|client| {
-            let (t, input) = (&inner.tables, &input);
-            async move { write::put_writes(&client, t, input, official).await }
-        })
-        .await
+        inner
+            .run(|client| {
+                let (t, input) = (&inner.tables, &input);
+                async move { write::put_writes(&client, t, input, official).await }
+            })
+            .await
     }
 
     #[napi]
-    pub async fn get_tuple(&self, thread_id: String, checkpoint_ns: String, checkpoint_id: Option<String>) -> Result<Option<TupleRow>> {
+    pub async fn get_tuple(
+        &self,
+        thread_id: String,
+        checkpoint_ns: String,
+        checkpoint_id: Option<String>,
+    ) -> Result<Option<TupleRow>> {
         let inner = self.inner.clone();
-        let record = inner.run(|client| {
-            let (t, thread_id, ns, id) = (&inner.tables, &thread_id, &checkpoint_ns, checkpoint_id.as_deref());
-            async move { read::get_tuple(&client, t, thread_id, ns, id).await }
-        })
-        .await?;
+        let record = inner
+            .run(|client| {
+                let (t, thread_id, ns, id) = (&inner.tables, &thread_id, &checkpoint_ns, checkpoint_id.as_deref());
+                async move { read::get_tuple(&client, t, thread_id, ns, id).await }
+            })
+            .await?;
         Ok(record.map(tuple_row))
     }
 
@@ -218,22 +227,24 @@ impl PostgresCheckpointStore {
     pub async fn list(&self, req: ListRequest) -> Result<Vec<TupleRow>> {
         let query = list_query(req)?;
         let inner = self.inner.clone();
-        let records = inner.run(|client| {
-            let (t, query) = (&inner.tables, &query);
-            async move { read::list(&client, t, query, None).await }
-        })
-        .await?;
+        let records = inner
+            .run(|client| {
+                let (t, query) = (&inner.tables, &query);
+                async move { read::list(&client, t, query, None).await }
+            })
+            .await?;
         Ok(records.into_iter().map(tuple_row).collect())
     }
 
     #[napi]
     pub async fn delete_thread(&self, thread_id: String) -> Result<()> {
         let inner = self.inner.clone();
-        inner.run(|client| {
-            let (t, thread_id) = (&inner.tables, &thread_id);
-            async move { write::delete_thread(&client, t, thread_id).await }
-        })
-        .await
+        inner
+            .run(|client| {
+                let (t, thread_id) = (&inner.tables, &thread_id);
+                async move { write::delete_thread(&client, t, thread_id).await }
+            })
+            .await
     }
 
     #[napi]
@@ -245,22 +256,24 @@ impl PostgresCheckpointStore {
         channels: Vec<String>,
     ) -> Result<Vec<ChannelHistoryRow>> {
         let inner = self.inner.clone();
-        let history = inner.run(|client| {
-            let (t, thread_id, ns, id, channels) = (&inner.tables, &thread_id, &checkpoint_ns, &checkpoint_id, &channels);
-            async move { history::delta_channel_history(&client, t, thread_id, ns, id, channels).await }
-        })
-        .await?;
+        let history = inner
+            .run(|client| {
+                let (t, thread_id, ns, id, channels) = (&inner.tables, &thread_id, &checkpoint_ns, &checkpoint_id, &channels);
+                async move { history::delta_channel_history(&client, t, thread_id, ns, id, channels).await }
+            })
+            .await?;
         Ok(history.into_iter().map(history_row).collect())
     }
 
     #[napi]
     pub async fn pending_writes(&self, thread_id: String, checkpoint_ns: String, checkpoint_id: String) -> Result<Vec<WriteRow>> {
         let inner = self.inner.clone();
-        let writes = inner.run(|client| {
-            let (t, thread_id, ns, id) = (&inner.tables, &thread_id, &checkpoint_ns, &checkpoint_id);
-            async move { read::writes(&client, t, thread_id, ns, id).await }
-        })
-        .await?;
+        let writes = inner
+            .run(|client| {
+                let (t, thread_id, ns, id) = (&inner.tables, &thread_id, &checkpoint_ns, &checkpoint_id);
+                async move { read::writes(&client, t, thread_id, ns, id).await }
+            })
+            .await?;
         Ok(writes.into_iter().map(write_row).collect())
     }
 }

@@ -95,7 +95,10 @@ impl From<String> for Failure {
 fn retryable_state(code: &SqlState) -> bool {
     let c = code.code();
     // connection exceptions, server shutting down or starting, serialization failures and deadlocks
-    c.starts_with("08") || c.starts_with("57P") || *code == SqlState::T_R_SERIALIZATION_FAILURE || *code == SqlState::T_R_DEADLOCK_DETECTED
+    c.starts_with("08")
+        || c.starts_with("57P")
+        || *code == SqlState::T_R_SERIALIZATION_FAILURE
+        || *code == SqlState::T_R_DEADLOCK_DETECTED
 }
 
 impl Failure {
@@ -160,10 +163,7 @@ fn describe_pg(e: &tokio_postgres::Error, target: &str, tables: &super::tables::
         } else if *code == SqlState::INVALID_CATALOG_NAME {
             format!("the database at {target} does not exist")
         } else if *code == SqlState::UNDEFINED_TABLE || *code == SqlState::INVALID_SCHEMA_NAME {
-            format!(
-                "the checkpoint tables are missing in schema \"{}\" at {target}: call setup() first",
-                tables.schema
-            )
+            format!("the checkpoint tables are missing in schema \"{}\" at {target}: call setup() first", tables.schema)
         } else if code.code().starts_with("57P") {
             format!("PostgreSQL at {target} is shutting down or restarting")
         } else {
@@ -240,10 +240,21 @@ mod tests {
 
     #[test]
     fn faults_a_new_connection_cures_are_retried_others_are_not() {
-        for code in [SqlState::ADMIN_SHUTDOWN, SqlState::CANNOT_CONNECT_NOW, SqlState::CONNECTION_FAILURE, SqlState::T_R_SERIALIZATION_FAILURE, SqlState::T_R_DEADLOCK_DETECTED] {
+        for code in [
+            SqlState::ADMIN_SHUTDOWN,
+            SqlState::CANNOT_CONNECT_NOW,
+            SqlState::CONNECTION_FAILURE,
+            SqlState::T_R_SERIALIZATION_FAILURE,
+            SqlState::T_R_DEADLOCK_DETECTED,
+        ] {
             assert!(retryable_state(&code), "{}", code.code());
         }
-        for code in [SqlState::UNDEFINED_TABLE, SqlState::INVALID_PASSWORD, SqlState::UNIQUE_VIOLATION, SqlState::UNTRANSLATABLE_CHARACTER] {
+        for code in [
+            SqlState::UNDEFINED_TABLE,
+            SqlState::INVALID_PASSWORD,
+            SqlState::UNIQUE_VIOLATION,
+            SqlState::UNTRANSLATABLE_CHARACTER,
+        ] {
             assert!(!retryable_state(&code), "{}", code.code());
         }
         assert!(!Failure::Message("bad input".into()).retryable());

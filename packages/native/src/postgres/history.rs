@@ -61,8 +61,13 @@ async fn ancestors(c: &impl GenericClient, t: &Tables, thread_id: &str, ns: &str
     Ok(out)
 }
 
-async fn writes_by_checkpoint(c: &impl GenericClient, t: &Tables, thread_id: &str, ns: &str, channels: &[String])
-    -> Result<HashMap<String, Vec<StoredWrite>>, Failure> {
+async fn writes_by_checkpoint(
+    c: &impl GenericClient,
+    t: &Tables,
+    thread_id: &str,
+    ns: &str,
+    channels: &[String],
+) -> Result<HashMap<String, Vec<StoredWrite>>, Failure> {
     let sql = format!(
         "SELECT checkpoint_id, task_id, channel, type, value, task_path, idx FROM {flg}
          WHERE thread_id = $1 AND checkpoint_ns = $2 AND channel = ANY($3)
@@ -92,8 +97,15 @@ async fn writes_by_checkpoint(c: &impl GenericClient, t: &Tables, thread_id: &st
 }
 
 /// The value an official-layout checkpoint holds for `channel`: the blob at its version, unless "empty".
-async fn official_seed(c: &impl GenericClient, t: &Tables, thread_id: &str, ns: &str, id: &str, channel: &str, version: &str)
-    -> Result<Option<StoredValue>, Failure> {
+async fn official_seed(
+    c: &impl GenericClient,
+    t: &Tables,
+    thread_id: &str,
+    ns: &str,
+    id: &str,
+    channel: &str,
+    version: &str,
+) -> Result<Option<StoredValue>, Failure> {
     let stmt = c
         .prepare_cached(&format!(
             "SELECT type, blob FROM {} WHERE thread_id = $1 AND checkpoint_ns = $2 AND channel = $3 AND version = $4",
@@ -111,8 +123,14 @@ async fn official_seed(c: &impl GenericClient, t: &Tables, thread_id: &str, ns: 
     }))
 }
 
-pub async fn delta_channel_history(c: &impl GenericClient, t: &Tables, thread_id: &str, ns: &str, checkpoint_id: &str,
-    channels: &[String]) -> Result<Vec<ChannelHistory>, Failure> {
+pub async fn delta_channel_history(
+    c: &impl GenericClient,
+    t: &Tables,
+    thread_id: &str,
+    ns: &str,
+    checkpoint_id: &str,
+    channels: &[String],
+) -> Result<Vec<ChannelHistory>, Failure> {
     let chain = ancestors(c, t, thread_id, ns, checkpoint_id).await?;
     let writes = writes_by_checkpoint(c, t, thread_id, ns, channels).await?;
 
@@ -125,17 +143,14 @@ pub async fn delta_channel_history(c: &impl GenericClient, t: &Tables, thread_id
         let mut found = Vec::new();
         if let Some(text) = &ancestor.refs {
             let refs = refs::parse(text)?;
-            let wanted: Vec<(String, String)> = walk
-                .remaining()
-                .iter()
-                .filter_map(|ch| refs.get(ch).map(|(owner, _)| (ch.clone(), owner.clone())))
-                .collect();
+            let wanted: Vec<(String, String)> =
+                walk.remaining().iter().filter_map(|ch| refs.get(ch).map(|(owner, _)| (ch.clone(), owner.clone()))).collect();
             for v in compact_values(c, t, thread_id, ns, &wanted).await? {
                 found.push((v.channel.clone(), v));
             }
         } else if let Some(text) = &ancestor.versions {
-            let versions: HashMap<String, serde_json::Value> =
-                serde_json::from_str(text).map_err(|e| format!("checkpoint {:?}: unreadable channel_versions: {e}", ancestor.id))?;
+            let versions: HashMap<String, serde_json::Value> = serde_json::from_str(text)
+                .map_err(|e| format!("checkpoint {:?}: unreadable channel_versions: {e}", ancestor.id))?;
             for ch in walk.remaining() {
                 let Some(version) = versions.get(ch) else { continue };
                 let version = match version {

@@ -121,7 +121,9 @@ pub async fn compact_values(
         return Ok(Vec::new());
     }
     match compact_values_bounded(c, t, thread_id, ns, wanted, true).await {
-        Err(Failure::Message(m)) if m.contains("chain is broken") => compact_values_bounded(c, t, thread_id, ns, wanted, false).await,
+        Err(Failure::Message(m)) if m.contains("chain is broken") => {
+            compact_values_bounded(c, t, thread_id, ns, wanted, false).await
+        }
         other => other,
     }
 }
@@ -166,10 +168,7 @@ async fn compact_values_bounded(
         let owner: String = r.get(1);
         kinds.insert((channel.clone(), owner.clone()), r.get(2));
         let increment = Increment::parse(Some(r.get::<_, &str>(4)))?;
-        families
-            .entry(channel)
-            .or_default()
-            .insert(owner, Link { base_owner_id: r.get(3), data: r.get(5), increment });
+        families.entry(channel).or_default().insert(owner, Link { base_owner_id: r.get(3), data: r.get(5), increment });
     }
     let mut out = Vec::with_capacity(wanted.len());
     for (channel, owner) in wanted {
@@ -182,7 +181,13 @@ async fn compact_values_bounded(
 }
 
 /// Values of an official-layout checkpoint: its channel_versions joined with checkpoint_blobs.
-async fn official_values(c: &impl GenericClient, t: &Tables, thread_id: &str, ns: &str, id: &str) -> Result<Vec<StoredValue>, Failure> {
+async fn official_values(
+    c: &impl GenericClient,
+    t: &Tables,
+    thread_id: &str,
+    ns: &str,
+    id: &str,
+) -> Result<Vec<StoredValue>, Failure> {
     let sql = format!(
         "SELECT bl.channel, bl.type, bl.blob FROM {cp} cp
          CROSS JOIN LATERAL jsonb_each_text(cp.checkpoint -> 'channel_versions') v
@@ -207,7 +212,13 @@ async fn official_values(c: &impl GenericClient, t: &Tables, thread_id: &str, ns
 }
 
 /// Pending writes of one checkpoint from both layouts, in `writesSortKey` order.
-pub async fn writes(c: &impl GenericClient, t: &Tables, thread_id: &str, ns: &str, id: &str) -> Result<Vec<StoredWrite>, Failure> {
+pub async fn writes(
+    c: &impl GenericClient,
+    t: &Tables,
+    thread_id: &str,
+    ns: &str,
+    id: &str,
+) -> Result<Vec<StoredWrite>, Failure> {
     let sql = format!(
         "SELECT task_id, channel, type, value, task_path, idx FROM {flg}
          WHERE thread_id = $1 AND checkpoint_ns = $2 AND checkpoint_id = $3
@@ -261,7 +272,12 @@ async fn complete(c: &impl GenericClient, t: &Tables, head: Head) -> Result<Chec
     })
 }
 
-pub async fn list(c: &impl GenericClient, t: &Tables, query: &ListQuery, exact: Option<&str>) -> Result<Vec<CheckpointRecord>, Failure> {
+pub async fn list(
+    c: &impl GenericClient,
+    t: &Tables,
+    query: &ListQuery,
+    exact: Option<&str>,
+) -> Result<Vec<CheckpointRecord>, Failure> {
     let heads = heads(c, t, query, exact).await?;
     try_join_all(heads.into_iter().map(|h| complete(c, t, h))).await
 }

@@ -117,7 +117,8 @@ async fn table_exists(tx: &tokio_postgres::Transaction<'_>, qualified: &str) -> 
 pub async fn migrate(client: &mut Client, t: &Tables) -> Result<(i32, i32), Failure> {
     let tx = client.transaction().await?;
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&lock_key(&t.schema)]).await?;
-    let schema_exists: bool = tx.query_one("SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1)", &[&t.schema]).await?.get(0);
+    let schema_exists: bool =
+        tx.query_one("SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1)", &[&t.schema]).await?.get(0);
     if !schema_exists {
         tx.batch_execute(&format!("CREATE SCHEMA IF NOT EXISTS \"{}\"", t.schema)).await?;
     }
@@ -131,8 +132,7 @@ pub async fn migrate(client: &mut Client, t: &Tables) -> Result<(i32, i32), Fail
     }
     for (v, sql) in official.iter().enumerate().skip((official_version + 1) as usize) {
         tx.batch_execute(sql).await?;
-        tx.execute(&format!("INSERT INTO {} (v) VALUES ($1) ON CONFLICT DO NOTHING", t.migrations), &[&(v as i32)])
-            .await?;
+        tx.execute(&format!("INSERT INTO {} (v) VALUES ($1) ON CONFLICT DO NOTHING", t.migrations), &[&(v as i32)]).await?;
         official_version = v as i32;
     }
 

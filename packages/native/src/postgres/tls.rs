@@ -169,7 +169,11 @@ pub fn take_tls_params(conn: &str) -> Result<(String, TlsSettings), String> {
                         kept.push(pair);
                     }
                 }
-                if kept.is_empty() { base.to_string() } else { format!("{base}?{}", kept.join("&")) }
+                if kept.is_empty() {
+                    base.to_string()
+                } else {
+                    format!("{base}?{}", kept.join("&"))
+                }
             }
         }
     } else {
@@ -217,7 +221,11 @@ pub fn connector(settings: &TlsSettings) -> Result<Option<MakeRustlsConnect>, St
             let webpki = WebPkiServerVerifier::builder_with_provider(roots, provider.clone())
                 .build()
                 .map_err(|e| format!("cannot check server certificates: {e}"))?;
-            if check == Check::Chain { Arc::new(ChainOnly(webpki)) } else { webpki }
+            if check == Check::Chain {
+                Arc::new(ChainOnly(webpki))
+            } else {
+                webpki
+            }
         }
     };
     let config = ClientConfig::builder_with_provider(provider)
@@ -235,18 +243,32 @@ pub fn connector(settings: &TlsSettings) -> Result<Option<MakeRustlsConnect>, St
 struct AnyCertificate(Arc<CryptoProvider>);
 
 impl ServerCertVerifier for AnyCertificate {
-    fn verify_server_cert(&self, _: &CertificateDer<'_>, _: &[CertificateDer<'_>], _: &ServerName<'_>, _: &[u8], _: UnixTime)
-        -> Result<ServerCertVerified, TlsError> {
+    fn verify_server_cert(
+        &self,
+        _: &CertificateDer<'_>,
+        _: &[CertificateDer<'_>],
+        _: &ServerName<'_>,
+        _: &[u8],
+        _: UnixTime,
+    ) -> Result<ServerCertVerified, TlsError> {
         Ok(ServerCertVerified::assertion())
     }
 
-    fn verify_tls12_signature(&self, message: &[u8], cert: &CertificateDer<'_>, dss: &DigitallySignedStruct)
-        -> Result<HandshakeSignatureValid, TlsError> {
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, TlsError> {
         verify_tls12_signature(message, cert, dss, &self.0.signature_verification_algorithms)
     }
 
-    fn verify_tls13_signature(&self, message: &[u8], cert: &CertificateDer<'_>, dss: &DigitallySignedStruct)
-        -> Result<HandshakeSignatureValid, TlsError> {
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, TlsError> {
         verify_tls13_signature(message, cert, dss, &self.0.signature_verification_algorithms)
     }
 
@@ -260,23 +282,37 @@ impl ServerCertVerifier for AnyCertificate {
 struct ChainOnly(Arc<WebPkiServerVerifier>);
 
 impl ServerCertVerifier for ChainOnly {
-    fn verify_server_cert(&self, end_entity: &CertificateDer<'_>, intermediates: &[CertificateDer<'_>], server_name: &ServerName<'_>,
-        ocsp: &[u8], now: UnixTime) -> Result<ServerCertVerified, TlsError> {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp: &[u8],
+        now: UnixTime,
+    ) -> Result<ServerCertVerified, TlsError> {
         match self.0.verify_server_cert(end_entity, intermediates, server_name, ocsp, now) {
-            Err(TlsError::InvalidCertificate(CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. })) => {
-                Ok(ServerCertVerified::assertion())
-            }
+            Err(TlsError::InvalidCertificate(
+                CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. },
+            )) => Ok(ServerCertVerified::assertion()),
             other => other,
         }
     }
 
-    fn verify_tls12_signature(&self, message: &[u8], cert: &CertificateDer<'_>, dss: &DigitallySignedStruct)
-        -> Result<HandshakeSignatureValid, TlsError> {
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, TlsError> {
         self.0.verify_tls12_signature(message, cert, dss)
     }
 
-    fn verify_tls13_signature(&self, message: &[u8], cert: &CertificateDer<'_>, dss: &DigitallySignedStruct)
-        -> Result<HandshakeSignatureValid, TlsError> {
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, TlsError> {
         self.0.verify_tls13_signature(message, cert, dss)
     }
 
@@ -291,7 +327,8 @@ mod tests {
 
     #[test]
     fn url_parameters_are_taken_out_and_the_rest_kept() {
-        let (rest, s) = take_tls_params("postgresql://u:p@h:5/d?application_name=x&sslmode=verify-full&sslrootcert=%2Fetc%2Fca.pem").unwrap();
+        let (rest, s) =
+            take_tls_params("postgresql://u:p@h:5/d?application_name=x&sslmode=verify-full&sslrootcert=%2Fetc%2Fca.pem").unwrap();
         assert_eq!(rest, "postgresql://u:p@h:5/d?application_name=x");
         assert_eq!(s, TlsSettings { mode: Mode::VerifyFull, root_cert: Some("/etc/ca.pem".into()) });
         let (rest, s) = take_tls_params("postgresql://u@h/d?sslmode=require").unwrap();
@@ -302,7 +339,8 @@ mod tests {
 
     #[test]
     fn keyword_pairs_are_taken_out_and_the_rest_kept_verbatim() {
-        let (rest, s) = take_tls_params(r"host=db password='it\'s' sslmode = verify-ca  sslrootcert='/a b/ca.pem' dbname=x").unwrap();
+        let (rest, s) =
+            take_tls_params(r"host=db password='it\'s' sslmode = verify-ca  sslrootcert='/a b/ca.pem' dbname=x").unwrap();
         assert_eq!(rest, r"host=db password='it\'s' dbname=x");
         assert_eq!(s, TlsSettings { mode: Mode::VerifyCa, root_cert: Some("/a b/ca.pem".into()) });
         assert!(take_tls_params("host=db password='open").unwrap_err().contains("no closing quote"));

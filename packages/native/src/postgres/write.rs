@@ -9,9 +9,9 @@ use deadpool_postgres::GenericClient;
 use super::connect::Failure;
 use super::read;
 use super::tables::Tables;
-use crate::messages::reducer::merge_serialized;
 use crate::checkpoint::records::{Increment, PutIn, PutOutcome, PutWritesIn};
 use crate::checkpoint::refs::{self, ChannelRefs};
+use crate::messages::reducer::merge_serialized;
 
 fn json_text<'a>(bytes: &'a [u8], what: &str, thread_id: &str) -> Result<&'a str, Failure> {
     std::str::from_utf8(bytes).map_err(|_| Failure::Message(format!("{what} of thread {thread_id:?} is not UTF-8 JSON")))
@@ -45,7 +45,8 @@ fn require_json(input: &PutIn) -> Result<(), Failure> {
 pub async fn put_official(c: &impl GenericClient, t: &Tables, input: &PutIn<'_>) -> Result<PutOutcome, Failure> {
     require_json(input)?;
     let sent: HashSet<&str> = input.blobs.iter().map(|b| b.channel).collect();
-    let unsent: Vec<String> = input.carried.iter().filter(|(c, _)| !sent.contains(c.as_ref())).map(|(c, _)| c.to_string()).collect();
+    let unsent: Vec<String> =
+        input.carried.iter().filter(|(c, _)| !sent.contains(c.as_ref())).map(|(c, _)| c.to_string()).collect();
     let check_parent = !unsent.is_empty() && input.parent_checkpoint_id.is_some();
 
     // A value already stored under the same (channel, version) with other bytes means another writer
@@ -287,7 +288,10 @@ pub async fn put_writes(c: &impl GenericClient, t: &Tables, input: &PutWritesIn<
     let idx = input
         .writes
         .iter()
-        .map(|w| i32::try_from(w.idx).map_err(|_| Failure::Message(format!("write index {} of channel {:?} is out of range", w.idx, w.channel))))
+        .map(|w| {
+            i32::try_from(w.idx)
+                .map_err(|_| Failure::Message(format!("write index {} of channel {:?} is out of range", w.idx, w.channel)))
+        })
         .collect::<Result<Vec<i32>, Failure>>()?;
     let channels: Vec<&str> = input.writes.iter().map(|w| w.channel).collect();
     let kinds: Vec<&str> = input.writes.iter().map(|w| w.kind).collect();

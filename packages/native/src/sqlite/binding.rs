@@ -8,9 +8,9 @@ use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
 use super::engine::{Engine, Synchronous};
-use crate::checkpoint::js_types::*;
-use super::ops::{self, Op};
+use super::ops::{self, Op, Run};
 use super::prune::PruneReport;
+use crate::checkpoint::js_types::*;
 use crate::checkpoint::records::{ChannelHistory, CheckpointRecord, PutOutcome, StoredWrite};
 use crate::error::{engine_error, invalid_arg};
 
@@ -20,7 +20,7 @@ fn failed(err: String) -> Error {
 
 pub struct DbTask<T: Send + 'static, J> {
     engine: Arc<Engine>,
-    run: Option<Box<dyn FnOnce(&Engine) -> std::result::Result<T, String> + Send>>,
+    run: Option<Run<T>>,
     finish: fn(T) -> J,
 }
 
@@ -63,8 +63,7 @@ impl SqliteCheckpointStore {
         let options = options.unwrap_or(StoreOptions { synchronous: None, busy_timeout_ms: None, official_layout: None });
         let synchronous = Synchronous::parse(options.synchronous.as_deref()).map_err(invalid_arg)?;
         let official = options.official_layout.unwrap_or(false);
-        let engine =
-            Engine::open(&path, synchronous, options.busy_timeout_ms.unwrap_or(5000), official).map_err(failed)?;
+        let engine = Engine::open(&path, synchronous, options.busy_timeout_ms.unwrap_or(5000), official).map_err(failed)?;
         Ok(Self { engine: Arc::new(engine) })
     }
 
@@ -122,14 +121,22 @@ impl SqliteCheckpointStore {
     }
 
     #[napi(ts_return_type = "Promise<TupleRow | null>")]
-    pub fn get_tuple(&self, thread_id: String, checkpoint_ns: String, checkpoint_id: Option<String>)
-        -> Async<Option<CheckpointRecord>, Option<TupleRow>> {
+    pub fn get_tuple(
+        &self,
+        thread_id: String,
+        checkpoint_ns: String,
+        checkpoint_id: Option<String>,
+    ) -> Async<Option<CheckpointRecord>, Option<TupleRow>> {
         self.spawn(ops::get_tuple(thread_id, checkpoint_ns, checkpoint_id))
     }
 
     #[napi]
-    pub fn get_tuple_sync(&self, thread_id: String, checkpoint_ns: String, checkpoint_id: Option<String>)
-        -> Result<Option<TupleRow>> {
+    pub fn get_tuple_sync(
+        &self,
+        thread_id: String,
+        checkpoint_ns: String,
+        checkpoint_id: Option<String>,
+    ) -> Result<Option<TupleRow>> {
         self.run_now(ops::get_tuple(thread_id, checkpoint_ns, checkpoint_id))
     }
 
@@ -154,21 +161,35 @@ impl SqliteCheckpointStore {
     }
 
     #[napi(ts_return_type = "Promise<ChannelHistoryRow[]>")]
-    pub fn delta_channel_history(&self, thread_id: String, checkpoint_ns: String, checkpoint_id: String, channels: Vec<String>)
-        -> Async<Vec<ChannelHistory>, Vec<ChannelHistoryRow>> {
+    pub fn delta_channel_history(
+        &self,
+        thread_id: String,
+        checkpoint_ns: String,
+        checkpoint_id: String,
+        channels: Vec<String>,
+    ) -> Async<Vec<ChannelHistory>, Vec<ChannelHistoryRow>> {
         self.spawn(ops::delta_channel_history(thread_id, checkpoint_ns, checkpoint_id, channels))
     }
 
     #[napi]
-    pub fn delta_channel_history_sync(&self, thread_id: String, checkpoint_ns: String, checkpoint_id: String,
-        channels: Vec<String>) -> Result<Vec<ChannelHistoryRow>> {
+    pub fn delta_channel_history_sync(
+        &self,
+        thread_id: String,
+        checkpoint_ns: String,
+        checkpoint_id: String,
+        channels: Vec<String>,
+    ) -> Result<Vec<ChannelHistoryRow>> {
         self.run_now(ops::delta_channel_history(thread_id, checkpoint_ns, checkpoint_id, channels))
     }
 
     /// Pending writes stored for one checkpoint (both layouts), in `writesSortKey` order.
     #[napi(ts_return_type = "Promise<WriteRow[]>")]
-    pub fn pending_writes(&self, thread_id: String, checkpoint_ns: String, checkpoint_id: String)
-        -> Async<Vec<StoredWrite>, Vec<WriteRow>> {
+    pub fn pending_writes(
+        &self,
+        thread_id: String,
+        checkpoint_ns: String,
+        checkpoint_id: String,
+    ) -> Async<Vec<StoredWrite>, Vec<WriteRow>> {
         self.spawn(ops::pending_writes(thread_id, checkpoint_ns, checkpoint_id))
     }
 

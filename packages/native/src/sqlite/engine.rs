@@ -43,17 +43,13 @@ impl Engine {
             Synchronous::Normal => "NORMAL",
             Synchronous::Full => "FULL",
         };
-        conn.busy_timeout(std::time::Duration::from_millis(busy_timeout_ms as u64))
-            .map_err(|e| describe(path, e))?;
+        conn.busy_timeout(std::time::Duration::from_millis(busy_timeout_ms as u64)).map_err(|e| describe(path, e))?;
         // journal_mode is the first statement that reads the file, so a non-database fails here.
-        conn.query_row("PRAGMA journal_mode=WAL", [], |_| Ok(()))
-            .map_err(|e| describe(path, e))?;
-        conn.execute_batch(&format!("PRAGMA synchronous={sync}; PRAGMA foreign_keys=OFF;"))
-            .map_err(|e| describe(path, e))?;
+        conn.query_row("PRAGMA journal_mode=WAL", [], |_| Ok(())).map_err(|e| describe(path, e))?;
+        conn.execute_batch(&format!("PRAGMA synchronous={sync}; PRAGMA foreign_keys=OFF;")).map_err(|e| describe(path, e))?;
         // A new file gets incremental auto-vacuum, so pruning can hand freed pages back to the disk.
-        let empty: bool = conn
-            .query_row("SELECT COUNT(*) = 0 FROM sqlite_master", [], |r| r.get(0))
-            .map_err(|e| describe(path, e))?;
+        let empty: bool =
+            conn.query_row("SELECT COUNT(*) = 0 FROM sqlite_master", [], |r| r.get(0)).map_err(|e| describe(path, e))?;
         if empty {
             conn.execute_batch("PRAGMA auto_vacuum=INCREMENTAL").map_err(|e| describe(path, e))?;
         }

@@ -9,11 +9,11 @@ use rusqlite::{params_from_iter, types::Value, Connection, OptionalExtension};
 use serde_json::value::RawValue;
 
 use super::error::{sql_err, EngineResult};
+use super::schema::{self, OfficialTables};
+use super::values::load_value;
 use crate::checkpoint::history_walk::HistoryWalk;
 use crate::checkpoint::records::{ChannelHistory, StoredValue, StoredWrite};
 use crate::checkpoint::refs;
-use super::schema::{self, OfficialTables};
-use super::values::load_value;
 
 struct Ancestor {
     id: String,
@@ -21,8 +21,14 @@ struct Ancestor {
     refs: Option<String>,
 }
 
-fn ancestors(conn: &Connection, path: &str, official: OfficialTables, thread_id: &str, ns: &str, id: &str)
-    -> EngineResult<Vec<Ancestor>> {
+fn ancestors(
+    conn: &Connection,
+    path: &str,
+    official: OfficialTables,
+    thread_id: &str,
+    ns: &str,
+    id: &str,
+) -> EngineResult<Vec<Ancestor>> {
     let e = sql_err(path);
     let official_rows = if official.checkpoints {
         "UNION ALL SELECT checkpoint_id, parent_checkpoint_id, NULL FROM checkpoints WHERE thread_id = ?1 AND checkpoint_ns = ?2"
@@ -43,9 +49,8 @@ fn ancestors(conn: &Connection, path: &str, official: OfficialTables, thread_id:
          SELECT id, refs FROM chain ORDER BY depth"
     );
     let mut stmt = conn.prepare_cached(&sql).map_err(&e)?;
-    let rows = stmt
-        .query_map(rusqlite::params![thread_id, ns, id], |r| Ok(Ancestor { id: r.get(0)?, refs: r.get(1)? }))
-        .map_err(&e)?;
+    let rows =
+        stmt.query_map(rusqlite::params![thread_id, ns, id], |r| Ok(Ancestor { id: r.get(0)?, refs: r.get(1)? })).map_err(&e)?;
     let mut out = Vec::new();
     let mut seen = HashSet::new();
     for row in rows {
@@ -58,8 +63,14 @@ fn ancestors(conn: &Connection, path: &str, official: OfficialTables, thread_id:
     Ok(out)
 }
 
-fn writes_by_checkpoint(conn: &Connection, path: &str, official: OfficialTables, thread_id: &str, ns: &str,
-    channels: &[String]) -> EngineResult<HashMap<String, Vec<StoredWrite>>> {
+fn writes_by_checkpoint(
+    conn: &Connection,
+    path: &str,
+    official: OfficialTables,
+    thread_id: &str,
+    ns: &str,
+    channels: &[String],
+) -> EngineResult<HashMap<String, Vec<StoredWrite>>> {
     let e = sql_err(path);
     let marks = vec!["?"; channels.len()].join(", ");
     let mut tables = vec![("flg_writes", "task_path")];
@@ -102,11 +113,19 @@ fn writes_by_checkpoint(conn: &Connection, path: &str, official: OfficialTables,
 }
 
 /// The raw JSON of `channel_values[channel]` inside an official-layout checkpoint, if present.
-fn official_seed(conn: &Connection, path: &str, thread_id: &str, ns: &str, id: &str, channel: &str)
-    -> EngineResult<Option<StoredValue>> {
+fn official_seed(
+    conn: &Connection,
+    path: &str,
+    thread_id: &str,
+    ns: &str,
+    id: &str,
+    channel: &str,
+) -> EngineResult<Option<StoredValue>> {
     let e = sql_err(path);
     let row: Option<(Option<String>, Vec<u8>)> = conn
-        .prepare_cached("SELECT type, checkpoint FROM checkpoints WHERE thread_id = ?1 AND checkpoint_ns = ?2 AND checkpoint_id = ?3")
+        .prepare_cached(
+            "SELECT type, checkpoint FROM checkpoints WHERE thread_id = ?1 AND checkpoint_ns = ?2 AND checkpoint_id = ?3",
+        )
         .map_err(&e)?
         .query_row(rusqlite::params![thread_id, ns, id], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()
@@ -131,8 +150,14 @@ fn official_seed(conn: &Connection, path: &str, thread_id: &str, ns: &str, id: &
     }))
 }
 
-pub fn delta_channel_history(conn: &Connection, path: &str, thread_id: &str, ns: &str, checkpoint_id: &str,
-    channels: &[String]) -> EngineResult<Vec<ChannelHistory>> {
+pub fn delta_channel_history(
+    conn: &Connection,
+    path: &str,
+    thread_id: &str,
+    ns: &str,
+    checkpoint_id: &str,
+    channels: &[String],
+) -> EngineResult<Vec<ChannelHistory>> {
     let e = sql_err(path);
     let official = schema::official_tables(conn).map_err(&e)?;
     let chain = ancestors(conn, path, official, thread_id, ns, checkpoint_id)?;

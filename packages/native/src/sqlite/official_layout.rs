@@ -33,11 +33,8 @@ pub fn ensure_tables(conn: &Connection, path: &str) -> EngineResult<()> {
         );",
     )
     .map_err(&e)?;
-    let has_task_path = conn
-        .prepare("SELECT 1 FROM pragma_table_info('writes') WHERE name = 'task_path'")
-        .map_err(&e)?
-        .exists([])
-        .map_err(&e)?;
+    let has_task_path =
+        conn.prepare("SELECT 1 FROM pragma_table_info('writes') WHERE name = 'task_path'").map_err(&e)?.exists([]).map_err(&e)?;
     if !has_task_path {
         conn.execute_batch("ALTER TABLE writes ADD COLUMN task_path TEXT NOT NULL DEFAULT ''").map_err(&e)?;
     }

@@ -5,18 +5,21 @@ use napi::bindgen_prelude::*;
 
 use super::engine::Engine;
 use super::error::{sql_err, EngineResult};
-use crate::checkpoint::js_types::*;
-use crate::checkpoint::records::{ChannelHistory, CheckpointRecord, PutOutcome, StoredWrite};
-use super::prune::{self, PruneReport};
-use crate::checkpoint::prune_plan::{Policy, Strategy};
 use super::official_layout::{self, OfficialPutIn};
+use super::prune::{self, PruneReport};
 use super::write::WritesTable;
 use super::{history, read, schema, values, write};
+use crate::checkpoint::js_types::*;
+use crate::checkpoint::prune_plan::{Policy, Strategy};
+use crate::checkpoint::records::{ChannelHistory, CheckpointRecord, PutOutcome, StoredWrite};
 use crate::checkpoint::requests::{list_query, put_increments, put_input, put_result, put_writes_input};
 use crate::error::invalid_arg;
 
+/// A store operation to run on the engine's connection.
+pub type Run<T> = Box<dyn FnOnce(&Engine) -> EngineResult<T> + Send>;
+
 pub struct Op<T, J> {
-    pub run: Box<dyn FnOnce(&Engine) -> EngineResult<T> + Send>,
+    pub run: Run<T>,
     pub finish: fn(T) -> J,
 }
 

@@ -8,10 +8,10 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use rusqlite::{params, Connection, TransactionBehavior};
 
 use super::error::{sql_err, EngineResult};
+use super::schema::{self, OfficialTables};
 use crate::checkpoint::json_array::concat_json_arrays;
 use crate::checkpoint::prune_plan::{plan, Head, Key, Policy};
 use crate::checkpoint::refs;
-use super::schema::{self, OfficialTables};
 
 #[derive(Debug, Default, Clone, Copy, PartialEq)]
 pub struct PruneReport {
@@ -126,8 +126,13 @@ fn load_heads(conn: &Connection, path: &str, official: OfficialTables, thread_id
     Ok(heads)
 }
 
-fn delete_rows(conn: &Connection, path: &str, official: OfficialTables, thread_id: &str, remove: &[Key])
-    -> EngineResult<PruneReport> {
+fn delete_rows(
+    conn: &Connection,
+    path: &str,
+    official: OfficialTables,
+    thread_id: &str,
+    remove: &[Key],
+) -> EngineResult<PruneReport> {
     let e = sql_err(path);
     let mut report = PruneReport::default();
     let mut targets = vec![("flg_checkpoints", "length(checkpoint) + length(metadata) + length(channel_refs)", "flg_writes")];
@@ -137,15 +142,19 @@ fn delete_rows(conn: &Connection, path: &str, official: OfficialTables, thread_i
     for (ns, id) in remove {
         for (table, size, writes) in &targets {
             let bytes: Option<i64> = conn
-                .prepare_cached(&format!("SELECT {size} FROM {table} WHERE thread_id = ?1 AND checkpoint_ns = ?2 AND checkpoint_id = ?3"))
+                .prepare_cached(&format!(
+                    "SELECT {size} FROM {table} WHERE thread_id = ?1 AND checkpoint_ns = ?2 AND checkpoint_id = ?3"
+                ))
                 .map_err(&e)?
                 .query_row(params![thread_id, ns, id], |r| r.get(0))
                 .ok();
             if let Some(bytes) = bytes {
-                conn.prepare_cached(&format!("DELETE FROM {table} WHERE thread_id = ?1 AND checkpoint_ns = ?2 AND checkpoint_id = ?3"))
-                    .map_err(&e)?
-                    .execute(params![thread_id, ns, id])
-                    .map_err(&e)?;
+                conn.prepare_cached(&format!(
+                    "DELETE FROM {table} WHERE thread_id = ?1 AND checkpoint_ns = ?2 AND checkpoint_id = ?3"
+                ))
+                .map_err(&e)?
+                .execute(params![thread_id, ns, id])
+                .map_err(&e)?;
                 report.checkpoints += 1;
                 report.bytes += bytes;
             }
@@ -160,10 +169,12 @@ fn delete_rows(conn: &Connection, path: &str, official: OfficialTables, thread_i
                 .query_row(params![thread_id, ns, id], |r| Ok((r.get(0)?, r.get(1)?)))
                 .map_err(&e)?;
             if count > 0 {
-                conn.prepare_cached(&format!("DELETE FROM {writes} WHERE thread_id = ?1 AND checkpoint_ns = ?2 AND checkpoint_id = ?3"))
-                    .map_err(&e)?
-                    .execute(params![thread_id, ns, id])
-                    .map_err(&e)?;
+                conn.prepare_cached(&format!(
+                    "DELETE FROM {writes} WHERE thread_id = ?1 AND checkpoint_ns = ?2 AND checkpoint_id = ?3"
+                ))
+                .map_err(&e)?
+                .execute(params![thread_id, ns, id])
+                .map_err(&e)?;
                 report.writes += count as u32;
                 report.bytes += bytes.unwrap_or(0);
             }
@@ -183,9 +194,8 @@ fn collect_values(conn: &Connection, path: &str, thread_id: &str) -> EngineResul
     let e = sql_err(path);
     let mut referenced: HashSet<(String, String, String)> = HashSet::new();
     {
-        let mut stmt = conn
-            .prepare("SELECT checkpoint_ns, channel_refs FROM flg_checkpoints WHERE thread_id = ?1")
-            .map_err(&e)?;
+        let mut stmt =
+            conn.prepare("SELECT checkpoint_ns, channel_refs FROM flg_checkpoints WHERE thread_id = ?1").map_err(&e)?;
         for row in stmt.query_map([thread_id], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))).map_err(&e)? {
             let (ns, text) = row.map_err(&e)?;
             for (channel, (owner, _)) in refs::parse(&text)? {
@@ -199,9 +209,7 @@ fn collect_values(conn: &Connection, path: &str, thread_id: &str) -> EngineResul
             .prepare("SELECT checkpoint_ns, channel, owner_id, base_owner_id, length(data) FROM flg_blobs WHERE thread_id = ?1")
             .map_err(&e)?;
         let rows = stmt
-            .query_map([thread_id], |r| {
-                Ok(((r.get(0)?, r.get(1)?, r.get(2)?), Link { base: r.get(3)?, size: r.get(4)? }))
-            })
+            .query_map([thread_id], |r| Ok(((r.get(0)?, r.get(1)?, r.get(2)?), Link { base: r.get(3)?, size: r.get(4)? })))
             .map_err(&e)?;
         for row in rows {
             let (k, link) = row.map_err(&e)?;
@@ -266,10 +274,12 @@ fn collect_values(conn: &Connection, path: &str, thread_id: &str) -> EngineResul
         if needed.contains(key) {
             continue;
         }
-        conn.prepare_cached("DELETE FROM flg_blobs WHERE thread_id = ?1 AND checkpoint_ns = ?2 AND channel = ?3 AND owner_id = ?4")
-            .map_err(&e)?
-            .execute(params![thread_id, key.0, key.1, key.2])
-            .map_err(&e)?;
+        conn.prepare_cached(
+            "DELETE FROM flg_blobs WHERE thread_id = ?1 AND checkpoint_ns = ?2 AND channel = ?3 AND owner_id = ?4",
+        )
+        .map_err(&e)?
+        .execute(params![thread_id, key.0, key.1, key.2])
+        .map_err(&e)?;
         report.values += 1;
         report.bytes += link.size;
     }

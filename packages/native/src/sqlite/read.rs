@@ -5,10 +5,10 @@ use std::iter::Peekable;
 use rusqlite::{params_from_iter, types::Value, Connection};
 
 use super::error::{sql_err, EngineResult};
-use crate::checkpoint::records::{CheckpointRecord, Layout, ListQuery};
-use crate::checkpoint::refs;
 use super::schema::{self, OfficialTables};
 use super::values::{load_values, load_writes};
+use crate::checkpoint::records::{CheckpointRecord, Layout, ListQuery};
+use crate::checkpoint::refs;
 
 /// A checkpoint row before its values and writes are loaded.
 struct Head {
@@ -24,8 +24,7 @@ struct Head {
 
 const NATIVE_COLUMNS: &str =
     "thread_id, checkpoint_ns, checkpoint_id, parent_checkpoint_id, type, checkpoint, metadata, channel_refs";
-const OFFICIAL_COLUMNS: &str =
-    "thread_id, checkpoint_ns, checkpoint_id, parent_checkpoint_id, type, checkpoint, metadata, NULL";
+const OFFICIAL_COLUMNS: &str = "thread_id, checkpoint_ns, checkpoint_id, parent_checkpoint_id, type, checkpoint, metadata, NULL";
 
 fn map_head(r: &rusqlite::Row) -> rusqlite::Result<Head> {
     Ok(Head {

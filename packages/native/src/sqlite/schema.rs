@@ -53,8 +53,7 @@ pub fn current_version(conn: &Connection) -> rusqlite::Result<i64> {
             applied_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
         );",
     )?;
-    conn.query_row("SELECT MAX(version) FROM flg_schema_migrations", [], |r| r.get::<_, Option<i64>>(0))
-        .map(|v| v.unwrap_or(0))
+    conn.query_row("SELECT MAX(version) FROM flg_schema_migrations", [], |r| r.get::<_, Option<i64>>(0)).map(|v| v.unwrap_or(0))
 }
 
 /// Applies every migration newer than the file's version. Safe when several processes open the file at
@@ -67,9 +66,8 @@ pub fn migrate(conn: &mut Connection) -> rusqlite::Result<i64> {
             continue;
         }
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let applied: Option<i64> = tx
-            .query_row("SELECT version FROM flg_schema_migrations WHERE version = ?1", [target], |r| r.get(0))
-            .optional()?;
+        let applied: Option<i64> =
+            tx.query_row("SELECT version FROM flg_schema_migrations WHERE version = ?1", [target], |r| r.get(0)).optional()?;
         if applied.is_none() {
             tx.execute_batch(sql)?;
             tx.execute("INSERT INTO flg_schema_migrations (version) VALUES (?1)", [target])?;
@@ -90,15 +88,12 @@ pub struct OfficialTables {
 
 pub fn official_tables(conn: &Connection) -> rusqlite::Result<OfficialTables> {
     let has = |name: &str| -> rusqlite::Result<bool> {
-        conn.prepare_cached("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1")?
-            .exists([name])
+        conn.prepare_cached("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1")?.exists([name])
     };
     let checkpoints = has("checkpoints")?;
     let writes = has("writes")?;
-    let writes_task_path = writes
-        && conn
-            .prepare_cached("SELECT 1 FROM pragma_table_info('writes') WHERE name = 'task_path'")?
-            .exists([])?;
+    let writes_task_path =
+        writes && conn.prepare_cached("SELECT 1 FROM pragma_table_info('writes') WHERE name = 'task_path'")?.exists([])?;
     Ok(OfficialTables { checkpoints, writes, writes_task_path })
 }
 
@@ -119,10 +114,7 @@ mod tests {
     fn detects_official_tables_and_task_path_column() {
         let conn = Connection::open_in_memory().unwrap();
         assert_eq!(official_tables(&conn).unwrap(), OfficialTables::default());
-        conn.execute_batch(
-            "CREATE TABLE checkpoints (thread_id TEXT); CREATE TABLE writes (thread_id TEXT);",
-        )
-        .unwrap();
+        conn.execute_batch("CREATE TABLE checkpoints (thread_id TEXT); CREATE TABLE writes (thread_id TEXT);").unwrap();
         let t = official_tables(&conn).unwrap();
         assert!(t.checkpoints && t.writes && !t.writes_task_path);
         conn.execute_batch("ALTER TABLE writes ADD COLUMN task_path TEXT NOT NULL DEFAULT ''").unwrap();

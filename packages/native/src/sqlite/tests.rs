@@ -1,8 +1,8 @@
 //! Engine tests on a real in-memory SQLite database.
 
 use super::engine::{Engine, Synchronous};
-use crate::checkpoint::records::{BlobIn, Increment, PutIn, PutOutcome, PutWritesIn, WriteIn};
 use super::{history, read, write};
+use crate::checkpoint::records::{BlobIn, Increment, PutIn, PutOutcome, PutWritesIn, WriteIn};
 
 fn put_writes_native(c: &mut rusqlite::Connection, path: &str, input: &PutWritesIn) -> Result<(), String> {
     write::put_writes(c, path, input, write::WritesTable::Native)
@@ -67,10 +67,7 @@ fn unchanged_channels_are_carried_from_the_parent_without_rewriting() {
 #[test]
 fn a_missing_increment_base_is_reported_and_nothing_is_written() {
     let e = engine();
-    assert_eq!(
-        put(&e, "1", None, vec![blob("m", "1", b"[1]", Some("gone"))], vec![]),
-        PutOutcome::DeltaBaseMissing("m".into())
-    );
+    assert_eq!(put(&e, "1", None, vec![blob("m", "1", b"[1]", Some("gone"))], vec![]), PutOutcome::DeltaBaseMissing("m".into()));
     assert!(e.with_conn(|c| read::get_tuple(c, &e.path, "t", "", None)).unwrap().is_none());
 }
 
@@ -122,9 +119,8 @@ fn history_collects_writes_back_to_the_seed() {
     put(&e, "2", Some("1"), vec![], vec![]);
     e.with_conn(|c| put_writes_native(c, &e.path, &pw("2", "t2", b"[2]"))).unwrap();
     put(&e, "3", Some("2"), vec![], vec![]);
-    let h = e
-        .with_conn(|c| history::delta_channel_history(c, &e.path, "t", "", "3", &["m".to_string(), "n".to_string()]))
-        .unwrap();
+    let h =
+        e.with_conn(|c| history::delta_channel_history(c, &e.path, "t", "", "3", &["m".to_string(), "n".to_string()])).unwrap();
     assert_eq!(h[0].seed.as_ref().unwrap().data, b"[0]".to_vec());
     let writes: Vec<Vec<u8>> = h[0].writes.iter().map(|w| w.value.clone()).collect();
     assert_eq!(writes, vec![b"[1]".to_vec(), b"[2]".to_vec()]);
@@ -137,12 +133,14 @@ fn list_filters_on_metadata_and_honours_before_and_limit() {
     for id in ["1", "2", "3"] {
         put(&e, id, None, vec![], vec![]);
     }
-    let q = |before: Option<&str>, limit: Option<usize>, filter: Vec<(String, serde_json::Value)>| crate::checkpoint::records::ListQuery {
-        thread_id: Some("t".into()),
-        checkpoint_ns: None,
-        before: before.map(str::to_string),
-        limit,
-        filter,
+    let q = |before: Option<&str>, limit: Option<usize>, filter: Vec<(String, serde_json::Value)>| {
+        crate::checkpoint::records::ListQuery {
+            thread_id: Some("t".into()),
+            checkpoint_ns: None,
+            before: before.map(str::to_string),
+            limit,
+            filter,
+        }
     };
     let ids = |q| e.with_conn(|c| read::list(c, &e.path, &q)).unwrap().into_iter().map(|r| r.checkpoint_id).collect::<Vec<_>>();
     assert_eq!(ids(q(None, None, vec![])), vec!["3", "2", "1"]);
@@ -182,8 +180,13 @@ fn messages_reducer_increments_rebuild_with_appends_around_them() {
     let merge = BlobIn { increment: Increment::Merge, ..blob("m", "2", update.as_bytes(), Some("1")) };
     assert_eq!(put(&e, "2", Some("1"), vec![merge], vec![]), PutOutcome::Stored);
     put(&e, "3", Some("2"), vec![blob("m", "3", appended.as_bytes(), Some("2"))], vec![]);
-    let ids: Vec<String> = serde_json::from_str::<serde_json::Value>(&value_of(&e, "3", "m").unwrap()).unwrap()
-        .as_array().unwrap().iter().map(|m| m["kwargs"]["id"].as_str().unwrap().to_string()).collect();
+    let ids: Vec<String> = serde_json::from_str::<serde_json::Value>(&value_of(&e, "3", "m").unwrap())
+        .unwrap()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["kwargs"]["id"].as_str().unwrap().to_string())
+        .collect();
     assert_eq!(ids, ["a", "c", "d"]);
 
     let bad = format!("[{}]", message("zz", "RemoveMessage"));

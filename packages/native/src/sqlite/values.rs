@@ -5,10 +5,10 @@ use std::collections::HashMap;
 use rusqlite::{params, Connection, OptionalExtension};
 
 use super::error::{sql_err, EngineResult};
+use super::schema::OfficialTables;
 use crate::checkpoint::chain::{assemble, Link};
 use crate::checkpoint::records::{Increment, StoredValue, StoredWrite};
 use crate::checkpoint::refs::ChannelRefs;
-use super::schema::OfficialTables;
 
 /// The value `owner` stored for `channel`; an increment is joined onto its base chain, oldest first.
 pub fn load_value(

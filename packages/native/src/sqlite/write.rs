@@ -3,9 +3,9 @@
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
 use super::error::{sql_err, EngineResult};
+use super::schema;
 use crate::checkpoint::records::{BlobIn, Increment, PutIn, PutOutcome, PutWritesIn};
 use crate::checkpoint::refs::{self, ChannelRefs};
-use super::schema;
 
 pub fn put(conn: &mut Connection, path: &str, input: &PutIn) -> EngineResult<PutOutcome> {
     let e = sql_err(path);
@@ -58,10 +58,7 @@ pub fn put(conn: &mut Connection, path: &str, input: &PutIn) -> EngineResult<Put
                          AND channel = ?3 AND owner_id = ?4 AND type = ?5",
                     )
                     .map_err(&e)?
-                    .query_row(
-                        params![input.thread_id, input.checkpoint_ns, blob.channel, base, blob.kind],
-                        |r| r.get(0),
-                    )
+                    .query_row(params![input.thread_id, input.checkpoint_ns, blob.channel, base, blob.kind], |r| r.get(0))
                     .optional()
                     .map_err(&e)?;
                 let Some(root) = root else { return Ok(PutOutcome::DeltaBaseMissing(blob.channel.to_string())) };

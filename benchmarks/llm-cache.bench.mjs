@@ -24,9 +24,9 @@ function prompt(i, bytes) {
 function generation(i) {
   return [
     {
-      text: `answer ${i}: ` + "the customer wants a refund for order 1042; next step is approval. ".repeat(3),
+      text: `answer ${i}: ${"the customer wants a refund for order 1042; next step is approval. ".repeat(3)}`,
       message: new AIMessage({
-        content: `answer ${i}: ` + "the customer wants a refund for order 1042; next step is approval. ".repeat(3),
+        content: `answer ${i}: ${"the customer wants a refund for order 1042; next step is approval. ".repeat(3)}`,
         usage_metadata: { input_tokens: 120, output_tokens: 60, total_tokens: 180 },
       }),
     },

@@ -31,10 +31,11 @@ export async function interleavedRounds(cases, { rounds, warmup = 1 }) {
     const c = typeof cases[n] === "function" ? { run: cases[n] } : cases[n];
     await c.before?.();
     const t0 = process.hrtime.bigint();
+    let ms;
     try {
       await c.run();
     } finally {
-      var ms = Number(process.hrtime.bigint() - t0) / 1e6;
+      ms = Number(process.hrtime.bigint() - t0) / 1e6;
       await c.after?.();
     }
     return ms;
@@ -90,7 +91,7 @@ export function recordResult(name, { method, figures, summary = [], charts = [] 
   fs.mkdirSync(RESULTS_DIR, { recursive: true });
   const file = path.join(RESULTS_DIR, `${name}.json`);
   const body = { name, date: new Date().toISOString(), quick: QUICK, machine: machineInfo(), method, figures, summary, charts };
-  fs.writeFileSync(file, JSON.stringify(body, null, 2) + "\n");
+  fs.writeFileSync(file, `${JSON.stringify(body, null, 2)}\n`);
   return file;
 }
 

@@ -7,7 +7,7 @@ const WORDS = "the agent reads a tool result then plans its next step and writes
 
 export function prose(seed, bytes = 1024) {
   let out = "";
-  for (let i = 0; out.length < bytes; i++) out += WORDS[(seed * 7 + i * 13) % WORDS.length] + " ";
+  for (let i = 0; out.length < bytes; i++) out += `${WORDS[(seed * 7 + i * 13) % WORDS.length]} `;
   return out.slice(0, bytes);
 }
 

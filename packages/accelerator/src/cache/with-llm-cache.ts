@@ -36,7 +36,7 @@ function cacheKey(model: CacheableModel, messages: BaseMessage[], options: Optio
 function streamsNatively(model: object): boolean {
   let proto = Object.getPrototypeOf(model);
   while (proto && proto.constructor?.name !== "BaseChatModel") {
-    if (Object.prototype.hasOwnProperty.call(proto, "_streamResponseChunks")) return true;
+    if (Object.hasOwn(proto, "_streamResponseChunks")) return true;
     proto = Object.getPrototypeOf(proto);
   }
   return false;

@@ -51,7 +51,9 @@ export function injectChannelValues(head: Buffer, values: Array<[string, Uint8Ar
   const at = head.indexOf(EMPTY_VALUES);
   if (at < 0) return undefined;
   const parts: Uint8Array[] = [head.subarray(0, at), Buffer.from('"channel_values":{')];
-  values.forEach(([channel, bytes], i) => parts.push(Buffer.from(`${i ? "," : ""}${JSON.stringify(channel)}:`), bytes));
+  values.forEach(([channel, bytes], i) => {
+    parts.push(Buffer.from(`${i ? "," : ""}${JSON.stringify(channel)}:`), bytes);
+  });
   parts.push(Buffer.from("}"), head.subarray(at + EMPTY_VALUES.length));
   return Buffer.concat(parts);
 }

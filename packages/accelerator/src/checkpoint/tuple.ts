@@ -76,7 +76,11 @@ export async function rowToTuple(
   if (row.layout === "native") {
     const values = await Promise.all(row.values.map((v) => serde.loadsTyped(v.kind, v.data)));
     checkpoint.channel_values = Object.fromEntries(row.values.map((v, i) => [v.channel, values[i]]));
-    if (onValueLoaded) row.values.forEach((v, i) => v.ownerId !== "" && onValueLoaded(row, v.channel, v.ownerId, values[i]));
+    if (onValueLoaded) {
+      row.values.forEach((v, i) => {
+        if (v.ownerId !== "") onValueLoaded(row, v.channel, v.ownerId, values[i]);
+      });
+    }
   }
   if (checkpoint.v < 4 && row.parentCheckpointId) {
     await migratePendingSends(store, serde, checkpoint, row, pendingSends);

@@ -80,11 +80,15 @@ export function exportMemorySaverData(
     });
   }
   for (const row of rows) {
-    const namespaces = (data.storage[row.threadId] ??= Object.create(null));
-    const checkpoints = (namespaces[row.checkpointNs] ??= Object.create(null));
+    data.storage[row.threadId] ??= Object.create(null);
+    const namespaces = data.storage[row.threadId];
+    namespaces[row.checkpointNs] ??= Object.create(null);
+    const checkpoints = namespaces[row.checkpointNs];
     checkpoints[row.checkpointId] = [wholeCheckpoint(row), row.metadata, row.parentCheckpointId ?? undefined];
     if (row.writes.length === 0) continue;
-    const entries = (data.writes[JSON.stringify([row.threadId, row.checkpointNs, row.checkpointId])] ??= Object.create(null));
+    const writesKey = JSON.stringify([row.threadId, row.checkpointNs, row.checkpointId]);
+    data.writes[writesKey] ??= Object.create(null);
+    const entries = data.writes[writesKey];
     for (const w of row.writes) entries[`${w.taskId},${w.idx}`] = [w.taskId, w.channel, w.value, w.taskPath];
   }
   return data;

@@ -72,7 +72,7 @@ function patchCopy(target: PatchTarget, copy: PackageCopy, report: PatchReport):
   }
   const originals = target.methodNames.map((name) => ({
     name,
-    own: Object.prototype.hasOwnProperty.call(proto, name),
+    own: Object.hasOwn(proto, name),
     value: proto[name],
   }));
   const replacements = target.methods(Object.fromEntries(originals.map((o) => [o.name, o.value])) as Methods);

@@ -89,7 +89,10 @@ function sharedStore(saver: PostgresSaverInstance, schema: string): Promise<Rust
   const pool = saver.pool as object;
   const key = `${schema}\u0000${serdeKey(saver.serde)}`;
   let byKey = shared.get(pool);
-  if (!byKey) shared.set(pool, (byKey = new Map()));
+  if (!byKey) {
+    byKey = new Map();
+    shared.set(pool, byKey);
+  }
   let pending = byKey.get(key);
   if (pending === undefined) {
     const connection = connectionOfPool(saver.pool?.options);

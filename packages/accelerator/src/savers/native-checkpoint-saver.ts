@@ -217,7 +217,7 @@ export abstract class NativeCheckpointSaver extends BaseCheckpointSaver {
     versions: ChannelVersions,
     allowIncrements: boolean,
   ): Promise<BlobInput[]> {
-    const has = (c: string) => Object.prototype.hasOwnProperty.call(checkpoint.channel_values, c);
+    const has = (c: string) => Object.hasOwn(checkpoint.channel_values, c);
     const empty: BlobInput[] = this.storeEmptyValues
       ? channels
           .filter((c) => !has(c))

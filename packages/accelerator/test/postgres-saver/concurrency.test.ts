@@ -84,13 +84,13 @@ describe.each(["official", "compact"] as const)("%s layout, many writers", (layo
     const history = await all(saver, threadId);
     expect(history).toHaveLength(300);
     const byId = new Map(history.map((t) => [t.checkpoint.id, t]));
-    stored.forEach((ids, w) =>
+    stored.forEach((ids, w) => {
       ids.forEach((id, step) => {
         const log = byId.get(id)?.checkpoint.channel_values.log as string[];
         expect(log).toHaveLength(step + 1);
         expect(log.every((entry, i) => entry === `writer ${w} step ${i}`)).toBe(true);
-      }),
-    );
+      });
+    });
   });
 });
 

@@ -32,7 +32,7 @@ async function collect(stream: AsyncIterable<unknown>) {
   return out;
 }
 
-const words = (i: number) => `reply ${i}: ` + "lorem ipsum dolor sit amet ".repeat(8);
+const words = (i: number) => `reply ${i}: ${"lorem ipsum dolor sit amet ".repeat(8)}`;
 
 /** A chat agent: model -> tool -> model ..., each turn appending messages, over several invocations. */
 export async function messagesAgent(checkpointer: BaseCheckpointSaver): Promise<Transcript> {

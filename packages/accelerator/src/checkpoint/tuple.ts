@@ -2,7 +2,7 @@ import type { Checkpoint, CheckpointPendingWrite, CheckpointTuple, SerializerPro
 import { TASKS, maxChannelVersion } from "@langchain/langgraph-checkpoint";
 import type { TupleRow, WriteRow } from "@fast-langgraph/native";
 
-import { checkpointConfig } from "../savers/config";
+import { checkpointConfig } from "./config";
 
 /** Where a pre-v4 checkpoint's pending sends are read from: its parent's writes. */
 export interface PendingWritesSource {

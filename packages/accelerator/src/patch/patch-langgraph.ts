@@ -1,4 +1,5 @@
-import { restoreCaches } from "./in-memory-caches";
+import { restoreLLMCaches } from "./llm-cache";
+import { restoreNodeCaches } from "./node-cache";
 import { restoreMemorySavers } from "./memory-saver";
 import { postgresFallbacks, restorePostgresSavers } from "./postgres-saver";
 import { restoreSqliteSavers } from "./sqlite-saver";
@@ -156,7 +157,8 @@ export function unpatchLangGraph(): UnpatchReport {
   }
   applied.clear();
   lastSkipped = [];
-  restoreCaches();
+  restoreNodeCaches();
+  restoreLLMCaches();
   return {
     restored,
     memorySavers: restoreMemorySavers(),

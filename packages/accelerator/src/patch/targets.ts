@@ -1,4 +1,5 @@
-import { acceleratedLLMCacheMethods, acceleratedNodeCacheMethods } from "./in-memory-caches";
+import { acceleratedLLMCacheMethods } from "./llm-cache";
+import { acceleratedNodeCacheMethods } from "./node-cache";
 import { acceleratedMemorySaverMethods } from "./memory-saver";
 import { acceleratedPostgresSaverMethods } from "./postgres-saver";
 import { acceleratedSqliteSaverMethods } from "./sqlite-saver";

@@ -11,7 +11,7 @@ import {
 } from "@langchain/langgraph-checkpoint";
 import type { BlobInput, ChannelHistoryRow, ListRequest, PutRequest, PutResult, PutWritesRequest, TupleRow } from "@fast-langgraph/native";
 
-import { checkpointConfig, checkpointTarget } from "./config";
+import { checkpointConfig, checkpointTarget } from "../checkpoint/config";
 import type { IncrementTracker } from "../checkpoint/increment-tracker";
 import { serializeCheckpointHead, serializeValue } from "../checkpoint/serialize";
 import { type PendingWritesSource, type ReadRules, loadWrites, rowToTuple } from "../checkpoint/tuple";

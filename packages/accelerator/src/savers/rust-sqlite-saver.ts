@@ -4,7 +4,7 @@ import type { SqliteCheckpointStore } from "@fast-langgraph/native";
 
 import { native } from "../native";
 import { IncrementTracker } from "../checkpoint/increment-tracker";
-import { checkpointConfig, checkpointTarget } from "./config";
+import { checkpointConfig, checkpointTarget } from "../checkpoint/config";
 import { NativeCheckpointSaver, type CheckpointStoreCalls } from "./native-checkpoint-saver";
 import { type PruneOptions, type PruneReport, type RetentionOptions, scheduleRetention, toNativePruneOptions } from "./retention";
 import { OfficialCheckpointSerializer } from "../checkpoint/official-checkpoint";

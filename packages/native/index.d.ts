@@ -227,6 +227,11 @@ export interface PutRequest {
   valuedChannels?: Array<string>
   /** Store every channel value the checkpoint holds (see `PutIn::keep_every_value`). */
   keepEveryValue?: boolean
+  /**
+   * Carried channels the caller proved unchanged since it stored or loaded them; only these are
+   * carried by reference (absent: every carried channel is).
+   */
+  verifiedChannels?: Array<string>
 }
 
 export interface PutResult {

@@ -3,6 +3,7 @@ import type { Generation } from "@langchain/core/outputs";
 import type { NativeCacheStats } from "@fast-langgraph/native";
 
 import { native } from "../native";
+import { encodeKey } from "../utf16-keys";
 import { decodeGenerations, encodeGenerations } from "./generations";
 import { type RustCacheOptions, nativeOptions, warnIfDiskUnusable } from "./options";
 
@@ -11,7 +12,8 @@ export type CacheStats = NativeCacheStats;
 
 /** (prompt, llmKey) as one string that no other pair produces. */
 export function llmCacheKey(prompt: string, llmKey: string): string {
-  return `${prompt.length}:${prompt}${llmKey}`;
+  // Encoded so that prompts differing only in lone surrogates stay distinct keys in Rust (utf16-keys.ts).
+  return encodeKey(`${prompt.length}:${prompt}${llmKey}`);
 }
 
 /**

@@ -2,6 +2,7 @@ import { BaseCache, type CacheFullKey, type CacheNamespace, type SerializerProto
 import type { NativeCacheStats } from "@fast-langgraph/native";
 
 import { native } from "../native";
+import { encodeKey } from "../utf16-keys";
 import { type RustCacheOptions, nativeOptions, warnIfDiskUnusable } from "./options";
 
 const SWEEP_EVERY_MS = 30_000;
@@ -36,7 +37,7 @@ export class RustNodeCache<V = unknown> extends BaseCache<V> {
     this.sweepWhenDue();
     const found: { key: CacheFullKey; value: V }[] = [];
     for (const fullKey of keys) {
-      const bytes = this.store.get(namespacePrefix(fullKey[0]) + fullKey[1]);
+      const bytes = this.store.get(namespacePrefix(fullKey[0]) + encodeKey(fullKey[1]));
       if (!bytes) continue;
       const split = bytes.indexOf(0x0a);
       const value = (await this.serde.loadsTyped(bytes.subarray(0, split).toString(), bytes.subarray(split + 1))) as V;
@@ -50,7 +51,7 @@ export class RustNodeCache<V = unknown> extends BaseCache<V> {
     for (const { key, value, ttl } of pairs) {
       const [kind, bytes] = await this.serde.dumpsTyped(value);
       const stored = Buffer.concat([Buffer.from(`${kind}\n`), Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)]);
-      this.store.set(namespacePrefix(key[0]) + key[1], stored, ttl !== undefined && ttl !== null ? ttl * 1000 : undefined);
+      this.store.set(namespacePrefix(key[0]) + encodeKey(key[1]), stored, ttl !== undefined && ttl !== null ? ttl * 1000 : undefined);
     }
   }
 

@@ -39,7 +39,7 @@ async function migratePendingSends(
 }
 
 /** Called with each channel value loaded from our layout, and the checkpoint id that stored it. */
-export type OnValueLoaded = (row: TupleRow, channel: string, ownerId: string, value: unknown) => void;
+export type OnValueLoaded = (row: TupleRow, channel: string, ownerId: string, value: unknown, version: string) => void;
 
 /**
  * Pending writes come back in `writesSortKey` order, as LangGraph specifies; "official" keeps the order
@@ -78,7 +78,7 @@ export async function rowToTuple(
     checkpoint.channel_values = Object.fromEntries(row.values.map((v, i) => [v.channel, values[i]]));
     if (onValueLoaded) {
       row.values.forEach((v, i) => {
-        if (v.ownerId !== "") onValueLoaded(row, v.channel, v.ownerId, values[i]);
+        if (v.ownerId !== "") onValueLoaded(row, v.channel, v.ownerId, values[i], String(checkpoint.channel_versions[v.channel]));
       });
     }
   }

@@ -1,27 +1,33 @@
 import type { SerializerProtocol } from "@langchain/langgraph-checkpoint";
 
 import { serializeValue } from "./serialize";
+import { ValueSnapshot } from "./value-snapshot";
 
 interface Entry {
   version: unknown;
-  value: unknown;
-  elements: unknown[] | undefined;
+  snapshot: ValueSnapshot;
   bytes: Buffer;
+  size: number;
 }
 
+/** Default byte bound of a saver's value-bytes cache: 64 MiB (serialized bytes plus snapshots). */
+export const DEFAULT_VALUE_BYTES_CACHE_BYTES = 64 * 2 ** 20;
+
 /**
- * Whole serialized channel values without re-serializing what did not change: a value whose version
- * and identity are those serialized last time reuses its bytes, and a list that only grew (same leading
- * elements, by identity) is its previous bytes with the new elements' bytes spliced in. For layouts
- * that must store every changed value whole. Same assumption as increments: stored elements are not
- * mutated in place. The bytes depend only on the elements, never on what a store holds.
+ * Whole serialized channel values without re-serializing what did not change: a value at the same
+ * version that still matches the snapshot taken when it was serialized reuses its bytes, and a list
+ * whose leading elements all match theirs (it only grew) is its previous bytes with the new elements'
+ * bytes spliced in. The snapshots see through in-place changes at any depth (see shadow.ts), so a
+ * value edited in place is serialized again. For layouts that must store every changed value whole.
+ * The bytes depend only on the value, never on what a store holds. Bounded by bytes (LRU).
  */
 export class ValueBytesCache {
   private readonly entries = new Map<string, Entry>();
+  private size = 0;
 
   constructor(
     private readonly serde: SerializerProtocol,
-    private readonly capacity = 4096,
+    readonly maxBytes = DEFAULT_VALUE_BYTES_CACHE_BYTES,
   ) {}
 
   /** The value's bytes, or undefined when it does not serialize to JSON (serialize it whole with serde). */
@@ -29,35 +35,55 @@ export class ValueBytesCache {
     const key = `${threadId}\u0000${ns}\u0000${channel}`;
     const what = `channel "${channel}" of thread "${threadId}"`;
     const entry = this.entries.get(key);
-    // The list is copied now: LangGraph may go on changing the state while the serialization is awaited.
-    const elements = Array.isArray(value) ? value.slice() : undefined;
+    // Snapshots are taken and serialization started before the first await: LangGraph (and node code)
+    // may go on changing the state while the serialization is awaited.
     let bytes: Buffer;
-    if (entry && entry.version === version && entry.value === value) {
+    let snapshot: ValueSnapshot | undefined;
+    if (entry && entry.version === version && entry.snapshot.matches(value)) {
       bytes = entry.bytes;
-    } else if (entry?.elements && elements && startsWith(elements, entry.elements)) {
-      const [kind, more] = await serializeValue(this.serde, elements.slice(entry.elements.length), what);
+      snapshot = entry.snapshot;
+    } else if (entry?.snapshot.isList && Array.isArray(value) && entry.snapshot.prefixMatches(value, entry.snapshot.length)) {
+      const k = entry.snapshot.length;
+      const tail = value.slice(k);
+      const tailSnapshot = ValueSnapshot.take(tail);
+      const base = entry.bytes;
+      const [kind, more] = await serializeValue(this.serde, tail, what);
       if (kind !== "json") return undefined;
-      bytes = spliceArrays(entry.bytes, more);
+      bytes = spliceArrays(base, more);
+      snapshot = tailSnapshot && entry.snapshot.extendedWith(tailSnapshot, k);
     } else {
+      snapshot = ValueSnapshot.take(value);
       const [kind, full] = await serializeValue(this.serde, value, what);
       if (kind !== "json") return undefined;
       bytes = full;
     }
-    this.entries.delete(key);
-    this.entries.set(key, { version, value, elements, bytes });
-    if (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value as string);
+    this.delete(key);
+    if (snapshot) {
+      const size = bytes.length + snapshot.bytes + key.length * 2;
+      if (size <= this.maxBytes) {
+        this.entries.set(key, { version, snapshot, bytes, size });
+        this.size += size;
+        while (this.size > this.maxBytes) this.delete(this.entries.keys().next().value as string);
+      }
+    }
     return bytes;
   }
 
-  forgetThread(threadId: string): void {
-    for (const key of [...this.entries.keys()]) if (key.startsWith(`${threadId}\u0000`)) this.entries.delete(key);
+  /** Entries held and their bytes (serialized values plus snapshots), against `maxBytes`. */
+  stats(): { entries: number; bytes: number; maxBytes: number } {
+    return { entries: this.entries.size, bytes: this.size, maxBytes: this.maxBytes };
   }
-}
 
-function startsWith(value: unknown[], prefix: unknown[]): boolean {
-  if (value.length < prefix.length) return false;
-  for (let i = 0; i < prefix.length; i++) if (value[i] !== prefix[i]) return false;
-  return true;
+  forgetThread(threadId: string): void {
+    for (const key of [...this.entries.keys()]) if (key.startsWith(`${threadId}\u0000`)) this.delete(key);
+  }
+
+  private delete(key: string): void {
+    const entry = this.entries.get(key);
+    if (entry === undefined) return;
+    this.entries.delete(key);
+    this.size -= entry.size;
+  }
 }
 
 /** `[a,b]` + `[c]` -> `[a,b,c]`, on serialized JSON arrays. */

@@ -1,6 +1,7 @@
 import type { SqliteCheckpointStore, TupleRow } from "@fast-langgraph/native";
 
 import { injectChannelValues } from "../checkpoint/official-checkpoint";
+import { decodeKey, encodeKey } from "../utf16-keys";
 
 type Bytes = Uint8Array;
 
@@ -18,10 +19,10 @@ export function importMemorySaverData(store: SqliteCheckpointStore, data: Memory
     for (const [checkpointNs, checkpoints] of Object.entries(namespaces)) {
       for (const [checkpointId, [checkpoint, metadata, parent]] of Object.entries(checkpoints)) {
         store.putOfficialSync({
-          threadId,
-          checkpointNs,
-          checkpointId,
-          parentCheckpointId: parent ?? undefined,
+          threadId: encodeKey(threadId),
+          checkpointNs: encodeKey(checkpointNs),
+          checkpointId: encodeKey(checkpointId),
+          parentCheckpointId: parent === undefined || parent === null ? undefined : encodeKey(parent),
           kind: "json",
           checkpoint: Buffer.from(checkpoint),
           metadata: Buffer.from(metadata),
@@ -35,11 +36,11 @@ export function importMemorySaverData(store: SqliteCheckpointStore, data: Memory
       const idx = Number(innerKey.slice(innerKey.lastIndexOf(",") + 1));
       store.putWritesSync(
         {
-          threadId,
-          checkpointNs: checkpointNs ?? "",
-          checkpointId,
-          taskId,
-          taskPath: taskPath ?? "",
+          threadId: encodeKey(threadId),
+          checkpointNs: encodeKey(checkpointNs ?? ""),
+          checkpointId: encodeKey(checkpointId),
+          taskId: encodeKey(taskId),
+          taskPath: encodeKey(taskPath ?? ""),
           writes: [{ channel, idx, kind: "json", value: Buffer.from(value) }],
         },
         true,
@@ -72,7 +73,14 @@ export function exportMemorySaverData(
   rank?: (thread: string, ns: string) => [number, number],
 ): MemorySaverData {
   const data: MemorySaverData = { storage: Object.create(null), writes: Object.create(null) };
-  const rows = store.listSync({});
+  const rows = store.listSync({}).map((r) => ({
+    ...r,
+    threadId: decodeKey(r.threadId),
+    checkpointNs: decodeKey(r.checkpointNs),
+    checkpointId: decodeKey(r.checkpointId),
+    parentCheckpointId: r.parentCheckpointId === undefined ? undefined : decodeKey(r.parentCheckpointId),
+    writes: r.writes.map((w) => ({ ...w, taskId: decodeKey(w.taskId), taskPath: decodeKey(w.taskPath) })),
+  }));
   if (rank) {
     rows.sort((a, b) => {
       const [ra, rb] = [rank(a.threadId, a.checkpointNs), rank(b.threadId, b.checkpointNs)];

@@ -12,7 +12,7 @@ import {
 import type { BlobInput, ChannelHistoryRow, ListRequest, PutRequest, PutResult, PutWritesRequest, TupleRow } from "@fast-langgraph/native";
 
 import { checkpointConfig, checkpointTarget } from "../checkpoint/config";
-import type { IncrementTracker } from "../checkpoint/increment-tracker";
+import type { ChannelMemory, PendingSnapshot } from "../checkpoint/channel-memory";
 import { serializeCheckpointHead, serializeValue } from "../checkpoint/serialize";
 import { type PendingWritesSource, type ReadRules, loadWrites, rowToTuple } from "../checkpoint/tuple";
 import type { ValueBytesCache } from "../checkpoint/value-bytes-cache";
@@ -40,7 +40,10 @@ export abstract class NativeCheckpointSaver extends BaseCheckpointSaver {
   /** The saver's name, for messages. */
   protected abstract readonly label: string;
   protected abstract readonly calls: CheckpointStoreCalls;
-  protected tracker: IncrementTracker | undefined;
+  /** What this process last stored or loaded per channel: increments and carrying, proven exact. */
+  protected memory: ChannelMemory | undefined;
+  /** Whether lists are stored as increments of the remembered ones (option storeIncrements). */
+  protected storeIncrements = true;
   /** For layouts that store changed values whole: grown lists spliced from their previous bytes. */
   protected valueBytes: ValueBytesCache | undefined;
   /** The order pending writes come back in, and how pre-v4 checkpoints get their pending sends. */
@@ -49,8 +52,14 @@ export abstract class NativeCheckpointSaver extends BaseCheckpointSaver {
   protected keepEveryValue = false;
   /** Channels newVersions names without a value are stored as "empty" (the official PostgresSaver's rows). */
   protected storeEmptyValues = false;
-  /** With keepEveryValue: per thread and namespace, the version of each value the last put stored. */
-  private readonly storedVersions = new Map<string, Map<string, string>>();
+  /**
+   * "proven": a channel newVersions does not name is carried only when proven unchanged, else stored
+   * (our layouts: a checkpoint reads back as it was given). "official": what newVersions names is
+   * stored, the rest is the official PostgresSaver's rows' business (its layout, its semantics).
+   */
+  protected carryRule: "proven" | "official" = "proven";
+  /** Store values the checkpoint holds for channels without a version (defaults, untracked values). */
+  protected storeUnversionedValues = true;
 
   /** The checkpoint as stored without its values. */
   protected checkpointHead(checkpoint: Checkpoint): object {
@@ -66,13 +75,14 @@ export abstract class NativeCheckpointSaver extends BaseCheckpointSaver {
       config.configurable?.checkpoint_id ?? null,
     );
     if (!row) return undefined;
-    // A run resumes from this tuple: remembering its lists lets the run's next put store only what it appends.
-    const remember = this.tracker
-      ? (r: TupleRow, channel: string, ownerId: string, value: unknown) =>
-          this.tracker?.remember(r.threadId, r.checkpointNs, channel, ownerId, value)
+    // A run resumes from this tuple: remembering its values (as snapshots, before anyone holds them) lets
+    // the run's next put carry what it did not change and store only what it appends.
+    const memory = this.memory;
+    const remember = memory
+      ? (r: TupleRow, channel: string, ownerId: string, value: unknown, version: string) =>
+          memory.remember(r.threadId, r.checkpointNs, channel, version, ownerId, value)
       : undefined;
     const tuple = await rowToTuple(this.calls, this.serde, row, this.readRules, remember);
-    if (this.keepEveryValue) this.noteStoredVersions(row.threadId, row.checkpointNs, tuple.checkpoint);
     return tuple;
   }
 
@@ -105,23 +115,33 @@ export abstract class NativeCheckpointSaver extends BaseCheckpointSaver {
     config: RunnableConfig,
     checkpoint: Checkpoint,
     metadata: CheckpointMetadata,
-    newVersions: ChannelVersions,
+    newVersions?: ChannelVersions,
   ): Promise<RunnableConfig> {
     const { threadId, checkpointNs, checkpointId: parentId } = checkpointTarget(config, "put", this.label);
-    const changed = Object.keys(newVersions);
-    if (this.keepEveryValue) changed.push(...this.valuesTheParentLacks(threadId, checkpointNs, checkpoint, newVersions));
-    // Everything is serialized before the first await: LangGraph goes on running (its reducer assigns
-    // message ids in place) while a put is pending, and a checkpoint must be stored as it was given.
-    const blobs = this.serializeChannels(threadId, checkpointNs, checkpoint, changed, newVersions, true);
+    // MemorySaver's own put takes three arguments (subclasses call super.put that way): no new versions.
+    const named = newVersions ?? {};
+    const { changed, verified, unknown } = this.classifyChannels(threadId, checkpointNs, checkpoint, named);
+    // Everything is serialized (and snapshotted) before the first await: LangGraph and node code go on
+    // running while a put is pending (the reducer assigns message ids in place, nodes push into state),
+    // and a checkpoint must be stored as it was given.
+    const pending = new Map<string, PendingSnapshot>();
+    const blobs = this.serializeChannels(threadId, checkpointNs, checkpoint, named, changed, pending, true);
+    const eager = new Map<string, Promise<BlobInput[]>>();
+    for (const channel of unknown) {
+      const blob = this.serializeChannels(threadId, checkpointNs, checkpoint, named, [channel], pending, false);
+      blob.catch(() => {});
+      eager.set(channel, blob);
+    }
     blobs.catch(() => {}); // awaited below; this only keeps an early failure from being reported as unhandled
     const [kind, checkpointBytes, metadataBytes] = await this.withMetadata(
       threadId,
       serializeCheckpointHead(this.serde, this.checkpointHead(checkpoint), `checkpoint of thread "${threadId}"`),
       metadata,
     );
+    const changedSet = new Set(changed);
     // With a JSON checkpoint the engine derives the carried channels from its channel_versions.
     const carried =
-      kind === "json" ? [] : Object.keys(checkpoint.channel_versions).filter((c) => !(c in newVersions) && c in checkpoint.channel_values);
+      kind === "json" ? [] : Object.keys(checkpoint.channel_versions).filter((c) => !changedSet.has(c) && c in checkpoint.channel_values);
     const request: PutRequest = {
       threadId,
       checkpointNs,
@@ -137,16 +157,16 @@ export abstract class NativeCheckpointSaver extends BaseCheckpointSaver {
       carriedVersions: carried.map((c) => String(checkpoint.channel_versions[c])),
       changedChannels: kind === "json" ? changed : undefined,
       valuedChannels: Object.keys(checkpoint.channel_values),
+      verifiedChannels: this.memory && this.carryRule === "proven" ? verified : undefined,
       keepEveryValue: this.keepEveryValue,
     };
 
     let result = await this.calls.put(request);
     if (result.status === "need_values") {
-      // Channels the parent cannot supply: stored with their values, or as cleared if they have none.
+      // Channels the engine cannot carry over: stored with their values as they were at put time, or
+      // as cleared if they have none.
       const missing = new Set(result.channels);
-      request.blobs.push(
-        ...(await this.serializeChannels(threadId, checkpointNs, checkpoint, result.channels, checkpoint.channel_versions, false)),
-      );
+      request.blobs.push(...(await this.lateBlobs(threadId, checkpointNs, checkpoint, named, result.channels, eager, pending)));
       request.changedChannels = request.changedChannels && [...request.changedChannels, ...result.channels];
       const keep = request.carriedChannels.map((c, i) => [c, request.carriedVersions[i]]).filter(([c]) => !missing.has(c));
       request.carriedChannels = keep.map(([c]) => c);
@@ -154,41 +174,80 @@ export abstract class NativeCheckpointSaver extends BaseCheckpointSaver {
       result = await this.calls.put(request);
     }
     if (result.status === "delta_base_missing") {
-      this.tracker?.forgetThread(threadId);
-      request.blobs = await this.serializeChannels(threadId, checkpointNs, checkpoint, changed, newVersions, false);
+      // The increments' base is gone (deleted, or written elsewhere): store those values whole, as they
+      // were when put was called (their snapshots prove it, or the put fails with nothing written).
+      const increments = request.blobs.filter((b) => b.baseOwnerId !== undefined && b.baseOwnerId !== null);
+      for (const blob of increments) {
+        if (!pending.get(blob.channel)?.matches(checkpoint.channel_values[blob.channel])) {
+          throw new Error(
+            `${this.label}.put: channel "${blob.channel}" of thread "${threadId}" changed while its put was pending, ` +
+              "and the value its increment extends was removed meanwhile; nothing was written",
+          );
+        }
+      }
+      this.memory?.forgetThread(threadId);
+      const whole = await this.serializeChannels(
+        threadId,
+        checkpointNs,
+        checkpoint,
+        named,
+        increments.map((b) => b.channel),
+        pending,
+        false,
+      );
+      request.blobs = [...request.blobs.filter((b) => b.baseOwnerId === undefined || b.baseOwnerId === null), ...whole];
       result = await this.calls.put(request);
     }
     if (result.status !== "stored") {
       throw new Error(`${this.label}.put: thread "${threadId}" could not be stored (${result.status}: ${result.channels.join(", ")})`);
     }
     for (const blob of request.blobs) {
-      if (blob.kind === "json") {
-        this.tracker?.remember(threadId, checkpointNs, blob.channel, checkpoint.id, checkpoint.channel_values[blob.channel]);
-      }
+      const snapshot = pending.get(blob.channel);
+      if (blob.kind === "json" && snapshot)
+        this.memory?.commit(threadId, checkpointNs, blob.channel, blob.version, checkpoint.id, snapshot);
+      else this.memory?.forget(threadId, checkpointNs, blob.channel);
     }
-    if (this.keepEveryValue) this.noteStoredVersions(threadId, checkpointNs, checkpoint);
     return checkpointConfig(threadId, checkpointNs, checkpoint.id);
   }
 
   /**
-   * Values the checkpoint holds that `newVersions` does not name and that the last stored checkpoint of
-   * this thread did not hold at the same version (unversioned defaults, values LangGraph carried from
-   * further back). They are serialized with the changed ones, as they are now: LangGraph mutates
-   * messages in place (ids) while a put is pending.
+   * Which values a put must store and which it may carry over by reference. Stored: every channel
+   * `newVersions` names; values of channels without a version (when the layout keeps them); values
+   * that provably changed since this process stored or loaded them at the same version (node code
+   * mutated them in place); and, for savers that keep every value (MemorySaver's semantics), every value
+   * not proven unchanged. Verified: channels proven unchanged, which the engine carries. The rest are
+   * unknown to this process: the engine carries them only from what it can prove, else asks for them.
    */
-  private valuesTheParentLacks(threadId: string, ns: string, checkpoint: Checkpoint, newVersions: ChannelVersions): string[] {
-    const stored = this.storedVersions.get(`${threadId}\u0000${ns}`);
-    return Object.keys(checkpoint.channel_values).filter(
-      (c) => !(c in newVersions) && (!(c in checkpoint.channel_versions) || stored?.get(c) !== String(checkpoint.channel_versions[c])),
-    );
-  }
-
-  private noteStoredVersions(threadId: string, ns: string, checkpoint: Checkpoint): void {
-    const key = `${threadId}\u0000${ns}`;
-    this.storedVersions.delete(key);
-    const versions = new Map(Object.keys(checkpoint.channel_values).map((c) => [c, String(checkpoint.channel_versions[c])]));
-    this.storedVersions.set(key, versions);
-    if (this.storedVersions.size > 4096) this.storedVersions.delete(this.storedVersions.keys().next().value as string);
+  private classifyChannels(
+    threadId: string,
+    ns: string,
+    checkpoint: Checkpoint,
+    newVersions: ChannelVersions,
+  ): { changed: string[]; verified: string[]; unknown: string[] } {
+    const changed = Object.keys(newVersions);
+    const verified: string[] = [];
+    const unknown: string[] = [];
+    if (this.memory === undefined || this.carryRule === "official") {
+      // Layouts that follow the official PostgresSaver's rows store what newVersions names, as it does.
+      return { changed, verified, unknown };
+    }
+    for (const channel of Object.keys(checkpoint.channel_values)) {
+      if (Object.hasOwn(newVersions, channel)) continue;
+      if (!Object.hasOwn(checkpoint.channel_versions, channel)) {
+        if (!this.storeUnversionedValues && !this.keepEveryValue) continue;
+        // Carried (under the version "undefined") only when proven unchanged; else stored.
+        if (this.memory?.isUnchanged(threadId, ns, channel, "undefined", checkpoint.channel_values[channel]) === true)
+          verified.push(channel);
+        else changed.push(channel);
+        continue;
+      }
+      const version = String(checkpoint.channel_versions[channel]);
+      const same = this.memory?.isUnchanged(threadId, ns, channel, version, checkpoint.channel_values[channel]);
+      if (same === true) verified.push(channel);
+      else if (same === false || this.keepEveryValue) changed.push(channel);
+      else unknown.push(channel);
+    }
+    return { changed, verified, unknown };
   }
 
   /** The checkpoint's bytes with the metadata's, which must be serialized as the same kind. */
@@ -209,37 +268,95 @@ export abstract class NativeCheckpointSaver extends BaseCheckpointSaver {
     return [kind, checkpoint, metadataBytes];
   }
 
-  private async serializeChannels(
+  /** The version a value is stored under: the new one, else the checkpoint's (or "undefined"). */
+  private static versionOf(checkpoint: Checkpoint, newVersions: ChannelVersions, channel: string): string {
+    return String(Object.hasOwn(newVersions, channel) ? newVersions[channel] : checkpoint.channel_versions[channel]);
+  }
+
+  /**
+   * Serializes the given channels' values as they are now, recording in `pending` the snapshot of each
+   * (what the memory learns once the put is stored). With `allowIncrements`, a list the memory holds a
+   * proven prefix of is serialized as its increment.
+   */
+  private serializeChannels(
     threadId: string,
     checkpointNs: string,
     checkpoint: Checkpoint,
+    newVersions: ChannelVersions,
     channels: string[],
-    versions: ChannelVersions,
+    pending: Map<string, PendingSnapshot>,
     allowIncrements: boolean,
   ): Promise<BlobInput[]> {
     const has = (c: string) => Object.hasOwn(checkpoint.channel_values, c);
+    const version = (c: string) => NativeCheckpointSaver.versionOf(checkpoint, newVersions, c);
     const empty: BlobInput[] = this.storeEmptyValues
-      ? channels
-          .filter((c) => !has(c))
-          .map((channel) => ({ channel, version: String(versions[channel]), kind: "empty", data: Buffer.alloc(0) }))
+      ? channels.filter((c) => !has(c)).map((channel) => ({ channel, version: version(channel), kind: "empty", data: Buffer.alloc(0) }))
       : [];
-    const values = await Promise.all(
+    const values = Promise.all(
       channels.filter(has).map(async (channel): Promise<BlobInput> => {
         const value = checkpoint.channel_values[channel];
-        const version = String(versions[channel]);
-        const plan = allowIncrements ? this.tracker?.plan(threadId, checkpointNs, channel, value) : undefined;
         const what = `channel "${channel}" of thread "${threadId}"`;
+        const plan = allowIncrements && this.storeIncrements ? this.memory?.plan(threadId, checkpointNs, channel, value) : undefined;
         if (plan) {
+          pending.set(channel, plan.snapshot);
           const [kind, data] = await serializeValue(this.serde, plan.elements, what);
-          if (kind === "json") return { channel, version, kind, data, baseOwnerId: plan.baseOwnerId, increment: plan.increment };
+          if (kind === "json") {
+            return { channel, version: version(channel), kind, data, baseOwnerId: plan.baseOwnerId, increment: plan.increment };
+          }
+          // A serde that does not write JSON cannot store increments: the whole value, as it was.
+          if (!plan.snapshot.matches(value)) throw new Error(`cannot serialize ${what}: it changed while its put was pending`);
         }
-        const spliced = await this.valueBytes?.bytes(threadId, checkpointNs, channel, version, value);
-        if (spliced) return { channel, version, kind: "json", data: spliced };
+        if (this.memory) pending.set(channel, this.memory.capture(value));
+        const spliced = this.valueBytes?.bytes(threadId, checkpointNs, channel, version(channel), value);
+        if (spliced) {
+          const bytes = await spliced;
+          if (bytes) return { channel, version: version(channel), kind: "json", data: bytes };
+          if (this.memory && !pending.get(channel)?.matches(value)) {
+            throw new Error(`cannot serialize ${what}: it changed while its put was pending`);
+          }
+        }
         const [kind, data] = await serializeValue(this.serde, value, what);
-        return { channel, version, kind, data };
+        return { channel, version: version(channel), kind, data };
       }),
     );
-    return [...values, ...empty];
+    return values.then((v) => [...v, ...empty]);
+  }
+
+  /**
+   * The blobs of channels the engine could not carry, as they were when put was called: values this
+   * process could not vouch for were serialized then (`eager`); a value it had verified unchanged is
+   * serialized now if it still matches its snapshot. One changed in place since cannot be stored as it
+   * was given, and fails the put with nothing written.
+   */
+  private async lateBlobs(
+    threadId: string,
+    checkpointNs: string,
+    checkpoint: Checkpoint,
+    newVersions: ChannelVersions,
+    channels: string[],
+    eager: Map<string, Promise<BlobInput[]>>,
+    pending: Map<string, PendingSnapshot>,
+  ): Promise<BlobInput[]> {
+    const out: BlobInput[] = [];
+    const now: string[] = [];
+    for (const channel of channels) {
+      const early = eager.get(channel);
+      if (early) out.push(...(await early));
+      else now.push(channel);
+    }
+    for (const channel of now) {
+      if (!Object.hasOwn(checkpoint.channel_values, channel)) continue;
+      const version = NativeCheckpointSaver.versionOf(checkpoint, newVersions, channel);
+      // Unknown (the layout stores only what newVersions names, or the memory let it go): as it is now.
+      if (this.memory?.isUnchanged(threadId, checkpointNs, channel, version, checkpoint.channel_values[channel]) === false) {
+        throw new Error(
+          `${this.label}.put: channel "${channel}" of thread "${threadId}" changed while its put was pending, and its stored value ` +
+            "could not be carried over (removed meanwhile); nothing was written",
+        );
+      }
+    }
+    out.push(...(await this.serializeChannels(threadId, checkpointNs, checkpoint, newVersions, now, pending, false)));
+    return out;
   }
 
   async putWrites(config: RunnableConfig, writes: PendingWrite[], taskId: string, taskPath = ""): Promise<void> {
@@ -261,7 +378,7 @@ export abstract class NativeCheckpointSaver extends BaseCheckpointSaver {
   }
 
   async deleteThread(threadId: string): Promise<void> {
-    this.tracker?.forgetThread(String(threadId));
+    this.memory?.forgetThread(String(threadId));
     this.valueBytes?.forgetThread(String(threadId));
     await this.calls.deleteThread(String(threadId));
   }

@@ -2,7 +2,8 @@ import type { Checkpoint, SerializerProtocol } from "@langchain/langgraph-checkp
 import type { PostgresCheckpointStore } from "@fast-langgraph/native";
 
 import { native } from "../native";
-import { IncrementTracker } from "../checkpoint/increment-tracker";
+import { ChannelMemory } from "../checkpoint/channel-memory";
+import { keyCodec, keyedCalls } from "./key-boundary";
 import { NativeCheckpointSaver, type CheckpointStoreCalls } from "./native-checkpoint-saver";
 import { type PostgresConnection, postgresConnectionString } from "./postgres-connection";
 import { ValueBytesCache } from "../checkpoint/value-bytes-cache";
@@ -74,7 +75,7 @@ export class RustPostgresSaver extends NativeCheckpointSaver {
     });
     const official = this.layout === "official";
     const store = this.native;
-    this.calls = {
+    const calls: CheckpointStoreCalls = {
       put: (req) => store.put(req, official),
       putWrites: (req) => store.putWrites(req, official),
       getTuple: (threadId, ns, id) => store.getTuple(threadId, ns, id),
@@ -83,13 +84,21 @@ export class RustPostgresSaver extends NativeCheckpointSaver {
       deltaChannelHistory: (threadId, ns, id, channels) => store.deltaChannelHistory(threadId, ns, id, channels),
       pendingWrites: (threadId, ns, id) => store.pendingWrites(threadId, ns, id),
     };
+    // The official layout is PostgresSaver's tables: keys it would merge (lone surrogates) or cannot
+    // store (NUL) are refused there; our compact layout encodes them.
+    this.calls = keyedCalls(calls, keyCodec(official ? { store: "PostgreSQL", allowNul: false } : "encode", this.label));
     if (official) {
       this.storeEmptyValues = true;
+      this.storeUnversionedValues = false;
+      this.carryRule = "official";
+      this.storeIncrements = false;
+      // Only to prove, when a parent in our compact layout cannot supply a value, that it is still as given.
+      this.memory = new ChannelMemory();
       this.readRules = { writesOrder: "official", pendingSends: "when-sent" };
       this.valueBytes = new ValueBytesCache(this.serde);
     } else {
       this.readRules = { writesOrder: "writesSortKey", pendingSends: "when-sent" };
-      this.tracker = new IncrementTracker();
+      this.memory = new ChannelMemory();
     }
   }
 

@@ -3,12 +3,13 @@ import type { ChannelVersions, Checkpoint, CheckpointMetadata, SerializerProtoco
 import type { SqliteCheckpointStore } from "@fast-langgraph/native";
 
 import { native } from "../native";
-import { IncrementTracker } from "../checkpoint/increment-tracker";
+import { ChannelMemory } from "../checkpoint/channel-memory";
 import { checkpointConfig, checkpointTarget } from "../checkpoint/config";
 import { NativeCheckpointSaver, type CheckpointStoreCalls } from "./native-checkpoint-saver";
 import { type PruneOptions, type PruneReport, type RetentionOptions, scheduleRetention, toNativePruneOptions } from "./retention";
 import { OfficialCheckpointSerializer } from "../checkpoint/official-checkpoint";
 import { serializeValue } from "../checkpoint/serialize";
+import { type KeyCodec, keyCodec, keyedCalls } from "./key-boundary";
 import { inlineCalls, offThreadCalls, type StoreCalls } from "./store-calls";
 
 export interface RustSqliteSaverOptions {
@@ -62,6 +63,7 @@ export class RustSqliteSaver extends NativeCheckpointSaver {
   private readonly native: SqliteCheckpointStore;
   private readonly store: StoreCalls;
   private readonly official: OfficialCheckpointSerializer | undefined;
+  private readonly keys: KeyCodec;
   private readonly stopRetention: () => void = () => {};
 
   constructor(path = ":memory:", options: RustSqliteSaverOptions = {}) {
@@ -81,8 +83,12 @@ export class RustSqliteSaver extends NativeCheckpointSaver {
     const offThread = options.offThread ?? !isInMemory(path);
     this.store = offThread ? offThreadCalls(this.native) : inlineCalls(this.native);
     const official = this.official !== undefined;
-    this.calls = { ...this.store, putWrites: (req) => this.store.putWrites(req, official) };
-    this.tracker = options.storeIncrements === false ? undefined : new IncrementTracker();
+    // Our layout encodes keys losslessly; the official one is shared with SqliteSaver, which would merge
+    // keys that differ only in lone surrogates, so such keys are refused there.
+    this.keys = keyCodec(official ? { store: "SQLite", allowNul: true } : "encode", this.label);
+    this.calls = keyedCalls({ ...this.store, putWrites: (req) => this.store.putWrites(req, official) }, this.keys);
+    this.memory = new ChannelMemory();
+    this.storeIncrements = options.storeIncrements !== false;
     if (options.retention) this.stopRetention = scheduleRetention((o) => this.prune(o), options.retention);
   }
 
@@ -132,10 +138,10 @@ export class RustSqliteSaver extends NativeCheckpointSaver {
       metadata,
     );
     await this.store.putOfficial({
-      threadId,
-      checkpointNs,
-      checkpointId: checkpoint.id,
-      parentCheckpointId: parentId,
+      threadId: this.keys.key(threadId, "thread_id"),
+      checkpointNs: this.keys.key(checkpointNs, "checkpoint_ns"),
+      checkpointId: this.keys.key(checkpoint.id, "checkpoint_id"),
+      parentCheckpointId: this.keys.optionalKey(parentId, "parent checkpoint_id"),
       kind,
       checkpoint: checkpointBytes,
       metadata: metadataBytes,
@@ -153,9 +159,10 @@ export class RustSqliteSaver extends NativeCheckpointSaver {
    * thread. Never removes a namespace's newest checkpoint or anything a thread needs to resume.
    */
   async prune(options: PruneOptions = {}): Promise<PruneReport> {
-    const report = await this.native.prune(toNativePruneOptions(options));
+    const threadIds = options.threadIds?.map((id) => this.keys.key(String(id), "thread_id"));
+    const report = await this.native.prune(toNativePruneOptions({ ...options, threadIds }));
     if (options.strategy === "delete") {
-      for (const id of options.threadIds ?? []) this.tracker?.forgetThread(id);
+      for (const id of options.threadIds ?? []) this.memory?.forgetThread(id);
     }
     return report;
   }

@@ -124,9 +124,10 @@ describe("compact layout", () => {
     });
     const checkpoints = await withPg(async (c) => (await c.query(`SELECT count(*)::int AS n FROM "${schema}".flg_checkpoints`)).rows[0].n);
 
-    // One row per version the messages list had: the input, then one per step, each but the first an append.
-    expect(stored.messages.rows).toBe(STEPS + 1);
-    expect(stored.messages.appended).toBe(STEPS);
+    // One row per version the messages list had: the input checkpoint's unversioned default `[]` (the
+    // checkpoint holds it), the input, then one per step, each but the default an append.
+    expect(stored.messages.rows).toBe(STEPS + 2);
+    expect(stored.messages.appended).toBe(STEPS + 1);
     // All versions together hold about one copy of the final list (plus serialization overhead), not STEPS/2 copies.
     expect(stored.messages.bytes).toBeLessThan(whole * 3);
     expect(stored.messages.bytes).toBeGreaterThan(whole);

@@ -59,6 +59,9 @@ pub struct PutRequest {
     pub valued_channels: Option<Vec<String>>,
     /// Store every channel value the checkpoint holds (see `PutIn::keep_every_value`).
     pub keep_every_value: Option<bool>,
+    /// Carried channels the caller proved unchanged since it stored or loaded them; only these are
+    /// carried by reference (absent: every carried channel is).
+    pub verified_channels: Option<Vec<String>>,
 }
 
 #[napi(object)]

@@ -3,6 +3,7 @@
 //! objects that cross the JS boundary.
 
 pub mod carry;
+pub mod carry_decision;
 pub mod chain;
 pub mod history_walk;
 pub mod js_types;

@@ -102,6 +102,8 @@ pub struct PutIn<'a> {
     /// Ask for the values of carried channels the parent does not hold, rather than storing the
     /// checkpoint without them (what a saver that keeps every value it is given, like MemorySaver, needs).
     pub keep_every_value: bool,
+    /// Carried channels proven unchanged by the caller (None: all of them); see `carry_decision`.
+    pub verified: Option<std::collections::HashSet<String>>,
 }
 
 #[derive(Debug, PartialEq)]

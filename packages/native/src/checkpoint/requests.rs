@@ -5,7 +5,7 @@ use std::borrow::Cow;
 
 use napi::bindgen_prelude::*;
 
-use super::carry;
+use super::carry::{self, CarriedChannel};
 use super::js_types::*;
 use super::records::{BlobIn, Increment, ListQuery, PutIn, PutOutcome, PutWritesIn, WriteIn};
 use crate::error::invalid_arg;
@@ -45,18 +45,36 @@ pub fn put_input<'a>(req: &'a PutRequest, increments: &[Increment]) -> std::resu
             })
             .collect(),
         keep_every_value: req.keep_every_value.unwrap_or(false),
-        carried: match &req.changed_channels {
-            Some(changed) if req.kind == "json" => {
-                carry::carried_channels(&req.checkpoint, changed, req.valued_channels.as_deref())?
-            }
-            _ => req
-                .carried_channels
-                .iter()
-                .map(|c| Cow::Borrowed(c.as_str()))
-                .zip(req.carried_versions.iter().map(|v| Cow::Borrowed(v.as_str())))
-                .collect(),
-        },
+        verified: req.verified_channels.as_ref().map(|v| v.iter().cloned().collect()),
+        carried: with_unversioned(
+            match &req.changed_channels {
+                Some(changed) if req.kind == "json" => {
+                    carry::carried_channels(&req.checkpoint, changed, req.valued_channels.as_deref())?
+                }
+                _ => req
+                    .carried_channels
+                    .iter()
+                    .map(|c| Cow::Borrowed(c.as_str()))
+                    .zip(req.carried_versions.iter().map(|v| Cow::Borrowed(v.as_str())))
+                    .collect(),
+            },
+            req.verified_channels.as_deref(),
+        ),
     })
+}
+
+/// Version under which a value of a channel without a version is stored.
+pub const UNVERSIONED: &str = "undefined";
+
+/// Verified channels the checkpoint holds without a version (defaults LangGraph keeps unversioned)
+/// are carried too, under `UNVERSIONED`, so an unchanged default is not stored again at every step.
+fn with_unversioned<'a>(mut carried: Vec<CarriedChannel<'a>>, verified: Option<&'a [String]>) -> Vec<CarriedChannel<'a>> {
+    for channel in verified.unwrap_or_default() {
+        if !carried.iter().any(|(c, _)| c == channel) {
+            carried.push((Cow::Borrowed(channel.as_str()), Cow::Borrowed(UNVERSIONED)));
+        }
+    }
+    carried
 }
 
 pub fn put_result(outcome: PutOutcome) -> PutResult {

@@ -9,6 +9,7 @@ use deadpool_postgres::GenericClient;
 use super::connect::Failure;
 use super::read;
 use super::tables::Tables;
+use crate::checkpoint::carry_decision::{self, ByVersion};
 use crate::checkpoint::records::{Increment, PutIn, PutOutcome, PutWritesIn};
 use crate::checkpoint::refs::{self, ChannelRefs};
 use crate::messages::reducer::merge_serialized;
@@ -128,10 +129,43 @@ pub async fn put_official(c: &impl GenericClient, t: &Tables, input: &PutIn<'_>)
 
 /// Our layout: values stored once per change under the checkpoint that changed them, lists as
 /// increments of their base; the checkpoint row references the values it carries.
+/// For each (channel, version): which checkpoint of the thread and namespace stored a value under it.
+async fn stored_by_version(
+    c: &impl GenericClient,
+    t: &Tables,
+    input: &PutIn<'_>,
+    lookups: &[(String, String)],
+) -> Result<Vec<ByVersion>, Failure> {
+    if lookups.is_empty() {
+        return Ok(Vec::new());
+    }
+    let channels: Vec<&str> = lookups.iter().map(|(c, _)| c.as_str()).collect();
+    let versions: Vec<&str> = lookups.iter().map(|(_, v)| v.as_str()).collect();
+    let stmt = c
+        .prepare_cached(&format!(
+            "SELECT i.ord, ARRAY(SELECT b.owner_id FROM {} b WHERE b.thread_id = $1 AND b.checkpoint_ns = $2
+                 AND b.channel = i.channel AND b.version = i.version LIMIT 2)
+             FROM unnest($3::text[], $4::text[]) WITH ORDINALITY AS i(channel, version, ord) ORDER BY i.ord",
+            t.flg_blobs
+        ))
+        .await?;
+    let rows = c.query(&stmt, &[&input.thread_id, &input.checkpoint_ns, &channels, &versions]).await?;
+    Ok(rows
+        .iter()
+        .map(|r| {
+            let owners: Vec<String> = r.get(1);
+            match owners.len() {
+                0 => ByVersion::None,
+                1 => ByVersion::One(owners.into_iter().next().unwrap_or_default()),
+                _ => ByVersion::Many,
+            }
+        })
+        .collect())
+}
+
 pub async fn put_compact(c: &impl GenericClient, t: &Tables, input: &PutIn<'_>) -> Result<PutOutcome, Failure> {
     require_json(input)?;
     let mut channel_refs = ChannelRefs::new();
-    let mut uncarried: Vec<String> = Vec::new();
     if !input.carried.is_empty() {
         let parent_refs: Option<String> = match input.parent_checkpoint_id {
             None => None,
@@ -145,26 +179,27 @@ pub async fn put_compact(c: &impl GenericClient, t: &Tables, input: &PutIn<'_>) 
                 c.query_opt(&stmt, &[&input.thread_id, &input.checkpoint_ns, &parent]).await?.map(|r| r.get(0))
             }
         };
-        match (parent_refs, input.parent_checkpoint_id) {
-            (Some(text), _) => {
-                let parent_refs = refs::parse(&text)?;
-                for (channel, version) in &input.carried {
-                    match parent_refs.get(channel.as_ref()) {
-                        Some((owner, stored)) if stored == version.as_ref() => {
-                            channel_refs.insert(channel.to_string(), (owner.clone(), stored.clone()));
-                        }
-                        _ => uncarried.push(channel.to_string()),
-                    }
-                }
-            }
-            (None, Some(parent)) if official_checkpoint_exists(c, t, input, parent).await? => {
+        if let (None, Some(parent)) = (&parent_refs, input.parent_checkpoint_id) {
+            if official_checkpoint_exists(c, t, input, parent).await? {
                 return Ok(PutOutcome::NeedValues(input.carried.iter().map(|(c, _)| c.to_string()).collect()));
             }
-            (None, _) => uncarried.extend(input.carried.iter().map(|(c, _)| c.to_string())),
         }
-    }
-    if input.keep_every_value && !uncarried.is_empty() {
-        return Ok(PutOutcome::NeedValues(uncarried));
+        let parent_refs = parent_refs.map(|text| refs::parse(&text)).transpose()?;
+        let decision = carry_decision::from_parent(&input.carried, parent_refs.as_ref(), input.verified.as_ref());
+        let found = stored_by_version(c, t, input, &decision.lookups).await?;
+        let decision = carry_decision::finish(
+            decision,
+            found,
+            input.parent_checkpoint_id.is_some(),
+            input.keep_every_value,
+            input.verified.as_ref(),
+        );
+        if !decision.need.is_empty() {
+            return Ok(PutOutcome::NeedValues(decision.need));
+        }
+        for (channel, owner, version) in decision.refs {
+            channel_refs.insert(channel, (owner, version));
+        }
     }
 
     let mut roots: Vec<String> = Vec::with_capacity(input.blobs.len());

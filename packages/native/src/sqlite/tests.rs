@@ -25,6 +25,7 @@ fn put(e: &Engine, id: &str, parent: Option<&str>, blobs: Vec<BlobIn>, carried: 
         blobs,
         carried,
         keep_every_value: false,
+        verified: None,
     };
     e.with_conn(|c| write::put(c, &e.path, &input)).unwrap()
 }
@@ -59,9 +60,14 @@ fn unchanged_channels_are_carried_from_the_parent_without_rewriting() {
     assert_eq!(value_of(&e, "2", "b").unwrap(), "\"z\"");
     let blobs: i64 = e.with_conn(|c| Ok(c.query_row("SELECT COUNT(*) FROM flg_blobs", [], |r| r.get(0)).unwrap())).unwrap();
     assert_eq!(blobs, 3);
-    // A carried channel whose version does not match the parent's is not carried.
-    put(&e, "3", Some("2"), vec![], vec![("a", "7")]);
-    assert_eq!(value_of(&e, "3", "a"), None);
+    // A carried channel whose version the parent lacks and nothing stores is asked for, never dropped.
+    assert_eq!(put(&e, "3", Some("2"), vec![], vec![("a", "7")]), PutOutcome::NeedValues(vec!["a".into()]));
+    // Without a parent, one stored under that version is referenced (a copy of a first checkpoint) ...
+    assert_eq!(put(&e, "4", None, vec![], vec![("a", "1")]), PutOutcome::Stored);
+    assert_eq!(value_of(&e, "4", "a").unwrap(), "\"x\"");
+    // ... and with nothing stored under it, none is kept (what the official savers do).
+    assert_eq!(put(&e, "5", None, vec![], vec![("a", "7")]), PutOutcome::Stored);
+    assert_eq!(value_of(&e, "5", "a"), None);
 }
 
 #[test]

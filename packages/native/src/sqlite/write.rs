@@ -4,6 +4,7 @@ use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
 use super::error::{sql_err, EngineResult};
 use super::schema;
+use crate::checkpoint::carry_decision::{self, ByVersion};
 use crate::checkpoint::records::{BlobIn, Increment, PutIn, PutOutcome, PutWritesIn};
 use crate::checkpoint::refs::{self, ChannelRefs};
 
@@ -12,7 +13,6 @@ pub fn put(conn: &mut Connection, path: &str, input: &PutIn) -> EngineResult<Put
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(&e)?;
     let mut channel_refs = ChannelRefs::new();
 
-    let mut uncarried: Vec<String> = Vec::new();
     if !input.carried.is_empty() {
         let parent_refs: Option<String> = match input.parent_checkpoint_id {
             None => None,
@@ -26,26 +26,28 @@ pub fn put(conn: &mut Connection, path: &str, input: &PutIn) -> EngineResult<Put
                 .optional()
                 .map_err(&e)?,
         };
-        match (parent_refs, input.parent_checkpoint_id) {
-            (Some(text), _) => {
-                let parent_refs = refs::parse(&text)?;
-                for (channel, version) in &input.carried {
-                    match parent_refs.get(channel.as_ref()) {
-                        Some((owner, stored)) if stored == version.as_ref() => {
-                            channel_refs.insert(channel.to_string(), (owner.clone(), stored.clone()));
-                        }
-                        _ => uncarried.push(channel.to_string()),
-                    }
-                }
-            }
-            (None, Some(parent)) if official_checkpoint_exists(&tx, path, input, parent)? => {
+        if let (None, Some(parent)) = (&parent_refs, input.parent_checkpoint_id) {
+            if official_checkpoint_exists(&tx, path, input, parent)? {
                 return Ok(PutOutcome::NeedValues(input.carried.iter().map(|(c, _)| c.to_string()).collect()));
             }
-            (None, _) => uncarried.extend(input.carried.iter().map(|(c, _)| c.to_string())),
         }
-    }
-    if input.keep_every_value && !uncarried.is_empty() {
-        return Ok(PutOutcome::NeedValues(uncarried));
+        let parent_refs = parent_refs.map(|text| refs::parse(&text)).transpose()?;
+        let decision = carry_decision::from_parent(&input.carried, parent_refs.as_ref(), input.verified.as_ref());
+        let found =
+            decision.lookups.iter().map(|(c, v)| stored_by_version(&tx, path, input, c, v)).collect::<EngineResult<Vec<_>>>()?;
+        let decision = carry_decision::finish(
+            decision,
+            found,
+            input.parent_checkpoint_id.is_some(),
+            input.keep_every_value,
+            input.verified.as_ref(),
+        );
+        if !decision.need.is_empty() {
+            return Ok(PutOutcome::NeedValues(decision.need));
+        }
+        for (channel, owner, version) in decision.refs {
+            channel_refs.insert(channel, (owner, version));
+        }
     }
 
     for blob in &input.blobs {
@@ -117,6 +119,25 @@ fn merge_applies(conn: &Connection, path: &str, input: &PutIn, blob: &BlobIn, ba
         return Ok(false);
     };
     Ok(crate::messages::reducer::merge_serialized(&value.data, &[blob.data]).is_ok())
+}
+
+/// Which checkpoint of the thread and namespace stored a value for the channel under this version.
+fn stored_by_version(conn: &Connection, path: &str, input: &PutIn, channel: &str, version: &str) -> EngineResult<ByVersion> {
+    let e = sql_err(path);
+    let owners: Vec<String> = conn
+        .prepare_cached(
+            "SELECT owner_id FROM flg_blobs WHERE thread_id = ?1 AND checkpoint_ns = ?2 AND channel = ?3 AND version = ?4 LIMIT 2",
+        )
+        .map_err(&e)?
+        .query_map(params![input.thread_id, input.checkpoint_ns, channel, version], |r| r.get(0))
+        .map_err(&e)?
+        .collect::<Result<_, _>>()
+        .map_err(&e)?;
+    Ok(match owners.len() {
+        0 => ByVersion::None,
+        1 => ByVersion::One(owners.into_iter().next().unwrap_or_default()),
+        _ => ByVersion::Many,
+    })
 }
 
 fn official_checkpoint_exists(conn: &Connection, path: &str, input: &PutIn, id: &str) -> EngineResult<bool> {

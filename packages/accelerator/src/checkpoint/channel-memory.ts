@@ -1,0 +1,189 @@
+import { RemoveMessage } from "@langchain/core/messages";
+
+import { ValueSnapshot } from "./value-snapshot";
+
+/**
+ * Per (thread, namespace, channel): the value this process last stored or loaded, as a snapshot, with
+ * its version and the checkpoint whose row holds it. From it a put learns, exactly:
+ * - whether a channel newVersions does not name still holds the stored value (then it is carried
+ *   over by reference; a value changed in place is stored again);
+ * - how to store a changed list as an increment of the stored one: "append" (the list only grew;
+ *   store the new elements) or "merge" (a list of messages changed the way LangGraph's messages
+ *   reducer changes it: replaced by id, removed, appended; store that update, replayed in Rust on read).
+ * Every comparison is against the snapshot's shadows, never object identity alone, so node code that
+ * mutates state in place (pushes, edits of content, tool calls or kwargs at any depth) is stored as
+ * it is. A value whose serialization cannot be seen through (see shadow.ts) is never remembered, so
+ * it is always serialized whole. Bounded by bytes (least recently used entries go first).
+ */
+export interface IncrementPlan {
+  increment: "append" | "merge";
+  baseOwnerId: string;
+  elements: unknown[];
+  /** The value's snapshot as it was serialized, to remember once the put is stored. */
+  snapshot: PendingSnapshot;
+}
+
+/** A snapshot taken when a value was serialized, waiting for its put to be stored. */
+export interface PendingSnapshot {
+  /** The snapshot to remember (may extend the remembered one in place: call only on commit). */
+  build(): ValueSnapshot | undefined;
+  /** Whether `value` is still what was serialized (no side effects). */
+  matches(value: unknown): boolean;
+}
+
+interface Entry {
+  version: string;
+  ownerId: string;
+  snapshot: ValueSnapshot;
+  bytes: number;
+}
+
+interface MessageLike {
+  id: string;
+  getType(): string;
+}
+
+function isMessage(x: unknown): x is MessageLike {
+  return (
+    typeof x === "object" && x !== null && typeof (x as MessageLike).id === "string" && typeof (x as MessageLike).getType === "function"
+  );
+}
+
+function fixed(snapshot: ValueSnapshot | undefined): PendingSnapshot {
+  return { build: () => snapshot, matches: (v) => snapshot?.matches(v) ?? false };
+}
+
+export interface ChannelMemoryStats {
+  entries: number;
+  bytes: number;
+  maxBytes: number;
+  evictions: number;
+}
+
+/** Default byte bound of a saver's channel memory: 64 MiB. */
+export const DEFAULT_CHANNEL_MEMORY_BYTES = 64 * 2 ** 20;
+
+export class ChannelMemory {
+  private readonly entries = new Map<string, Entry>();
+  private bytes = 0;
+  private evictions = 0;
+
+  constructor(readonly maxBytes = DEFAULT_CHANNEL_MEMORY_BYTES) {}
+
+  private static key(threadId: string, ns: string, channel: string): string {
+    return `${threadId}\u0000${ns}\u0000${channel}`;
+  }
+
+  /** True or false when the stored value at `version` is known; undefined when it is not. */
+  isUnchanged(threadId: string, ns: string, channel: string, version: string, value: unknown): boolean | undefined {
+    const entry = this.entries.get(ChannelMemory.key(threadId, ns, channel));
+    if (entry === undefined || entry.version !== version) return undefined;
+    return entry.snapshot.matches(value);
+  }
+
+  /** How to store `value` as an increment of the remembered list, if it is one (see the class doc). */
+  plan(threadId: string, ns: string, channel: string, value: unknown): IncrementPlan | undefined {
+    if (!Array.isArray(value)) return undefined;
+    const entry = this.entries.get(ChannelMemory.key(threadId, ns, channel));
+    if (entry === undefined || !entry.snapshot.isList) return undefined;
+    const stored = entry.snapshot;
+    const k = stored.length;
+    if (value.length >= k && stored.prefixMatches(value, k)) {
+      const elements = value.slice(k);
+      const tail = ValueSnapshot.take(elements);
+      const snapshot: PendingSnapshot = {
+        build: () => (tail ? stored.extendedWith(tail, k) : undefined),
+        matches: (v) =>
+          tail !== undefined && Array.isArray(v) && v.length === k + tail.length && stored.prefixMatches(v, k) && tail.matches(v.slice(k)),
+      };
+      return { increment: "append", baseOwnerId: entry.ownerId, elements, snapshot };
+    }
+    const update = this.mergeUpdate(stored, value);
+    if (update === undefined) return undefined;
+    const whole = ValueSnapshot.take(value);
+    return { increment: "merge", baseOwnerId: entry.ownerId, elements: update, snapshot: fixed(whole) };
+  }
+
+  /** The reducer update that turns the stored list into `value`, if one is much smaller than `value`. */
+  private mergeUpdate(stored: ValueSnapshot, value: unknown[]): unknown[] | undefined {
+    const old = stored.elements ?? [];
+    if (!old.every(isMessage) || !value.every(isMessage)) return undefined;
+    const oldIndex = new Map(old.map((m, i) => [m.id, i]));
+    if (oldIndex.size !== old.length) return undefined;
+    const seen = new Set<string>();
+    const changed: unknown[] = [];
+    let lastOld = -1;
+    let appending = false;
+    for (const m of value) {
+      if (seen.has(m.id)) return undefined;
+      seen.add(m.id);
+      const i = oldIndex.get(m.id);
+      if (i === undefined) {
+        appending = true;
+        changed.push(m);
+      } else {
+        if (appending || i < lastOld) return undefined;
+        lastOld = i;
+        if (!stored.elementMatches(i, m)) changed.push(m);
+      }
+    }
+    const removals = old.filter((m) => !seen.has(m.id)).map((m) => new RemoveMessage({ id: m.id }));
+    const update = [...removals, ...changed];
+    return update.length * 2 <= value.length ? update : undefined;
+  }
+
+  /** A snapshot of `value` now, as it is about to be serialized whole. */
+  capture(value: unknown): PendingSnapshot {
+    return fixed(ValueSnapshot.take(value));
+  }
+
+  /** Remembers what a stored put holds for the channel (its snapshot from serialization time). */
+  commit(threadId: string, ns: string, channel: string, version: string, ownerId: string, pending: PendingSnapshot): void {
+    this.set(ChannelMemory.key(threadId, ns, channel), version, ownerId, pending.build());
+  }
+
+  /** Remembers a value just loaded from the store, before anyone else holds it. */
+  remember(threadId: string, ns: string, channel: string, version: string, ownerId: string, value: unknown): void {
+    this.set(ChannelMemory.key(threadId, ns, channel), version, ownerId, ValueSnapshot.take(value));
+  }
+
+  /** Marks the channel's remembered value as also stored under `version` (carried without change). */
+  carried(threadId: string, ns: string, channel: string, version: string): void {
+    const entry = this.entries.get(ChannelMemory.key(threadId, ns, channel));
+    if (entry) entry.version = version;
+  }
+
+  forget(threadId: string, ns: string, channel: string): void {
+    this.delete(ChannelMemory.key(threadId, ns, channel));
+  }
+
+  forgetThread(threadId: string): void {
+    const prefix = `${threadId}\u0000`;
+    for (const key of [...this.entries.keys()]) if (key.startsWith(prefix)) this.delete(key);
+  }
+
+  stats(): ChannelMemoryStats {
+    return { entries: this.entries.size, bytes: this.bytes, maxBytes: this.maxBytes, evictions: this.evictions };
+  }
+
+  private set(key: string, version: string, ownerId: string, snapshot: ValueSnapshot | undefined): void {
+    this.delete(key);
+    if (snapshot === undefined) return;
+    const bytes = snapshot.bytes + key.length * 2;
+    if (bytes > this.maxBytes) return;
+    this.entries.set(key, { version, ownerId, snapshot, bytes });
+    this.bytes += bytes;
+    while (this.bytes > this.maxBytes) {
+      const oldest = this.entries.keys().next().value as string;
+      this.delete(oldest);
+      this.evictions += 1;
+    }
+  }
+
+  private delete(key: string): void {
+    const entry = this.entries.get(key);
+    if (entry === undefined) return;
+    this.entries.delete(key);
+    this.bytes -= entry.bytes;
+  }
+}

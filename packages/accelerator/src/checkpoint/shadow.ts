@@ -1,0 +1,120 @@
+/**
+ * A shadow records, as a flat list of tokens, everything a value's JSON serialization depends on: for
+ * each object its prototype and its enumerable keys in order, for each array its length, and every
+ * primitive leaf. Checking a value against the shadow taken when it was serialized walks the value
+ * again and compares token by token, without allocating: it proves the value would serialize to the
+ * same bytes, however the value was changed in place since (an element pushed, a message's content,
+ * tool call arguments or kwargs edited at any depth, a key added or deleted, a prototype swapped).
+ *
+ * Only values whose serialization is fully visible this way get a shadow: primitives, arrays, plain
+ * objects, instances of classes without a `toJSON` of their own, and LangChain `Serializable` objects
+ * (messages), whose `toJSON` reads their own fields. Anything holding state JSON cannot see through
+ * enumerable properties (Map, Set, Date, typed arrays, errors, other `toJSON` methods, cycles, depth
+ * over MAX_DEPTH) gets none, and callers must then treat the value as changed.
+ */
+
+const OPEN_OBJECT = Object.freeze({ token: "object" });
+const OPEN_ARRAY = Object.freeze({ token: "array" });
+const CLOSE = Object.freeze({ token: "close" });
+
+const MAX_DEPTH = 64;
+
+export type ShadowTokens = unknown[];
+
+/** Token count and string characters a shadow holds: what keeping it costs, for byte bounds. */
+export interface ShadowSize {
+  tokens: number;
+  chars: number;
+}
+
+function visibleObject(value: object): boolean {
+  const toJSON = (value as { toJSON?: unknown }).toJSON;
+  if (toJSON !== undefined) {
+    // LangChain's Serializable.toJSON builds its output from the instance's own fields (lc_kwargs keys
+    // read back through `this`), so its own enumerable properties determine it. Any other toJSON may
+    // depend on anything.
+    return (
+      typeof toJSON === "function" &&
+      Object.hasOwn(value, "lc_kwargs") &&
+      typeof (value as { lc_serializable?: unknown }).lc_serializable === "boolean"
+    );
+  }
+  const proto = Object.getPrototypeOf(value);
+  if (proto === Object.prototype || proto === null) return true;
+  // Other class instances: JSON sees their own enumerable properties, unless they keep state in
+  // internal slots (tagged built-ins).
+  return Object.prototype.toString.call(value) === "[object Object]";
+}
+
+/**
+ * Appends the shadow of `value` to `out`. Returns false (and leaves `out` with partial tokens the
+ * caller must discard) when the value is not fully visible.
+ */
+export function appendShadow(value: unknown, out: ShadowTokens, size: ShadowSize, depth = 0): boolean {
+  if (value === null || typeof value !== "object") {
+    out.push(value);
+    size.tokens += 1;
+    if (typeof value === "string") size.chars += value.length;
+    return true;
+  }
+  if (depth >= MAX_DEPTH) return false;
+  if (Array.isArray(value)) {
+    if (Object.getPrototypeOf(value) !== Array.prototype) return false;
+    out.push(OPEN_ARRAY, value.length);
+    size.tokens += 2;
+    for (let i = 0; i < value.length; i++) if (!appendShadow(value[i], out, size, depth + 1)) return false;
+    return true;
+  }
+  if (!visibleObject(value)) return false;
+  out.push(OPEN_OBJECT, Object.getPrototypeOf(value));
+  size.tokens += 3;
+  for (const key in value) {
+    out.push(key);
+    size.tokens += 1;
+    size.chars += key.length;
+    if (!appendShadow((value as Record<string, unknown>)[key], out, size, depth + 1)) return false;
+  }
+  out.push(CLOSE);
+  return true;
+}
+
+/** The shadow of `value`, or undefined when it is not fully visible. */
+export function shadowOf(value: unknown): { tokens: ShadowTokens; size: ShadowSize } | undefined {
+  const tokens: ShadowTokens = [];
+  const size = { tokens: 0, chars: 0 };
+  return appendShadow(value, tokens, size) ? { tokens, size } : undefined;
+}
+
+/**
+ * Walks `value` against the tokens from `pos`; returns the position after the value's tokens, or -1
+ * when the value differs from what the shadow recorded.
+ */
+export function matchShadow(value: unknown, tokens: ShadowTokens, pos: number, depth = 0): number {
+  if (value === null || typeof value !== "object") {
+    const token = tokens[pos];
+    return token === value || (Number.isNaN(value) && Number.isNaN(token)) ? pos + 1 : -1;
+  }
+  if (depth >= MAX_DEPTH) return -1;
+  if (Array.isArray(value)) {
+    if (tokens[pos] !== OPEN_ARRAY || tokens[pos + 1] !== value.length || Object.getPrototypeOf(value) !== Array.prototype) return -1;
+    let at = pos + 2;
+    for (let i = 0; i < value.length; i++) {
+      at = matchShadow(value[i], tokens, at, depth + 1);
+      if (at < 0) return -1;
+    }
+    return at;
+  }
+  if (tokens[pos] !== OPEN_OBJECT || tokens[pos + 1] !== Object.getPrototypeOf(value) || !visibleObject(value)) return -1;
+  let at = pos + 2;
+  for (const key in value) {
+    if (tokens[at] !== key) return -1;
+    at = matchShadow((value as Record<string, unknown>)[key], tokens, at + 1, depth + 1);
+    if (at < 0) return -1;
+  }
+  return tokens[at] === CLOSE ? at + 1 : -1;
+}
+
+/** Bytes a shadow keeps alive, counted as 8 per token plus 2 per string character. */
+export function shadowBytes(size: ShadowSize): number {
+  return size.tokens * 8 + size.chars * 2;
+}

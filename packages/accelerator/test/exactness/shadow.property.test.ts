@@ -1,0 +1,123 @@
+import { AIMessage, HumanMessage, ToolMessage } from "@langchain/core/messages";
+import { JsonPlusSerializer } from "@langchain/langgraph-checkpoint";
+import fc from "fast-check";
+
+import { ValueSnapshot } from "../../src/checkpoint/value-snapshot";
+
+const serde = new JsonPlusSerializer();
+const bytes = async (v: unknown) => Buffer.from((await serde.dumpsTyped(v))[1]).toString("utf8");
+
+const leaf = fc.oneof(fc.string(), fc.integer(), fc.double(), fc.boolean(), fc.constant(null), fc.constant(undefined));
+const json = fc.letrec((tie) => ({
+  value: fc.oneof({ depthSize: "small" }, leaf, tie("array"), tie("object")),
+  array: fc.array(tie("value"), { maxLength: 4 }),
+  object: fc.dictionary(fc.string({ maxLength: 6 }), tie("value"), { maxKeys: 4 }),
+})).value;
+
+const message = fc
+  .record({
+    kind: fc.constantFrom("human", "ai", "tool"),
+    content: fc.oneof(fc.string(), fc.array(fc.record({ type: fc.constant("text"), text: fc.string() }), { maxLength: 2 })),
+    id: fc.option(fc.uuid(), { nil: undefined }),
+    name: fc.option(fc.string({ maxLength: 5 }), { nil: undefined }),
+    kwargs: fc.dictionary(fc.string({ maxLength: 4 }), json, { maxKeys: 2 }),
+    args: fc.dictionary(fc.string({ maxLength: 4 }), json, { maxKeys: 2 }),
+  })
+  .map(({ kind, content, id, name, kwargs, args }) => {
+    if (kind === "human") return new HumanMessage({ content, id, name, additional_kwargs: kwargs });
+    if (kind === "tool") return new ToolMessage({ content, id, name, tool_call_id: "call", additional_kwargs: kwargs });
+    return new AIMessage({ content, id, name, additional_kwargs: kwargs, tool_calls: [{ id: "call", name: "f", args }] });
+  });
+
+const state = fc.oneof(fc.array(message, { maxLength: 5 }), json, fc.array(fc.oneof(message, json), { maxLength: 4 }));
+
+/** Every object and array reachable from `root`, with a way to change each in place. */
+function containers(root: unknown): Array<Record<string | number, unknown>> {
+  const out: Array<Record<string | number, unknown>> = [];
+  const seen = new Set<unknown>();
+  const walk = (v: unknown) => {
+    if (v === null || typeof v !== "object" || seen.has(v)) return;
+    seen.add(v);
+    out.push(v as Record<string, unknown>);
+    for (const key in v) walk((v as Record<string, unknown>)[key]);
+  };
+  walk(root);
+  return out;
+}
+
+const mutation = fc.record({
+  target: fc.nat(),
+  op: fc.constantFrom("set", "delete", "push", "setExisting", "cloneChild"),
+  key: fc.string({ maxLength: 4 }),
+  value: json,
+});
+
+type Mutation = { target: number; op: string; key: string; value: unknown };
+
+function mutate(root: unknown, m: Mutation): void {
+  const all = containers(root);
+  if (all.length === 0) return;
+  const target = all[m.target % all.length];
+  const keys = Object.keys(target);
+  const existing = keys.length ? keys[m.target % keys.length] : m.key;
+  if (m.op === "set") target[m.key] = m.value;
+  else if (m.op === "delete") delete target[existing];
+  else if (m.op === "push" && Array.isArray(target)) target.push(m.value);
+  else if (m.op === "setExisting") target[existing] = m.value;
+  else if (m.op === "cloneChild") {
+    // Replacing a child by an equal copy changes identity but not the serialization.
+    const child = target[existing];
+    if (child !== null && typeof child === "object" && Object.getPrototypeOf(child) === Object.prototype) target[existing] = { ...child };
+  }
+}
+
+describe("value snapshots prove a value serializes as it did", () => {
+  it("a value matches the snapshot taken of it", async () => {
+    await fc.assert(
+      fc.asyncProperty(state, async (value) => {
+        const snapshot = ValueSnapshot.take(value);
+        expect(snapshot).toBeDefined();
+        expect(snapshot?.matches(value)).toBe(true);
+      }),
+      { seed: 1, numRuns: 300 },
+    );
+  });
+
+  it("after any in-place change, a match means the serialized bytes are unchanged (and a changed value never matches)", async () => {
+    let detected = 0;
+    await fc.assert(
+      fc.asyncProperty(state, fc.array(mutation, { minLength: 1, maxLength: 3 }), async (value, mutations) => {
+        const before = await bytes(value);
+        const snapshot = ValueSnapshot.take(value) as ValueSnapshot;
+        for (const m of mutations) mutate(value, m);
+        const after = await bytes(value);
+        if (snapshot.matches(value)) expect(after).toBe(before);
+        if (after !== before) {
+          expect(snapshot.matches(value)).toBe(false);
+          detected += 1;
+        }
+      }),
+      { seed: 2, numRuns: 500 },
+    );
+    expect(detected).toBeGreaterThan(100);
+  });
+
+  it("list prefixes: elements pushed keep the prefix; an element edited in place breaks it", () => {
+    const list = [new HumanMessage({ content: "a", id: "1" }), new AIMessage({ content: "b", id: "2" })];
+    const snapshot = ValueSnapshot.take(list) as ValueSnapshot;
+    list.push(new HumanMessage({ content: "c", id: "3" }));
+    expect(snapshot.prefixMatches(list, 2)).toBe(true);
+    (list[1] as AIMessage).response_metadata.model = "changed";
+    expect(snapshot.prefixMatches(list, 2)).toBe(false);
+    expect(snapshot.elementMatches(0, list[0])).toBe(true);
+  });
+
+  it("values whose serialization it cannot see through get no snapshot", () => {
+    for (const value of [new Map([[1, 2]]), new Set([1]), new Date(0), new Uint8Array(2), new Error("x"), { toJSON: () => 1 }]) {
+      expect(ValueSnapshot.take({ nested: [value] })).toBeUndefined();
+    }
+    const cyclic: Record<string, unknown> = {};
+    cyclic.self = cyclic;
+    expect(ValueSnapshot.take(cyclic)).toBeUndefined();
+  });
+});

@@ -235,6 +235,8 @@ export interface NativeRateLimiterOptions {
   /** Requests allowed in any window of `window_ms`, 1..=1,000,000. */
   requestsPerWindow: number
   windowMs: number
+  /** Margin added to the window for callers that run late (ms, default 0). */
+  windowMarginMs?: number
   /** Bucket capacity in requests (default: `requests_per_window`). */
   maxBurst?: number
   tokensPerMinute?: number

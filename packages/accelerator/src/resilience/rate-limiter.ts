@@ -1,5 +1,5 @@
 import { native } from "../native";
-import { sleep } from "./sleep";
+import { WaitQueue } from "./wait-queue";
 
 export interface RustRateLimiterOptions {
   /** Requests allowed in any one-second window (exact over every sliding window). */
@@ -13,6 +13,10 @@ export interface RustRateLimiterOptions {
   maxBurst?: number;
   /** Callers that may be waiting at once (default 10,000); one more gets a `RateLimitQueueFullError`. */
   maxQueue?: number;
+  /** Added to the window between a start and the one N starts later (ms, default 25): a caller runs a little
+   * after its slot when the event loop is busy, and a late start must not share a window with an on-time one
+   * a window later. 0 makes the schedule exact and real starts up to the event loop's lag too dense. */
+  windowMarginMs?: number;
   /** Every limiter opened with this name in any worker thread of the process is the same limiter. Opening
    * a name again with other options throws. */
   name?: string;
@@ -58,6 +62,16 @@ export class RateLimitWaitTooLongError extends Error {
   readonly code = "RATE_LIMIT_WAIT_TOO_LONG";
 }
 
+const queues = new Map<string, WaitQueue>();
+function namedQueue(name: string): WaitQueue {
+  let q = queues.get(name);
+  if (!q) {
+    q = new WaitQueue();
+    queues.set(name, q);
+  }
+  return q;
+}
+
 /**
  * A rate limiter whose state is in Rust: FIFO (callers start in the order they called `acquire`, across
  * threads), exact over every sliding window, shared by name across worker threads. Rust decides the
@@ -67,6 +81,8 @@ export class RateLimitWaitTooLongError extends Error {
 export class RustRateLimiter {
   readonly name?: string;
   private readonly inner: InstanceType<typeof native.NativeRateLimiter>;
+  /** One queue per limiter in this thread: instances opened with one name share it, so they wake in FIFO order too. */
+  private readonly waiting: WaitQueue;
 
   constructor(options: RustRateLimiterOptions) {
     const { requestsPerSecond: rps, requestsPerMinute: rpm } = options;
@@ -74,10 +90,12 @@ export class RustRateLimiter {
       throw new TypeError("RustRateLimiter needs exactly one of requestsPerSecond and requestsPerMinute");
     }
     this.name = options.name;
+    this.waiting = options.name === undefined ? new WaitQueue() : namedQueue(options.name);
     this.inner = new native.NativeRateLimiter({
       name: options.name,
       requestsPerWindow: (rps ?? rpm) as number,
       windowMs: rps !== undefined ? 1000 : 60_000,
+      windowMarginMs: options.windowMarginMs ?? 25,
       maxBurst: options.maxBurst,
       tokensPerMinute: options.tokensPerMinute,
       maxQueue: options.maxQueue,
@@ -92,7 +110,7 @@ export class RustRateLimiter {
     const wait = this.inner.acquire(tokens, options.maxWaitMs);
     if (wait === -1) throw new RateLimitQueueFullError(`rate limiter ${this.label()} has too many callers waiting`);
     if (wait === -2) throw new RateLimitWaitTooLongError(`rate limiter ${this.label()}: the wait would exceed ${options.maxWaitMs} ms`);
-    if (wait > 0) await sleep(wait, options.signal);
+    if (wait > 0) await this.waiting.wait(wait, options.signal);
     return { waitedMs: wait, settle: (spent) => this.inner.settle(tokens, spent) };
   }
 

@@ -57,6 +57,8 @@ pub struct NativeRateLimiterOptions {
     /// Requests allowed in any window of `window_ms`, 1..=1,000,000.
     pub requests_per_window: f64,
     pub window_ms: f64,
+    /// Margin added to the window for callers that run late (ms, default 0).
+    pub window_margin_ms: Option<f64>,
     /// Bucket capacity in requests (default: `requests_per_window`).
     pub max_burst: Option<f64>,
     pub tokens_per_minute: Option<f64>,
@@ -90,6 +92,11 @@ impl NativeRateLimiter {
         let config = RateLimiterConfig {
             requests_per_window: per_window as u32,
             window_us: duration_us("windowMs", o.window_ms)?,
+            margin_us: match o.window_margin_ms {
+                None => 0,
+                Some(m) if m.is_finite() && m >= 0.0 => (m * 1000.0).ceil() as u64,
+                Some(m) => return Err(invalid_arg(format!("windowMarginMs must be 0 or more ms, got {m}"))),
+            },
             max_burst: count("maxBurst", o.max_burst, per_window, per_window)? as u32,
             tokens_per_minute: o
                 .tokens_per_minute

@@ -18,6 +18,10 @@ use super::wait_stats::WaitStats;
 pub struct RateLimiterConfig {
     pub requests_per_window: u32,
     pub window_us: u64,
+    /// Added to the window between a start and the start `requests_per_window` later: a caller runs a
+    /// little after its slot (the event loop is busy, a timer fires late), and without a margin a late
+    /// start and an on-time one a window later would share one window.
+    pub margin_us: u64,
     /// Bucket capacity in requests, 1..=requests_per_window.
     pub max_burst: u32,
     pub tokens_per_minute: Option<u64>,
@@ -133,7 +137,7 @@ impl RateLimiter {
         self.drop_started(now_us);
         let mut start = now_us.max(self.last_start_us);
         if self.starts.len() == self.config.requests_per_window as usize {
-            start = start.max(self.starts[0] + self.config.window_us);
+            start = start.max(self.starts[0] + self.config.window_us + self.config.margin_us);
         }
         if let Some(b) = &self.requests {
             start = start.max(b.ready_at(1.0));
@@ -205,6 +209,7 @@ mod tests {
         RateLimiter::new(RateLimiterConfig {
             requests_per_window: per_window,
             window_us,
+            margin_us: 0,
             max_burst: burst,
             tokens_per_minute: tpm,
             max_queue: 10_000,
@@ -243,6 +248,17 @@ mod tests {
     }
 
     #[test]
+    fn the_margin_keeps_starts_that_run_late_within_the_window() {
+        let mut l = limiter(2, 1_000_000, 2, None);
+        l.config.margin_us = 25_000;
+        let s: Vec<u64> = (0..4).map(|_| start(l.acquire(0, None, 0))).collect();
+        assert_eq!(s, vec![0, 0, 1_025_000, 1_025_000]);
+        // Both first callers ran 20 ms late: still no window of 1 s holds three.
+        let real = [20_000, 20_000, 1_025_000, 1_025_000];
+        assert_eq!(worst_window(&real, 1_000_000), 2);
+    }
+
+    #[test]
     fn a_small_burst_spreads_requests_out() {
         let mut l = limiter(10, 1_000_000, 1, None);
         let s: Vec<u64> = (0..5).map(|_| start(l.acquire(0, None, 0))).collect();
@@ -264,6 +280,7 @@ mod tests {
         let mut l = RateLimiter::new(RateLimiterConfig {
             requests_per_window: 1,
             window_us: 1_000,
+            margin_us: 0,
             max_burst: 1,
             tokens_per_minute: None,
             max_queue: 2,
@@ -300,6 +317,7 @@ mod tests {
         assert!(RateLimiter::new(RateLimiterConfig {
             requests_per_window: 5,
             window_us: 1,
+            margin_us: 0,
             max_burst: 6,
             tokens_per_minute: None,
             max_queue: 1
@@ -308,6 +326,7 @@ mod tests {
         assert!(RateLimiter::new(RateLimiterConfig {
             requests_per_window: 0,
             window_us: 1,
+            margin_us: 0,
             max_burst: 1,
             tokens_per_minute: None,
             max_queue: 1

@@ -83,6 +83,17 @@ describe("withResilience on invoke", () => {
     expect(listModel.resilienceStats().rateLimiter?.requests).toBe(2);
   });
 
+  it("stops waiting for the rate limiter when the caller aborts", async () => {
+    const model = withResilience(new ScheduledChatModel(), { rateLimiter: { requestsPerMinute: 1 } });
+    await model.invoke("first");
+    const controller = new AbortController();
+    const waiting = model.invoke("second", { signal: controller.signal });
+    setTimeout(() => controller.abort(), 20);
+    await expect(waiting).rejects.toThrow(/abort/i);
+    expect(model.calls).toHaveLength(1);
+    expect(model.resilienceStats().rateLimiter).toMatchObject({ requests: 2, delayed: 1 });
+  });
+
   it("fails fast with the breaker open and spends no rate budget on refused calls", async () => {
     const limiter = new RustRateLimiter({ requestsPerSecond: 1000 });
     const model = withResilience(new ScheduledChatModel(Array.from({ length: 3 }, () => ({ error: httpError(500) }))), {
@@ -124,6 +135,23 @@ describe("withResilience on stream", () => {
     expect(seen).toEqual(["one", " two"]);
     expect(model.calls).toHaveLength(1);
     expect(model.resilienceStats()).toMatchObject({ midStreamFailures: 1, retries: 0, failures: { server: 1 } });
+  });
+
+  it("gives the concurrency permit back when the consumer stops early, counting a success", async () => {
+    const model = withResilience(new ScheduledChatModel([{ reply: "a b c d" }, { reply: "e f" }]), {
+      maxConcurrency: 1,
+      circuitBreaker: { failureThreshold: 1 },
+    });
+    for await (const chunk of await model.stream("hi")) {
+      expect(String(chunk.content)).toBe("a");
+      break;
+    }
+    expect(await collect(await model.stream("again"))).toEqual(["e", " f"]);
+    expect(model.resilienceStats()).toMatchObject({
+      successes: 2,
+      concurrency: { inFlight: 0, acquired: 2 },
+      circuitBreaker: { state: "closed", successes: 2 },
+    });
   });
 
   it("counts tokens from usage_metadata and settles the limiter", async () => {

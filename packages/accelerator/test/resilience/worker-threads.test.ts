@@ -57,4 +57,38 @@ describe("limits shared by name across worker threads", () => {
     expect(got).toBe("granted");
     expect(stats).toMatchObject({ inFlight: 0, queued: 0 });
   });
+
+  it("a breaker shared by four threads keeps whole counts and a valid chain of transitions", () => {
+    const out = execFileSync(
+      process.execPath,
+      [path.join(__dirname, "fixtures", "shared-breaker-worker.cjs"), `cb-${process.pid}-${Date.now()}`, "4"],
+      {
+        encoding: "utf8",
+        timeout: 60_000,
+      },
+    );
+    const { seen, stats } = JSON.parse(out) as {
+      seen: { ok: number; failed: number; rejected: number }[];
+      stats: {
+        admitted: number;
+        rejected: number;
+        successes: number;
+        failures: number;
+        transitions: number;
+        probesInFlight: number;
+        recentTransitions: { from: string; to: string }[];
+      };
+    };
+    const sum = (k: "ok" | "failed" | "rejected") => seen.reduce((n, s) => n + s[k], 0);
+    expect(sum("ok") + sum("failed") + sum("rejected")).toBe(4 * 40 * 25);
+    expect(stats.successes).toBe(sum("ok"));
+    expect(stats.failures).toBe(sum("failed"));
+    expect(stats.rejected).toBe(sum("rejected"));
+    expect(stats.admitted).toBe(sum("ok") + sum("failed"));
+    expect(stats.probesInFlight).toBe(0);
+    expect(stats.transitions).toBeGreaterThan(3);
+    for (let i = 1; i < stats.recentTransitions.length; i++) {
+      expect(stats.recentTransitions[i].from).toBe(stats.recentTransitions[i - 1].to);
+    }
+  });
 });

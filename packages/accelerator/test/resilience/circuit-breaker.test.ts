@@ -50,14 +50,14 @@ describe("CircuitBreaker", () => {
   });
 
   it("counts failures only inside the window", async () => {
-    const b = new CircuitBreaker({ failureThreshold: 3, failureWindowMs: 50, recoveryTimeoutMs: 10_000 });
+    const b = new CircuitBreaker({ failureThreshold: 3, failureWindowMs: 200, recoveryTimeoutMs: 10_000 });
     for (let i = 0; i < 6; i++) {
       await failTimes(b, 1);
-      await sleep(30); // two failures at most in any 50 ms
+      await sleep(110); // two failures at most in any 200 ms
     }
     expect(b.state).toBe("closed");
     expect(b.stats().failures).toBe(6);
-    await sleep(60);
+    await sleep(210);
     await failTimes(b, 2);
     expect(b.state).toBe("closed");
     await failTimes(b, 1);

@@ -33,8 +33,9 @@ function cycles(graph, label) {
 // TypeScript: folder -> folders it may import.
 const tsSrc = path.join(root, "packages/accelerator/src");
 const tsAllowed = {
-  ".": ["patch", "savers", "cache", "checkpoint", "."],
-  patch: ["patch", "savers", "cache", "checkpoint", "."],
+  ".": ["patch", "savers", "cache", "checkpoint", "resilience", "profiler", "."],
+  patch: ["patch", "savers", "cache", "checkpoint", "resilience", "profiler", "."],
+  resilience: ["resilience", "cache", "."],
   savers: ["savers", "checkpoint", "."],
   cache: ["cache", "."],
   checkpoint: ["checkpoint"],
@@ -63,6 +64,7 @@ const rsAllowed = {
   postgres: ["postgres", "checkpoint", "messages", "error"],
   cache: ["cache", "error"],
   messages: ["messages", "error"],
+  resilience: ["resilience", "error"],
 };
 const rsGraph = new Map();
 for (const file of files(rsSrc, ".rs")) {

@@ -51,6 +51,15 @@ const checks = [
       /worker 3: "answer computed by worker 3" \(model called\)/,
     ],
   ],
+  [
+    "resilient-agent",
+    ["resilient-agent.mjs"],
+    [
+      /All 6 agents answered/,
+      /Provider: [1-9]\d* answered 429, [1-9]\d* answered 503/,
+      /withResilience: 12 model calls, \d+ attempts, [1-9]\d* retries/,
+    ],
+  ],
 ];
 for (const extra of fs.readdirSync(path.dirname(new URL(import.meta.url).pathname)).filter((f) => f.endsWith(".smoke.mjs"))) {
   checks.push(...(await import(`./${extra}`)).default);

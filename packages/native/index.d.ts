@@ -27,6 +27,46 @@ export declare class NativeCache {
   flush(): void
 }
 
+export declare class NativeCircuitBreaker {
+  constructor(o: NativeCircuitBreakerOptions)
+  /**
+   * Admits a call: a permit (≥ 0) to pass back to `record`; when open, -1 - the ms until a probe
+   * is let through; when half-open with every probe slot taken, -Infinity.
+   */
+  admit(): number
+  /** The outcome of an admitted call: 0 success, 1 failure, 2 neither. */
+  record(permit: number, outcome: number): void
+  stats(): NativeCircuitBreakerStats
+}
+
+export declare class NativeConcurrencyLimit {
+  constructor(o: NativeConcurrencyOptions)
+  /** Takes a permit if one is free and nobody waits. */
+  tryAcquire(): boolean
+  /**
+   * Takes a permit (returns 0) or queues `on_granted`, called with the ms waited once this caller
+   * holds the permit, in whichever thread releases it (returns the ticket, ≥ 1); -1 when the queue is full.
+   */
+  enqueue(onGranted: ((arg: number) => void)): number
+  /** Gives a permit back, to the oldest waiter if any (woken in its own thread). */
+  release(): void
+  /** Removes a queued waiter; false when it already holds the permit (its callback will run). */
+  cancel(ticket: number): boolean
+  stats(): NativeConcurrencyStats
+}
+
+export declare class NativeRateLimiter {
+  constructor(o: NativeRateLimiterOptions)
+  /**
+   * Reserves a start: returns the ms to wait (0: start now), -1 when the queue is full, -2 when the
+   * wait would exceed `max_wait_ms`. `tokens`: the call's estimated model tokens.
+   */
+  acquire(tokens?: number | undefined | null, maxWaitMs?: number | undefined | null): number
+  /** Corrects the token bucket with a call's real usage. */
+  settle(reserved: number, spent: number): void
+  stats(): NativeRateLimiterStats
+}
+
 export declare class PostgresCheckpointStore {
   /** A pool for `connString` (postgresql://user:password@host:port/db); no connection is opened yet. */
   constructor(connString: string, options?: PostgresStoreOptions | undefined | null)
@@ -145,6 +185,84 @@ export interface NativeCacheStats {
   diskError?: string
 }
 
+export interface NativeCircuitBreakerOptions {
+  name?: string
+  failureThreshold: number
+  failureWindowMs: number
+  recoveryTimeoutMs: number
+  halfOpenMaxCalls: number
+  successThreshold: number
+}
+
+export interface NativeCircuitBreakerStats {
+  /** "closed", "open" or "half_open". */
+  state: string
+  admitted: number
+  rejected: number
+  successes: number
+  failures: number
+  /** Outcomes of calls admitted before the last transition (counted, not applied). */
+  staleOutcomes: number
+  transitions: number
+  /** The last 32 transitions, oldest first. */
+  recentTransitions: Array<NativeTransition>
+  failuresInWindow: number
+  probesInFlight: number
+  /** When open: ms until the first probe is let through. */
+  probeInMs?: number
+}
+
+export interface NativeConcurrencyOptions {
+  name?: string
+  maxConcurrency: number
+  /** Callers that may wait at once (default 10,000). */
+  maxQueue?: number
+}
+
+export interface NativeConcurrencyStats {
+  inFlight: number
+  peakInFlight: number
+  queued: number
+  acquired: number
+  waited: number
+  rejected: number
+  waitP50Ms: number
+  waitP99Ms: number
+}
+
+export interface NativeRateLimiterOptions {
+  name?: string
+  /** Requests allowed in any window of `window_ms`, 1..=1,000,000. */
+  requestsPerWindow: number
+  windowMs: number
+  /** Margin added to the window for callers that run late (ms, default 0). */
+  windowMarginMs?: number
+  /** Bucket capacity in requests (default: `requests_per_window`). */
+  maxBurst?: number
+  tokensPerMinute?: number
+  /** Callers that may wait at once (default 10,000). */
+  maxQueue?: number
+}
+
+export interface NativeRateLimiterStats {
+  requests: number
+  delayed: number
+  rejected: number
+  queued: number
+  waitP50Ms: number
+  waitP99Ms: number
+  maxWaitMs: number
+  tokensReserved: number
+  tokensSpent: number
+}
+
+export interface NativeTransition {
+  from: string
+  to: string
+  /** On the clock of `resilienceNowMs`. */
+  atMs: number
+}
+
 /** Version of the native core, for diagnostics. */
 export declare function nativeVersion(): string
 
@@ -248,6 +366,12 @@ export interface PutWritesRequest {
   taskPath: string
   writes: Array<WriteInput>
 }
+
+/**
+ * Microseconds on the process-wide monotonic clock every limiter uses, as ms (fractional). The same
+ * clock in every worker thread, so times taken in different threads compare.
+ */
+export declare function resilienceNowMs(): number
 
 /**
  * Bytes SQLite currently holds allocated in this process (all connections, including in-memory

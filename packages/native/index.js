@@ -836,9 +836,13 @@ function __napiStampBindingTarget(exportsObject, target) {
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
 module.exports.NativeCache = nativeBinding.NativeCache
+module.exports.NativeCircuitBreaker = nativeBinding.NativeCircuitBreaker
+module.exports.NativeConcurrencyLimit = nativeBinding.NativeConcurrencyLimit
+module.exports.NativeRateLimiter = nativeBinding.NativeRateLimiter
 module.exports.PostgresCheckpointStore = nativeBinding.PostgresCheckpointStore
 module.exports.SqliteCheckpointStore = nativeBinding.SqliteCheckpointStore
 module.exports.mergeSerializedMessages = nativeBinding.mergeSerializedMessages
 module.exports.mergeSerializedMessagesAsync = nativeBinding.mergeSerializedMessagesAsync
 module.exports.nativeVersion = nativeBinding.nativeVersion
+module.exports.resilienceNowMs = nativeBinding.resilienceNowMs
 module.exports.sqliteMemoryUsed = nativeBinding.sqliteMemoryUsed

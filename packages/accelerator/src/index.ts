@@ -21,3 +21,4 @@ export { RustLLMCache, llmCacheKey, type RustLLMCacheOptions, type CacheStats } 
 export { RustNodeCache } from "./cache/rust-node-cache";
 export { withLLMCache } from "./cache/with-llm-cache";
 export type { RustCacheOptions } from "./cache/options";
+export * from "./resilience";

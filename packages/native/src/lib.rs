@@ -6,4 +6,5 @@ pub mod diagnostics;
 mod error;
 pub mod messages;
 pub mod postgres;
+pub mod resilience;
 pub mod sqlite;

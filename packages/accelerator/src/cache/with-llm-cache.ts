@@ -7,7 +7,16 @@ import { RustLLMCache, type RustLLMCacheOptions } from "./rust-llm-cache";
 
 type Options = Record<string, unknown>;
 
-interface CacheableModel {
+/** Where withLLMCache keeps the model's own calls, so that a wrapper applied after it (withResilience)
+ * can go inside the cache: a hit then never reaches that wrapper. */
+export const CACHE_INNER = Symbol.for("fast-langgraph.llmCache.inner");
+
+export interface CacheInner {
+  generate: CacheableModel["_generate"];
+  stream?: NonNullable<CacheableModel["_streamResponseChunks"]>;
+}
+
+export interface CacheableModel {
   _generate(messages: BaseMessage[], options: Options, runManager?: CallbackManagerForLLMRun): Promise<ChatResult>;
   _streamResponseChunks?(
     messages: BaseMessage[],
@@ -53,15 +62,19 @@ export function withLLMCache<M extends BaseChatModel>(
   options: RustLLMCacheOptions & { cache?: RustLLMCache } = {},
 ): M & { llmCache: RustLLMCache } {
   const cache = options.cache ?? new RustLLMCache(options);
-  const target = model as unknown as CacheableModel & { llmCache?: RustLLMCache };
-  const generate = target._generate.bind(target);
-  const stream = streamsNatively(model) ? target._streamResponseChunks?.bind(target) : undefined;
+  const target = model as unknown as CacheableModel & { llmCache?: RustLLMCache; [CACHE_INNER]?: CacheInner };
+  const inner: CacheInner = {
+    generate: target._generate.bind(target),
+    stream: streamsNatively(model) ? target._streamResponseChunks?.bind(target) : undefined,
+  };
+  target[CACHE_INNER] = inner;
+  const stream = inner.stream;
 
   target._generate = async (messages, callOptions, runManager) => {
     const [prompt, llmKey] = cacheKey(target, messages, callOptions);
     const hit = await cache.lookup(prompt, `generate:${llmKey}`);
     if (hit) return { generations: hit as ChatResult["generations"], llmOutput: { cached: true } };
-    const result = await generate(messages, callOptions, runManager);
+    const result = await inner.generate(messages, callOptions, runManager);
     await cache.update(prompt, `generate:${llmKey}`, result.generations as Generation[]);
     return result;
   };
@@ -78,7 +91,7 @@ export function withLLMCache<M extends BaseChatModel>(
         return;
       }
       const chunks: ChatGenerationChunk[] = [];
-      for await (const chunk of stream(messages, callOptions, runManager)) {
+      for await (const chunk of (inner.stream ?? stream)(messages, callOptions, runManager)) {
         chunks.push(chunk);
         yield chunk;
       }

@@ -55,6 +55,8 @@ function byTaskIdThenIndex(a: WriteRow, b: WriteRow): number {
 }
 
 export interface ReadRules {
+  /** getTuple by id returns the caller's config object as the tuple's config (MemorySaver, SqliteSaver). */
+  callerConfig?: boolean;
   writesOrder: WritesOrder;
   pendingSends: PendingSendsRule;
 }

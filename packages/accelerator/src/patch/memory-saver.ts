@@ -38,10 +38,21 @@ class WriteOrder {
     for (const key of [...this.ranks.keys()]) if (JSON.parse(key)[0] === thread) this.ranks.delete(key);
   }
 
+  /**
+   * The order MemorySaver's own maps (plain objects) iterate in: integer-like keys ("7", "10") first in
+   * ascending numeric order, then the others in the order they were first written.
+   */
   rank = (thread: string, ns: string): [number, number] => [
-    this.ranks.get(JSON.stringify([thread])) ?? Infinity,
-    this.ranks.get(JSON.stringify([thread, ns])) ?? Infinity,
+    arrayIndex(thread) ?? this.ranks.get(JSON.stringify([thread])) ?? Infinity,
+    arrayIndex(ns) ?? this.ranks.get(JSON.stringify([thread, ns])) ?? Infinity,
   ];
+}
+
+/** For a key JavaScript orders as an array index, a rank below every insertion rank. */
+function arrayIndex(key: string): number | undefined {
+  if (!/^(0|[1-9]\d{0,9})$/.test(key)) return undefined;
+  const n = Number(key);
+  return n < 4294967295 ? n - 4294967295 : undefined;
 }
 const accelerated = new Set<WeakRef<MemorySaverInstance>>();
 const closeWhenCollected = new FinalizationRegistry<RustSqliteSaver>((store) => store.close());

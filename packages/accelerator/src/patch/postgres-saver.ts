@@ -110,8 +110,10 @@ function sharedStore(saver: PostgresSaverInstance, schema: string): Promise<Rust
   return pending;
 }
 
-function decide(saver: PostgresSaverInstance): Promise<RustPostgresSaver | null> {
-  if (!saver.pool || endedPools.has(saver.pool)) return Promise.resolve(null);
+function decide(saver: PostgresSaverInstance): RustPostgresSaver | null | Promise<RustPostgresSaver | null> {
+  if (!saver.pool || endedPools.has(saver.pool)) return null;
+  const known = decided.get(saver);
+  if (known !== undefined) return known;
   const pending = sharedStore(saver, saver.options?.schema ?? "public");
   if (!decided.has(saver)) pending.then((store) => decided.set(saver, store));
   return pending;

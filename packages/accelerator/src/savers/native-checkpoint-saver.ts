@@ -83,6 +83,7 @@ export abstract class NativeCheckpointSaver extends BaseCheckpointSaver {
           memory.remember(r.threadId, r.checkpointNs, channel, version, ownerId, value)
       : undefined;
     const tuple = await rowToTuple(this.calls, this.serde, row, this.readRules, remember);
+    if (this.readRules.callerConfig && config.configurable?.checkpoint_id) tuple.config = config;
     return tuple;
   }
 

@@ -78,7 +78,7 @@ export class RustSqliteSaver extends NativeCheckpointSaver {
       officialLayout: options.layout === "official",
     });
     this.official = options.layout === "official" ? new OfficialCheckpointSerializer(this.serde) : undefined;
-    this.readRules = { writesOrder: this.official ? "official" : "writesSortKey", pendingSends: "always" };
+    this.readRules = { writesOrder: this.official ? "official" : "writesSortKey", pendingSends: "always", callerConfig: true };
     this.keepEveryValue = options.keepEveryValue === true;
     const offThread = options.offThread ?? !isInMemory(path);
     this.store = offThread ? offThreadCalls(this.native) : inlineCalls(this.native);

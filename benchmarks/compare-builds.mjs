@@ -1,0 +1,86 @@
+// Two builds of the accelerator side by side in one process: what a change costs or gains.
+//   node benchmarks/compare-builds.mjs <other checkout> [--quick]
+// <other checkout> is another clone or worktree of this repository, built (`pnpm build`). Both builds'
+// RustSqliteSaver (file and :memory:) and patched MemorySaver run the 3-node messages loop and
+// LangGraph's react_agent_100x workload in interleaved rounds after a warm-up; outputs are checked
+// equal first; medians are printed. Not part of `pnpm bench` (it needs the second checkout).
+import { createRequire } from "node:module";
+import path from "node:path";
+
+import { MemorySaver } from "@langchain/langgraph";
+
+import { QUICK, assertEqualOutputs, formatTable, interleavedRounds } from "./lib/harness.mjs";
+import { scratchDir } from "./lib/disk.mjs";
+import { runWorkload, workloads } from "./workloads/langgraph-bench.mjs";
+import { runMessagesLoop } from "./workloads/messages-loop.mjs";
+
+const otherRoot = process.argv.slice(2).find((a) => !a.startsWith("--"));
+if (!otherRoot) {
+  console.error("usage: node benchmarks/compare-builds.mjs <other checkout> [--quick]");
+  process.exit(2);
+}
+const require = createRequire(import.meta.url);
+const builds = {
+  this: require(path.resolve(path.dirname(new URL(import.meta.url).pathname), "../packages/accelerator/dist/cjs/index.js")),
+  other: require(path.resolve(otherRoot, "packages/accelerator/dist/cjs/index.js")),
+};
+const STEPS = QUICK ? 100 : 1000;
+const ROUNDS = QUICK ? 1 : 5;
+const dir = scratchDir("compare-builds");
+let n = 0;
+
+const savers = (build) => ({
+  "RustSqliteSaver file": () => {
+    const saver = new build.RustSqliteSaver(path.join(dir, `${++n}.sqlite`));
+    return { saver, close: () => saver.close() };
+  },
+  "RustSqliteSaver :memory:": () => {
+    const saver = new build.RustSqliteSaver(":memory:");
+    return { saver, close: () => saver.close() };
+  },
+});
+
+async function patchedMemorySaver(build, run) {
+  await build.patchLangGraph();
+  try {
+    return await run(new MemorySaver());
+  } finally {
+    build.unpatchLangGraph();
+  }
+}
+
+const cases = {};
+for (const [label, build] of Object.entries(builds)) {
+  for (const [name, make] of Object.entries(savers(build))) {
+    cases[`messages loop ${STEPS}, ${name} (${label})`] = async () => {
+      const { saver, close } = make();
+      try {
+        return await runMessagesLoop({ steps: STEPS, checkpointer: saver });
+      } finally {
+        close();
+      }
+    };
+  }
+  cases[`messages loop ${STEPS}, patched MemorySaver (${label})`] = () =>
+    patchedMemorySaver(build, (cp) => runMessagesLoop({ steps: STEPS, checkpointer: cp }));
+  cases[`react_agent_100x, patched MemorySaver (${label})`] = () =>
+    patchedMemorySaver(build, (cp) => runWorkload(workloads.react_agent_100x.build(cp), workloads.react_agent_100x.input()));
+}
+
+const names = Object.keys(cases);
+for (const name of names.filter((x) => x.endsWith("(this)"))) {
+  assertEqualOutputs(name, await cases[name](), await cases[name.replace("(this)", "(other)")]());
+}
+const results = await interleavedRounds(cases, { rounds: ROUNDS, warmup: 1 });
+const rows = [];
+for (const name of names.filter((x) => x.endsWith("(this)"))) {
+  const mine = results[name].median;
+  const theirs = results[name.replace("(this)", "(other)")].median;
+  rows.push({
+    case: name.replace(" (this)", ""),
+    "this build (ms)": mine.toFixed(1),
+    "other build (ms)": theirs.toFixed(1),
+    "this / other": (mine / theirs).toFixed(2),
+  });
+}
+console.log(formatTable(rows));

@@ -242,6 +242,13 @@ export interface PutWritesRequest {
   taskId: string
   taskPath: string
   writes: Array<WriteInput>
+  /** * Which stored write a write with the same (task, idx) keeps. "allSpecial" (default: SqliteSaver's
+   * and PostgresSaver's rule): a batch whose writes all go to special channels (negative idx:
+   * error, scheduled, interrupt, resume) replaces, write by write in order, so the last one wins;
+   * any other batch keeps what is stored, and the first one of the batch. "eachSpecial"
+   * (MemorySaver's rule): each write to a special channel replaces, each other write keeps the first.
+   */
+  conflict?: string
 }
 
 /**

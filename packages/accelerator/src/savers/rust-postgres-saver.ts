@@ -83,6 +83,7 @@ export class RustPostgresSaver extends NativeCheckpointSaver {
       deltaChannelHistory: (threadId, ns, id, channels) => store.deltaChannelHistory(threadId, ns, id, channels),
       pendingWrites: (threadId, ns, id) => store.pendingWrites(threadId, ns, id),
     };
+    this.listRule = "postgresSaver";
     if (official) {
       this.storeEmptyValues = true;
       this.readRules = { writesOrder: "official", pendingSends: "when-sent" };

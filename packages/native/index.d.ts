@@ -53,9 +53,17 @@ export declare class SqliteCheckpointStore {
   /** Opens (creating if needed) and migrates the database at `path` (":memory:" for a private one). */
   constructor(path: string, options?: StoreOptions | undefined | null)
   get path(): string
+  /** Calls queued to or running on the writer thread (each one a promise JavaScript awaits). */
+  get queuedCalls(): number
+  /** Whether `close()` was called: a plain flag, never waits for work in flight. */
   get closed(): boolean
   /** Creates the official saver's tables if missing (for importing rows in its layout). */
   ensureOfficialTables(): void
+  /**
+   * Marks the store closed at once and returns without waiting: calls made afterwards fail with
+   * an error naming the file; calls made before still complete, and the connection closes after
+   * the last of them (at once when none is pending).
+   */
   close(): void
   put(req: PutRequest): Promise<PutResult>
   putSync(req: PutRequest): PutResult

@@ -153,8 +153,9 @@ fn list_filters_on_metadata_and_honours_before_and_limit() {
 
 #[test]
 fn a_closed_engine_names_its_file() {
-    let e = engine();
+    let e = std::sync::Arc::new(engine());
     e.close().unwrap();
+    assert!(e.is_closed());
     let err = e.with_conn(|_| Ok(())).unwrap_err();
     assert!(err.contains(":memory:") && err.contains("closed"), "{err}");
 }

@@ -93,9 +93,17 @@ export declare class SqliteCheckpointStore {
   /** Opens (creating if needed) and migrates the database at `path` (":memory:" for a private one). */
   constructor(path: string, options?: StoreOptions | undefined | null)
   get path(): string
+  /** Calls queued to or running on the writer thread (each one a promise JavaScript awaits). */
+  get queuedCalls(): number
+  /** Whether `close()` was called: a plain flag, never waits for work in flight. */
   get closed(): boolean
   /** Creates the official saver's tables if missing (for importing rows in its layout). */
   ensureOfficialTables(): void
+  /**
+   * Marks the store closed at once and returns without waiting: calls made afterwards fail with
+   * an error naming the file; calls made before still complete, and the connection closes after
+   * the last of them (at once when none is pending).
+   */
   close(): void
   put(req: PutRequest): Promise<PutResult>
   putSync(req: PutRequest): PutResult
@@ -365,6 +373,13 @@ export interface PutWritesRequest {
   taskId: string
   taskPath: string
   writes: Array<WriteInput>
+  /** * Which stored write a write with the same (task, idx) keeps. "allSpecial" (default: SqliteSaver's
+   * and PostgresSaver's rule): a batch whose writes all go to special channels (negative idx:
+   * error, scheduled, interrupt, resume) replaces, write by write in order, so the last one wins;
+   * any other batch keeps what is stored, and the first one of the batch. "eachSpecial"
+   * (MemorySaver's rule): each write to a special channel replaces, each other write keeps the first.
+   */
+  conflict?: string
 }
 
 /**

@@ -10,6 +10,7 @@ import type {
 } from "@langchain/langgraph-checkpoint";
 
 import { type MemorySaverData, exportMemorySaverData, importMemorySaverData } from "./memory-saver-data";
+import { listLimit } from "../savers/list-limit";
 import { RustSqliteSaver } from "../savers/rust-sqlite-saver";
 
 type MemorySaverInstance = BaseCheckpointSaver & MemorySaverData;
@@ -94,10 +95,12 @@ async function* listLikeMemorySaver(
   options: CheckpointListOptions = {},
 ): AsyncGenerator<CheckpointTuple> {
   const { checkpoint_id: onlyId, ...configurable } = config.configurable ?? {};
-  let remaining = options.limit ?? Infinity;
+  let remaining = listLimit("memorySaver", options.limit, "MemorySaver");
   if (remaining <= 0) return;
+  // MemorySaver ignores a `before` whose checkpoint_id is falsy ("" included).
+  const before = options.before?.configurable?.checkpoint_id ? options.before : undefined;
   const tuples: CheckpointTuple[] = [];
-  for await (const tuple of store.list({ ...config, configurable }, { before: options.before })) tuples.push(tuple);
+  for await (const tuple of store.list({ ...config, configurable }, { before })) tuples.push(tuple);
   const rank = (t: CheckpointTuple) => order.rank(t.config.configurable?.thread_id, t.config.configurable?.checkpoint_ns);
   // Stable sort: within a namespace the store's newest-first order stays.
   tuples.sort((a, b) => {

@@ -16,6 +16,7 @@ import type { ChannelMemory, PendingSnapshot } from "../checkpoint/channel-memor
 import { serializeCheckpointHead, serializeValue } from "../checkpoint/serialize";
 import { type PendingWritesSource, type ReadRules, loadWrites, rowToTuple } from "../checkpoint/tuple";
 import type { ValueBytesCache } from "../checkpoint/value-bytes-cache";
+import { type ListRule, listLimit } from "./list-limit";
 
 /** A native store's operations as promises, in the shape the savers share. */
 export interface CheckpointStoreCalls extends PendingWritesSource {
@@ -50,6 +51,13 @@ export abstract class NativeCheckpointSaver extends BaseCheckpointSaver {
   protected readRules: ReadRules = { writesOrder: "writesSortKey", pendingSends: "always" };
   /** Store every value a checkpoint holds, not only changed ones (MemorySaver's semantics). */
   protected keepEveryValue = false;
+  /**
+   * What a pending write does when its (task, idx) is stored: "allSpecial" (SqliteSaver's and
+   * PostgresSaver's rule) or "eachSpecial" (MemorySaver's); see `PutWritesRequest.conflict`.
+   */
+  protected writesConflict: "allSpecial" | "eachSpecial" = "allSpecial";
+  /** Which official saver's reading of odd `list` limits (NaN, negative, fractional, strings) to follow. */
+  protected listRule: ListRule = "sqliteSaver";
   /** Channels newVersions names without a value are stored as "empty" (the official PostgresSaver's rows). */
   protected storeEmptyValues = false;
   /**
@@ -98,7 +106,7 @@ export abstract class NativeCheckpointSaver extends BaseCheckpointSaver {
       before: before?.configurable?.checkpoint_id as string | undefined,
       filter: Object.keys(definedFilter).length > 0 ? JSON.stringify(definedFilter) : undefined,
     };
-    let remaining = limit === undefined || limit === null ? Infinity : Math.max(0, Math.floor(limit));
+    let remaining = listLimit(this.listRule, limit, this.label);
     // Within one thread and namespace checkpoint ids are unique, so pages can follow each other by id
     // and a long history is never materialized at once; across threads one query answers it all.
     const pageSize = request.threadId !== undefined && request.checkpointNs !== undefined ? LIST_PAGE : undefined;
@@ -375,7 +383,15 @@ export abstract class NativeCheckpointSaver extends BaseCheckpointSaver {
     ).catch((error: Error) => {
       throw new Error(`${this.label}.putWrites: ${error.message}`);
     });
-    await this.calls.putWrites({ threadId, checkpointNs, checkpointId, taskId, taskPath, writes: serialized });
+    await this.calls.putWrites({
+      threadId,
+      checkpointNs,
+      checkpointId,
+      taskId,
+      taskPath,
+      writes: serialized,
+      conflict: this.writesConflict,
+    });
   }
 
   async deleteThread(threadId: string): Promise<void> {

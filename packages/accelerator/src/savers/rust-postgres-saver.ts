@@ -87,6 +87,7 @@ export class RustPostgresSaver extends NativeCheckpointSaver {
     // The official layout is PostgresSaver's tables: keys it would merge (lone surrogates) or cannot
     // store (NUL) are refused there; our compact layout encodes them.
     this.calls = keyedCalls(calls, keyCodec(official ? { store: "PostgreSQL", allowNul: false } : "encode", this.label));
+    this.listRule = "postgresSaver";
     if (official) {
       this.storeEmptyValues = true;
       this.storeUnversionedValues = false;

@@ -40,7 +40,9 @@ export interface RustSqliteSaverOptions {
   /**
    * Store every channel value a checkpoint holds, also those `newVersions` does not name and the parent
    * does not hold (unversioned defaults, values of forks): MemorySaver's semantics, where `getTuple`
-   * returns exactly the checkpoint `put` was given. Default false (values are stored when they change).
+   * returns exactly the checkpoint `put` was given, and its pending-writes rule (each write to a special
+   * channel replaces the stored one). Default false (values are stored when they change; pending writes
+   * follow SqliteSaver: a batch replaces stored writes only when all its writes go to special channels).
    */
   keepEveryValue?: boolean;
   /** Prune in the background on a schedule (off the JavaScript thread for files). */
@@ -80,6 +82,9 @@ export class RustSqliteSaver extends NativeCheckpointSaver {
     this.official = options.layout === "official" ? new OfficialCheckpointSerializer(this.serde) : undefined;
     this.readRules = { writesOrder: this.official ? "official" : "writesSortKey", pendingSends: "always", callerConfig: true };
     this.keepEveryValue = options.keepEveryValue === true;
+    // MemorySaver's semantics include its rule for a replayed batch (each special write replaces);
+    // otherwise SqliteSaver's (a batch replaces only when all its writes are special).
+    this.writesConflict = this.keepEveryValue ? "eachSpecial" : "allSpecial";
     const offThread = options.offThread ?? !isInMemory(path);
     this.store = offThread ? offThreadCalls(this.native) : inlineCalls(this.native);
     const official = this.official !== undefined;

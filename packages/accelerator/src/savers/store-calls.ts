@@ -14,17 +14,39 @@ export interface StoreCalls {
   pendingWrites: Store["pendingWrites"];
 }
 
-/** Each call an AsyncTask on the libuv pool: for files, so the event loop never waits on disk. */
+/**
+ * Each call queued, in call order, to the store's writer thread (one per store, FIFO): no libuv pool
+ * thread waits for SQLite, and calls complete in the order they were made. Promises also settle in
+ * that order: each one waits for the one before it, so resolution order is call order even if the
+ * per-call promises are delivered to the event loop out of turn.
+ */
 export function offThreadCalls(store: Store): StoreCalls {
+  let last: Promise<unknown> = Promise.resolve();
+  const inOrder =
+    <A extends unknown[], R>(fn: (...args: A) => Promise<R>) =>
+    (...args: A): Promise<R> => {
+      let call: Promise<R>;
+      try {
+        call = fn(...args);
+      } catch (error) {
+        call = Promise.reject(error);
+      }
+      const ordered = last.then(
+        () => call,
+        () => call,
+      );
+      last = ordered.catch(() => {});
+      return ordered;
+    };
   return {
-    put: (req) => store.put(req),
-    putOfficial: (req) => store.putOfficial(req),
-    putWrites: (req, official) => store.putWrites(req, official),
-    getTuple: (...args) => store.getTuple(...args),
-    list: (req) => store.list(req),
-    deleteThread: (threadId) => store.deleteThread(threadId),
-    deltaChannelHistory: (...args) => store.deltaChannelHistory(...args),
-    pendingWrites: (...args) => store.pendingWrites(...args),
+    put: inOrder((req) => store.put(req)),
+    putOfficial: inOrder((req) => store.putOfficial(req)),
+    putWrites: inOrder((req, official) => store.putWrites(req, official)),
+    getTuple: inOrder((...args) => store.getTuple(...args)),
+    list: inOrder((req) => store.list(req)),
+    deleteThread: inOrder((threadId) => store.deleteThread(threadId)),
+    deltaChannelHistory: inOrder((...args) => store.deltaChannelHistory(...args)),
+    pendingWrites: inOrder((...args) => store.pendingWrites(...args)),
   };
 }
 

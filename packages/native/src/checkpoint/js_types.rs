@@ -87,6 +87,14 @@ pub struct PutWritesRequest {
     pub task_id: String,
     pub task_path: String,
     pub writes: Vec<WriteInput>,
+    /**
+     * Which stored write a write with the same (task, idx) keeps. "allSpecial" (default: SqliteSaver's
+     * and PostgresSaver's rule): a batch whose writes all go to special channels (negative idx:
+     * error, scheduled, interrupt, resume) replaces, write by write in order, so the last one wins;
+     * any other batch keeps what is stored, and the first one of the batch. "eachSpecial"
+     * (MemorySaver's rule): each write to a special channel replaces, each other write keeps the first.
+     */
+    pub conflict: Option<String>,
 }
 
 #[napi(object)]

@@ -43,11 +43,11 @@ pub type Key = (String, String);
 /// checkpoint a kept one names in `metadata.parents` (subgraph links); the ancestors a kept
 /// checkpoint's delta channels replay back to their seed; the parent of a pre-v4 checkpoint, whose
 /// pending sends live in the parent's writes.
-pub fn plan(heads: &[Head], policy: &Policy) -> Vec<Key> {
+pub fn plan(heads: &[Head], policy: &Policy) -> Result<Vec<Key>, String> {
     if policy.strategy == Strategy::Delete {
         let newest = heads.iter().map(|h| h.ts.as_str()).max().unwrap_or("");
         let expired = policy.older_than.as_deref().is_none_or(|cutoff| newest < cutoff);
-        return if expired { heads.iter().map(|h| (h.ns.clone(), h.id.clone())).collect() } else { Vec::new() };
+        return Ok(if expired { heads.iter().map(|h| (h.ns.clone(), h.id.clone())).collect() } else { Vec::new() });
     }
     let by_key: BTreeMap<Key, &Head> = heads.iter().map(|h| ((h.ns.clone(), h.id.clone()), h)).collect();
     let mut namespaces: BTreeMap<&str, Vec<&Head>> = BTreeMap::new();
@@ -80,7 +80,14 @@ pub fn plan(heads: &[Head], policy: &Policy) -> Vec<Key> {
         }
         for channel in h.delta_channels.iter().filter(|c| !h.holds.contains(*c)) {
             let mut cursor = h.parent.clone();
+            let mut visited: HashSet<String> = HashSet::from([h.id.clone()]);
             while let Some(id) = cursor {
+                if !visited.insert(id.clone()) {
+                    return Err(format!(
+                        "prune: channel {channel:?} of checkpoint {:?} (namespace {:?}): its parent chain has a cycle at {id:?}",
+                        h.id, h.ns
+                    ));
+                }
                 let k = (h.ns.clone(), id);
                 let Some(a) = by_key.get(&k) else { break };
                 needed.push(k);
@@ -96,12 +103,16 @@ pub fn plan(heads: &[Head], policy: &Policy) -> Vec<Key> {
             }
         }
     }
-    heads.iter().map(|h| (h.ns.clone(), h.id.clone())).filter(|k| !keep.contains(k)).collect()
+    Ok(heads.iter().map(|h| (h.ns.clone(), h.id.clone())).filter(|k| !keep.contains(k)).collect())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn plan(heads: &[Head], policy: &Policy) -> Vec<Key> {
+        super::plan(heads, policy).unwrap()
+    }
 
     fn head(ns: &str, id: &str, parent: Option<&str>) -> Head {
         Head {
@@ -174,5 +185,17 @@ mod tests {
         assert_eq!(plan(&heads, &delete(None)).len(), 3);
         assert!(plan(&heads, &delete(Some("2026-01-01T00:00:02Z"))).is_empty());
         assert_eq!(plan(&heads, &delete(Some("2027-01-01T00:00:00Z"))).len(), 3);
+    }
+
+    #[test]
+    fn a_parent_cycle_is_an_error_not_a_loop() {
+        let mut heads = chain(3);
+        heads[0].parent = Some("3".into());
+        for h in &mut heads {
+            h.delta_channels = vec!["messages".into()];
+        }
+        heads[2].has_writes = true;
+        let err = super::plan(&heads, &keep_last(1)).unwrap_err();
+        assert!(err.contains("\"messages\"") && err.contains("cycle"), "{err}");
     }
 }

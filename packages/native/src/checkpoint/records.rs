@@ -130,6 +130,50 @@ pub struct PutWritesIn<'a> {
     pub task_id: &'a str,
     pub task_path: &'a str,
     pub writes: Vec<WriteIn<'a>>,
+    pub conflict: WritesConflict,
+}
+
+/// What a pending write does when (task, idx) is already stored (see `PutWritesRequest.conflict`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum WritesConflict {
+    /// SqliteSaver's and PostgresSaver's rule: replace when every write of the batch is special.
+    AllSpecial,
+    /// MemorySaver's rule: each special write replaces, each other write keeps the first.
+    EachSpecial,
+}
+
+impl WritesConflict {
+    pub fn parse(value: Option<&str>) -> Result<Self, String> {
+        match value {
+            None | Some("allSpecial") => Ok(Self::AllSpecial),
+            Some("eachSpecial") => Ok(Self::EachSpecial),
+            Some(other) => Err(format!("conflict must be \"allSpecial\" or \"eachSpecial\", got {other:?}")),
+        }
+    }
+}
+
+impl PutWritesIn<'_> {
+    /// Whether the write at position `i` replaces a stored one with the same (task, idx).
+    pub fn replaces(&self, i: usize) -> bool {
+        match self.conflict {
+            WritesConflict::AllSpecial => self.writes.iter().all(|w| w.idx < 0),
+            WritesConflict::EachSpecial => self.writes[i].idx < 0,
+        }
+    }
+
+    /// The writes one statement can apply with the same outcome as applying them one by one: per
+    /// (idx), the last of a replacing batch or the first of a keeping one (one task per batch).
+    pub fn effective_writes(&self) -> Vec<&WriteIn<'_>> {
+        let mut out: Vec<&WriteIn> = Vec::with_capacity(self.writes.len());
+        for (i, w) in self.writes.iter().enumerate() {
+            match out.iter().position(|o| o.idx == w.idx) {
+                Some(at) if self.replaces(i) => out[at] = w,
+                Some(_) => {}
+                None => out.push(w),
+            }
+        }
+        out
+    }
 }
 
 pub struct ListQuery {

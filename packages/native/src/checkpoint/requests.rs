@@ -7,7 +7,7 @@ use napi::bindgen_prelude::*;
 
 use super::carry::{self, CarriedChannel};
 use super::js_types::*;
-use super::records::{BlobIn, Increment, ListQuery, PutIn, PutOutcome, PutWritesIn, WriteIn};
+use super::records::{BlobIn, Increment, ListQuery, PutIn, PutOutcome, PutWritesIn, WriteIn, WritesConflict};
 use crate::error::invalid_arg;
 
 /// Checks a put request's shape before it runs; returns each blob's increment kind.
@@ -86,15 +86,17 @@ pub fn put_result(outcome: PutOutcome) -> PutResult {
 }
 
 /// The engine's view of a putWrites request (shared by the SQLite and PostgreSQL stores).
-pub fn put_writes_input(req: &PutWritesRequest) -> PutWritesIn<'_> {
-    PutWritesIn {
+/// The engine's view of a putWrites request; an unknown `conflict` rule is an error naming it.
+pub fn put_writes_input(req: &PutWritesRequest) -> std::result::Result<PutWritesIn<'_>, String> {
+    Ok(PutWritesIn {
         thread_id: &req.thread_id,
         checkpoint_ns: &req.checkpoint_ns,
         checkpoint_id: &req.checkpoint_id,
         task_id: &req.task_id,
         task_path: &req.task_path,
         writes: req.writes.iter().map(|w| WriteIn { channel: &w.channel, idx: w.idx, kind: &w.kind, value: &w.value }).collect(),
-    }
+        conflict: WritesConflict::parse(req.conflict.as_deref())?,
+    })
 }
 
 /// The engine's view of a list request (shared by the SQLite and PostgreSQL stores).

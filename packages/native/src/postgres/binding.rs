@@ -197,7 +197,7 @@ impl PostgresCheckpointStore {
     #[napi]
     pub async fn put_writes(&self, req: PutWritesRequest, official: bool) -> Result<()> {
         let inner = self.inner.clone();
-        let input = put_writes_input(&req);
+        let input = put_writes_input(&req).map_err(invalid_arg)?;
         inner
             .run(|client| {
                 let (t, input) = (&inner.tables, &input);

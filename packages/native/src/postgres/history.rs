@@ -38,14 +38,19 @@ fn parent_lookup(t: &Tables) -> String {
 
 async fn ancestors(c: &impl GenericClient, t: &Tables, thread_id: &str, ns: &str, id: &str) -> Result<Vec<Ancestor>, Failure> {
     let sql = format!(
-        "WITH RECURSIVE chain(id, parent, refs, versions, depth) AS (
+        "WITH RECURSIVE rows_held(bound) AS (
+            SELECT (SELECT COUNT(*) FROM {flg} WHERE thread_id = $1 AND checkpoint_ns = $2)
+                 + (SELECT COUNT(*) FROM {official} WHERE thread_id = $1 AND checkpoint_ns = $2)
+         ), chain(id, parent, refs, versions, depth) AS (
             SELECT n.*, 0 FROM (SELECT $3::text AS parent) start CROSS JOIN LATERAL ({step}) n
             UNION ALL
             SELECT n.*, chain.depth + 1 FROM chain CROSS JOIN LATERAL ({step}) n
-            WHERE chain.parent IS NOT NULL AND chain.depth < 10000000
+            WHERE chain.parent IS NOT NULL AND chain.depth <= (SELECT bound FROM rows_held)
          )
          SELECT id, refs, versions FROM chain ORDER BY depth",
-        step = parent_lookup(t)
+        step = parent_lookup(t),
+        flg = t.flg_checkpoints,
+        official = t.checkpoints
     );
     let stmt = c.prepare_cached(&sql).await?;
     let rows = c.query(&stmt, &[&thread_id, &ns, &id]).await?;
@@ -54,7 +59,10 @@ async fn ancestors(c: &impl GenericClient, t: &Tables, thread_id: &str, ns: &str
     for r in rows {
         let a = Ancestor { id: r.get(0), refs: r.get(1), versions: r.get(2) };
         if !seen.insert(a.id.clone()) {
-            break;
+            return Err(Failure::Message(format!(
+                "thread {thread_id:?} (namespace {ns:?}): the parent chain of checkpoint {id:?} has a cycle at {:?}",
+                a.id
+            )));
         }
         out.push(a);
     }

@@ -10,7 +10,8 @@ use super::connect::Failure;
 use super::read;
 use super::tables::Tables;
 use crate::checkpoint::carry_decision::{self, ByVersion};
-use crate::checkpoint::records::{Increment, PutIn, PutOutcome, PutWritesIn};
+use crate::checkpoint::chain::{apply_increment, fold_onto_own_row, Link};
+use crate::checkpoint::records::{BlobIn, Increment, PutIn, PutOutcome, PutWritesIn};
 use crate::checkpoint::refs::{self, ChannelRefs};
 use crate::messages::reducer::merge_serialized;
 
@@ -203,7 +204,21 @@ pub async fn put_compact(c: &impl GenericClient, t: &Tables, input: &PutIn<'_>) 
     }
 
     let mut roots: Vec<String> = Vec::with_capacity(input.blobs.len());
+    // A retried put (the same checkpoint stored again) is an upsert; an increment built on the first
+    // attempt's row is folded into that row (rebased onto its base, or stored whole) so that no row
+    // becomes its own base.
+    let mut folded: Vec<Option<OwnRow>> = Vec::with_capacity(input.blobs.len());
     for blob in &input.blobs {
+        if blob.base_owner_id == Some(input.checkpoint_id) {
+            let Some((row, root)) = fold_own_row(c, t, input, blob).await? else {
+                return Ok(PutOutcome::DeltaBaseMissing(blob.channel.to_string()));
+            };
+            folded.push(Some(row));
+            roots.push(root);
+            channel_refs.insert(blob.channel.to_string(), (input.checkpoint_id.to_string(), blob.version.to_string()));
+            continue;
+        }
+        folded.push(None);
         let root = match blob.base_owner_id {
             None => input.checkpoint_id.to_string(),
             Some(base) => {
@@ -256,10 +271,13 @@ pub async fn put_compact(c: &impl GenericClient, t: &Tables, input: &PutIn<'_>) 
     let channels: Vec<&str> = input.blobs.iter().map(|b| b.channel).collect();
     let versions: Vec<&str> = input.blobs.iter().map(|b| b.version).collect();
     let kinds: Vec<&str> = input.blobs.iter().map(|b| b.kind).collect();
-    let bases: Vec<Option<&str>> = input.blobs.iter().map(|b| b.base_owner_id).collect();
+    let pick = |i: usize| folded[i].as_ref();
+    let bases: Vec<Option<&str>> =
+        input.blobs.iter().enumerate().map(|(i, b)| pick(i).map_or(b.base_owner_id, |f| f.0.as_deref())).collect();
     let root_refs: Vec<&str> = roots.iter().map(String::as_str).collect();
-    let increments: Vec<&str> = input.blobs.iter().map(|b| b.increment.as_str()).collect();
-    let data: Vec<&[u8]> = input.blobs.iter().map(|b| b.data).collect();
+    let increments: Vec<&str> =
+        input.blobs.iter().enumerate().map(|(i, b)| pick(i).map_or(b.increment, |f| f.2).as_str()).collect();
+    let data: Vec<&[u8]> = input.blobs.iter().enumerate().map(|(i, b)| pick(i).map_or(b.data, |f| f.1.as_slice())).collect();
     let metadata = json_text(input.metadata, "metadata", input.thread_id)?;
     let rendered = refs::render(&channel_refs);
     let stmt = c.prepare_cached(&sql).await?;
@@ -288,6 +306,42 @@ pub async fn put_compact(c: &impl GenericClient, t: &Tables, input: &PutIn<'_>) 
     Ok(PutOutcome::Stored)
 }
 
+/// The (base, data, increment) a retried put stores for a blob built on its own checkpoint's row.
+type OwnRow = (Option<String>, Vec<u8>, Increment);
+
+/// For a blob whose base is the checkpoint being written: the (base, data, increment) to store and the
+/// row's root (kept, so rows built on it still find it); None when that row is not stored.
+async fn fold_own_row(
+    c: &impl GenericClient,
+    t: &Tables,
+    input: &PutIn<'_>,
+    blob: &BlobIn<'_>,
+) -> Result<Option<(OwnRow, String)>, Failure> {
+    let stmt = c
+        .prepare_cached(&format!(
+            "SELECT base_owner_id, data, increment, root_owner_id FROM {} WHERE thread_id = $1 AND checkpoint_ns = $2
+             AND channel = $3 AND owner_id = $4 AND type = $5 FOR UPDATE",
+            t.flg_blobs
+        ))
+        .await?;
+    let Some(row) =
+        c.query_opt(&stmt, &[&input.thread_id, &input.checkpoint_ns, &blob.channel, &input.checkpoint_id, &blob.kind]).await?
+    else {
+        return Ok(None);
+    };
+    let root: String = row.get(3);
+    let existing =
+        Link { base_owner_id: row.get(0), data: row.get(1), increment: Increment::parse(Some(row.get::<_, &str>(2)))? };
+    if let Some(f) = fold_onto_own_row(&existing, blob.data, blob.increment)? {
+        return Ok(Some(((f.base_owner_id, f.data, f.increment), root)));
+    }
+    let wanted = [(blob.channel.to_string(), input.checkpoint_id.to_string())];
+    let Some(value) = read::compact_values(c, t, input.thread_id, input.checkpoint_ns, &wanted).await?.into_iter().next() else {
+        return Ok(None);
+    };
+    Ok(apply_increment(&value.data, blob.data, blob.increment).ok().map(|whole| ((None, whole, Increment::Append), root)))
+}
+
 async fn official_checkpoint_exists(c: &impl GenericClient, t: &Tables, input: &PutIn<'_>, id: &str) -> Result<bool, Failure> {
     let stmt = c
         .prepare_cached(&format!(
@@ -298,39 +352,40 @@ async fn official_checkpoint_exists(c: &impl GenericClient, t: &Tables, input: &
     Ok(c.query_opt(&stmt, &[&input.thread_id, &input.checkpoint_ns, &id]).await?.is_some())
 }
 
-/// Pending writes in one statement. Official layout: the official saver's rule (replace only when every
-/// write goes to a special channel, whose index is negative). Ours: a special channel's write replaces,
-/// any other keeps the first one stored.
+/// Pending writes in one statement, with the outcome PostgresSaver's write-by-write upserts have (both
+/// layouts): a batch whose writes all go to special channels replaces, the last write per index
+/// winning; any other batch keeps what is stored, and the first write per index.
 pub async fn put_writes(c: &impl GenericClient, t: &Tables, input: &PutWritesIn<'_>, official: bool) -> Result<(), Failure> {
     if input.writes.is_empty() {
         return Ok(());
     }
-    let (table, value_column, task_path, replace_when) = if official {
-        let all_special = input.writes.iter().all(|w| w.idx < 0);
-        (&t.writes, "blob", "", if all_special { "true" } else { "false" })
-    } else {
-        (&t.flg_writes, "value", ", task_path", "EXCLUDED.idx < 0")
-    };
+    // One statement cannot touch a row twice (error 21000): reduce the batch to what it leaves behind.
+    let writes = input.effective_writes();
+    let replace = input.replaces(0);
+    let (table, value_column, task_path) =
+        if official { (&t.writes, "blob", "") } else { (&t.flg_writes, "value", ", task_path") };
     let task_path_value = if official { "" } else { ", $9" };
+    let on_conflict = if replace {
+        format!("DO UPDATE SET channel = EXCLUDED.channel, type = EXCLUDED.type, {value_column} = EXCLUDED.{value_column}")
+    } else {
+        "DO NOTHING".to_string()
+    };
     let sql = format!(
         "INSERT INTO {table} (thread_id, checkpoint_ns, checkpoint_id, task_id, idx, channel, type, {value_column}{task_path})
          SELECT $1, $2, $3, $4, w.idx, w.channel, w.type, w.value{task_path_value}
          FROM unnest($5::int4[], $6::text[], $7::text[], $8::bytea[]) AS w(idx, channel, type, value)
-         ON CONFLICT (thread_id, checkpoint_ns, checkpoint_id, task_id, idx) DO UPDATE SET
-            channel = EXCLUDED.channel, type = EXCLUDED.type, {value_column} = EXCLUDED.{value_column}
-         WHERE {replace_when}"
+         ON CONFLICT (thread_id, checkpoint_ns, checkpoint_id, task_id, idx) {on_conflict}"
     );
-    let idx = input
-        .writes
+    let idx = writes
         .iter()
         .map(|w| {
             i32::try_from(w.idx)
                 .map_err(|_| Failure::Message(format!("write index {} of channel {:?} is out of range", w.idx, w.channel)))
         })
         .collect::<Result<Vec<i32>, Failure>>()?;
-    let channels: Vec<&str> = input.writes.iter().map(|w| w.channel).collect();
-    let kinds: Vec<&str> = input.writes.iter().map(|w| w.kind).collect();
-    let values: Vec<&[u8]> = input.writes.iter().map(|w| w.value).collect();
+    let channels: Vec<&str> = writes.iter().map(|w| w.channel).collect();
+    let kinds: Vec<&str> = writes.iter().map(|w| w.kind).collect();
+    let values: Vec<&[u8]> = writes.iter().map(|w| w.value).collect();
     let mut params: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> =
         vec![&input.thread_id, &input.checkpoint_ns, &input.checkpoint_id, &input.task_id, &idx, &channels, &kinds, &values];
     if !official {

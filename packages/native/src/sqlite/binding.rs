@@ -1,5 +1,6 @@
-//! The napi class over the SQLite checkpoint engine. Every operation has an async form, run as an
-//! `AsyncTask` on the libuv pool so the JavaScript thread never waits on SQLite, and a `*Sync` twin
+//! The napi class over the SQLite checkpoint engine. Every operation has an async form, queued to the
+//! store's writer thread (one per store, FIFO: calls complete in call order and no libuv pool thread
+//! waits for SQLite), and a `*Sync` twin
 //! running the same code on the calling thread, for in-memory databases where there is no I/O to wait for.
 
 use std::sync::Arc;
@@ -8,37 +9,16 @@ use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
 use super::engine::{Engine, Synchronous};
-use super::ops::{self, Op, Run};
-use super::prune::PruneReport;
+use super::ops::{self, Op};
 use crate::checkpoint::js_types::*;
-use crate::checkpoint::records::{ChannelHistory, CheckpointRecord, PutOutcome, StoredWrite};
 use crate::error::{engine_error, invalid_arg};
 
 fn failed(err: String) -> Error {
     engine_error("RustSqliteSaver", err)
 }
 
-pub struct DbTask<T: Send + 'static, J> {
-    engine: Arc<Engine>,
-    run: Option<Run<T>>,
-    finish: fn(T) -> J,
-}
-
-impl<T: Send + 'static, J: ToNapiValue + TypeName> Task for DbTask<T, J> {
-    type Output = T;
-    type JsValue = J;
-
-    fn compute(&mut self) -> Result<T> {
-        let run = self.run.take().ok_or_else(|| failed("task ran twice".into()))?;
-        run(&self.engine).map_err(failed)
-    }
-
-    fn resolve(&mut self, _env: Env, output: T) -> Result<J> {
-        Ok((self.finish)(output))
-    }
-}
-
-type Async<T, J> = AsyncTask<DbTask<T, J>>;
+/// How a promise is settled on the JavaScript thread: the engine's result converted there.
+type Settle<J> = Box<dyn FnOnce(Env) -> Result<J> + Send>;
 
 #[napi]
 pub struct SqliteCheckpointStore {
@@ -46,11 +26,26 @@ pub struct SqliteCheckpointStore {
 }
 
 impl SqliteCheckpointStore {
-    fn spawn<T: Send + 'static, J: ToNapiValue + TypeName>(&self, op: Op<T, J>) -> Async<T, J> {
-        AsyncTask::new(DbTask { engine: self.engine.clone(), run: Some(op.run), finish: op.finish })
+    /// Queues `op` on the store's writer thread (FIFO) and returns its promise at once; the thread
+    /// settles it when the op is done, so no libuv pool thread waits for SQLite.
+    fn spawn<'env, T: Send + 'static, J: ToNapiValue + 'static>(&self, env: &'env Env, op: Op<T, J>) -> Result<Object<'env>> {
+        if self.engine.is_closed() {
+            return Err(failed(self.engine.closed_error()));
+        }
+        let (deferred, promise) = env.create_deferred::<J, Settle<J>>()?;
+        let engine = self.engine.clone();
+        let Op { run, finish } = op;
+        self.engine.submit(Box::new(move |admitted| match admitted.and_then(|()| run(&engine)) {
+            Ok(output) => deferred.resolve(Box::new(move |_env| Ok(finish(output)))),
+            Err(err) => deferred.reject(failed(err)),
+        }));
+        Ok(promise)
     }
 
     fn run_now<T, J>(&self, op: Op<T, J>) -> Result<J> {
+        if self.engine.is_closed() {
+            return Err(failed(self.engine.closed_error()));
+        }
         (op.run)(&self.engine).map(op.finish).map_err(failed)
     }
 }
@@ -72,6 +67,13 @@ impl SqliteCheckpointStore {
         self.engine.path.clone()
     }
 
+    /// Calls queued to or running on the writer thread (each one a promise JavaScript awaits).
+    #[napi(getter)]
+    pub fn queued_calls(&self) -> u32 {
+        self.engine.queued() as u32
+    }
+
+    /// Whether `close()` was called: a plain flag, never waits for work in flight.
     #[napi(getter)]
     pub fn closed(&self) -> bool {
         self.engine.is_closed()
@@ -80,17 +82,23 @@ impl SqliteCheckpointStore {
     /// Creates the official saver's tables if missing (for importing rows in its layout).
     #[napi]
     pub fn ensure_official_tables(&self) -> Result<()> {
+        if self.engine.is_closed() {
+            return Err(failed(self.engine.closed_error()));
+        }
         self.engine.with_conn(|conn| super::official_layout::ensure_tables(conn, &self.engine.path)).map_err(failed)
     }
 
+    /// Marks the store closed at once and returns without waiting: calls made afterwards fail with
+    /// an error naming the file; calls made before still complete, and the connection closes after
+    /// the last of them (at once when none is pending).
     #[napi]
     pub fn close(&self) -> Result<()> {
         self.engine.close().map_err(failed)
     }
 
     #[napi(ts_return_type = "Promise<PutResult>")]
-    pub fn put(&self, req: PutRequest) -> Result<Async<PutOutcome, PutResult>> {
-        Ok(self.spawn(ops::put(req)?))
+    pub fn put<'env>(&self, env: &'env Env, req: PutRequest) -> Result<Object<'env>> {
+        self.spawn(env, ops::put(req)?)
     }
 
     #[napi]
@@ -100,8 +108,8 @@ impl SqliteCheckpointStore {
 
     /// Stores a checkpoint in the official saver's layout (values inline); needs `officialLayout`.
     #[napi(ts_return_type = "Promise<void>")]
-    pub fn put_official(&self, req: OfficialPutRequest) -> Async<(), ()> {
-        self.spawn(ops::put_official(req))
+    pub fn put_official<'env>(&self, env: &'env Env, req: OfficialPutRequest) -> Result<Object<'env>> {
+        self.spawn(env, ops::put_official(req))
     }
 
     #[napi]
@@ -111,8 +119,8 @@ impl SqliteCheckpointStore {
 
     /// Stores pending writes; with `official` in the official saver's table (needs `officialLayout`).
     #[napi(ts_return_type = "Promise<void>")]
-    pub fn put_writes(&self, req: PutWritesRequest, official: Option<bool>) -> Async<(), ()> {
-        self.spawn(ops::put_writes(req, official.unwrap_or(false)))
+    pub fn put_writes<'env>(&self, env: &'env Env, req: PutWritesRequest, official: Option<bool>) -> Result<Object<'env>> {
+        self.spawn(env, ops::put_writes(req, official.unwrap_or(false)))
     }
 
     #[napi]
@@ -121,13 +129,14 @@ impl SqliteCheckpointStore {
     }
 
     #[napi(ts_return_type = "Promise<TupleRow | null>")]
-    pub fn get_tuple(
+    pub fn get_tuple<'env>(
         &self,
+        env: &'env Env,
         thread_id: String,
         checkpoint_ns: String,
         checkpoint_id: Option<String>,
-    ) -> Async<Option<CheckpointRecord>, Option<TupleRow>> {
-        self.spawn(ops::get_tuple(thread_id, checkpoint_ns, checkpoint_id))
+    ) -> Result<Object<'env>> {
+        self.spawn(env, ops::get_tuple(thread_id, checkpoint_ns, checkpoint_id))
     }
 
     #[napi]
@@ -141,8 +150,8 @@ impl SqliteCheckpointStore {
     }
 
     #[napi(ts_return_type = "Promise<TupleRow[]>")]
-    pub fn list(&self, req: ListRequest) -> Result<Async<Vec<CheckpointRecord>, Vec<TupleRow>>> {
-        Ok(self.spawn(ops::list(req)?))
+    pub fn list<'env>(&self, env: &'env Env, req: ListRequest) -> Result<Object<'env>> {
+        self.spawn(env, ops::list(req)?)
     }
 
     #[napi]
@@ -151,8 +160,8 @@ impl SqliteCheckpointStore {
     }
 
     #[napi(ts_return_type = "Promise<void>")]
-    pub fn delete_thread(&self, thread_id: String) -> Async<(), ()> {
-        self.spawn(ops::delete_thread(thread_id))
+    pub fn delete_thread<'env>(&self, env: &'env Env, thread_id: String) -> Result<Object<'env>> {
+        self.spawn(env, ops::delete_thread(thread_id))
     }
 
     #[napi]
@@ -161,14 +170,15 @@ impl SqliteCheckpointStore {
     }
 
     #[napi(ts_return_type = "Promise<ChannelHistoryRow[]>")]
-    pub fn delta_channel_history(
+    pub fn delta_channel_history<'env>(
         &self,
+        env: &'env Env,
         thread_id: String,
         checkpoint_ns: String,
         checkpoint_id: String,
         channels: Vec<String>,
-    ) -> Async<Vec<ChannelHistory>, Vec<ChannelHistoryRow>> {
-        self.spawn(ops::delta_channel_history(thread_id, checkpoint_ns, checkpoint_id, channels))
+    ) -> Result<Object<'env>> {
+        self.spawn(env, ops::delta_channel_history(thread_id, checkpoint_ns, checkpoint_id, channels))
     }
 
     #[napi]
@@ -184,13 +194,14 @@ impl SqliteCheckpointStore {
 
     /// Pending writes stored for one checkpoint (both layouts), in `writesSortKey` order.
     #[napi(ts_return_type = "Promise<WriteRow[]>")]
-    pub fn pending_writes(
+    pub fn pending_writes<'env>(
         &self,
+        env: &'env Env,
         thread_id: String,
         checkpoint_ns: String,
         checkpoint_id: String,
-    ) -> Async<Vec<StoredWrite>, Vec<WriteRow>> {
-        self.spawn(ops::pending_writes(thread_id, checkpoint_ns, checkpoint_id))
+    ) -> Result<Object<'env>> {
+        self.spawn(env, ops::pending_writes(thread_id, checkpoint_ns, checkpoint_id))
     }
 
     #[napi]
@@ -200,8 +211,8 @@ impl SqliteCheckpointStore {
 
     /// Removes what a retention policy lets go, thread by thread (see `prune_plan` for what is never removed).
     #[napi(ts_return_type = "Promise<PruneResult>")]
-    pub fn prune(&self, options: PruneOptions) -> Result<Async<PruneReport, PruneResult>> {
-        Ok(self.spawn(ops::prune(options)?))
+    pub fn prune<'env>(&self, env: &'env Env, options: PruneOptions) -> Result<Object<'env>> {
+        self.spawn(env, ops::prune(options)?)
     }
 
     #[napi]
@@ -211,7 +222,7 @@ impl SqliteCheckpointStore {
 
     /// Rewrites the file without free pages; reports its size (file + WAL) before and after.
     #[napi(ts_return_type = "Promise<VacuumResult>")]
-    pub fn vacuum(&self) -> Async<(i64, i64), VacuumResult> {
-        self.spawn(ops::vacuum())
+    pub fn vacuum<'env>(&self, env: &'env Env) -> Result<Object<'env>> {
+        self.spawn(env, ops::vacuum())
     }
 }

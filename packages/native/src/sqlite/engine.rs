@@ -1,15 +1,29 @@
-//! One SQLite connection per saver, opened and migrated up front, used by one task at a time.
+//! One SQLite connection per saver, opened and migrated up front. Async calls go to the store's
+//! writer thread (started on the first one), which runs them one at a time in call order (FIFO), so
+//! no libuv pool thread ever waits for SQLite and completion order is call order. The `*Sync`
+//! calls (the in-process path for ":memory:") run on the calling thread.
 
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::mpsc::{channel, Sender};
+use std::sync::{Arc, Mutex};
 
 use rusqlite::{Connection, OpenFlags};
 
 use super::error::{describe, EngineResult};
 use super::schema;
 
+/// A unit of work for the writer thread.
+pub type Job = Box<dyn FnOnce() + Send>;
+
 pub struct Engine {
     pub path: String,
     conn: Mutex<Option<Connection>>,
+    /// Set by `close()` on the calling thread; never waits for anything.
+    closed: AtomicBool,
+    /// Jobs queued to or running on the writer thread.
+    pending: Arc<AtomicUsize>,
+    /// The writer thread's queue; only the JavaScript thread sends to it.
+    writer: Mutex<Option<Sender<Job>>>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -58,19 +72,88 @@ impl Engine {
         if official_layout {
             super::official_layout::ensure_tables(&conn, path)?;
         }
-        Ok(Self { path: path.to_string(), conn: Mutex::new(Some(conn)) })
+        Ok(Self {
+            path: path.to_string(),
+            conn: Mutex::new(Some(conn)),
+            closed: AtomicBool::new(false),
+            pending: Arc::new(AtomicUsize::new(0)),
+            writer: Mutex::new(None),
+        })
     }
 
-    /// Runs `f` on the connection; a closed saver is an error that names the file.
+    /// Runs `f` on the connection; a closed connection is an error that names the file. Waits only
+    /// for the writer thread's current job, and only the in-process (`*Sync`) path calls it from
+    /// the JavaScript thread.
     pub fn with_conn<T>(&self, f: impl FnOnce(&mut Connection) -> EngineResult<T>) -> EngineResult<T> {
         let mut guard = self.conn.lock().map_err(|_| "connection lock poisoned".to_string())?;
         match guard.as_mut() {
             Some(conn) => f(conn),
-            None => Err(format!("saver for {:?} is closed", self.path)),
+            None => Err(self.closed_error()),
         }
     }
 
-    pub fn close(&self) -> EngineResult<()> {
+    pub fn closed_error(&self) -> String {
+        format!("saver for {:?} is closed", self.path)
+    }
+
+    /// Queues `job` on the writer thread, behind every job queued before it, and returns at once:
+    /// `job(Ok(()))` runs it there; `job(Err(why))` (the store is closed, or its thread could not
+    /// start) runs here, so that the job always settles. One entry per call JavaScript awaits.
+    pub fn submit(&self, job: Box<dyn FnOnce(Result<(), String>) + Send>) {
+        if self.is_closed() {
+            return job(Err(self.closed_error()));
+        }
+        let mut writer = match self.writer.lock() {
+            Ok(w) => w,
+            Err(_) => return job(Err("writer lock poisoned".into())),
+        };
+        if writer.is_none() {
+            let (tx, rx) = channel::<Job>();
+            let started = std::thread::Builder::new().name("flg-sqlite-writer".into()).spawn(move || {
+                // A panicking job must not end the thread (later jobs would never run).
+                while let Ok(job) = rx.recv() {
+                    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
+                }
+            });
+            if let Err(e) = started {
+                return job(Err(format!("database {:?}: cannot start its writer thread: {e}", self.path)));
+            }
+            *writer = Some(tx);
+        }
+        let Some(tx) = writer.as_ref() else { return job(Err(self.closed_error())) };
+        let pending = self.pending.clone();
+        pending.fetch_add(1, Ordering::SeqCst);
+        let queued: Job = Box::new(move || {
+            job(Ok(()));
+            pending.fetch_sub(1, Ordering::SeqCst);
+        });
+        // The thread only ends once this sender is dropped, so sending cannot fail.
+        let _ = tx.send(queued);
+    }
+
+    /// Marks the store closed at once (later calls fail naming the file) and closes the connection:
+    /// now if nothing is queued, else on the writer thread after everything queued before. Never
+    /// waits for background work.
+    pub fn close(self: &Arc<Self>) -> EngineResult<()> {
+        if self.closed.swap(true, Ordering::SeqCst) {
+            return Ok(());
+        }
+        let sender = self.writer.lock().map_err(|_| "writer lock poisoned".to_string())?.take();
+        match sender {
+            Some(tx) if self.pending.load(Ordering::SeqCst) > 0 => {
+                let engine = self.clone();
+                // Dropping `tx` afterwards lets the thread end once the queue is drained.
+                let _ = tx.send(Box::new(move || {
+                    let _ = engine.close_connection();
+                }));
+                Ok(())
+            }
+            // Nothing queued or running: no other thread holds the connection.
+            _ => self.close_connection(),
+        }
+    }
+
+    fn close_connection(&self) -> EngineResult<()> {
         let mut guard = self.conn.lock().map_err(|_| "connection lock poisoned".to_string())?;
         if let Some(conn) = guard.take() {
             conn.close().map_err(|(_, e)| describe(&self.path, e))?;
@@ -78,7 +161,13 @@ impl Engine {
         Ok(())
     }
 
+    /// A plain flag: never waits.
     pub fn is_closed(&self) -> bool {
-        self.conn.lock().map(|g| g.is_none()).unwrap_or(true)
+        self.closed.load(Ordering::SeqCst)
+    }
+
+    /// Calls queued to or running on the writer thread.
+    pub fn queued(&self) -> usize {
+        self.pending.load(Ordering::SeqCst)
     }
 }

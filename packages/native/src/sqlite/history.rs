@@ -44,7 +44,7 @@ fn ancestors(
             SELECT id, parent, refs, 0 FROM cps WHERE id = ?3
             UNION ALL
             SELECT cps.id, cps.parent, cps.refs, chain.depth + 1 FROM cps JOIN chain ON cps.id = chain.parent
-            WHERE chain.depth < 10000000
+            WHERE chain.depth <= (SELECT COUNT(*) FROM cps)
          )
          SELECT id, refs FROM chain ORDER BY depth"
     );
@@ -56,7 +56,10 @@ fn ancestors(
     for row in rows {
         let a = row.map_err(&e)?;
         if !seen.insert(a.id.clone()) {
-            break;
+            return Err(format!(
+                "database {path:?}: thread {thread_id:?} (namespace {ns:?}): the parent chain of checkpoint {id:?} has a cycle at {:?}",
+                a.id
+            ));
         }
         out.push(a);
     }

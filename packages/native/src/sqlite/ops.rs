@@ -60,7 +60,7 @@ pub fn put_official(req: OfficialPutRequest) -> Op<(), ()> {
 pub fn put_writes(req: PutWritesRequest, official: bool) -> Op<(), ()> {
     op(
         move |engine| {
-            let input = put_writes_input(&req);
+            let input = put_writes_input(&req)?;
             let table = if official { WritesTable::Official } else { WritesTable::Native };
             engine.with_conn(|conn| write::put_writes(conn, &engine.path, &input, table))
         },

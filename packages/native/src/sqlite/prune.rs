@@ -188,6 +188,13 @@ struct Link {
     size: i64,
 }
 
+/// The error for a value chain that comes back to a row it passed (no stored data may make prune loop).
+fn cycle(thread_id: &str, (ns, channel, owner): &(String, String, String), at: &str) -> String {
+    format!(
+        "prune: channel {channel:?} of thread {thread_id:?} (namespace {ns:?}): the increment chain of checkpoint {owner:?} has a cycle at {at:?}"
+    )
+}
+
 /// Deletes values no remaining checkpoint references. A referenced increment whose chain runs through
 /// unreferenced links is first rewritten in full (rebased), so those links can go.
 fn collect_values(conn: &Connection, path: &str, thread_id: &str) -> EngineResult<PruneReport> {
@@ -225,7 +232,11 @@ fn collect_values(conn: &Connection, path: &str, thread_id: &str) -> EngineResul
         // Walk down the chain; if an unreferenced link comes before the next referenced one, rebase.
         let mut cursor = Some(first_base.clone());
         let mut must_rebase = false;
+        let mut visited: HashSet<String> = HashSet::new();
         while let Some(owner) = cursor {
+            if !visited.insert(owner.clone()) {
+                return Err(cycle(thread_id, key, &owner));
+            }
             let k = (key.0.clone(), key.1.clone(), owner);
             if referenced.contains(&k) {
                 break;
@@ -287,7 +298,11 @@ fn collect_values(conn: &Connection, path: &str, thread_id: &str) -> EngineResul
     for key in &needed {
         let mut root = key.2.clone();
         let mut cursor = links.get(key).and_then(|l| l.base.clone());
+        let mut visited: HashSet<String> = HashSet::from([key.2.clone()]);
         while let Some(b) = cursor {
+            if !visited.insert(b.clone()) {
+                return Err(cycle(thread_id, key, &b));
+            }
             root = b.clone();
             cursor = links.get(&(key.0.clone(), key.1.clone(), b)).and_then(|l| l.base.clone());
         }
@@ -307,7 +322,7 @@ pub fn prune_thread(conn: &mut Connection, path: &str, thread_id: &str, policy: 
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(&e)?;
     let official = schema::official_tables(&tx).map_err(&e)?;
     let heads = load_heads(&tx, path, official, thread_id)?;
-    let remove = plan(&heads, policy);
+    let remove = plan(&heads, policy).map_err(|m| format!("thread {thread_id:?}: {m}"))?;
     let mut report = delete_rows(&tx, path, official, thread_id, &remove)?;
     report.add(collect_values(&tx, path, thread_id)?);
     if report.checkpoints > 0 {

@@ -5,6 +5,7 @@ use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use super::error::{sql_err, EngineResult};
 use super::schema;
 use crate::checkpoint::carry_decision::{self, ByVersion};
+use crate::checkpoint::chain::{apply_increment, fold_onto_own_row, Link};
 use crate::checkpoint::records::{BlobIn, Increment, PutIn, PutOutcome, PutWritesIn};
 use crate::checkpoint::refs::{self, ChannelRefs};
 
@@ -51,7 +52,22 @@ pub fn put(conn: &mut Connection, path: &str, input: &PutIn) -> EngineResult<Put
     }
 
     for blob in &input.blobs {
-        let root = match blob.base_owner_id {
+        // A retried put (the same checkpoint stored again) is an upsert; an increment built on the
+        // first attempt's row must not become that row's own base.
+        let own_row;
+        let (blob_base, blob_data, blob_increment) = match blob.base_owner_id {
+            Some(base) if base == input.checkpoint_id => match fold_own_row(&tx, path, input, blob)? {
+                Some(link) => {
+                    own_row = link;
+                    (own_row.0.as_deref(), own_row.1.as_slice(), own_row.2)
+                }
+                None => return Ok(PutOutcome::DeltaBaseMissing(blob.channel.to_string())),
+            },
+            _ => (blob.base_owner_id, blob.data, blob.increment),
+        };
+        let retried = blob.base_owner_id == Some(input.checkpoint_id);
+        let root = match blob_base {
+            _ if retried => own_root(&tx, path, input, blob)?,
             None => input.checkpoint_id.to_string(),
             Some(base) => {
                 let root: Option<String> = tx
@@ -64,7 +80,7 @@ pub fn put(conn: &mut Connection, path: &str, input: &PutIn) -> EngineResult<Put
                     .optional()
                     .map_err(&e)?;
                 let Some(root) = root else { return Ok(PutOutcome::DeltaBaseMissing(blob.channel.to_string())) };
-                if blob.increment == Increment::Merge && !merge_applies(&tx, path, input, blob, base)? {
+                if blob_increment == Increment::Merge && !merge_applies(&tx, path, input, blob, base)? {
                     return Ok(PutOutcome::DeltaBaseMissing(blob.channel.to_string()));
                 }
                 root
@@ -83,10 +99,10 @@ pub fn put(conn: &mut Connection, path: &str, input: &PutIn) -> EngineResult<Put
             input.checkpoint_id,
             blob.version,
             blob.kind,
-            blob.base_owner_id,
+            blob_base,
             root,
-            blob.data,
-            blob.increment.as_str()
+            blob_data,
+            blob_increment.as_str()
         ])
         .map_err(&e)?;
         channel_refs.insert(blob.channel.to_string(), (input.checkpoint_id.to_string(), blob.version.to_string()));
@@ -111,6 +127,50 @@ pub fn put(conn: &mut Connection, path: &str, input: &PutIn) -> EngineResult<Put
     .map_err(&e)?;
     tx.commit().map_err(&e)?;
     Ok(PutOutcome::Stored)
+}
+
+/// The row a retried put stores for `blob`, whose base is the checkpoint being written: (base, data,
+/// increment) rebased onto the stored row's base, or the whole value; None when that row is missing.
+type OwnRow = (Option<String>, Vec<u8>, Increment);
+
+fn fold_own_row(conn: &Connection, path: &str, input: &PutIn, blob: &BlobIn) -> EngineResult<Option<OwnRow>> {
+    let e = sql_err(path);
+    let row: Option<(Option<String>, Vec<u8>, String)> = conn
+        .prepare_cached(
+            "SELECT base_owner_id, data, increment FROM flg_blobs WHERE thread_id = ?1 AND checkpoint_ns = ?2
+             AND channel = ?3 AND owner_id = ?4 AND type = ?5",
+        )
+        .map_err(&e)?
+        .query_row(params![input.thread_id, input.checkpoint_ns, blob.channel, input.checkpoint_id, blob.kind], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })
+        .optional()
+        .map_err(&e)?;
+    let Some((base_owner_id, data, increment)) = row else { return Ok(None) };
+    let existing = Link { base_owner_id, data, increment: Increment::parse(Some(&increment))? };
+    if let Some(folded) = fold_onto_own_row(&existing, blob.data, blob.increment)? {
+        return Ok(Some((folded.base_owner_id, folded.data, folded.increment)));
+    }
+    let Some(value) =
+        super::values::load_value(conn, path, input.thread_id, input.checkpoint_ns, blob.channel, input.checkpoint_id)?
+    else {
+        return Ok(None);
+    };
+    match apply_increment(&value.data, blob.data, blob.increment) {
+        Ok(whole) => Ok(Some((None, whole, Increment::Append))),
+        Err(_) => Ok(None),
+    }
+}
+
+/// The root of the row a retried put replaces: kept, so rows built on it still find it in their family.
+fn own_root(conn: &Connection, path: &str, input: &PutIn, blob: &BlobIn) -> EngineResult<String> {
+    let e = sql_err(path);
+    conn.prepare_cached(
+        "SELECT root_owner_id FROM flg_blobs WHERE thread_id = ?1 AND checkpoint_ns = ?2 AND channel = ?3 AND owner_id = ?4",
+    )
+    .map_err(&e)?
+    .query_row(params![input.thread_id, input.checkpoint_ns, blob.channel, input.checkpoint_id], |r| r.get(0))
+    .map_err(&e)
 }
 
 /// A messages-reducer increment is stored only if it applies to its base (it is replayed on every read).
@@ -158,8 +218,8 @@ pub enum WritesTable {
     Official,
 }
 
-/// Regular writes keep the first value stored for (task, idx); special channels (negative idx:
-/// error, interrupt, resume, scheduled) are replaced, as every LangGraph saver does.
+/// Applies the batch write by write in order, each one replacing or keeping what (task, idx) holds by
+/// the request's rule (`PutWritesIn::replaces`: SqliteSaver's by default, MemorySaver's on request).
 pub fn put_writes(conn: &mut Connection, path: &str, input: &PutWritesIn, table: WritesTable) -> EngineResult<()> {
     let e = sql_err(path);
     let table = match table {
@@ -167,8 +227,8 @@ pub fn put_writes(conn: &mut Connection, path: &str, input: &PutWritesIn, table:
         WritesTable::Official => "writes",
     };
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(&e)?;
-    for w in &input.writes {
-        let verb = if w.idx < 0 { "INSERT OR REPLACE" } else { "INSERT OR IGNORE" };
+    for (i, w) in input.writes.iter().enumerate() {
+        let verb = if input.replaces(i) { "INSERT OR REPLACE" } else { "INSERT OR IGNORE" };
         tx.prepare_cached(&format!(
             "{verb} INTO {table}
              (thread_id, checkpoint_ns, checkpoint_id, task_id, idx, channel, type, value, task_path)

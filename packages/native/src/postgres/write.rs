@@ -65,7 +65,10 @@ pub async fn put_official(c: &impl GenericClient, t: &Tables, input: &PutIn<'_>)
                 SELECT e.type, e.blob FROM {bl} e
                 WHERE e.thread_id = $1 AND e.checkpoint_ns = $2 AND e.channel = i.channel AND e.version = i.version
                 OFFSET 0) e
-            WHERE e.type <> i.type OR e.blob IS DISTINCT FROM i.blob
+            WHERE (e.type <> i.type OR e.blob IS DISTINCT FROM i.blob)
+              -- A retried put of a stored checkpoint keeps the values its first put stored, as
+              -- PostgresSaver's ON CONFLICT DO NOTHING does (the caller may have changed them since).
+              AND NOT EXISTS (SELECT 1 FROM {cp} r WHERE r.thread_id = $1 AND r.checkpoint_ns = $2 AND r.checkpoint_id = $3)
          ), go AS (
             SELECT 1 WHERE NOT EXISTS (SELECT 1 FROM parent_elsewhere) AND NOT EXISTS (SELECT 1 FROM clash)
          ), blobs AS (

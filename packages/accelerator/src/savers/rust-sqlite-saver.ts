@@ -65,6 +65,8 @@ export class RustSqliteSaver extends NativeCheckpointSaver {
   private readonly store: StoreCalls;
   private readonly official: OfficialCheckpointSerializer | undefined;
   private readonly stopRetention: () => void = () => {};
+  /** In-process store: every call, prune included, runs on the calling thread (no writer thread). */
+  private readonly inline: boolean;
 
   constructor(path = ":memory:", options: RustSqliteSaverOptions = {}) {
     super(options.serde);
@@ -85,6 +87,7 @@ export class RustSqliteSaver extends NativeCheckpointSaver {
     this.writesConflict = this.keepEveryValue ? "eachSpecial" : "allSpecial";
     const offThread = options.offThread ?? !isInMemory(path);
     this.store = offThread ? offThreadCalls(this.native) : inlineCalls(this.native);
+    this.inline = !offThread;
     const official = this.official !== undefined;
     this.calls = { ...this.store, putWrites: (req) => this.store.putWrites(req, official) };
     this.tracker = options.storeIncrements === false ? undefined : new IncrementTracker();
@@ -158,7 +161,8 @@ export class RustSqliteSaver extends NativeCheckpointSaver {
    * thread. Never removes a namespace's newest checkpoint or anything a thread needs to resume.
    */
   async prune(options: PruneOptions = {}): Promise<PruneReport> {
-    const report = await this.native.prune(toNativePruneOptions(options));
+    const nativeOptions = toNativePruneOptions(options);
+    const report = this.inline ? this.native.pruneSync(nativeOptions) : await this.native.prune(nativeOptions);
     if (options.strategy === "delete") {
       for (const id of options.threadIds ?? []) this.tracker?.forgetThread(id);
     }

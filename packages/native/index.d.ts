@@ -290,6 +290,10 @@ export interface PoolStatus {
   available: number
   waiting: number
   maxSize: number
+  /** Idle connections are closed after this many ms (0: never). */
+  idleTimeoutMs: number
+  /** Connections closed so far for being idle longer than that. */
+  idleClosed: number
 }
 
 export interface PostgresSetupResult {
@@ -311,6 +315,12 @@ export interface PostgresStoreOptions {
    * pglz), "pglz", or "server" (the server's default_toast_compression).
    */
   toastCompression?: string
+  /**
+   * A pooled connection idle this long is closed, in ms (default 10000, node-postgres's
+   * `idleTimeoutMillis` default; 0 keeps idle connections open, as it does there). Idle time counts
+   * from when the connection was last handed out.
+   */
+  idleTimeoutMs?: number
 }
 
 export interface PruneOptions {

@@ -74,7 +74,9 @@ function serdeKey(serde: object): string {
 async function startStore(connection: PostgresConnection, schema: string, saver: PostgresSaverInstance): Promise<RustPostgresSaver> {
   // A connection string node-postgres accepts may hold parameters the Rust client does not know.
   const maxConnections = Number(saver.pool?.options?.max ?? 10);
-  const store = new RustPostgresSaver(connection, { schema, serde: saver.serde, maxConnections });
+  // node-postgres closes idle connections after idleTimeoutMillis (10000 by default; 0: never).
+  const idleTimeoutMs = Number(saver.pool?.options?.idleTimeoutMillis ?? 10000);
+  const store = new RustPostgresSaver(connection, { schema, serde: saver.serde, maxConnections, idleTimeoutMs });
   try {
     await store.setup();
   } catch (error) {

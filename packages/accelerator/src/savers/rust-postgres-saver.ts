@@ -36,6 +36,13 @@ export interface RustPostgresSaverOptions {
   /** How long connecting may take before an operation fails, in ms (default 5000). */
   connectTimeoutMs?: number;
   /**
+   * Close a pooled connection idle this long, in ms (default 10000, as node-postgres's
+   * `idleTimeoutMillis` that PostgresSaver's pool uses; 0 keeps idle connections open). Idle time
+   * counts from when the connection was last handed out; `poolStatus()` shows the setting and how
+   * many connections it closed.
+   */
+  idleTimeoutMs?: number;
+  /**
    * How the server compresses large values this saver writes (PostgreSQL's `default_toast_compression`,
    * set on its own connections only): "lz4" (default: cheaper for the server than pglz on a long messages
    * list; benchmarks/saver-postgres.bench.mjs measures both), "pglz", or "server" (leave the server's
@@ -72,6 +79,7 @@ export class RustPostgresSaver extends NativeCheckpointSaver {
       maxConnections: options.maxConnections,
       connectTimeoutMs: options.connectTimeoutMs,
       toastCompression: options.toastCompression,
+      idleTimeoutMs: options.idleTimeoutMs,
     });
     const official = this.layout === "official";
     const store = this.native;
@@ -130,8 +138,11 @@ export class RustPostgresSaver extends NativeCheckpointSaver {
     return this.native.ended;
   }
 
-  /** Connections in the pool: open, idle, callers waiting, and the bound. */
-  poolStatus(): { size: number; available: number; waiting: number; maxSize: number } {
+  /**
+   * Connections in the pool: open (`size`), idle (`available`), callers waiting, the bound, the idle
+   * timeout in ms (0: none) and how many connections it has closed.
+   */
+  poolStatus(): { size: number; available: number; waiting: number; maxSize: number; idleTimeoutMs: number; idleClosed: number } {
     return this.native.poolStatus();
   }
 

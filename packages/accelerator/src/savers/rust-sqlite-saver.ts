@@ -67,6 +67,8 @@ export class RustSqliteSaver extends NativeCheckpointSaver {
   private readonly official: OfficialCheckpointSerializer | undefined;
   private readonly keys: KeyCodec;
   private readonly stopRetention: () => void = () => {};
+  /** In-process store: every call, prune included, runs on the calling thread (no writer thread). */
+  private readonly inline: boolean;
 
   constructor(path = ":memory:", options: RustSqliteSaverOptions = {}) {
     super(options.serde);
@@ -87,6 +89,7 @@ export class RustSqliteSaver extends NativeCheckpointSaver {
     this.writesConflict = this.keepEveryValue ? "eachSpecial" : "allSpecial";
     const offThread = options.offThread ?? !isInMemory(path);
     this.store = offThread ? offThreadCalls(this.native) : inlineCalls(this.native);
+    this.inline = !offThread;
     const official = this.official !== undefined;
     // Our layout encodes keys losslessly; the official one is shared with SqliteSaver, which would merge
     // keys that differ only in lone surrogates, so such keys are refused there.
@@ -165,7 +168,8 @@ export class RustSqliteSaver extends NativeCheckpointSaver {
    */
   async prune(options: PruneOptions = {}): Promise<PruneReport> {
     const threadIds = options.threadIds?.map((id) => this.keys.key(String(id), "thread_id"));
-    const report = await this.native.prune(toNativePruneOptions({ ...options, threadIds }));
+    const nativeOptions = toNativePruneOptions({ ...options, threadIds });
+    const report = this.inline ? this.native.pruneSync(nativeOptions) : await this.native.prune(nativeOptions);
     if (options.strategy === "delete") {
       for (const id of options.threadIds ?? []) this.memory?.forgetThread(id);
     }

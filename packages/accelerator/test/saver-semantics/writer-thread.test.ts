@@ -159,4 +159,20 @@ describe("one writer thread per store, FIFO (issue 11 case 11, issue 12 case 4)"
       saver.close();
     }
   });
+
+  it("an in-process store (:memory:) keeps every call, prune included, on the calling thread", async () => {
+    const saver = new RustSqliteSaver(":memory:");
+    const config = { configurable: { thread_id: "m", checkpoint_ns: "" } };
+    let parent = config;
+    for (let i = 0; i < 5; i++) {
+      const pending = saver.put(parent, { ...emptyCheckpoint(), id: uuid6(i) }, { source: "loop", step: i, parents: {} }, {});
+      expect(saver.nativeStore.queuedCalls).toBe(0);
+      parent = (await pending) as typeof config;
+    }
+    const pruning = saver.prune({ keepLast: 2 });
+    expect(saver.nativeStore.queuedCalls).toBe(0);
+    expect((await pruning).checkpoints).toBe(3);
+    saver.close();
+    expect(saver.closed).toBe(true);
+  });
 });

@@ -1,6 +1,7 @@
 //! The napi class over the PostgreSQL engine. Every method returns a promise resolved on napi's tokio
 //! runtime: the JavaScript thread never waits on the network or the server.
 
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -26,6 +27,10 @@ pub struct PostgresStoreOptions {
     /// How the server compresses large values written here: "lz4" (default; cheaper for the server than
     /// pglz), "pglz", or "server" (the server's default_toast_compression).
     pub toast_compression: Option<String>,
+    /// A pooled connection idle this long is closed, in ms (default 10000, node-postgres's
+    /// `idleTimeoutMillis` default; 0 keeps idle connections open, as it does there). Idle time counts
+    /// from when the connection was last handed out.
+    pub idle_timeout_ms: Option<u32>,
 }
 
 #[napi(object)]
@@ -42,12 +47,18 @@ pub struct PoolStatus {
     pub available: u32,
     pub waiting: u32,
     pub max_size: u32,
+    /// Idle connections are closed after this many ms (0: never).
+    pub idle_timeout_ms: u32,
+    /// Connections closed so far for being idle longer than that.
+    pub idle_closed: u32,
 }
 
 struct Inner {
     pool: Pool,
     tables: Tables,
     target: String,
+    idle_timeout: Option<Duration>,
+    idle_closed: Arc<AtomicU32>,
 }
 
 impl Inner {
@@ -107,6 +118,7 @@ impl PostgresCheckpointStore {
             max_connections: None,
             connect_timeout_ms: None,
             toast_compression: None,
+            idle_timeout_ms: None,
         });
         let toast_compression = match options.toast_compression.as_deref().unwrap_or("lz4") {
             "lz4" => Some("lz4"),
@@ -125,7 +137,15 @@ impl PostgresCheckpointStore {
         let connect_timeout = Duration::from_millis(options.connect_timeout_ms.unwrap_or(5000).max(1) as u64);
         let pool = connect::build_pool(config, &tls, &PoolOptions { max_connections, connect_timeout, toast_compression })
             .map_err(|m| engine_error("RustPostgresSaver", m))?;
-        Ok(Self { inner: Arc::new(Inner { pool, tables, target }) })
+        let idle_timeout = match options.idle_timeout_ms.unwrap_or(10_000) {
+            0 => None,
+            ms => Some(Duration::from_millis(ms as u64)),
+        };
+        let idle_closed = Arc::new(AtomicU32::new(0));
+        if let Some(idle) = idle_timeout {
+            connect::close_idle_connections(&pool, idle, idle_closed.clone());
+        }
+        Ok(Self { inner: Arc::new(Inner { pool, tables, target, idle_timeout, idle_closed }) })
     }
 
     /// host:port/database, for messages and diagnostics.
@@ -147,7 +167,14 @@ impl PostgresCheckpointStore {
     #[napi]
     pub fn pool_status(&self) -> PoolStatus {
         let s = self.inner.pool.status();
-        PoolStatus { size: s.size as u32, available: s.available as u32, waiting: s.waiting as u32, max_size: s.max_size as u32 }
+        PoolStatus {
+            size: s.size as u32,
+            available: s.available as u32,
+            waiting: s.waiting as u32,
+            max_size: s.max_size as u32,
+            idle_timeout_ms: self.inner.idle_timeout.map_or(0, |d| d.as_millis() as u32),
+            idle_closed: self.inner.idle_closed.load(Ordering::Relaxed),
+        }
     }
 
     /// Closes the pool; later calls fail with an error saying so.

@@ -2,6 +2,8 @@
 //! their cause (unreachable server, wrong password, missing tables) instead of a bare driver message.
 
 use std::future::Future;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use deadpool_postgres::{Hook, Manager, ManagerConfig, Object, Pool, PoolError, RecyclingMethod, Runtime};
@@ -70,6 +72,26 @@ pub fn build_pool(mut config: Config, tls: &TlsSettings, options: &PoolOptions) 
         .recycle_timeout(Some(options.connect_timeout))
         .build()
         .map_err(|e| format!("cannot build the connection pool: {e}"))
+}
+
+/// Closes pooled connections idle longer than `idle` (checked every `idle / 4`, between 10 ms and
+/// 1 s), counting them in `closed`; the task ends with the pool (it holds only a weak reference).
+pub fn close_idle_connections(pool: &Pool, idle: Duration, closed: Arc<AtomicU32>) {
+    let weak = pool.weak();
+    let every = (idle / 4).clamp(Duration::from_millis(10), Duration::from_secs(1));
+    napi::bindgen_prelude::spawn(async move {
+        loop {
+            tokio::time::sleep(every).await;
+            let Some(pool) = weak.upgrade() else { break };
+            if pool.is_closed() {
+                break;
+            }
+            let removed = pool.retain(|_, metrics| metrics.last_used() < idle).removed;
+            closed.fetch_add(removed.len() as u32, Ordering::Relaxed);
+            // Dropping the clients closes their connections.
+            drop(removed);
+        }
+    });
 }
 
 /// A failed operation: a driver error (kept whole, to decide on a retry) or a message of ours.

@@ -146,8 +146,8 @@ pub fn prune(options: PruneOptions) -> Result<Op<PruneReport, PruneResult>> {
                 None => engine.with_conn(|conn| prune::thread_ids(conn, &engine.path))?,
             };
             let mut report = PruneReport::default();
-            // One transaction (and one hold of the connection) per thread: the saver's own writes
-            // interleave with a long prune instead of waiting for all of it.
+            // One transaction per thread, so a concurrent writer in another process interleaves with a
+            // long prune. This saver's own calls queued meanwhile wait for the whole prune (FIFO).
             for thread_id in &threads {
                 report.add(engine.with_conn(|conn| prune::prune_thread(conn, &engine.path, thread_id, &policy))?);
             }

@@ -163,16 +163,15 @@ export function buildGraph(spec: GraphSpec, checkpointer: BaseCheckpointSaver) {
   const builder = new StateGraph(State) as any;
   const stageNames: string[][] = spec.stages.map((stage, i) => stage.map((kind, j) => `s${i}_${j}_${kind}`));
   spec.stages.forEach((stage, i) => {
-    stage.forEach((kind, j) => builder.addNode(stageNames[i][j], nodeFn(kind, stageNames[i][j])));
+    stage.forEach((kind, j) => {
+      builder.addNode(stageNames[i][j], nodeFn(kind, stageNames[i][j]));
+    });
   });
-  const tail: string[] = [];
   if (spec.sends > 0) {
     builder.addNode("worker", (s: { n: number }) => ({ messages: [new AIMessage({ content: `worker ${s.n}` })], log: [`worker ${s.n}`] }));
-    tail.push("worker");
   }
   if (spec.subgraph) {
     builder.addNode("child", innerGraph());
-    tail.push("child");
   }
   builder.addNode("finish", (s: S) => ({ log: [`finish with ${s.messages.length} messages`] }));
 

@@ -68,6 +68,8 @@ export const KNOWN_FAULTS: KnownFault[] = [
   { variant: "RustSqliteSaver official, :memory:", feature: "getTupleConfigShape", issueCase: "new (FOUND.md G1)" },
   { variant: "patched SqliteSaver, file", feature: "getTupleConfigShape", issueCase: "new (FOUND.md G1)" },
   { variant: "patched PostgresSaver", feature: "duplicateSpecialWrites", issueCase: "issue 11 #7 (FOUND.md W1)" },
+  { variant: "RustPostgresSaver official", feature: "mutateWhilePending", issueCase: "issue 11 #2 (FOUND.md M1)" },
+  { variant: "patched MemorySaver", feature: "mutateAfterPut", issueCase: "issue 11 #2 (FOUND.md M2)" },
 ];
 
 const settings = fuzzSettings({ seed: 20261101, maxCommands: 30 });

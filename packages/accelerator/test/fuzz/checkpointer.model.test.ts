@@ -70,6 +70,9 @@ export const KNOWN_FAULTS: KnownFault[] = [
   { variant: "patched PostgresSaver", feature: "duplicateSpecialWrites", issueCase: "issue 11 #7 (FOUND.md W1)" },
   { variant: "RustPostgresSaver official", feature: "mutateWhilePending", issueCase: "issue 11 #2 (FOUND.md M1)" },
   { variant: "patched MemorySaver", feature: "mutateAfterPut", issueCase: "issue 11 #2 (FOUND.md M2)" },
+  { variant: "RustPostgresSaver official", feature: "mutateAfterPut", issueCase: "issue 11 #2 (FOUND.md M1)" },
+  { variant: "patched PostgresSaver", feature: "mutateAfterPut", issueCase: "issue 11 #2 (FOUND.md M1)" },
+  { variant: "patched MemorySaver", feature: "numericThreadIds", issueCase: "new (FOUND.md O1)" },
 ];
 
 const settings = fuzzSettings({ seed: 20261101, maxCommands: 30 });

@@ -1,4 +1,5 @@
 import type { RunnableConfig } from "@langchain/core/runnables";
+import type { BaseCheckpointSaver } from "@langchain/langgraph-checkpoint";
 import type {
   ChannelVersions,
   Checkpoint,
@@ -38,7 +39,9 @@ export type Feature =
   | "listFilter"
   | "getTupleConfigShape"
   | "deleteThread"
-  | "prune";
+  | "prune"
+  | "concurrentCalls"
+  | "deltaChannelHistory";
 
 export const ALL_FEATURES: Feature[] = [
   "retriedPut",
@@ -60,6 +63,8 @@ export const ALL_FEATURES: Feature[] = [
   "getTupleConfigShape",
   "deleteThread",
   "prune",
+  "concurrentCalls",
+  "deltaChannelHistory",
 ];
 
 export interface KnownFault {
@@ -571,6 +576,31 @@ function writeValue(rng: Rng, real: Real): unknown {
   ])();
 }
 
+/** One task's batch of writes: special and normal channels, duplicates of one special channel, mixed batches. */
+function writeBatch(rng: Rng, model: CheckpointerModel, real: Real): PendingWrite[] {
+  const writes: PendingWrite[] = [];
+  const mixed = model.enabled.has("mixedSpecialBatch");
+  if (model.enabled.has("duplicateSpecialWrites") && rng.chance(0.25)) {
+    const ch = rng.pick(SPECIAL);
+    writes.push([ch, writeValue(rng, real)], [ch, writeValue(rng, real)]);
+    if (mixed && rng.chance(0.5)) writes.push([rng.pick(NORMAL_WRITE_CHANNELS), writeValue(rng, real)]);
+  } else {
+    const special = rng.chance(0.4);
+    const n = 1 + rng.int(3);
+    const channels = special && !mixed ? SPECIAL : special ? [...SPECIAL, ...NORMAL_WRITE_CHANNELS] : NORMAL_WRITE_CHANNELS;
+    const used = new Set<string>();
+    for (let i = 0; i < n; i++) {
+      const ch = rng.pick(channels);
+      if (SPECIAL.includes(ch) && used.has(ch)) continue;
+      used.add(ch);
+      writes.push([ch, writeValue(rng, real)]);
+    }
+    if (mixed && special && !writes.some(([c]) => !SPECIAL.includes(c)) && rng.chance(0.5))
+      writes.push(["messages", writeValue(rng, real)]);
+  }
+  return writes;
+}
+
 /** putWrites: special and normal channels, repeated batches with other values, duplicates of one special channel. */
 class PutWrites extends SeededCommand {
   constructor(seed: number) {
@@ -582,26 +612,7 @@ class PutWrites extends SeededCommand {
     const [thread, ns] = rng.pick(places);
     const target = rng.chance(0.8) ? (model.head(thread, ns) as PutRecord) : rng.pick(model.of(thread, ns));
     const taskId = rng.pick(Object.keys(TASK_PATHS));
-    const writes: PendingWrite[] = [];
-    const mixed = model.enabled.has("mixedSpecialBatch");
-    if (model.enabled.has("duplicateSpecialWrites") && rng.chance(0.25)) {
-      const ch = rng.pick(SPECIAL);
-      writes.push([ch, writeValue(rng, real)], [ch, writeValue(rng, real)]);
-      if (mixed && rng.chance(0.5)) writes.push([rng.pick(NORMAL_WRITE_CHANNELS), writeValue(rng, real)]);
-    } else {
-      const special = rng.chance(0.4);
-      const n = 1 + rng.int(3);
-      const channels = special && !mixed ? SPECIAL : special ? [...SPECIAL, ...NORMAL_WRITE_CHANNELS] : NORMAL_WRITE_CHANNELS;
-      const used = new Set<string>();
-      for (let i = 0; i < n; i++) {
-        const ch = rng.pick(channels);
-        if (SPECIAL.includes(ch) && used.has(ch)) continue;
-        used.add(ch);
-        writes.push([ch, writeValue(rng, real)]);
-      }
-      if (mixed && special && !writes.some(([c]) => !SPECIAL.includes(c)) && rng.chance(0.5))
-        writes.push(["messages", writeValue(rng, real)]);
-    }
+    const writes = writeBatch(rng, model, real);
     const path = TASK_PATHS[taskId] || undefined;
     say(`task ${taskId} on ${target.checkpoint.id.slice(-4)} in ${show(thread)}/${show(ns)}: [${writes.map(([c]) => c).join(", ")}]`);
     const config = { configurable: { thread_id: thread, checkpoint_ns: ns, checkpoint_id: target.checkpoint.id } };
@@ -612,6 +623,95 @@ class PutWrites extends SeededCommand {
       () => real.setup.variant.putWrites(config, writes, taskId, path),
     );
     if (ok) model.withWrites.add(key(thread, ns, target.checkpoint.id));
+  }
+}
+
+/**
+ * A put and the writes of several tasks on the new checkpoint, all started before any is awaited (as
+ * LangGraph's loop does: tasks run and save their writes while the checkpoint's put is still pending).
+ */
+class ConcurrentPutAndWrites extends SeededCommand {
+  constructor(seed: number) {
+    super(seed, "concurrentPutAndWrites");
+  }
+  check(model: CheckpointerModel) {
+    return model.enabled.has("concurrentCalls");
+  }
+  protected async apply(rng: Rng, model: CheckpointerModel, real: Real, say: (d: string) => void) {
+    const thread = rng.pick(model.threads());
+    const ns = rng.chance(0.8) ? "" : rng.pick(NAMESPACES);
+    const head = model.head(thread, ns);
+    const built = buildCheckpoint(rng, real, model, thread, ns, head?.checkpoint, true);
+    const metadata = metadataFor(rng, real, (head?.metadata?.step ?? -2) + 1);
+    const config = putConfig(rng, thread, ns, head?.checkpoint.id);
+    const target = { configurable: { thread_id: thread, checkpoint_ns: ns, checkpoint_id: built.checkpoint.id } };
+    const tasks = Object.keys(TASK_PATHS).filter(() => rng.chance(0.7));
+    const batches = tasks.map((t) => [t, writeBatch(rng, model, real)] as const);
+    say(
+      `${head ? "child" : "root"} ${built.checkpoint.id.slice(-4)} in ${show(thread)}/${show(ns)} with ${batches
+        .map(([t, w]) => `${t}: [${w.map(([c]) => c).join(", ")}]`)
+        .join("; ")} in flight`,
+    );
+    const calls = (saver: BaseCheckpointSaver, cfg: (c: RunnableConfig) => RunnableConfig) => [
+      saver.put(cfg(config), built.checkpoint, metadata, built.newVersions),
+      ...batches.map(([t, w]) => saver.putWrites(cfg(target), w, t, TASK_PATHS[t] || undefined)),
+    ];
+    const r = settle(Promise.all(calls(real.setup.reference, (c) => refConfig(real, c))), "reference put and writes");
+    const v = settle(Promise.all(calls(real.setup.variant, (c) => c)), "variant put and writes");
+    const [rr, vr] = await Promise.all([r, v]);
+    if (rr.ok !== vr.ok) {
+      fail(
+        real,
+        `concurrent put and writes: reference ${rr.ok ? "succeeded" : `failed (${(rr as { error: Error }).error.message})`}, variant ${vr.ok ? "succeeded" : `failed (${(vr as { error: Error }).error.message})`}`,
+      );
+    }
+    if (!rr.ok) return;
+    model.record({
+      thread,
+      ns,
+      config,
+      checkpoint: built.checkpoint,
+      metadata,
+      newVersions: built.newVersions,
+      parentId: head?.checkpoint.id,
+      fingerprint: fingerprint(built.checkpoint, built.newVersions),
+    });
+    if (batches.length > 0) model.withWrites.add(key(thread, ns, built.checkpoint.id));
+  }
+}
+
+/** getDeltaChannelHistory (beta): the seed and the writes an ancestor walk collects, per channel. */
+class DeltaHistory extends SeededCommand {
+  constructor(seed: number) {
+    super(seed, "getDeltaChannelHistory");
+  }
+  check(model: CheckpointerModel) {
+    return model.enabled.has("deltaChannelHistory");
+  }
+  protected async apply(rng: Rng, model: CheckpointerModel, real: Real, say: (d: string) => void) {
+    const records = [...model.records.values()];
+    if (records.length === 0) return say("nothing put yet");
+    const r = rng.pick(records);
+    const channels = [...VALUE_CHANNELS, "__pregel_tasks", "branch:to:next"].filter(() => rng.chance(0.5));
+    const config = {
+      configurable: { thread_id: r.thread, checkpoint_ns: r.ns, ...(rng.chance(0.5) ? { checkpoint_id: r.checkpoint.id } : {}) },
+    };
+    say(
+      `${JSON.stringify(config.configurable.checkpoint_id ? r.checkpoint.id.slice(-4) : "latest")} of ${show(r.thread)}/${show(r.ns)}, channels [${channels.join(", ")}]`,
+    );
+    const ref = await settle(
+      real.setup.reference.getDeltaChannelHistory({ config: refConfig(real, config), channels }),
+      "reference getDeltaChannelHistory",
+    );
+    const v = await settle(real.setup.variant.getDeltaChannelHistory({ config, channels }), "variant getDeltaChannelHistory");
+    if (!ref.ok) return;
+    if (!v.ok) fail(real, `getDeltaChannelHistory: variant failed (${v.error.message}) where the reference answered`);
+    const expected = ref.value as Record<string, { seed?: unknown; writes: Array<[string, string, unknown]> }>;
+    if (real.variant.writesOrder === "writesSortKey") {
+      // The default walk replays each checkpoint's writes in getTuple's order; re-sort like getTuple's.
+      for (const h of Object.values(expected)) h.writes = inWritesSortKeyOrder(h.writes as never, (t) => TASK_PATHS[t] ?? "") as never;
+    }
+    same(real, "getDeltaChannelHistory", v.value, expected);
   }
 }
 
@@ -889,6 +989,8 @@ export function commandArbitraries(): Array<fc.Arbitrary<fc.AsyncCommand<Checkpo
     of((s) => new ParentMissingPut(s)),
     of((s) => new PutWrites(s)),
     of((s) => new PutWrites(s)),
+    of((s) => new ConcurrentPutAndWrites(s)),
+    of((s) => new DeltaHistory(s)),
     of((s) => new GetTuple(s)),
     of((s) => new GetTuple(s)),
     of((s) => new List(s)),

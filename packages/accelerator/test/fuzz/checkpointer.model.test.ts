@@ -73,9 +73,12 @@ export const KNOWN_FAULTS: KnownFault[] = [
   { variant: "RustPostgresSaver official", feature: "mutateAfterPut", issueCase: "issue 11 #2 (FOUND.md M1)" },
   { variant: "patched PostgresSaver", feature: "mutateAfterPut", issueCase: "issue 11 #2 (FOUND.md M1)" },
   { variant: "patched MemorySaver", feature: "numericThreadIds", issueCase: "new (FOUND.md O1)" },
+  { variant: "RustSqliteSaver official, file", feature: "deltaChannelHistory", issueCase: "new (FOUND.md D1)" },
+  { variant: "RustSqliteSaver official, :memory:", feature: "deltaChannelHistory", issueCase: "new (FOUND.md D1)" },
+  { variant: "patched SqliteSaver, file", feature: "deltaChannelHistory", issueCase: "new (FOUND.md D1)" },
 ];
 
-const settings = fuzzSettings({ seed: 20261101, maxCommands: 30 });
+const settings = fuzzSettings({ seed: 20261101, maxCommands: 50 });
 
 function enabledFor(variant: string): Set<Feature> {
   const off = new Set(KNOWN_FAULTS.filter((f) => f.variant === variant).map((f) => f.feature));

@@ -41,8 +41,10 @@ export const NODE_KINDS: NodeKind[] = [
 export interface GraphSpec {
   /** Stages run in order; a stage of two nodes runs them as parallel branches joined by the next stage. */
   stages: NodeKind[][];
-  /** After the first stage: this many `Send`s to a worker that appends (0 = none). */
+  /** After the last stage: this many `Send`s to a worker that appends (0 = none). */
   sends: number;
+  /** The Send workers each call interrupt() first (parallel interrupts, issue 11 case 11). */
+  interruptingWorkers: boolean;
   /** A subgraph stage (its nodes append and push in place) after the others. */
   subgraph: boolean;
   /** User turns on one thread. */
@@ -58,7 +60,8 @@ export function graphSpecArbitrary(kinds: NodeKind[]): fc.Arbitrary<GraphSpec> {
       minLength: 1,
       maxLength: 3,
     }),
-    sends: fc.integer({ min: 0, max: 3 }),
+    sends: fc.integer({ min: 0, max: 5 }),
+    interruptingWorkers: fc.boolean(),
     subgraph: fc.boolean(),
     turns: fc.integer({ min: 1, max: 3 }),
     streamSubgraphs: fc.boolean(),
@@ -168,7 +171,11 @@ export function buildGraph(spec: GraphSpec, checkpointer: BaseCheckpointSaver) {
     });
   });
   if (spec.sends > 0) {
-    builder.addNode("worker", (s: { n: number }) => ({ messages: [new AIMessage({ content: `worker ${s.n}` })], log: [`worker ${s.n}`] }));
+    const asks = spec.interruptingWorkers;
+    builder.addNode("worker", (s: { n: number }) => {
+      const answer = asks ? `: ${String(interrupt(`worker ${s.n} may go on?`))}` : "";
+      return { messages: [new AIMessage({ content: `worker ${s.n}${answer}` })], log: [`worker ${s.n}${answer}`] };
+    });
   }
   if (spec.subgraph) {
     builder.addNode("child", innerGraph());

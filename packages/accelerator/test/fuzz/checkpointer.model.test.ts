@@ -76,6 +76,16 @@ export const KNOWN_FAULTS: KnownFault[] = [
   { variant: "RustSqliteSaver official, file", feature: "deltaChannelHistory", issueCase: "new (FOUND.md D1)" },
   { variant: "RustSqliteSaver official, :memory:", feature: "deltaChannelHistory", issueCase: "new (FOUND.md D1)" },
   { variant: "patched SqliteSaver, file", feature: "deltaChannelHistory", issueCase: "new (FOUND.md D1)" },
+  { variant: "RustPostgresSaver compact", feature: "listCheckpointId", issueCase: "new (FOUND.md L2)" },
+  { variant: "RustSqliteSaver official, file", feature: "loneSurrogateMetadata", issueCase: "issue 11 #9 kind (FOUND.md F1)" },
+  { variant: "RustSqliteSaver official, :memory:", feature: "loneSurrogateMetadata", issueCase: "issue 11 #9 kind (FOUND.md F1)" },
+  { variant: "RustSqliteSaver compact, file", feature: "loneSurrogateMetadata", issueCase: "issue 11 #9 kind (FOUND.md F1)" },
+  { variant: "RustSqliteSaver compact, :memory:", feature: "loneSurrogateMetadata", issueCase: "issue 11 #9 kind (FOUND.md F1)" },
+  { variant: "patched SqliteSaver, file", feature: "loneSurrogateMetadata", issueCase: "issue 11 #9 kind (FOUND.md F1)" },
+  { variant: "RustSqliteSaver compact, file", feature: "oddListLimit", issueCase: "issue 11 #10 (FOUND.md L1)" },
+  { variant: "RustSqliteSaver compact, :memory:", feature: "oddListLimit", issueCase: "issue 11 #10 (FOUND.md L1)" },
+  { variant: "RustSqliteSaver official, file", feature: "oddListLimit", issueCase: "issue 11 #10 (FOUND.md L1)" },
+  { variant: "RustSqliteSaver official, :memory:", feature: "oddListLimit", issueCase: "issue 11 #10 (FOUND.md L1)" },
 ];
 
 const settings = fuzzSettings({ seed: 20261101, maxCommands: 50 });
@@ -107,6 +117,7 @@ for (const variant of SAVER_VARIANTS) {
       );
       let runs = 0;
       let commands = 0;
+      const byKind = new Map<string, number>();
       await fc.assert(
         fc.asyncProperty(fc.commands(commandArbitraries(), { maxCommands: settings.maxCommands, size: "max" }), async (cmds) => {
           runs += 1;
@@ -116,6 +127,10 @@ for (const variant of SAVER_VARIANTS) {
           try {
             await fc.asyncModelRun(() => ({ model, real }), cmds);
             commands += real.trace.length;
+            for (const line of real.trace) {
+              const kind = line.trimStart().split(/[(:]/)[0];
+              if (!line.startsWith(" ")) byKind.set(kind, (byKind.get(kind) ?? 0) + 1);
+            }
             await audit(model, real);
           } finally {
             await setup.close();
@@ -123,7 +138,8 @@ for (const variant of SAVER_VARIANTS) {
         }),
         { seed: settings.seed, numRuns, endOnFailure: process.env.FUZZ_NO_SHRINK === "1" },
       );
-      console.log(`[fuzz] ${variant.name}: ${runs} runs, ${commands} commands, all reads equal the reference's`);
+      const kinds = [...byKind].map(([k, n]) => `${k} ${n}`).join(", ");
+      console.log(`[fuzz] ${variant.name}: ${runs} runs, ${commands} commands (${kinds}), all reads equal the reference's`);
     });
   });
 }

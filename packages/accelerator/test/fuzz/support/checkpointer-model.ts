@@ -32,6 +32,7 @@ export type Feature =
   | "duplicateSpecialWrites"
   | "mixedSpecialBatch"
   | "loneSurrogateKeys"
+  | "loneSurrogateMetadata"
   | "numericThreadIds"
   | "oddListLimit"
   | "listCheckpointId"
@@ -55,6 +56,7 @@ export const ALL_FEATURES: Feature[] = [
   "duplicateSpecialWrites",
   "mixedSpecialBatch",
   "loneSurrogateKeys",
+  "loneSurrogateMetadata",
   "numericThreadIds",
   "oddListLimit",
   "listCheckpointId",
@@ -348,9 +350,13 @@ function buildCheckpoint(
   return { checkpoint, newVersions, changes };
 }
 
-function metadataFor(rng: Rng, real: Real, step: number): CheckpointMetadata {
+function metadataFor(rng: Rng, real: Real, model: CheckpointerModel, step: number): CheckpointMetadata {
   const metadata: Record<string, unknown> = { source: rng.pick(["input", "loop", "update", "fork"]), step, parents: {} };
-  if (rng.chance(0.3)) metadata.user = rng.pick(["alice", "bob", text(rng, real.variant.limits)]);
+  const limits = {
+    ...real.variant.limits,
+    loneSurrogates: real.variant.limits.loneSurrogates && model.enabled.has("loneSurrogateMetadata"),
+  };
+  if (rng.chance(0.3)) metadata.user = rng.pick(["alice", "bob", text(rng, limits)]);
   if (rng.chance(0.2)) metadata.writes = { agent: { messages: [rng.int(5)] } };
   return metadata as CheckpointMetadata;
 }
@@ -377,6 +383,7 @@ async function doPut(
   const { config, checkpoint, metadata, newVersions } = r;
   const rp = settle(real.setup.reference.put(refConfig(real, config), checkpoint, metadata, newVersions), "reference put");
   const vp = settle(real.setup.variant.put(config, checkpoint, metadata, newVersions), "variant put");
+  const ap = (real.setup.alternative as BaseCheckpointSaver | undefined)?.put(config, checkpoint, metadata, newVersions);
   // Neither saver may take values from the checkpoint after put returned its promise.
   const mutated = pendingMutation?.();
   if (mutated) real.trace.push(`    while the put is pending: ${mutated}`);
@@ -447,7 +454,7 @@ class PutChild extends SeededCommand {
     const ns = rng.chance(0.75) ? "" : rng.pick(NAMESPACES);
     const head = model.head(thread, ns);
     const built = buildCheckpoint(rng, real, model, thread, ns, head?.checkpoint, true);
-    const metadata = metadataFor(rng, real, (head?.metadata?.step ?? -2) + 1);
+    const metadata = metadataFor(rng, real, model, (head?.metadata?.step ?? -2) + 1);
     say(`${head ? "child of head" : "root"} ${built.checkpoint.id.slice(-4)} in ${show(thread)}/${show(ns)}: ${built.changes.join("; ")}`);
     const config = putConfig(rng, thread, ns, head?.checkpoint.id);
     const mutation = this.pending
@@ -509,7 +516,7 @@ class ForkPut extends SeededCommand {
     say(
       `fork ${built.checkpoint.id.slice(-4)} from ${from.checkpoint.id.slice(-4)} in ${show(from.thread)}/${show(from.ns)}: ${built.changes.join("; ")}`,
     );
-    const metadata = { ...metadataFor(rng, real, (from.metadata?.step ?? 0) + 1), source: "update" } as CheckpointMetadata;
+    const metadata = { ...metadataFor(rng, real, model, (from.metadata?.step ?? 0) + 1), source: "update" } as CheckpointMetadata;
     const config = putConfig(rng, from.thread, from.ns, from.checkpoint.id);
     await doPut(
       real,
@@ -555,7 +562,10 @@ class ParentMissingPut extends SeededCommand {
     say(
       `${built.checkpoint.id.slice(-4)} in ${show(thread)}/${show(ns)} with unstored parent ${missing.slice(-4)}, ${copy ? "newVersions {}" : "changes named"}: ${built.changes.join("; ")}`,
     );
-    const metadata = { ...metadataFor(rng, real, (head.metadata?.step ?? 0) + 1), source: copy ? "fork" : "update" } as CheckpointMetadata;
+    const metadata = {
+      ...metadataFor(rng, real, model, (head.metadata?.step ?? 0) + 1),
+      source: copy ? "fork" : "update",
+    } as CheckpointMetadata;
     const config = putConfig(rng, thread, ns, missing);
     await doPut(
       real,
@@ -619,7 +629,10 @@ class PutWrites extends SeededCommand {
     const ok = await writeBoth(
       real,
       "putWrites",
-      () => real.setup.reference.putWrites(refConfig(real, config), writes, taskId, path),
+      () => {
+        real.setup.alternative?.putWrites(config, writes, taskId, path).catch(() => {});
+        return real.setup.reference.putWrites(refConfig(real, config), writes, taskId, path);
+      },
       () => real.setup.variant.putWrites(config, writes, taskId, path),
     );
     if (ok) model.withWrites.add(key(thread, ns, target.checkpoint.id));
@@ -642,7 +655,7 @@ class ConcurrentPutAndWrites extends SeededCommand {
     const ns = rng.chance(0.8) ? "" : rng.pick(NAMESPACES);
     const head = model.head(thread, ns);
     const built = buildCheckpoint(rng, real, model, thread, ns, head?.checkpoint, true);
-    const metadata = metadataFor(rng, real, (head?.metadata?.step ?? -2) + 1);
+    const metadata = metadataFor(rng, real, model, (head?.metadata?.step ?? -2) + 1);
     const config = putConfig(rng, thread, ns, head?.checkpoint.id);
     const target = { configurable: { thread_id: thread, checkpoint_ns: ns, checkpoint_id: built.checkpoint.id } };
     const tasks = Object.keys(TASK_PATHS).filter(() => rng.chance(0.7));
@@ -658,7 +671,10 @@ class ConcurrentPutAndWrites extends SeededCommand {
     ];
     const r = settle(Promise.all(calls(real.setup.reference, (c) => refConfig(real, c))), "reference put and writes");
     const v = settle(Promise.all(calls(real.setup.variant, (c) => c)), "variant put and writes");
+    const alternative = real.setup.alternative;
+    const a = alternative ? Promise.all(calls(alternative, (c) => c)).catch(() => {}) : undefined;
     const [rr, vr] = await Promise.all([r, v]);
+    await a;
     if (rr.ok !== vr.ok) {
       fail(
         real,
@@ -1003,3 +1019,26 @@ export function commandArbitraries(): Array<fc.Arbitrary<fc.AsyncCommand<Checkpo
 }
 
 export { messageId };
+
+/** The command of a kind and seed, as a failure's trace names it (`putChild(1)`), for replaying a counterexample. */
+export function commandFor(kind: string, seed: number): fc.AsyncCommand<CheckpointerModel, Real> {
+  const make: Record<string, (s: number) => fc.AsyncCommand<CheckpointerModel, Real>> = {
+    putChild: (s) => new PutChild(s, false),
+    putChildMutatedWhilePending: (s) => new PutChild(s, true),
+    retryPut: (s) => new RetryPut(s),
+    forkPut: (s) => new ForkPut(s),
+    parentMissingPut: (s) => new ParentMissingPut(s),
+    putWrites: (s) => new PutWrites(s),
+    concurrentPutAndWrites: (s) => new ConcurrentPutAndWrites(s),
+    getDeltaChannelHistory: (s) => new DeltaHistory(s),
+    getTuple: (s) => new GetTuple(s),
+    list: (s) => new List(s),
+    deleteThread: (s) => new DeleteThread(s),
+    prune: (s) => new Prune(s),
+    mutatePutValue: (s) => new MutatePutValue(s),
+    mutateReadResult: (s) => new MutateReadResult(s),
+  };
+  const build = make[kind];
+  if (!build) throw new Error(`no command ${kind}`);
+  return build(seed);
+}

@@ -388,6 +388,7 @@ async function doPut(
   const mutated = pendingMutation?.();
   if (mutated) real.trace.push(`    while the put is pending: ${mutated}`);
   const [rr, vr] = await Promise.all([rp, vp]);
+  await ap?.catch(() => {});
   if (rr.ok !== vr.ok) {
     fail(
       real,

@@ -86,6 +86,7 @@ export const KNOWN_FAULTS: KnownFault[] = [
   { variant: "RustSqliteSaver compact, :memory:", feature: "oddListLimit", issueCase: "issue 11 #10 (FOUND.md L1)" },
   { variant: "RustSqliteSaver official, file", feature: "oddListLimit", issueCase: "issue 11 #10 (FOUND.md L1)" },
   { variant: "RustSqliteSaver official, :memory:", feature: "oddListLimit", issueCase: "issue 11 #10 (FOUND.md L1)" },
+  { variant: "RustPostgresSaver compact", feature: "mixedSpecialBatch", issueCase: "issue 11 #8 (FOUND.md W2)" },
 ];
 
 const settings = fuzzSettings({ seed: 20261101, maxCommands: 50 });

@@ -1,8 +1,13 @@
+import Database from "better-sqlite3";
+import { type BaseCheckpointSaver, MemorySaver } from "@langchain/langgraph-checkpoint";
+import { SqliteSaver } from "@langchain/langgraph-checkpoint-sqlite";
 import fc from "fast-check";
 
 // Loaded first: captures LangGraph's own saver methods before anything is patched.
-import "./support/original-savers";
+import { OriginalMemorySaver, OriginalSqliteSaver, runsOriginalCode } from "./support/original-savers";
 import { patchLangGraph, unpatchLangGraph } from "../../src";
+import { isAcceleratedSqliteSaver } from "../../src/patch/sqlite-saver";
+import { temporaryDatabase } from "../support/temporary-database";
 import {
   ALL_FEATURES,
   CheckpointerModel,
@@ -144,3 +149,37 @@ for (const variant of SAVER_VARIANTS) {
     });
   });
 }
+
+describe("the fuzzer's references run LangGraph's own code while patched", () => {
+  afterEach(() => void unpatchLangGraph());
+
+  it("OriginalMemorySaver keeps its threads in its own maps, MemorySaver moves them to the Rust store", async () => {
+    await patchLangGraph({ sqliteSaver: false, postgresSaver: false, stateMerger: false, caches: false });
+    const checkpoint = {
+      v: 4,
+      id: "00000000-0000-6000-8000-000000000001",
+      ts: "2026-01-01T00:00:00.000Z",
+      channel_values: { a: 1 },
+      channel_versions: { a: 1 },
+      versions_seen: {},
+    };
+    const config = { configurable: { thread_id: "t", checkpoint_ns: "" } };
+    const reference = new OriginalMemorySaver();
+    const patched = new MemorySaver();
+    for (const saver of [reference, patched] as BaseCheckpointSaver[])
+      await saver.put(config, checkpoint, { source: "input", step: -1, parents: {} }, { a: 1 });
+    expect(runsOriginalCode(reference)).toBe(true);
+    expect(Object.getOwnPropertyDescriptor(reference, "storage")?.value?.t).toBeDefined();
+    expect(Object.getOwnPropertyDescriptor(patched, "storage")?.get).toBeDefined();
+  });
+
+  it("OriginalSqliteSaver is never put on the Rust engine", async () => {
+    await patchLangGraph({ memorySaver: false, postgresSaver: false, stateMerger: false, caches: false });
+    const reference = new OriginalSqliteSaver(new Database(temporaryDatabase("original-check")));
+    const patched = SqliteSaver.fromConnString(temporaryDatabase("patched-check"));
+    await Promise.all([reference.getTuple({ configurable: { thread_id: "t" } }), patched.getTuple({ configurable: { thread_id: "t" } })]);
+    expect(isAcceleratedSqliteSaver(reference)).toBe(false);
+    expect(isAcceleratedSqliteSaver(patched)).toBe(true);
+    reference.db.close();
+  });
+});

@@ -27,7 +27,7 @@ import { SAVER_VARIANTS } from "./support/saver-variants";
  * KNOWN_FAULTS: variant/feature combinations that fail on current code because of a fault already
  * filed. Each switches that feature off for that variant only; remove the entry once the fix lands.
  */
-export const KNOWN_FAULTS: KnownFault[] = [
+const KNOWN_FAULTS: KnownFault[] = [
   { variant: "RustSqliteSaver compact, file", feature: "unversionedValues", issueCase: "issue 11 #5 (FOUND.md C1)" },
   { variant: "RustSqliteSaver compact, :memory:", feature: "unversionedValues", issueCase: "issue 11 #5 (FOUND.md C1)" },
   { variant: "RustSqliteSaver official, file", feature: "loneSurrogateKeys", issueCase: "issue 11 #9 (FOUND.md S1)" },

@@ -21,7 +21,7 @@ import { type GraphSpec, NODE_KINDS, type NodeKind, graphSpecArbitrary, runSpec 
  * KNOWN_FAULTS: node kinds a variant fails on today (issue 11 case): generated specs for that variant
  * leave them out. Remove an entry once its fix lands.
  */
-export const KNOWN_FAULTS: Array<{ variant: string; kind: NodeKind; issueCase: string }> = [
+const KNOWN_FAULTS: Array<{ variant: string; kind: NodeKind; issueCase: string }> = [
   { variant: "patched MemorySaver", kind: "pushInPlace", issueCase: "issue 11 #1 (FOUND.md GP)" },
   { variant: "patched SqliteSaver, file", kind: "pushInPlace", issueCase: "issue 11 #1 (FOUND.md GP)" },
   { variant: "RustSqliteSaver compact, file", kind: "pushInPlace", issueCase: "issue 11 #1 (FOUND.md GP)" },

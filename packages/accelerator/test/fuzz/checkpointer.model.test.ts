@@ -92,6 +92,7 @@ const KNOWN_FAULTS: KnownFault[] = [
   { variant: "RustSqliteSaver official, file", feature: "oddListLimit", issueCase: "issue 11 #10 (FOUND.md L1)" },
   { variant: "RustSqliteSaver official, :memory:", feature: "oddListLimit", issueCase: "issue 11 #10 (FOUND.md L1)" },
   { variant: "RustPostgresSaver compact", feature: "mixedSpecialBatch", issueCase: "issue 11 #8 (FOUND.md W2)" },
+  { variant: "RustPostgresSaver compact", feature: "mutateAfterPut", issueCase: "issue 11 #2 (FOUND.md M1)" },
 ];
 
 const settings = fuzzSettings({ seed: 20261101, maxCommands: 50 });

@@ -873,7 +873,8 @@ class Prune extends SeededCommand {
     super(seed, "prune");
   }
   check(model: CheckpointerModel) {
-    return model.enabled.has("prune");
+    // Only RustSqliteSaver has prune (README: not done for PostgreSQL; LangGraph's savers have none).
+    return model.enabled.has("prune") && model.variant.family === "own-sqlite";
   }
   protected async apply(rng: Rng, model: CheckpointerModel, real: Real, say: (d: string) => void) {
     const prune = real.setup.prune;

@@ -97,7 +97,14 @@ const KNOWN_FAULTS: KnownFault[] = [
 
 const settings = fuzzSettings({ seed: 20261101, maxCommands: 50 });
 
+/** Variants that fail on every run today: skipped whole, with the reason printed. */
+const KNOWN_BROKEN: Array<{ variant: string; issueCase: string }> = [
+  { variant: "patched MemorySaver subclass, put(config, checkpoint, metadata)", issueCase: "issue 11 #6 (FOUND.md X1)" },
+];
+
 function enabledFor(variant: string): Set<Feature> {
+  // FUZZ_IGNORE_KNOWN_FAULTS=1: everything on, to see what still fails (e.g. while fixing).
+  if (process.env.FUZZ_IGNORE_KNOWN_FAULTS) return new Set(ALL_FEATURES);
   const off = new Set(KNOWN_FAULTS.filter((f) => f.variant === variant).map((f) => f.feature));
   return new Set(ALL_FEATURES.filter((f) => !off.has(f)));
 }
@@ -116,38 +123,42 @@ for (const variant of SAVER_VARIANTS) {
       afterAll(() => void unpatchLangGraph());
     }
 
-    it(`${numRuns} runs of up to ${settings.maxCommands} commands, seed ${settings.seed}`, async () => {
-      const skipped = ALL_FEATURES.filter((f) => !enabled.has(f));
-      console.log(
-        `[fuzz] ${variant.name}: seed ${settings.seed}, ${numRuns} runs, up to ${settings.maxCommands} commands` +
-          (skipped.length ? `; KNOWN_FAULTS skip: ${skipped.join(", ")}` : ""),
-      );
-      let runs = 0;
-      let commands = 0;
-      const byKind = new Map<string, number>();
-      await fc.assert(
-        fc.asyncProperty(fc.commands(commandArbitraries(), { maxCommands: settings.maxCommands, size: "max" }), async (cmds) => {
-          runs += 1;
-          const setup = await variant.make();
-          const model = new CheckpointerModel(variant, enabled);
-          const real: Real = { setup, variant, trace: [] };
-          try {
-            await fc.asyncModelRun(() => ({ model, real }), cmds);
-            commands += real.trace.length;
-            for (const line of real.trace) {
-              const kind = line.trimStart().split(/[(:]/)[0];
-              if (!line.startsWith(" ")) byKind.set(kind, (byKind.get(kind) ?? 0) + 1);
+    const broken = process.env.FUZZ_IGNORE_KNOWN_FAULTS ? undefined : KNOWN_BROKEN.find((b) => b.variant === variant.name);
+    (broken ? it.skip : it)(
+      `${numRuns} runs of up to ${settings.maxCommands} commands, seed ${settings.seed}${broken ? ` (KNOWN_BROKEN: ${broken.issueCase})` : ""}`,
+      async () => {
+        const skipped = ALL_FEATURES.filter((f) => !enabled.has(f));
+        console.log(
+          `[fuzz] ${variant.name}: seed ${settings.seed}, ${numRuns} runs, up to ${settings.maxCommands} commands` +
+            (skipped.length ? `; KNOWN_FAULTS skip: ${skipped.join(", ")}` : ""),
+        );
+        let runs = 0;
+        let commands = 0;
+        const byKind = new Map<string, number>();
+        await fc.assert(
+          fc.asyncProperty(fc.commands(commandArbitraries(), { maxCommands: settings.maxCommands, size: "max" }), async (cmds) => {
+            runs += 1;
+            const setup = await variant.make();
+            const model = new CheckpointerModel(variant, enabled);
+            const real: Real = { setup, variant, trace: [] };
+            try {
+              await fc.asyncModelRun(() => ({ model, real }), cmds);
+              commands += real.trace.length;
+              for (const line of real.trace) {
+                const kind = line.trimStart().split(/[(:]/)[0];
+                if (!line.startsWith(" ")) byKind.set(kind, (byKind.get(kind) ?? 0) + 1);
+              }
+              await audit(model, real);
+            } finally {
+              await setup.close();
             }
-            await audit(model, real);
-          } finally {
-            await setup.close();
-          }
-        }),
-        { seed: settings.seed, numRuns, endOnFailure: process.env.FUZZ_NO_SHRINK === "1" },
-      );
-      const kinds = [...byKind].map(([k, n]) => `${k} ${n}`).join(", ");
-      console.log(`[fuzz] ${variant.name}: ${runs} runs, ${commands} commands (${kinds}), all reads equal the reference's`);
-    });
+          }),
+          { seed: settings.seed, numRuns, endOnFailure: process.env.FUZZ_NO_SHRINK === "1" },
+        );
+        const kinds = [...byKind].map(([k, n]) => `${k} ${n}`).join(", ");
+        console.log(`[fuzz] ${variant.name}: ${runs} runs, ${commands} commands (${kinds}), all reads equal the reference's`);
+      },
+    );
   });
 }
 

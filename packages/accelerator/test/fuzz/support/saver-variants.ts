@@ -173,6 +173,43 @@ export const SAVER_VARIANTS: SaverVariant[] = [
     },
   },
   {
+    // Issue 11 case 6: user code subclasses MemorySaver and calls super.put with MemorySaver's own
+    // three-argument signature; it must keep working once MemorySaver is patched.
+    name: "patched MemorySaver subclass, put(config, checkpoint, metadata)",
+    family: "patched",
+    patchPart: "memorySaver",
+    referenceName: "the same subclass of MemorySaver running MemorySaver's original methods",
+    writesOrder: "reference",
+    limits: sqliteLimits,
+    loneSurrogateKeys: true,
+    runs: 15,
+    async make() {
+      class LoggingMemorySaver extends MemorySaver {
+        puts = 0;
+        // biome-ignore lint/suspicious/noExplicitAny: MemorySaver's declared signature, as a user writes it
+        async put(config: any, checkpoint: any, metadata: any) {
+          this.puts += 1;
+          return super.put(config, checkpoint, metadata);
+        }
+      }
+      class LoggingOriginal extends OriginalMemorySaver {
+        puts = 0;
+        // biome-ignore lint/suspicious/noExplicitAny: as above
+        async put(config: any, checkpoint: any, metadata: any) {
+          this.puts += 1;
+          return super.put(config, checkpoint, metadata);
+        }
+      }
+      return {
+        variant: new LoggingMemorySaver(),
+        reference: new LoggingOriginal(),
+        referenceThread: identity,
+        threadFromReference: identity,
+        close: async () => {},
+      };
+    },
+  },
+  {
     name: "patched SqliteSaver, file",
     family: "patched",
     patchPart: "sqliteSaver",

@@ -135,8 +135,13 @@ for (const variant of SAVER_VARIANTS) {
         let runs = 0;
         let commands = 0;
         const byKind = new Map<string, number>();
+        // After a call that never settled (a saver spinning in native code), no further run is made and
+        // that saver is not closed (its close() would block the JS thread): fast-check then reports the
+        // hanging run itself, unshrunk, instead of piling more spinning threads onto the libuv pool.
+        let hung = false;
         await fc.assert(
           fc.asyncProperty(fc.commands(commandArbitraries(), { maxCommands: settings.maxCommands, size: "max" }), async (cmds) => {
+            if (hung) return;
             runs += 1;
             const setup = await variant.make();
             const model = new CheckpointerModel(variant, enabled);
@@ -149,8 +154,13 @@ for (const variant of SAVER_VARIANTS) {
                 if (!line.startsWith(" ")) byKind.set(kind, (byKind.get(kind) ?? 0) + 1);
               }
               await audit(model, real);
+            } catch (error) {
+              const message = String((error as Error).message);
+              if (!message.includes("did not settle")) throw error;
+              hung = true;
+              throw new Error(`${variant.name}: ${message}\n  trace of this run:\n    ${real.trace.join("\n    ")}`);
             } finally {
-              await setup.close();
+              if (!hung) await setup.close();
             }
           }),
           { seed: settings.seed, numRuns, endOnFailure: process.env.FUZZ_NO_SHRINK === "1" },

@@ -177,6 +177,7 @@ export abstract class NativeCheckpointSaver extends BaseCheckpointSaver {
       const missing = new Set(result.channels);
       request.blobs.push(...(await this.lateBlobs(threadId, checkpointNs, checkpoint, named, result.channels, eager, pending)));
       request.changedChannels = request.changedChannels && [...request.changedChannels, ...result.channels];
+      request.verifiedChannels = request.verifiedChannels?.filter((c) => !missing.has(c));
       const keep = request.carriedChannels.map((c, i) => [c, request.carriedVersions[i]]).filter(([c]) => !missing.has(c));
       request.carriedChannels = keep.map(([c]) => c);
       request.carriedVersions = keep.map(([, v]) => v);

@@ -221,6 +221,23 @@ pub async fn put_compact(c: &impl GenericClient, t: &Tables, input: &PutIn<'_>) 
             channel_refs.insert(blob.channel.to_string(), (input.checkpoint_id.to_string(), blob.version.to_string()));
             continue;
         }
+        if let Some(base) = blob.base_owner_id {
+            // A retried put whose increment extends another checkpoint's value could close a cycle
+            // (that value may itself extend this row): such a value is stored whole.
+            let stmt = c
+                .prepare_cached(&format!(
+                    "SELECT 1 FROM {} WHERE thread_id = $1 AND checkpoint_ns = $2 AND channel = $3 AND owner_id = $4",
+                    t.flg_blobs
+                ))
+                .await?;
+            if base != input.checkpoint_id
+                && c.query_opt(&stmt, &[&input.thread_id, &input.checkpoint_ns, &blob.channel, &input.checkpoint_id])
+                    .await?
+                    .is_some()
+            {
+                return Ok(PutOutcome::DeltaBaseMissing(blob.channel.to_string()));
+            }
+        }
         folded.push(None);
         let root = match blob.base_owner_id {
             None => input.checkpoint_id.to_string(),

@@ -52,6 +52,13 @@ pub fn put(conn: &mut Connection, path: &str, input: &PutIn) -> EngineResult<Put
     }
 
     for blob in &input.blobs {
+        // A retried put whose increment extends another checkpoint's value could close a cycle (that
+        // value may itself extend this row): such a value is stored whole.
+        if let Some(base) = blob.base_owner_id {
+            if base != input.checkpoint_id && own_row_exists(&tx, path, input, blob.channel)? {
+                return Ok(PutOutcome::DeltaBaseMissing(blob.channel.to_string()));
+            }
+        }
         // A retried put (the same checkpoint stored again) is an upsert; an increment built on the
         // first attempt's row must not become that row's own base.
         let own_row;
@@ -198,6 +205,14 @@ fn stored_by_version(conn: &Connection, path: &str, input: &PutIn, channel: &str
         1 => ByVersion::One(owners.into_iter().next().unwrap_or_default()),
         _ => ByVersion::Many,
     })
+}
+
+/// Whether this checkpoint already stored a value for the channel (a retried put).
+fn own_row_exists(conn: &Connection, path: &str, input: &PutIn, channel: &str) -> EngineResult<bool> {
+    conn.prepare_cached("SELECT 1 FROM flg_blobs WHERE thread_id = ?1 AND checkpoint_ns = ?2 AND channel = ?3 AND owner_id = ?4")
+        .map_err(sql_err(path))?
+        .exists(params![input.thread_id, input.checkpoint_ns, channel, input.checkpoint_id])
+        .map_err(sql_err(path))
 }
 
 fn official_checkpoint_exists(conn: &Connection, path: &str, input: &PutIn, id: &str) -> EngineResult<bool> {

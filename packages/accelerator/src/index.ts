@@ -21,3 +21,13 @@ export { RustLLMCache, llmCacheKey, type RustLLMCacheOptions, type CacheStats } 
 export { RustNodeCache } from "./cache/rust-node-cache";
 export { withLLMCache } from "./cache/with-llm-cache";
 export type { RustCacheOptions } from "./cache/options";
+export {
+  createProfiler,
+  probeCheckpointer,
+  Profiler,
+  type ProfilerOptions,
+  type ProfileJSON,
+  type ProfileSummary,
+  type Advice,
+  type AdviceThresholds,
+} from "./profiler";

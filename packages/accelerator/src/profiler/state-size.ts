@@ -1,0 +1,48 @@
+/**
+ * Estimated size in bytes of a value's JSON text, without serializing it: string lengths (UTF-16 code
+ * units, so ASCII-exact), 8 per number, keys plus punctuation. Objects with `toJSON` that are LangChain
+ * messages (`lc_kwargs`) are measured through their kwargs. Stops after `budget` visited values (then
+ * the figure is a lower bound), so one call is bounded. A figure for trends, not for billing.
+ */
+export function estimateJsonBytes(value: unknown, budget = 50_000): number {
+  let visited = 0;
+  const seen = new Set<object>();
+  const walk = (v: unknown): number => {
+    if (++visited > budget) return 0;
+    switch (typeof v) {
+      case "string":
+        return v.length + 2;
+      case "number":
+        return 8;
+      case "boolean":
+        return 5;
+      case "bigint":
+        return 12;
+      case "undefined":
+        return 30;
+      case "object": {
+        if (v === null) return 4;
+        if (seen.has(v)) return 0;
+        seen.add(v);
+        if (ArrayBuffer.isView(v)) return (v as ArrayBufferView).byteLength;
+        if (Array.isArray(v)) {
+          let n = 2;
+          for (const item of v) n += walk(item) + 1;
+          return n;
+        }
+        const lc = (v as { lc_kwargs?: unknown; lc_id?: unknown }).lc_kwargs;
+        const target = lc && typeof lc === "object" ? lc : v;
+        let n = lc ? 60 : 2;
+        for (const key in target as Record<string, unknown>) {
+          const item = (target as Record<string, unknown>)[key];
+          if (item === undefined || typeof item === "function") continue;
+          n += key.length + 4 + walk(item);
+        }
+        return n;
+      }
+      default:
+        return 0;
+    }
+  };
+  return walk(value);
+}

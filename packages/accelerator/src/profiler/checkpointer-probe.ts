@@ -39,31 +39,65 @@ function configKeys(config: unknown): { threadId?: string; checkpointNs: string 
   return { threadId: c?.thread_id === undefined ? undefined : String(c.thread_id), checkpointNs: String(c?.checkpoint_ns ?? "") };
 }
 
+/** Busy time of overlapping async serde calls within one operation, counted once (a union, not a sum). */
+const busy = new WeakMap<CheckpointOpRecord, { dump: number; load: number; dumpSince: number; loadSince: number }>();
+
+function enter(rec: CheckpointOpRecord, kind: "dump" | "load"): void {
+  let b = busy.get(rec);
+  if (!b) {
+    b = { dump: 0, load: 0, dumpSince: 0, loadSince: 0 };
+    busy.set(rec, b);
+  }
+  if (b[kind]++ === 0) b[kind === "dump" ? "dumpSince" : "loadSince"] = performance.now();
+}
+
+function leave(rec: CheckpointOpRecord, kind: "dump" | "load"): void {
+  const b = busy.get(rec);
+  if (!b || --b[kind] > 0) return;
+  if (kind === "dump") rec.serializeMs += performance.now() - b.dumpSince;
+  else rec.deserializeMs += performance.now() - b.loadSince;
+}
+
 function timedSerde(serde: Serde): Serde {
   const wrapped = Object.create(serde) as Serde;
+  const timed = (kind: "dump" | "load", rec: CheckpointOpRecord, call: () => unknown, after?: (out: unknown) => void) => {
+    enter(rec, kind);
+    let out: unknown;
+    try {
+      out = call();
+    } catch (err) {
+      leave(rec, kind);
+      throw err;
+    }
+    const done = (value: unknown) => {
+      leave(rec, kind);
+      after?.(value);
+      return value;
+    };
+    if (out instanceof Promise)
+      return out.then(done, (err) => {
+        leave(rec, kind);
+        throw err;
+      });
+    return done(out);
+  };
   wrapped.dumpsTyped = (value: unknown) => {
     const rec = current.getStore();
     if (!rec) return serde.dumpsTyped(value);
-    const t0 = performance.now();
-    const done = (out: unknown) => {
-      rec.serializeMs += performance.now() - t0;
-      if (Array.isArray(out)) rec.bytesWritten += byteLength(out[1]);
-      return out;
-    };
-    const out = serde.dumpsTyped(value);
-    return out instanceof Promise ? out.then(done) : done(out);
+    return timed(
+      "dump",
+      rec,
+      () => serde.dumpsTyped(value),
+      (out) => {
+        if (Array.isArray(out)) rec.bytesWritten += byteLength(out[1]);
+      },
+    );
   };
   wrapped.loadsTyped = (type: string, data: unknown) => {
     const rec = current.getStore();
     if (!rec) return serde.loadsTyped(type, data);
     rec.bytesRead += byteLength(data);
-    const t0 = performance.now();
-    const done = (out: unknown) => {
-      rec.deserializeMs += performance.now() - t0;
-      return out;
-    };
-    const out = serde.loadsTyped(type, data);
-    return out instanceof Promise ? out.then(done) : done(out);
+    return timed("load", rec, () => serde.loadsTyped(type, data));
   };
   return wrapped;
 }

@@ -1,3 +1,4 @@
+import { writeFileSync } from "node:fs";
 import { performance } from "node:perf_hooks";
 import type { BaseCallbackHandler } from "@langchain/core/callbacks/base";
 import type { Callbacks } from "@langchain/core/callbacks/manager";
@@ -6,6 +7,7 @@ import { type ProfileSummary, summarize } from "./aggregate";
 import { ProfilerCallbackHandler } from "./callback-handler";
 import { type ProbeOptions, probeCheckpointer } from "./checkpointer-probe";
 import type { RawProfile } from "./records";
+import { type HtmlOptions, renderHtml } from "./report-html";
 import { renderText } from "./report-text";
 import { ProfileStore } from "./store";
 
@@ -75,6 +77,18 @@ export class Profiler {
     return renderText(summary, this.advice(summary));
   }
 
+  /** The report as one self-contained HTML page (timeline, per-node breakdown, state size along each thread). */
+  html(options?: HtmlOptions): string {
+    const summary = this.summary();
+    return renderHtml(summary, this.store.data, this.advice(summary), options);
+  }
+
+  /** Writes html() to `path` (UTF-8) and returns the path. */
+  writeHtml(path: string, options?: HtmlOptions): string {
+    writeFileSync(path, this.html(options), "utf8");
+    return path;
+  }
+
   toJSON(): ProfileJSON {
     const summary = this.summary();
     return { summary, advice: this.advice(summary), raw: structuredClone(this.store.data) };
@@ -104,4 +118,5 @@ export function createProfiler(options: ProfilerOptions = {}): Profiler {
 export type { Advice, AdviceThresholds } from "./advice";
 export type { ProfileSummary, NodeSummary, ModelSummary, ToolSummary, CheckpointSummary, GraphRunSummary, StatePoint } from "./aggregate";
 export type { RawProfile } from "./records";
+export type { HtmlOptions } from "./report-html";
 export { probeCheckpointer } from "./checkpointer-probe";

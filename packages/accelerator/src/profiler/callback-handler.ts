@@ -150,13 +150,21 @@ export class ProfilerCallbackHandler extends BaseCallbackHandler {
     this.endChain(runId, status, error);
   }
 
-  private startModel(runId: string, parentRunId: string | undefined, name: string, prompt: ReadonlyArray<unknown>): void {
+  private startModel(
+    runId: string,
+    parentRunId: string | undefined,
+    name: string,
+    prompt: ReadonlyArray<unknown>,
+    metadata: Metadata,
+  ): void {
     const now = performance.now();
     const parent = this.contextOf(parentRunId);
     this.active.set(runId, { kind: "model", graphRunId: parent?.graphRunId, taskId: parent?.taskId });
     this.store.add("modelCalls", {
       id: runId,
       name,
+      model: typeof metadata?.ls_model_name === "string" ? metadata.ls_model_name : undefined,
+      provider: typeof metadata?.ls_provider === "string" ? metadata.ls_provider : undefined,
       taskId: parent?.taskId,
       graphRunId: parent?.graphRunId,
       start: now,
@@ -173,10 +181,10 @@ export class ProfilerCallbackHandler extends BaseCallbackHandler {
     parentRunId?: string,
     _extra?: unknown,
     _tags?: string[],
-    _metadata?: Metadata,
+    metadata?: Metadata,
     runName?: string,
   ): void {
-    this.startModel(runId, parentRunId, runName ?? String(llm.id?.[llm.id.length - 1] ?? "model"), messages[0] ?? []);
+    this.startModel(runId, parentRunId, runName ?? String(llm.id?.[llm.id.length - 1] ?? "model"), messages[0] ?? [], metadata);
   }
 
   override handleLLMStart(
@@ -186,12 +194,12 @@ export class ProfilerCallbackHandler extends BaseCallbackHandler {
     parentRunId?: string,
     _extra?: unknown,
     _tags?: string[],
-    _metadata?: Metadata,
+    metadata?: Metadata,
     runName?: string,
   ): void {
     // Chat models without handleChatModelStart support fall back to this; never record a run twice.
     if (this.active.has(runId)) return;
-    this.startModel(runId, parentRunId, runName ?? String(llm.id?.[llm.id.length - 1] ?? "llm"), prompts);
+    this.startModel(runId, parentRunId, runName ?? String(llm.id?.[llm.id.length - 1] ?? "llm"), prompts, metadata);
   }
 
   override handleLLMNewToken(_token: string, _idx: unknown, runId: string): void {

@@ -8,6 +8,7 @@ import { ProfilerCallbackHandler } from "./callback-handler";
 import { type ProbeOptions, probeCheckpointer } from "./checkpointer-probe";
 import type { RawProfile } from "./records";
 import { type HtmlOptions, renderHtml } from "./report-html";
+import { type OtelTracer, createOtelExporter } from "./otel";
 import { renderText } from "./report-text";
 import { ProfileStore } from "./store";
 
@@ -16,6 +17,12 @@ export interface ProfilerOptions extends ProbeOptions {
   maxRecords?: number;
   /** Thresholds of the advice rules (see AdviceThresholds for the defaults). */
   thresholds?: Partial<AdviceThresholds>;
+  /**
+   * OpenTelemetry spans: by default emitted through @opentelemetry/api's global tracer when that
+   * optional peer dependency is installed (a no-op until an SDK is registered); `false` never; or a
+   * tracer of your own.
+   */
+  otel?: boolean | { tracer: OtelTracer };
 }
 
 export interface ProfileJSON {
@@ -40,6 +47,10 @@ export class Profiler {
   constructor(readonly options: ProfilerOptions = {}) {
     this.store = new ProfileStore(options.maxRecords);
     this.handler = new ProfilerCallbackHandler(this.store);
+    if (options.otel !== false) {
+      const exporter = createOtelExporter(typeof options.otel === "object" ? options.otel.tracer : undefined);
+      if (exporter) this.store.listeners.push(exporter);
+    }
   }
 
   /**
@@ -119,4 +130,5 @@ export type { Advice, AdviceThresholds } from "./advice";
 export type { ProfileSummary, NodeSummary, ModelSummary, ToolSummary, CheckpointSummary, GraphRunSummary, StatePoint } from "./aggregate";
 export type { RawProfile } from "./records";
 export type { HtmlOptions } from "./report-html";
+export type { OtelTracer } from "./otel";
 export { probeCheckpointer } from "./checkpointer-probe";

@@ -40,6 +40,9 @@ export interface TaskRecord {
 export interface ModelCallRecord {
   id: string;
   name: string;
+  /** LangChain's `ls_model_name` / `ls_provider` metadata, when the model gives them. */
+  model?: string;
+  provider?: string;
   /** The node task that made the call, if any. */
   taskId?: string;
   graphRunId?: string;

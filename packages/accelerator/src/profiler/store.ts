@@ -1,10 +1,12 @@
 import type { CheckpointOpRecord, GraphRunRecord, ModelCallRecord, RawProfile, RunStatus, TaskRecord, ToolCallRecord } from "./records";
 
-type Timed = "graphRuns" | "tasks" | "modelCalls" | "toolCalls";
+export type Timed = "graphRuns" | "tasks" | "modelCalls" | "toolCalls";
 type RecordOf<K extends keyof RawProfile> = RawProfile[K][number];
 
 /** Listens to finished records (the OpenTelemetry exporter does). */
 export interface StoreListener {
+  /** A graph run, task, model call or tool call started (checkpoint ops are reported only when finished). */
+  onStart(kind: Timed, record: RecordOf<Timed>): void;
   onFinish(kind: keyof RawProfile, record: RecordOf<keyof RawProfile>): void;
 }
 
@@ -29,6 +31,7 @@ export class ProfileStore {
   add<K extends Timed>(kind: K, record: RecordOf<K>): void {
     this.push(kind, record);
     (this.open[kind] as Map<string, RecordOf<K>>).set((record as { id: string }).id, record);
+    for (const l of this.listeners) l.onStart(kind, record);
   }
 
   addCheckpointOp(record: CheckpointOpRecord): void {

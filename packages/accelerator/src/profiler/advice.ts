@@ -10,7 +10,7 @@ export interface Advice {
 
 /** Thresholds of the advice rules; every figure is compared with what the profile measured. */
 export interface AdviceThresholds {
-  /** Share of top-level run time spent in checkpointer operations. Default 0.2. */
+  /** Share of top-level run time with a checkpointer operation in flight. Default 0.2. */
   checkpointShare: number;
   /** Share of checkpointer time spent in the saver's serde (serialize + deserialize). Default 0.5. */
   serializationShare: number;
@@ -51,7 +51,7 @@ export function advise(s: ProfileSummary, overrides: Partial<AdviceThresholds> =
       rule: "checkpoint-share",
       severity: "warn",
       message: `Checkpointing takes ${pct(totals.checkpointShare)} of run time (${savers}). patchLangGraph() accelerates MemorySaver, SqliteSaver and PostgresSaver in place; RustSqliteSaver / RustPostgresSaver store only changed channels.`,
-      evidence: `${ms(totals.checkpointMs)} in checkpointer operations of ${ms(totals.runMs)} over ${totals.graphRuns} runs; threshold ${pct(t.checkpointShare)}`,
+      evidence: `${ms(totals.checkpointMs)} with a checkpointer operation in flight, of ${ms(totals.runMs)} over ${totals.graphRuns} runs; threshold ${pct(t.checkpointShare)}`,
     });
   }
 

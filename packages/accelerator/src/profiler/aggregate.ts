@@ -1,4 +1,4 @@
-import type { CheckpointOpRecord, RawProfile, RunStatus, TaskRecord } from "./records";
+import type { CheckpointOpRecord, GraphRunRecord, RawProfile, RunStatus, TaskRecord } from "./records";
 
 /** Milliseconds. Percentiles are nearest-rank over the recorded durations. */
 export interface Distribution {
@@ -17,8 +17,10 @@ export interface NodeSummary extends Distribution {
   retries: number;
   errors: number;
   interrupts: number;
-  /** Total minus the time of the node's own model calls, tool calls and subgraph runs (their union). */
+  /** Total minus the time of the node's own model calls, tool calls, subgraph runs and checkpoint writes (their union). */
   selfMs: number;
+  /** The node's own `putWrites` calls inside its run (LangGraph writes a task's outputs before the task's run ends). */
+  checkpointMs: number;
   modelMs: number;
   toolMs: number;
   subgraphMs: number;
@@ -76,6 +78,11 @@ export interface GraphRunSummary {
   status: RunStatus;
   tasks: number;
   supersteps: SuperstepSummary[];
+  /**
+   * Wall time within the run with at least one checkpointer operation in flight (the union of their
+   * intervals). A saver that writes in the background keeps operations in flight while nodes run, so
+   * for it this is latency, not all of it time the run waited.
+   */
   checkpointMs: number;
   checkpointOps: number;
 }
@@ -102,7 +109,7 @@ export interface ProfileSummary {
     modelMs: number;
     toolMs: number;
     checkpointMs: number;
-    /** checkpointMs / runMs of top-level runs (0..1); ops outside any run are not counted in it. */
+    /** checkpointMs / runMs of top-level runs (0..1); checkpointMs as in GraphRunSummary; ops outside any run are not counted. */
     checkpointShare: number;
     droppedRecords: number;
   };
@@ -171,15 +178,23 @@ interface TaskTimes {
   model: number;
   tool: number;
   subgraph: number;
+  checkpoint: number;
   self: number;
 }
 
+/** LangGraph's task id from a task's checkpoint_ns ("node:taskId", nested "parent:id|node:taskId"). */
+const taskIdOf = (taskKey: string) => {
+  const last = taskKey.slice(taskKey.lastIndexOf("|") + 1);
+  return last.slice(last.indexOf(":") + 1);
+};
+
 function taskTimes(raw: RawProfile, now: number): Map<string, TaskTimes> {
-  const nested = new Map<string, { model: Array<[number, number]>; tool: Array<[number, number]>; sub: Array<[number, number]> }>();
+  type Spans = Array<[number, number]>;
+  const nested = new Map<string, { model: Spans; tool: Spans; sub: Spans; cp: Spans }>();
   const slot = (taskId: string) => {
     let s = nested.get(taskId);
     if (!s) {
-      s = { model: [], tool: [], sub: [] };
+      s = { model: [], tool: [], sub: [], cp: [] };
       nested.set(taskId, s);
     }
     return s;
@@ -187,19 +202,31 @@ function taskTimes(raw: RawProfile, now: number): Map<string, TaskTimes> {
   for (const m of raw.modelCalls) if (m.taskId) slot(m.taskId).model.push([m.start, m.end ?? now]);
   for (const t of raw.toolCalls) if (t.taskId) slot(t.taskId).tool.push([t.start, t.end ?? now]);
   for (const g of raw.graphRuns) if (g.parentTaskId) slot(g.parentTaskId).sub.push([g.start, g.end ?? now]);
+  const writesByTask = groupBy(
+    raw.checkpointOps.filter((o) => o.op === "putWrites" && o.taskId),
+    (o) => o.taskId as string,
+  );
   const out = new Map<string, TaskTimes>();
   for (const task of raw.tasks) {
+    const end = task.end ?? now;
+    const writes = (writesByTask.get(taskIdOf(task.taskKey)) ?? [])
+      .map((o): [number, number] => [Math.max(o.start, task.start), Math.min(o.end ?? now, end)])
+      .filter(([a, b]) => b > a);
     const s = nested.get(task.id);
-    const duration = durationOf(task, now);
-    if (!s) {
-      out.set(task.id, { model: 0, tool: 0, subgraph: 0, self: duration });
+    const duration = end - task.start;
+    if (!s && writes.length === 0) {
+      out.set(task.id, { model: 0, tool: 0, subgraph: 0, checkpoint: 0, self: duration });
       continue;
     }
-    const model = unionLength(s.model);
-    const tool = unionLength(s.tool);
-    const subgraph = unionLength(s.sub);
-    const all = unionLength([...s.model, ...s.tool, ...s.sub]);
-    out.set(task.id, { model, tool, subgraph, self: Math.max(0, duration - all) });
+    const n = s ?? { model: [], tool: [], sub: [], cp: [] };
+    const all = unionLength([...n.model, ...n.tool, ...n.sub, ...writes]);
+    out.set(task.id, {
+      model: unionLength(n.model),
+      tool: unionLength(n.tool),
+      subgraph: unionLength(n.sub),
+      checkpoint: unionLength(writes),
+      self: Math.max(0, duration - all),
+    });
   }
   return out;
 }
@@ -222,6 +249,7 @@ function summarizeNodes(tasks: TaskRecord[], times: Map<string, TaskTimes>, now:
       modelMs: t.reduce((s, x) => s + x.model, 0),
       toolMs: t.reduce((s, x) => s + x.tool, 0),
       subgraphMs: t.reduce((s, x) => s + x.subgraph, 0),
+      checkpointMs: t.reduce((s, x) => s + x.checkpoint, 0),
       steps: [...new Set(list.map((x) => x.step))].sort((a, b) => a - b),
     });
   }
@@ -247,6 +275,8 @@ function summarizeRuns(raw: RawProfile, now: number, opsByRun: Map<string, Check
     });
     supersteps.sort((a, b) => a.step - b.step || a.start - b.start);
     const ops = opsByRun.get(g.id) ?? [];
+    const end = g.end ?? now;
+    const opSpans = ops.map((o): [number, number] => [Math.max(o.start, g.start), Math.min(o.end ?? now, end)]);
     return {
       id: g.id,
       name: g.name,
@@ -258,7 +288,7 @@ function summarizeRuns(raw: RawProfile, now: number, opsByRun: Map<string, Check
       status: g.status,
       tasks: tasks.filter((t) => !t.hidden).length,
       supersteps,
-      checkpointMs: ops.reduce((s, o) => s + durationOf(o, now), 0),
+      checkpointMs: unionLength(opSpans),
       checkpointOps: ops.length,
     };
   });
@@ -266,13 +296,25 @@ function summarizeRuns(raw: RawProfile, now: number, opsByRun: Map<string, Check
 
 /** Each checkpoint operation goes to the top-level graph run that was running when it started (same thread when known). */
 function opsByTopLevelRun(raw: RawProfile): Map<string, CheckpointOpRecord[]> {
-  const top = raw.graphRuns.filter((g) => !g.parentTaskId);
+  const top = raw.graphRuns.filter((g) => !g.parentTaskId).sort((a, b) => a.start - b.start);
   const out = new Map<string, CheckpointOpRecord[]>();
   for (const op of raw.checkpointOps) {
-    const run = top.find(
-      (g) =>
-        op.start >= g.start && (g.end === undefined || op.start <= g.end) && (!op.threadId || !g.threadId || g.threadId === op.threadId),
-    );
+    // The last run started at or before the op, then a few earlier ones (runs on other threads may interleave).
+    let lo = 0;
+    let hi = top.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if (top[mid].start <= op.start) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    let run: GraphRunRecord | undefined;
+    for (let i = hi; i >= 0 && i > hi - 64; i--) {
+      const g = top[i];
+      if ((g.end === undefined || op.start <= g.end) && (!op.threadId || !g.threadId || g.threadId === op.threadId)) {
+        run = g;
+        break;
+      }
+    }
     if (!run) continue;
     const list = out.get(run.id);
     if (list) list.push(op);

@@ -166,6 +166,7 @@ function wrapMethod(probe: Probe, op: CheckpointOp, own: AnyFn | undefined): Any
   }
   return function (this: ProbedSaver, ...args: unknown[]) {
     const rec = newRecord(this, op, args[0]);
+    if (op === "putWrites" && typeof args[2] === "string") rec.taskId = args[2];
     if (op === "put") {
       const metadata = args[2] as { step?: number } | undefined;
       rec.step = metadata?.step;

@@ -4,6 +4,7 @@ import type { StoreListener, Timed } from "./store";
 
 /** The parts of @opentelemetry/api's Tracer and Span used here (the package is an optional peer dependency). */
 export interface OtelSpan {
+  isRecording?(): boolean;
   setAttribute(key: string, value: string | number | boolean | string[]): unknown;
   setStatus(status: { code: number; message?: string }): unknown;
   end(endTime?: number): void;
@@ -37,7 +38,8 @@ export function loadOtelApi(): OtelApi | undefined {
 }
 
 /** performance.now() milliseconds to epoch milliseconds (what OpenTelemetry's TimeInput takes as a number). */
-const epoch = (t: number) => performance.timeOrigin + t;
+const ORIGIN = performance.timeOrigin;
+const epoch = (t: number) => ORIGIN + t;
 
 /**
  * Emits OpenTelemetry spans for graph runs (`invoke_agent <graph>`), node tasks (`node <name>`), model
@@ -62,6 +64,15 @@ export class OtelExporter implements StoreListener {
     return parent ? this.api.trace.setSpan(this.api.ROOT_CONTEXT, parent) : this.api.context.active();
   }
 
+  /** Inside a graph run: whether that run's span records. Outside any: whether the tracer records at all. */
+  private recordingUnder(parentId: string | undefined): boolean {
+    if (parentId !== undefined) return this.spans.has(parentId);
+    const probe = this.tracer.startSpan("probe");
+    const recording = probe.isRecording?.() !== false;
+    if (!recording) probe.end();
+    return recording;
+  }
+
   onStart(kind: Timed, record: RawProfile[Timed][number]): void {
     if (kind === "graphRuns") {
       const r = record as GraphRunRecord;
@@ -78,10 +89,13 @@ export class OtelExporter implements StoreListener {
         },
         this.parentContext(r.parentTaskId),
       );
+      // A no-op tracer (no SDK registered): nothing under this run is recorded either, so skip it all.
+      if (span.isRecording?.() === false) return;
       this.spans.set(r.id, span);
       if (r.threadId && !r.parentTaskId) this.graphOfThread.set(r.threadId, r.id);
     } else if (kind === "tasks") {
       const r = record as TaskRecord;
+      if (!this.spans.has(r.graphRunId)) return;
       const span = this.tracer.startSpan(
         `node ${r.node}`,
         {
@@ -99,6 +113,7 @@ export class OtelExporter implements StoreListener {
       this.spans.set(r.id, span);
     } else if (kind === "modelCalls") {
       const r = record as ModelCallRecord;
+      if (!this.recordingUnder(r.taskId ?? r.graphRunId)) return;
       const span = this.tracer.startSpan(
         `chat ${r.model ?? r.name}`,
         {
@@ -115,6 +130,7 @@ export class OtelExporter implements StoreListener {
       this.spans.set(r.id, span);
     } else {
       const r = record as ToolCallRecord;
+      if (!this.recordingUnder(r.taskId ?? r.graphRunId)) return;
       const span = this.tracer.startSpan(
         `execute_tool ${r.name}`,
         {
@@ -131,6 +147,8 @@ export class OtelExporter implements StoreListener {
   onFinish(kind: keyof RawProfile, record: RawProfile[keyof RawProfile][number]): void {
     if (kind === "checkpointOps") {
       const r = record as CheckpointOpRecord;
+      const parentRun = r.threadId ? this.graphOfThread.get(r.threadId) : undefined;
+      if (!this.recordingUnder(parentRun)) return;
       const span = this.tracer.startSpan(
         `checkpoint ${r.op}`,
         {
@@ -147,7 +165,7 @@ export class OtelExporter implements StoreListener {
             ...(r.checkpointNs ? { "langgraph.checkpoint_ns": r.checkpointNs } : {}),
           },
         },
-        this.parentContext(r.threadId ? this.graphOfThread.get(r.threadId) : undefined),
+        this.parentContext(parentRun),
       );
       if (r.status === "error") span.setStatus({ code: ERROR });
       span.end(epoch(r.end ?? r.start));

@@ -94,6 +94,8 @@ export interface CheckpointOpRecord {
   /** `put` only: the checkpoint's step (metadata.step) and estimated bytes per channel changed in it. */
   step?: number;
   channelBytes?: Record<string, number>;
+  /** `putWrites` only: LangGraph's task id (its third argument). */
+  taskId?: string;
   /** `list` only: tuples yielded. */
   items?: number;
   status: "ok" | "error";

@@ -206,7 +206,7 @@ th{background:#f4f4f4}.lane{font-size:11px;fill:#333}.tick{font-size:10px;fill:#
 #detail{min-height:1.4em;color:#333;font-family:monospace}
 </style></head><body>
 <h1>${esc(title)}</h1>
-<p>${t.graphRuns} graph runs, ${f(t.runMs)} ms in runs · nodes (self) ${f(t.nodeSelfMs)} ms · models ${f(t.modelMs)} ms · tools ${f(t.toolMs)} ms · checkpointer ${f(t.checkpointMs)} ms (${(t.checkpointShare * 100).toFixed(1)}%)</p>
+<p>${t.graphRuns} graph runs, ${f(t.runMs)} ms in runs · nodes (self) ${f(t.nodeSelfMs)} ms · models ${f(t.modelMs)} ms · tools ${f(t.toolMs)} ms · checkpointer in flight ${f(t.checkpointMs)} ms (${(t.checkpointShare * 100).toFixed(1)}%)</p>
 <h2>Advice</h2>${adviceHtml}
 <h2>Timeline</h2><div id="detail">Hover a bar for details.</div>${timeline(s, raw, options.timelineRuns ?? 20)}
 <h2>Per-node breakdown</h2>${nodeChart(s)}

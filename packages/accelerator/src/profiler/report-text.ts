@@ -15,7 +15,7 @@ const kb = (x: number) => (x / 1024).toFixed(1);
 /** A readable text report: totals, then one table each for nodes, models, tools and checkpointer operations, then advice. */
 export function renderText(s: ProfileSummary, advice: Advice[]): string {
   const t = s.totals;
-  let out = `fast-langgraph profile: ${t.graphRuns} graph runs, ${f(t.runMs)} ms in runs; nodes (self) ${f(t.nodeSelfMs)} ms, models ${f(t.modelMs)} ms, tools ${f(t.toolMs)} ms, checkpointer ${f(t.checkpointMs)} ms (${(t.checkpointShare * 100).toFixed(1)}%)\n`;
+  let out = `fast-langgraph profile: ${t.graphRuns} graph runs, ${f(t.runMs)} ms in runs; nodes (self) ${f(t.nodeSelfMs)} ms, models ${f(t.modelMs)} ms, tools ${f(t.toolMs)} ms, checkpointer in flight ${f(t.checkpointMs)} ms (${(t.checkpointShare * 100).toFixed(1)}%)\n`;
   if (t.droppedRecords) out += `(${t.droppedRecords} oldest records dropped at the record bound)\n`;
   out += "\n";
   out += table(
@@ -78,7 +78,7 @@ export function renderText(s: ProfileSummary, advice: Advice[]): string {
   for (const p of s.stateSizes) lastByThread.set(`${p.threadId ?? ""}|${p.checkpointNs}`, p);
   out += table(
     "State size, last checkpoint per thread (KiB)",
-    ["thread", "step", "checkpoint", "largest channels (estimated)"],
+    ["thread", "step", "put (serde)", "largest channels (estimated)"],
     [...lastByThread.values()].map((p) => [
       `${p.threadId ?? "-"}${p.checkpointNs ? ` ${p.checkpointNs.split(":")[0]}` : ""}`,
       p.step ?? "-",

@@ -1,11 +1,16 @@
+const sizes = new WeakMap<object, number>();
+
 /**
  * Estimated size in bytes of a value's JSON text, without serializing it: string lengths (UTF-16 code
  * units, so ASCII-exact), 8 per number, keys plus punctuation. Objects with `toJSON` that are LangChain
  * messages (`lc_kwargs`) are measured through their kwargs. Stops after `budget` visited values (then
- * the figure is a lower bound), so one call is bounded. A figure for trends, not for billing.
+ * the figure is a lower bound), so one call is bounded. The estimate of each non-array object is
+ * remembered (weakly): a thread's messages are the same objects from one checkpoint to the next, so a
+ * growing messages channel costs one lookup per old message. A figure for trends, not for billing.
  */
 export function estimateJsonBytes(value: unknown, budget = 50_000): number {
   let visited = 0;
+  // Objects (messages) are shared between a thread's checkpoints: their estimate is kept per object.
   const seen = new Set<object>();
   const walk = (v: unknown): number => {
     if (++visited > budget) return 0;
@@ -30,6 +35,8 @@ export function estimateJsonBytes(value: unknown, budget = 50_000): number {
           for (const item of v) n += walk(item) + 1;
           return n;
         }
+        const known = sizes.get(v);
+        if (known !== undefined) return known;
         const lc = (v as { lc_kwargs?: unknown; lc_id?: unknown }).lc_kwargs;
         const target = lc && typeof lc === "object" ? lc : v;
         let n = lc ? 60 : 2;
@@ -38,6 +45,7 @@ export function estimateJsonBytes(value: unknown, budget = 50_000): number {
           if (item === undefined || typeof item === "function") continue;
           n += key.length + 4 + walk(item);
         }
+        if (visited <= budget) sizes.set(v, n);
         return n;
       }
       default:

@@ -110,6 +110,14 @@ describe("checkpointer probe", () => {
     const puts = s.checkpoints.find((c) => c.op === "put");
     expect(puts?.count).toBe(saver.calls.put);
     expect(s.totals.checkpointMs).toBeGreaterThan(0);
+    expect(s.totals.checkpointMs).toBeLessThanOrEqual(s.totals.runMs);
+    // Each task's outputs are written once, by LangGraph's task id, after the task's run ended (so not in its self time).
+    for (const task of profiler.store.data.tasks) {
+      const writes = ops.filter((o) => o.op === "putWrites" && task.taskKey.endsWith(`:${o.taskId}`));
+      expect(writes).toHaveLength(1);
+      expect(writes[0].start).toBeGreaterThanOrEqual(task.end as number);
+    }
+    expect(s.nodes.every((n) => n.checkpointMs === 0)).toBe(true);
     expect(s.graphRuns.every((g) => g.checkpointOps > 0)).toBe(true);
     expect(profiler.report()).toContain("CountingSqliteSaver.put");
 

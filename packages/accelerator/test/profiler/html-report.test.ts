@@ -77,7 +77,7 @@ describe("profiler HTML report and advice", () => {
     // Checkpoint share above a low threshold names the measured time.
     const low = createProfiler({ thresholds: { checkpointShare: share / 2 } }).advice(summary);
     const cp = low.find((a) => a.rule === "checkpoint-share");
-    expect(cp?.evidence).toContain(`${summary.totals.checkpointMs.toFixed(1)} ms in checkpointer operations`);
+    expect(cp?.evidence).toContain(`${summary.totals.checkpointMs.toFixed(1)} ms with a checkpointer operation in flight`);
     expect(cp?.message).toContain("patchLangGraph()");
 
     const json = profiler.toJSON();

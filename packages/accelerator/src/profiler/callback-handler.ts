@@ -36,18 +36,34 @@ function isPregel(serialized: Serialized | undefined): boolean {
   return Array.isArray(id) && id[0] === "langgraph" && id[1] === "pregel";
 }
 
+/** Per message object: a digest of its type, content length and first and last KiB of content. */
+const messageDigests = new WeakMap<object, string>();
+const EDGE = 1024;
+
+function digestText(text: string): string {
+  const part = text.length > 2 * EDGE ? `${text.length}\u0000${text.slice(0, EDGE)}\u0000${text.slice(-EDGE)}` : text;
+  return createHash("sha1").update(part).digest("base64");
+}
+
+function messageDigest(part: unknown): string {
+  if (typeof part === "string") return digestText(part);
+  const m = part as { getType?: () => string; content?: unknown };
+  const known = messageDigests.get(m);
+  if (known !== undefined) return known;
+  const type = typeof m.getType === "function" ? m.getType() : "?";
+  const digest = `${type}:${digestText(typeof m.content === "string" ? m.content : JSON.stringify(m.content ?? null))}`;
+  messageDigests.set(m, digest);
+  return digest;
+}
+
+/**
+ * A key for "the same prompt again": sha1 over per-message digests (type, content length, first and
+ * last KiB of content), each computed once per message object, so a growing conversation costs one
+ * lookup per earlier message rather than rehashing the whole history on every call.
+ */
 function promptKey(parts: ReadonlyArray<unknown>): string {
   const hash = createHash("sha1");
-  for (const part of parts) {
-    if (typeof part === "string") hash.update(part);
-    else {
-      const m = part as { getType?: () => string; content?: unknown };
-      hash.update(typeof m.getType === "function" ? m.getType() : "?");
-      hash.update("\u0000");
-      hash.update(typeof m.content === "string" ? m.content : JSON.stringify(m.content ?? null));
-    }
-    hash.update("\u0001");
-  }
+  for (const part of parts) hash.update(messageDigest(part)).update("\u0001");
   return hash.digest("hex").slice(0, 16);
 }
 

@@ -1,10 +1,12 @@
 const sizes = new WeakMap<object, number>();
+const SAMPLE = 32;
 
 /**
  * Estimated size in bytes of a value's JSON text, without serializing it: string lengths (UTF-16 code
  * units, so ASCII-exact), 8 per number, keys plus punctuation. Objects with `toJSON` that are LangChain
  * messages (`lc_kwargs`) are measured through their kwargs. Stops after `budget` visited values (then
- * the figure is a lower bound), so one call is bounded. The estimate of each non-array object is
+ * the figure is a lower bound), so one call is bounded. Arrays longer than 64 items are estimated
+ * from 32 evenly spaced items, scaled to their length. The estimate of each non-array object is
  * remembered (weakly): a thread's messages are the same objects from one checkpoint to the next, so a
  * growing messages channel costs one lookup per old message. A figure for trends, not for billing.
  */
@@ -31,6 +33,12 @@ export function estimateJsonBytes(value: unknown, budget = 50_000): number {
         seen.add(v);
         if (ArrayBuffer.isView(v)) return (v as ArrayBufferView).byteLength;
         if (Array.isArray(v)) {
+          // Long arrays (a thread's messages): SAMPLE evenly spaced items, scaled to the length.
+          if (v.length > SAMPLE * 2) {
+            let sampled = 0;
+            for (let i = 0; i < SAMPLE; i++) sampled += walk(v[Math.floor(((i + 0.5) * v.length) / SAMPLE)]) + 1;
+            return 2 + Math.round((sampled * v.length) / SAMPLE);
+          }
           let n = 2;
           for (const item of v) n += walk(item) + 1;
           return n;

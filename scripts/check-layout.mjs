@@ -36,6 +36,7 @@ const tsAllowed = {
   ".": ["patch", "savers", "cache", "checkpoint", "resilience", "profiler", "."],
   patch: ["patch", "savers", "cache", "checkpoint", "resilience", "profiler", "."],
   resilience: ["resilience", "cache", "."],
+  profiler: ["profiler", "."],
   savers: ["savers", "checkpoint", "."],
   cache: ["cache", "."],
   checkpoint: ["checkpoint"],

@@ -69,9 +69,10 @@ export const workloads = {
   react_agent_100x: { build: (cp) => reactAgentGraph(100, cp), input: () => ({ messages: [new HumanMessage("hi?")] }) },
 };
 
-export async function runWorkload(graph, input) {
+/** Streams one fresh thread; `config` adds to the run's config (e.g. `callbacks`). Returns the chunk count. */
+export async function runWorkload(graph, input, config = {}) {
   const chunks = [];
-  for await (const chunk of await graph.stream(input, { configurable: { thread_id: randomUUID() }, recursionLimit: 1e9 }))
+  for await (const chunk of await graph.stream(input, { ...config, configurable: { thread_id: randomUUID() }, recursionLimit: 1e9 }))
     chunks.push(chunk);
   return chunks.length;
 }

@@ -43,6 +43,19 @@ const checks = [
     ],
   ],
   [
+    "profile-agent",
+    ["profile-agent.mjs"],
+    [
+      /=== SqliteSaver ===[\s\S]*agent\s+40\s+40\s+0\s+0/,
+      /SqliteSaver\.put\s+\d+/,
+      /Advice\n- \[warn\] Checkpointing takes/,
+      /HTML report: .*profile-agent-before\.html/,
+      /patchLangGraph\(\{ profile: true \}\) patched: .*SqliteSaver.*Pregel/,
+      /=== SqliteSaver after patchLangGraph\(\) ===[\s\S]*tools\s+20\s+20/,
+      /Run time: [\d.]+x (faster|slower) after patchLangGraph\(\)/,
+    ],
+  ],
+  [
     "worker-cache",
     ["worker-cache.mjs"],
     [

@@ -17,8 +17,21 @@ export {
 
 // FAST_LANGGRAPH_AUTO_PATCH=1: importing the package is enough (e.g. NODE_OPTIONS="--require @fast-langgraph/accelerator").
 if (process.env.FAST_LANGGRAPH_AUTO_PATCH === "1") void autoPatch();
+// FAST_LANGGRAPH_PROFILE=1 alone: only the profiler is attached, nothing is accelerated.
+else if (process.env.FAST_LANGGRAPH_PROFILE === "1") void autoPatch({ onlyProfile: true });
 export { RustLLMCache, llmCacheKey, type RustLLMCacheOptions, type CacheStats } from "./cache/rust-llm-cache";
 export { RustNodeCache } from "./cache/rust-node-cache";
 export { withLLMCache } from "./cache/with-llm-cache";
 export type { RustCacheOptions } from "./cache/options";
 export * from "./resilience";
+export { getProfiler } from "./profiler/global";
+export {
+  createProfiler,
+  probeCheckpointer,
+  Profiler,
+  type ProfilerOptions,
+  type ProfileJSON,
+  type ProfileSummary,
+  type Advice,
+  type AdviceThresholds,
+} from "./profiler";

@@ -4,7 +4,8 @@ import { restoreMemorySavers } from "./memory-saver";
 import { postgresFallbacks, restorePostgresSavers } from "./postgres-saver";
 import { restoreSqliteSavers } from "./sqlite-saver";
 import { type PackageCopy, loadCommonJsCopies, loadEsmCopies } from "./package-copies";
-import { type Methods, type PatchPart, type PatchTarget, TARGETS, messageReducers } from "./targets";
+import { detachProfiler, getProfiler } from "../profiler/global";
+import { type Methods, OPT_IN_PARTS, type PatchPart, type PatchTarget, TARGETS, messageReducers } from "./targets";
 
 export type PatchOptions = Partial<Record<PatchPart, boolean>>;
 
@@ -90,6 +91,9 @@ function collectReducers(copies: PackageCopy[]): void {
 }
 
 /**
+ * With `{ profile: true }` (opt-in; FAST_LANGGRAPH_PROFILE=1 from the environment), also attaches the
+ * process-wide profiler (getProfiler()) to every graph run.
+ *
  * Accelerates the LangGraph.js classes already written into the user's graphs: MemorySaver on a Rust
  * in-memory store, file-backed SqliteSaver on the Rust SQLite engine (official format), PostgresSaver on
  * the Rust PostgreSQL engine (its own tables and rows), messages
@@ -100,10 +104,13 @@ export async function patchLangGraph(options: PatchOptions = {}): Promise<PatchR
   const report: PatchReport = { patched: [], alreadyPatched: [], skipped: [] };
   lastSkipped = report.skipped;
   const enabled = TARGETS.filter((t) => {
+    // Opt-in parts (the profiler) run only when asked for; not asking is not a skip.
+    if (OPT_IN_PARTS.has(t.part)) return options[t.part] === true;
     if (options[t.part] !== false) return true;
     report.skipped.push({ part: t.part, target: t.name, reason: `switched off by the option ${t.part}: false` });
     return false;
   });
+  if (enabled.some((t) => t.part === "profile")) getProfiler(true);
   const found = new Map<PatchTarget, number>();
   if (enabled.some((t) => t.part === "stateMerger")) collectReducers(loadCommonJsCopies("@langchain/langgraph"));
   for (const target of enabled) {
@@ -159,6 +166,7 @@ export function unpatchLangGraph(): UnpatchReport {
   lastSkipped = [];
   restoreNodeCaches();
   restoreLLMCaches();
+  detachProfiler();
   return {
     restored,
     memorySavers: restoreMemorySavers(),

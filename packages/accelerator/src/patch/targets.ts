@@ -4,9 +4,13 @@ import { acceleratedMemorySaverMethods } from "./memory-saver";
 import { acceleratedPostgresSaverMethods } from "./postgres-saver";
 import { acceleratedSqliteSaverMethods } from "./sqlite-saver";
 import { batchedMessagesUpdate } from "./binary-operator-aggregate";
+import { profiledPregelMethods } from "./pregel";
 
 /** The parts patchLangGraph can accelerate; each can be switched off by an option of the same name. */
-export type PatchPart = "memorySaver" | "sqliteSaver" | "postgresSaver" | "stateMerger" | "caches";
+export type PatchPart = "memorySaver" | "sqliteSaver" | "postgresSaver" | "stateMerger" | "caches" | "profile";
+
+/** Parts that patchLangGraph installs only when asked (`{ profile: true }` or FAST_LANGGRAPH_PROFILE=1). */
+export const OPT_IN_PARTS: ReadonlySet<PatchPart> = new Set<PatchPart>(["profile"]);
 
 type AnyMethod = (...args: never[]) => unknown;
 export type Methods = Record<string, AnyMethod>;
@@ -87,5 +91,15 @@ export const TARGETS: PatchTarget[] = [
     methodNames: ["lookup", "update"],
     methods: (originals) => acceleratedLLMCacheMethods(originals) as unknown as Methods,
     note: "models with cache: true or an InMemoryCache, from their next call; bounded instead of growing forever",
+  },
+  {
+    part: "profile",
+    name: "Pregel",
+    pkg: "@langchain/langgraph",
+    subpath: "./pregel",
+    methodNames: ["stream"],
+    methods: (originals) =>
+      profiledPregelMethods(originals as unknown as Parameters<typeof profiledPregelMethods>[0]) as unknown as Methods,
+    note: "every graph run (invoke, stream, streamEvents), including graphs compiled before patching: the process-wide profiler (getProfiler()) records it and probes its checkpointer",
   },
 ];

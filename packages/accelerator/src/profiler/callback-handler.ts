@@ -1,0 +1,278 @@
+import { createHash } from "node:crypto";
+import { performance } from "node:perf_hooks";
+import { BaseCallbackHandler } from "@langchain/core/callbacks/base";
+import type { Serialized } from "@langchain/core/load/serializable";
+import type { LLMResult } from "@langchain/core/outputs";
+import type { ProfileStore } from "./store";
+import { type RunStatus, errorText } from "./records";
+
+/** Where a run sits: which graph run and which node task it belongs to. */
+interface Context {
+  kind: "graph" | "task" | "model" | "tool" | "other";
+  graphRunId?: string;
+  taskId?: string;
+}
+
+type Metadata = Record<string, unknown> | undefined;
+
+const CONTROL_FLOW = new Set(["ParentCommand"]);
+const INTERRUPTS = new Set(["GraphInterrupt", "NodeInterrupt"]);
+
+function statusOf(err: unknown): { status: RunStatus; error?: string } {
+  const name = (err as { name?: string } | undefined)?.name ?? "";
+  if (INTERRUPTS.has(name)) return { status: "interrupted" };
+  if (CONTROL_FLOW.has(name)) return { status: "ok" };
+  return { status: "error", error: errorText(err) };
+}
+
+function isRateLimit(err: unknown): boolean {
+  const e = err as { status?: unknown; response?: { status?: unknown }; message?: unknown } | undefined;
+  if (e?.status === 429 || e?.response?.status === 429) return true;
+  return /\b429\b|rate.?limit/i.test(String(e?.message ?? ""));
+}
+
+function isPregel(serialized: Serialized | undefined): boolean {
+  const id = serialized?.id;
+  return Array.isArray(id) && id[0] === "langgraph" && id[1] === "pregel";
+}
+
+/** Per message object: a digest of its type, content length and first and last KiB of content. */
+const messageDigests = new WeakMap<object, string>();
+const EDGE = 1024;
+
+function digestText(text: string): string {
+  const part = text.length > 2 * EDGE ? `${text.length}\u0000${text.slice(0, EDGE)}\u0000${text.slice(-EDGE)}` : text;
+  return createHash("sha1").update(part).digest("base64");
+}
+
+function messageDigest(part: unknown): string {
+  if (typeof part === "string") return digestText(part);
+  const m = part as { getType?: () => string; content?: unknown };
+  const known = messageDigests.get(m);
+  if (known !== undefined) return known;
+  const type = typeof m.getType === "function" ? m.getType() : "?";
+  const digest = `${type}:${digestText(typeof m.content === "string" ? m.content : JSON.stringify(m.content ?? null))}`;
+  messageDigests.set(m, digest);
+  return digest;
+}
+
+/**
+ * A key for "the same prompt again": sha1 over per-message digests (type, content length, first and
+ * last KiB of content), each computed once per message object, so a growing conversation costs one
+ * lookup per earlier message rather than rehashing the whole history on every call.
+ */
+function promptKey(parts: ReadonlyArray<unknown>): string {
+  const hash = createHash("sha1");
+  for (const part of parts) hash.update(messageDigest(part)).update("\u0001");
+  return hash.digest("hex").slice(0, 16);
+}
+
+function usageOf(output: LLMResult): { input?: number; output?: number } {
+  const gen = output.generations?.[0]?.[0] as { message?: { usage_metadata?: { input_tokens?: number; output_tokens?: number } } };
+  const usage = gen?.message?.usage_metadata;
+  if (usage) return { input: usage.input_tokens, output: usage.output_tokens };
+  const legacy = (output.llmOutput as { tokenUsage?: { promptTokens?: number; completionTokens?: number } } | undefined)?.tokenUsage;
+  if (legacy) return { input: legacy.promptTokens, output: legacy.completionTokens };
+  return {};
+}
+
+/**
+ * A @langchain/core callback handler that records graph runs, node tasks (from LangGraph's
+ * `langgraph_node`/`langgraph_step`/`langgraph_triggers` metadata), model calls and tool calls into a
+ * ProfileStore. Each callback only reads the clock and pushes a record; aggregation happens when a
+ * report is asked for. `awaitHandlers` is true so that the clock is read when the event happens rather
+ * than when @langchain/core's background queue gets to it.
+ */
+export class ProfilerCallbackHandler extends BaseCallbackHandler {
+  name = "fast_langgraph_profiler";
+  override awaitHandlers = true;
+  private readonly active = new Map<string, Context>();
+  private readonly attempts = new Map<string, number>();
+
+  constructor(private readonly store: ProfileStore) {
+    super();
+  }
+
+  private contextOf(parentRunId: string | undefined): Context | undefined {
+    return parentRunId === undefined ? undefined : this.active.get(parentRunId);
+  }
+
+  override handleChainStart(
+    chain: Serialized,
+    _inputs: unknown,
+    runId: string,
+    parentRunId?: string,
+    tags?: string[],
+    metadata?: Metadata,
+    _runType?: string,
+    runName?: string,
+  ): void {
+    const now = performance.now();
+    const parent = this.contextOf(parentRunId);
+    if (isPregel(chain)) {
+      this.store.add("graphRuns", {
+        id: runId,
+        name: runName ?? String(chain.id?.[chain.id.length - 1] ?? "graph"),
+        parentTaskId: parent?.taskId,
+        threadId: typeof metadata?.thread_id === "string" ? metadata.thread_id : undefined,
+        start: now,
+        status: "running",
+      });
+      this.active.set(runId, { kind: "graph", graphRunId: runId, taskId: parent?.taskId });
+      return;
+    }
+    const node = metadata?.langgraph_node;
+    if (parent?.kind === "graph" && typeof node === "string") {
+      const taskKey = String(metadata?.langgraph_checkpoint_ns ?? metadata?.checkpoint_ns ?? `${node}:${runId}`);
+      const attemptKey = `${parent.graphRunId}|${taskKey}`;
+      const attempt = (this.attempts.get(attemptKey) ?? 0) + 1;
+      this.attempts.set(attemptKey, attempt);
+      this.store.add("tasks", {
+        id: runId,
+        graphRunId: parent.graphRunId as string,
+        node,
+        step: Number(metadata?.langgraph_step ?? -1),
+        triggers: Array.isArray(metadata?.langgraph_triggers) ? (metadata.langgraph_triggers as string[]).map(String) : [],
+        taskKey,
+        attempt,
+        hidden: tags?.includes("langsmith:hidden") ?? false,
+        start: now,
+        status: "running",
+      });
+      this.active.set(runId, { kind: "task", graphRunId: parent.graphRunId, taskId: runId });
+      return;
+    }
+    this.active.set(runId, { kind: "other", graphRunId: parent?.graphRunId, taskId: parent?.taskId });
+  }
+
+  private endChain(runId: string, status: RunStatus, error?: string): void {
+    const now = performance.now();
+    const ctx = this.active.get(runId);
+    if (!ctx) return;
+    this.active.delete(runId);
+    if (ctx.kind === "graph") {
+      this.store.finish("graphRuns", runId, now, status, error);
+      const prefix = `${runId}|`;
+      for (const key of this.attempts.keys()) if (key.startsWith(prefix)) this.attempts.delete(key);
+    } else if (ctx.kind === "task") this.store.finish("tasks", runId, now, status, error);
+  }
+
+  override handleChainEnd(_outputs: unknown, runId: string): void {
+    this.endChain(runId, "ok");
+  }
+
+  override handleChainError(err: unknown, runId: string): void {
+    const { status, error } = statusOf(err);
+    this.endChain(runId, status, error);
+  }
+
+  private startModel(
+    runId: string,
+    parentRunId: string | undefined,
+    name: string,
+    prompt: ReadonlyArray<unknown>,
+    metadata: Metadata,
+  ): void {
+    const now = performance.now();
+    const parent = this.contextOf(parentRunId);
+    this.active.set(runId, { kind: "model", graphRunId: parent?.graphRunId, taskId: parent?.taskId });
+    this.store.add("modelCalls", {
+      id: runId,
+      name,
+      model: typeof metadata?.ls_model_name === "string" ? metadata.ls_model_name : undefined,
+      provider: typeof metadata?.ls_provider === "string" ? metadata.ls_provider : undefined,
+      taskId: parent?.taskId,
+      graphRunId: parent?.graphRunId,
+      start: now,
+      tokens: 0,
+      promptKey: promptKey(prompt),
+      status: "running",
+    });
+  }
+
+  override handleChatModelStart(
+    llm: Serialized,
+    messages: unknown[][],
+    runId: string,
+    parentRunId?: string,
+    _extra?: unknown,
+    _tags?: string[],
+    metadata?: Metadata,
+    runName?: string,
+  ): void {
+    this.startModel(runId, parentRunId, runName ?? String(llm.id?.[llm.id.length - 1] ?? "model"), messages[0] ?? [], metadata);
+  }
+
+  override handleLLMStart(
+    llm: Serialized,
+    prompts: string[],
+    runId: string,
+    parentRunId?: string,
+    _extra?: unknown,
+    _tags?: string[],
+    metadata?: Metadata,
+    runName?: string,
+  ): void {
+    // Chat models without handleChatModelStart support fall back to this; never record a run twice.
+    if (this.active.has(runId)) return;
+    this.startModel(runId, parentRunId, runName ?? String(llm.id?.[llm.id.length - 1] ?? "llm"), prompts, metadata);
+  }
+
+  override handleLLMNewToken(_token: string, _idx: unknown, runId: string): void {
+    const rec = this.store.open.modelCalls.get(runId);
+    if (!rec) return;
+    if (rec.firstTokenAt === undefined) rec.firstTokenAt = performance.now();
+    rec.tokens++;
+  }
+
+  override handleLLMEnd(output: LLMResult, runId: string, _p?: string, _t?: string[], extra?: { cached?: boolean }): void {
+    const rec = this.store.open.modelCalls.get(runId);
+    if (rec) {
+      const usage = usageOf(output);
+      rec.inputTokens = usage.input;
+      rec.outputTokens = usage.output;
+      if (extra?.cached) rec.cache = "hit";
+    }
+    this.active.delete(runId);
+    this.store.finish("modelCalls", runId, performance.now(), "ok");
+  }
+
+  override handleLLMError(err: unknown, runId: string): void {
+    const rec = this.store.open.modelCalls.get(runId);
+    if (rec && isRateLimit(err)) rec.rateLimited = true;
+    this.active.delete(runId);
+    this.store.finish("modelCalls", runId, performance.now(), "error", errorText(err));
+  }
+
+  override handleToolStart(
+    tool: Serialized,
+    _input: string,
+    runId: string,
+    parentRunId?: string,
+    _tags?: string[],
+    _metadata?: Metadata,
+    runName?: string,
+  ): void {
+    const parent = this.contextOf(parentRunId);
+    this.active.set(runId, { kind: "tool", graphRunId: parent?.graphRunId, taskId: parent?.taskId });
+    this.store.add("toolCalls", {
+      id: runId,
+      name: runName ?? String(tool.id?.[tool.id.length - 1] ?? "tool"),
+      taskId: parent?.taskId,
+      graphRunId: parent?.graphRunId,
+      start: performance.now(),
+      status: "running",
+    });
+  }
+
+  override handleToolEnd(_output: unknown, runId: string): void {
+    this.active.delete(runId);
+    this.store.finish("toolCalls", runId, performance.now(), "ok");
+  }
+
+  override handleToolError(err: unknown, runId: string): void {
+    this.active.delete(runId);
+    const { status, error } = statusOf(err);
+    this.store.finish("toolCalls", runId, performance.now(), status, error);
+  }
+}

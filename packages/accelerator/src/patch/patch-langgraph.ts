@@ -1,3 +1,4 @@
+import { type NativeStatus, nativeStatus } from "../native";
 import { restoreCaches } from "./in-memory-caches";
 import { restoreMemorySavers } from "./memory-saver";
 import { postgresFallbacks, restorePostgresSavers } from "./postgres-saver";
@@ -31,6 +32,8 @@ export interface PatchReport {
 
 export interface PatchStatus {
   active: boolean;
+  /** Whether the Rust binding loaded here; without it nothing is patched and LangGraph runs unchanged. */
+  native: NativeStatus;
   patched: PatchedCopy[];
   skipped: SkippedPart[];
 }
@@ -103,6 +106,16 @@ export async function patchLangGraph(options: PatchOptions = {}): Promise<PatchR
     report.skipped.push({ part: t.part, target: t.name, reason: `switched off by the option ${t.part}: false` });
     return false;
   });
+  const binding = nativeStatus();
+  if (!binding.available) {
+    for (const t of enabled)
+      report.skipped.push({
+        part: t.part,
+        target: t.name,
+        reason: `the native binding is not available on ${binding.platform} (package ${binding.package}): ${binding.reason}; LangGraph is left unpatched`,
+      });
+    return report;
+  }
   const found = new Map<PatchTarget, number>();
   if (enabled.some((t) => t.part === "stateMerger")) collectReducers(loadCommonJsCopies("@langchain/langgraph"));
   for (const target of enabled) {
@@ -138,7 +151,7 @@ export function getPatchStatus(): PatchStatus {
       reason: `keeps its own code: ${f.reason}`,
     }),
   );
-  return { active: patched.length > 0, patched, skipped: [...lastSkipped, ...instances] };
+  return { active: patched.length > 0, native: nativeStatus(), patched, skipped: [...lastSkipped, ...instances] };
 }
 
 /**

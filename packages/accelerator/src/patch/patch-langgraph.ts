@@ -3,7 +3,8 @@ import { restoreCaches } from "./in-memory-caches";
 import { restoreMemorySavers } from "./memory-saver";
 import { postgresFallbacks, restorePostgresSavers } from "./postgres-saver";
 import { restoreSqliteSavers } from "./sqlite-saver";
-import { type PackageCopy, loadCommonJsCopies, loadEsmCopies } from "./package-copies";
+import { type PackageCopy, loadCommonJsCopies, loadEsmCopies, resolutionBases } from "./package-copies";
+import { unsupportedVersions } from "./supported-versions";
 import { type Methods, type PatchPart, type PatchTarget, TARGETS, messageReducers } from "./targets";
 
 export type PatchOptions = Partial<Record<PatchPart, boolean>>;
@@ -114,6 +115,11 @@ export async function patchLangGraph(options: PatchOptions = {}): Promise<PatchR
         target: t.name,
         reason: `the native binding is not available on ${binding.platform} (package ${binding.package}): ${binding.reason}; LangGraph is left unpatched`,
       });
+    return report;
+  }
+  const versions = unsupportedVersions(resolutionBases());
+  if (versions) {
+    for (const t of enabled) report.skipped.push({ part: t.part, target: t.name, reason: versions });
     return report;
   }
   const found = new Map<PatchTarget, number>();

@@ -108,16 +108,10 @@ async function startRegistry() {
       "  htpasswd:",
       "    file: ./htpasswd",
       "    max_users: 1",
-      "uplinks:",
-      "  npmjs:",
-      "    url: https://registry.npmjs.org/",
       "packages:",
       "  '@fast-langgraph/*':",
       "    access: $all",
       "    publish: $authenticated",
-      "  '**':",
-      "    access: $all",
-      "    proxy: npmjs",
       "log: { type: stdout, format: pretty, level: warn }",
       "",
     ].join("\n"),
@@ -141,8 +135,10 @@ async function startRegistry() {
   });
   const { token } = await res.json();
   const npmrc = path.join(work, "npmrc");
-  fs.writeFileSync(npmrc, `registry=${url}\n//127.0.0.1:${port}/:_authToken=${token}\n`);
-  log(`verdaccio ${VERDACCIO} on ${url} (storage ${dir}/storage)`);
+  // Our scope from the local registry, everything else from the public one (as with a private scope registry):
+  // proxying all of LangChain and vitest through verdaccio made each install minutes long.
+  fs.writeFileSync(npmrc, `@fast-langgraph:registry=${url}\n//127.0.0.1:${port}/:_authToken=${token}\n`);
+  log(`verdaccio ${VERDACCIO} on ${url} (storage ${dir}/storage); @fast-langgraph/* installs from it, the rest from the public registry`);
   return { url, npmrc };
 }
 
@@ -271,9 +267,11 @@ function scenarios(registry, pm) {
     run("npm", ["install", "--loglevel=error", ...deps], { cwd: dir, env });
     run("npm", ["install", "--loglevel=error", "-D", ...devDeps], { cwd: dir, env });
   } else {
-    const pnpmEnv = { ...env, npm_config_store_dir: path.join(work, "pnpm-store"), PNPM_HOME: path.join(work, "pnpm-home") };
-    run("npx", ["-y", `pnpm@${PNPM}`, "add", ...deps], { cwd: dir, env: pnpmEnv });
-    run("npx", ["-y", `pnpm@${PNPM}`, "add", "-D", ...devDeps], { cwd: dir, env: pnpmEnv });
+    // pnpm runs no dependency build scripts unless allowed; vitest's esbuild has one (ours have none).
+    fs.writeFileSync(path.join(dir, "pnpm-workspace.yaml"), "allowBuilds:\n  esbuild: true\n");
+    const store = ["--store-dir", path.join(work, "pnpm-store")];
+    run("npx", ["-y", `pnpm@${PNPM}`, "add", ...store, ...deps], { cwd: dir, env });
+    run("npx", ["-y", `pnpm@${PNPM}`, "add", ...store, "-D", ...devDeps], { cwd: dir, env });
   }
   const tree = ["@fast-langgraph/accelerator", "@fast-langgraph/native", "@langchain/langgraph", "@langchain/langgraph-checkpoint", "@langchain/core"].map((p) => {
     try {

@@ -9,9 +9,9 @@ import path from "node:path";
  * needs @langchain/core 1.1.48); scripts/install-test.mjs runs the versions the README lists.
  */
 export const SUPPORTED_VERSIONS: Record<string, [string, string]> = {
-  "@langchain/langgraph": ["1.1.0", "2.0.0"],
-  "@langchain/langgraph-checkpoint": ["1.2.2", "2.0.0"],
-  "@langchain/core": ["1.1.48", "2.0.0"],
+  "@langchain/langgraph": ["1.1.0", "2"],
+  "@langchain/langgraph-checkpoint": ["1.2.2", "2"],
+  "@langchain/core": ["1.1.48", "2"],
 };
 
 function parts(version: string): number[] {

@@ -54,10 +54,25 @@ function build(checkpointer) {
 }
 
 const kind = (m) => (typeof m.getType === "function" ? m.getType() : m._getType());
+// Messages as (type, id, content); interrupt ids (a hash of the run's checkpoint and task ids) left out.
 const norm = (v) =>
   JSON.parse(
-    JSON.stringify(v, (k, x) => (x && typeof x === "object" && typeof x._getType === "function" ? { type: kind(x), id: x.id, content: x.content } : x)),
+    JSON.stringify(v, (k, x) => {
+      if (x && typeof x === "object" && typeof x._getType === "function") return { type: kind(x), id: x.id, content: x.content };
+      if (k === "id" && typeof x === "string" && /^[0-9a-f]{32}$/.test(x)) return undefined;
+      return x;
+    }),
   );
+
+function firstDifference(a, b, at = "$") {
+  if (JSON.stringify(a) === JSON.stringify(b)) return undefined;
+  if (a && b && typeof a === "object" && typeof b === "object")
+    for (const k of new Set([...Object.keys(a), ...Object.keys(b)])) {
+      const d = firstDifference(a[k], b[k], `${at}.${k}`);
+      if (d) return d;
+    }
+  return `${at}: ${JSON.stringify(a)?.slice(0, 300)} vs ${JSON.stringify(b)?.slice(0, 300)}`;
+}
 
 async function run(checkpointer) {
   const graph = build(checkpointer);
@@ -102,9 +117,9 @@ const out = {
 console.log(JSON.stringify(out));
 if (!out.active || !interrupted || !out.patchedEqualsUnpatched || !out.rustSqliteSaverEqualsUnpatched) {
   for (const [name, got] of [
-    ["patched", patched],
-    ["sqlite", sqlite],
+    ["patched MemorySaver", patched],
+    ["RustSqliteSaver", sqlite],
   ])
-    if (!same(unpatched, got)) console.error(name, JSON.stringify(got).slice(0, 2000), "\nunpatched", JSON.stringify(unpatched).slice(0, 2000));
+    if (!same(unpatched, got)) console.error(`unpatched vs ${name}: ${firstDifference(unpatched, got)}`);
   process.exit(1);
 }

@@ -24,11 +24,15 @@ for triple in ${TARGETS:-x86_64-unknown-linux-gnu aarch64-unknown-linux-gnu x86_
     continue
   fi
   zig_target=$triple
+  flags=${RUSTFLAGS:-}
   [[ $triple == *-gnu ]] && zig_target="$triple.2.17"
-  cargo zigbuild --release -p fast-langgraph-native --lib --target "$zig_target"
+  # musl targets link the C runtime statically by default, which rules out a cdylib: link it dynamically
+  # (the musl libc of the Alpine host), as napi-rs's own musl builds do.
+  [[ $triple == *-musl ]] && flags="$flags -C target-feature=-crt-static"
+  RUSTFLAGS="$flags" cargo zigbuild --release -p fast-langgraph-native --lib --target "$zig_target"
   dest="$out/fast-langgraph-native.${platform[$triple]}.node"
   cp "$CARGO_TARGET_DIR/$triple/release/libfast_langgraph_native.so" "$dest"
   floor=$(objdump -T "$dest" | grep -o 'GLIBC_[0-9.]*' | sort -uV | tail -1 || true)
-  echo "built $dest (${floor:-no glibc symbols: static musl})"
+  echo "built $dest (${floor:-no glibc symbols: musl})"
 done
 exit $status

@@ -9,7 +9,7 @@
 //
 // Usage: node scripts/install-test.mjs [--binaries <dir>] [--no-matrix] [--keep]
 //   --binaries: where fast-langgraph-native.<platform>.node files are (default packages/native, i.e. `pnpm build`).
-import { execFileSync, spawn } from "node:child_process";
+import { execFile, execFileSync, spawn } from "node:child_process";
 import fs from "node:fs";
 import net from "node:net";
 import os from "node:os";
@@ -73,6 +73,31 @@ function run(cmd, cmdArgs, { cwd = work, env = {} } = {}) {
     console.error(`FAILED: ${cmd} ${cmdArgs.join(" ")} (in ${cwd})\n${e.stdout ?? ""}\n${e.stderr ?? ""}`);
     throw e;
   }
+}
+
+// The asynchronous twin, so that the installs (waiting on the network) of several projects overlap.
+function runAsync(cmd, cmdArgs, { cwd = work, env = {} } = {}) {
+  return new Promise((resolve, reject) => {
+    execFile(cmd, cmdArgs, { cwd, env: { ...baseEnv, ...env }, encoding: "utf8", maxBuffer: 64 << 20 }, (error, stdout, stderr) => {
+      if (!error) return resolve(stdout.trim());
+      console.error(`FAILED: ${cmd} ${cmdArgs.join(" ")} (in ${cwd})\n${stdout ?? ""}\n${stderr ?? ""}`);
+      reject(error);
+    });
+  });
+}
+
+/** Runs the tasks with at most `limit` at a time; resolves to their results in order. */
+async function pool(tasks, limit) {
+  const results = [];
+  let next = 0;
+  const worker = async () => {
+    while (next < tasks.length) {
+      const i = next++;
+      results[i] = await tasks[i]();
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, tasks.length) }, worker));
+  return results;
 }
 
 async function freePort() {
@@ -255,7 +280,7 @@ function writeProject(dir, pm) {
   for (const [f, text] of Object.entries(files)) fs.writeFileSync(path.join(dir, f), text);
 }
 
-function scenarios(registry, pm) {
+async function scenarios(registry, pm) {
   const dir = path.join(work, `app-${pm}`);
   writeProject(dir, pm);
   fs.copyFileSync(registry.npmrc, path.join(dir, ".npmrc"));
@@ -264,14 +289,14 @@ function scenarios(registry, pm) {
   const devDeps = [`vitest@${VITEST}`, `typescript@${TYPESCRIPT}`, `@types/node@${TYPES_NODE}`];
   log(`${pm}: installing ${deps.join(" ")} from the local registry into ${dir} (PATH without cargo/rustc)`);
   if (pm === "npm") {
-    run("npm", ["install", "--loglevel=error", ...deps], { cwd: dir, env });
-    run("npm", ["install", "--loglevel=error", "-D", ...devDeps], { cwd: dir, env });
+    await runAsync("npm", ["install", "--loglevel=error", ...deps], { cwd: dir, env });
+    await runAsync("npm", ["install", "--loglevel=error", "-D", ...devDeps], { cwd: dir, env });
   } else {
     // pnpm runs no dependency build scripts unless allowed; vitest's esbuild has one (ours have none).
     fs.writeFileSync(path.join(dir, "pnpm-workspace.yaml"), "allowBuilds:\n  esbuild: true\n");
     const store = ["--store-dir", path.join(work, "pnpm-store")];
-    run("npx", ["-y", `pnpm@${PNPM}`, "add", ...store, ...deps], { cwd: dir, env });
-    run("npx", ["-y", `pnpm@${PNPM}`, "add", ...store, "-D", ...devDeps], { cwd: dir, env });
+    await runAsync("npx", ["-y", `pnpm@${PNPM}`, "add", ...store, ...deps], { cwd: dir, env });
+    await runAsync("npx", ["-y", `pnpm@${PNPM}`, "add", ...store, "-D", ...devDeps], { cwd: dir, env });
   }
   const tree = ["@fast-langgraph/accelerator", "@fast-langgraph/native", "@langchain/langgraph", "@langchain/langgraph-checkpoint", "@langchain/core"].map((p) => {
     try {
@@ -283,18 +308,20 @@ function scenarios(registry, pm) {
   });
   const platformPkgs = fs.readdirSync(path.join(dir, "node_modules/@fast-langgraph")).concat(pm === "pnpm" ? fs.readdirSync(path.join(dir, "node_modules/.pnpm")).filter((d) => d.startsWith("@fast-langgraph+native-")) : []);
   log(`${pm}: installed ${tree.join(" ")}; node_modules/@fast-langgraph: ${platformPkgs.join(" ")}`);
-  const node = (a) => run(process.execPath, a, { cwd: dir });
-  const bin = (name, a, extra = {}) => run(path.join(dir, "node_modules/.bin", name), a, { cwd: dir, env: extra });
+  const node = (a) => runAsync(process.execPath, a, { cwd: dir });
+  const bin = (name, a, extra = {}) => runAsync(path.join(dir, "node_modules/.bin", name), a, { cwd: dir, env: extra });
   const results = [
-    node(["app.mjs"]),
-    node(["app.cjs"]),
-    node(["--import", "@fast-langgraph/accelerator/register", "register-app.mjs"]),
-    node(["--require", "@fast-langgraph/accelerator/register", "register-app.cjs"]),
-    (bin("vitest", ["run", "--reporter=verbose"]).match(/vitest \(externalized\): ok[^\n]*/) ?? ["vitest (externalized): MISSING OUTPUT"])[0],
-    (bin("vitest", ["run", "--reporter=verbose", "--config", "vitest.inline.config.mjs"], { FLG_INLINE: "1" }).match(/vitest \(inlined\): ok[^\n]*/) ?? ["vitest (inlined): MISSING OUTPUT"])[0],
+    await node(["app.mjs"]),
+    await node(["app.cjs"]),
+    await node(["--import", "@fast-langgraph/accelerator/register", "register-app.mjs"]),
+    await node(["--require", "@fast-langgraph/accelerator/register", "register-app.cjs"]),
+    ((await bin("vitest", ["run", "--reporter=verbose"])).match(/vitest \(externalized\): ok[^\n]*/) ?? ["vitest (externalized): MISSING OUTPUT"])[0],
+    ((await bin("vitest", ["run", "--reporter=verbose", "--config", "vitest.inline.config.mjs"], { FLG_INLINE: "1" })).match(/vitest \(inlined\): ok[^\n]*/) ?? [
+      "vitest (inlined): MISSING OUTPUT",
+    ])[0],
   ];
   for (const mode of ["node16", "nodenext", "bundler"]) {
-    bin("tsc", ["-p", `tsconfig.${mode}.json`]);
+    await bin("tsc", ["-p", `tsconfig.${mode}.json`]);
     results.push(`tsc --noEmit (module resolution ${mode}): ok`);
   }
   for (const r of results) {
@@ -303,36 +330,36 @@ function scenarios(registry, pm) {
   }
 }
 
-function matrix(registry) {
-  const dir = path.join(work, "matrix");
-  fs.mkdirSync(dir, { recursive: true });
-  fs.copyFileSync(path.join(root, "scripts/install-test/matrix.mjs"), path.join(dir, "matrix.mjs"));
-  fs.copyFileSync(registry.npmrc, path.join(dir, ".npmrc"));
+async function matrix(registry) {
   const env = { npm_config_userconfig: registry.npmrc };
   const cells = [];
   for (const { langgraph, core } of MATRIX)
     for (const c of core) cells.push({ deps: { "@langchain/langgraph": langgraph, "@langchain/core": c, "@langchain/langgraph-checkpoint": CHECKPOINT } });
   cells.push(...UNSUPPORTED);
-  const rows = [];
-  for (const cell of cells) {
-    fs.rmSync(path.join(dir, "node_modules"), { recursive: true, force: true });
-    fs.rmSync(path.join(dir, "package-lock.json"), { force: true });
-    fs.writeFileSync(path.join(dir, "package.json"), JSON.stringify({ name: "flg-matrix", private: true, type: "module", dependencies: { "@fast-langgraph/accelerator": "*", ...cell.deps, zod: ZOD } }));
-    run("npm", ["install", "--loglevel=error", ...(cell.expect ? ["--legacy-peer-deps"] : [])], { cwd: dir, env });
-    const line = run(process.execPath, ["matrix.mjs"], { cwd: dir, env: cell.expect ? { EXPECT_UNSUPPORTED: cell.expect } : {} });
-    log(`matrix: ${line}`);
-    rows.push(JSON.parse(line));
-  }
-  return rows;
+  // One project per cell, four at a time (the installs mostly wait on the network).
+  return pool(
+    cells.map((cell, i) => async () => {
+      const dir = path.join(work, `matrix-${i}`);
+      fs.mkdirSync(dir, { recursive: true });
+      fs.copyFileSync(path.join(root, "scripts/install-test/matrix.mjs"), path.join(dir, "matrix.mjs"));
+      fs.copyFileSync(registry.npmrc, path.join(dir, ".npmrc"));
+      const dependencies = { "@fast-langgraph/accelerator": "*", ...cell.deps, zod: ZOD };
+      fs.writeFileSync(path.join(dir, "package.json"), JSON.stringify({ name: `flg-matrix-${i}`, private: true, type: "module", dependencies }));
+      await runAsync("npm", ["install", "--loglevel=error", ...(cell.expect ? ["--legacy-peer-deps"] : [])], { cwd: dir, env });
+      const line = await runAsync(process.execPath, ["matrix.mjs"], { cwd: dir, env: cell.expect ? { EXPECT_UNSUPPORTED: cell.expect } : {} });
+      log(`matrix: ${line}`);
+      return JSON.parse(line);
+    }),
+    4,
+  );
 }
 
 try {
   log(`work dir ${work}; binaries from ${binaries}; node ${process.version}; cargo on PATH: ${pathDirs.some((d) => fs.existsSync(path.join(d, "cargo")))}`);
   const registry = await startRegistry();
   publishPackages(registry);
-  scenarios(registry, "npm");
-  scenarios(registry, "pnpm");
-  if (!args.includes("--no-matrix")) matrix(registry);
+  await Promise.all([scenarios(registry, "npm"), scenarios(registry, "pnpm")]);
+  if (!args.includes("--no-matrix")) await matrix(registry);
   log("all scenarios passed");
 } catch (e) {
   console.error(e?.message ?? e);

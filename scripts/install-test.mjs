@@ -167,7 +167,7 @@ async function startRegistry() {
   return { url, npmrc };
 }
 
-const published = [];
+const publishedPlatforms = [];
 function publishPackages(registry) {
   const env = { npm_config_userconfig: registry.npmrc };
   const stage = path.join(work, "stage");
@@ -187,7 +187,7 @@ function publishPackages(registry) {
     if (manifest.version !== nativeManifest.version) throw new Error(`npm/${platform} is at ${manifest.version}, the native package at ${nativeManifest.version}`);
     run("npm", ["publish", "--loglevel=error"], { cwd: dir, env });
     optional[manifest.name] = manifest.version;
-    published.push(manifest.name);
+    publishedPlatforms.push(manifest.name);
   }
   if (Object.keys(optional).length === 0) throw new Error(`no binary in ${binaries}: run \`npx -y pnpm@${PNPM} build\` first`);
   const nativeStage = path.join(stage, "native");
@@ -312,8 +312,8 @@ async function scenarios(registry, pm) {
   log(`${pm}: installed ${tree.join(" ")}; node_modules/@fast-langgraph: ${platformPkgs.join(" ")}`);
   // Of the platform packages published, os/cpu/libc must have let in exactly this platform's.
   const installedPlatforms = platformPkgs.map((p) => p.replace(/^@fast-langgraph\+/, "").replace(/@.*$/, "")).filter((p) => p.startsWith("native-"));
-  if (installedPlatforms.length !== 1 || !published.includes(`@fast-langgraph/${installedPlatforms[0]}`))
-    throw new Error(`${pm}: expected one platform package of ${published.join(", ")}, found ${installedPlatforms.join(", ")}`);
+  if (installedPlatforms.length !== 1 || !publishedPlatforms.includes(`@fast-langgraph/${installedPlatforms[0]}`))
+    throw new Error(`${pm}: expected one platform package of ${publishedPlatforms.join(", ")}, found ${installedPlatforms.join(", ")}`);
   const node = (a) => runAsync(process.execPath, a, { cwd: dir });
   const bin = (name, a, extra = {}) => runAsync(path.join(dir, "node_modules/.bin", name), a, { cwd: dir, env: extra });
   const results = [

@@ -78,10 +78,16 @@ for (const extra of fs.readdirSync(path.dirname(new URL(import.meta.url).pathnam
   checks.push(...(await import(`./${extra}`)).default);
 }
 
+// SMOKE_NODE: the command that runs the examples instead of this Node (e.g. qemu-user with an arm64 Node:
+// "qemu-aarch64-static -L /usr/aarch64-linux-gnu /path/to/arm64/node"); SMOKE_ONLY: a "|"-separated subset of the names.
+const [command, ...prefix] = (process.env.SMOKE_NODE ?? process.execPath).split(" ").filter(Boolean);
+const only = process.env.SMOKE_ONLY?.split("|").map((n) => n.trim());
+
 let passed = 0;
 let failed = 0;
 for (const [name, args, expectations] of checks) {
-  const run = spawnSync(process.execPath, args, { env, encoding: "utf8", cwd: path.dirname(new URL(import.meta.url).pathname) });
+  if (only && !only.includes(name)) continue;
+  const run = spawnSync(command, [...prefix, ...args], { env, encoding: "utf8", cwd: path.dirname(new URL(import.meta.url).pathname) });
   const missing = expectations.filter((re) => !re.test(run.stdout));
   if (run.status === 0 && missing.length === 0) {
     passed += 1;

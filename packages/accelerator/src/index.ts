@@ -1,6 +1,6 @@
 import { autoPatch } from "./patch/auto-patch";
 
-export { native } from "./native";
+export { NativeBindingUnavailableError, type NativeStatus, native, nativeStatus } from "./native";
 export { RustSqliteSaver, type RustSqliteSaverOptions } from "./savers/rust-sqlite-saver";
 export { RustPostgresSaver, type RustPostgresSaverOptions } from "./savers/rust-postgres-saver";
 export type { PostgresConnection } from "./savers/postgres-connection";

@@ -1,8 +1,8 @@
 import { BaseCache } from "@langchain/core/caches";
 import type { Generation } from "@langchain/core/outputs";
-import type { NativeCacheStats } from "@fast-langgraph/native";
+import type { NativeCache, NativeCacheStats } from "@fast-langgraph/native";
 
-import { native } from "../native";
+import { requireNative } from "../native";
 import { encodeKey } from "../utf16-keys";
 import { decodeGenerations, encodeGenerations } from "./generations";
 import { type RustCacheOptions, nativeOptions, warnIfDiskUnusable } from "./options";
@@ -22,11 +22,11 @@ export function llmCacheKey(prompt: string, llmKey: string): string {
  * the worker threads that open the same `name` or `path`. `new ChatX({ cache: new RustLLMCache() })`.
  */
 export class RustLLMCache extends BaseCache<Generation[]> {
-  readonly store: InstanceType<typeof native.NativeCache>;
+  readonly store: NativeCache;
 
   constructor(options: RustLLMCacheOptions = {}) {
     super();
-    this.store = new native.NativeCache(nativeOptions(options, "RustLLMCache"));
+    this.store = new (requireNative("RustLLMCache").NativeCache)(nativeOptions(options, "RustLLMCache"));
     warnIfDiskUnusable(this.store.stats(), "RustLLMCache");
   }
 

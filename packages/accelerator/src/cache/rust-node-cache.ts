@@ -1,7 +1,7 @@
 import { BaseCache, type CacheFullKey, type CacheNamespace, type SerializerProtocol } from "@langchain/langgraph-checkpoint";
-import type { NativeCacheStats } from "@fast-langgraph/native";
+import type { NativeCache, NativeCacheStats } from "@fast-langgraph/native";
 
-import { native } from "../native";
+import { requireNative } from "../native";
 import { encodeKey } from "../utf16-keys";
 import { type RustCacheOptions, nativeOptions, warnIfDiskUnusable } from "./options";
 
@@ -17,12 +17,12 @@ function namespacePrefix(namespace: CacheNamespace): string {
  * periodic sweep as well as skipped on lookup.
  */
 export class RustNodeCache<V = unknown> extends BaseCache<V> {
-  readonly store: InstanceType<typeof native.NativeCache>;
+  readonly store: NativeCache;
   private lastSweep = Date.now();
 
   constructor(options: RustCacheOptions & { serde?: SerializerProtocol } = {}) {
     super(options.serde);
-    this.store = new native.NativeCache(nativeOptions(options, "RustNodeCache"));
+    this.store = new (requireNative("RustNodeCache").NativeCache)(nativeOptions(options, "RustNodeCache"));
     warnIfDiskUnusable(this.store.stats(), "RustNodeCache");
   }
 

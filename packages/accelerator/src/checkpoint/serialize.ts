@@ -9,8 +9,13 @@ const UNSERIALIZABLE = Buffer.from(JSON.stringify("[unable to serialize, circula
  * which plain JSON.stringify writes exactly what JsonPlusSerializer writes, several times faster.
  */
 export async function serializeCheckpointHead(serde: SerializerProtocol, head: object, what: string): Promise<[string, Buffer]> {
-  if (serde instanceof JsonPlusSerializer && isPlainData(head, 0)) return ["json", Buffer.from(JSON.stringify(head))];
+  if (isDefaultSerde(serde) && isPlainData(head, 0)) return ["json", Buffer.from(JSON.stringify(head))];
   return serializeValue(serde, head, what);
+}
+
+/** LangGraph's JsonPlusSerializer (exported at the package root from @langchain/langgraph-checkpoint 1.2.2). */
+export function isDefaultSerde(serde: unknown): boolean {
+  return typeof JsonPlusSerializer === "function" && serde instanceof JsonPlusSerializer;
 }
 
 function isPlainData(value: unknown, depth: number): boolean {

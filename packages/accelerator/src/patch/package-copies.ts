@@ -11,7 +11,7 @@ export interface PackageCopy {
 }
 
 /** Where to resolve packages from: the application first, then this package itself. */
-function resolutionBases(): string[] {
+export function resolutionBases(): string[] {
   const bases = [path.join(process.cwd(), "noop.js"), require.main?.filename, __filename];
   return [...new Set(bases.filter((b): b is string => typeof b === "string"))];
 }

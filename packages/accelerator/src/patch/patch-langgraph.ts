@@ -1,10 +1,12 @@
+import { type NativeStatus, nativeStatus } from "../native";
+import { detachProfiler, getProfiler } from "../profiler/global";
 import { restoreLLMCaches } from "./llm-cache";
-import { restoreNodeCaches } from "./node-cache";
 import { restoreMemorySavers } from "./memory-saver";
+import { restoreNodeCaches } from "./node-cache";
+import { type PackageCopy, loadCommonJsCopies, loadEsmCopies, resolutionBases } from "./package-copies";
 import { postgresFallbacks, restorePostgresSavers } from "./postgres-saver";
 import { restoreSqliteSavers } from "./sqlite-saver";
-import { type PackageCopy, loadCommonJsCopies, loadEsmCopies } from "./package-copies";
-import { detachProfiler, getProfiler } from "../profiler/global";
+import { unsupportedVersions } from "./supported-versions";
 import { type Methods, OPT_IN_PARTS, type PatchPart, type PatchTarget, TARGETS, messageReducers } from "./targets";
 
 export type PatchOptions = Partial<Record<PatchPart, boolean>>;
@@ -33,6 +35,8 @@ export interface PatchReport {
 
 export interface PatchStatus {
   active: boolean;
+  /** Whether the Rust binding loaded here; without it nothing is patched and LangGraph runs unchanged. */
+  native: NativeStatus;
   patched: PatchedCopy[];
   skipped: SkippedPart[];
 }
@@ -110,6 +114,21 @@ export async function patchLangGraph(options: PatchOptions = {}): Promise<PatchR
     report.skipped.push({ part: t.part, target: t.name, reason: `switched off by the option ${t.part}: false` });
     return false;
   });
+  const binding = nativeStatus();
+  if (!binding.available) {
+    for (const t of enabled)
+      report.skipped.push({
+        part: t.part,
+        target: t.name,
+        reason: `the native binding is not available on ${binding.platform} (package ${binding.package}): ${binding.reason}; LangGraph is left unpatched`,
+      });
+    return report;
+  }
+  const versions = unsupportedVersions(resolutionBases());
+  if (versions) {
+    for (const t of enabled) report.skipped.push({ part: t.part, target: t.name, reason: versions });
+    return report;
+  }
   if (enabled.some((t) => t.part === "profile")) getProfiler(true);
   const found = new Map<PatchTarget, number>();
   if (enabled.some((t) => t.part === "stateMerger")) collectReducers(loadCommonJsCopies("@langchain/langgraph"));
@@ -146,7 +165,7 @@ export function getPatchStatus(): PatchStatus {
       reason: `keeps its own code: ${f.reason}`,
     }),
   );
-  return { active: patched.length > 0, patched, skipped: [...lastSkipped, ...instances] };
+  return { active: patched.length > 0, native: nativeStatus(), patched, skipped: [...lastSkipped, ...instances] };
 }
 
 /**

@@ -1,4 +1,5 @@
 import { type BaseCheckpointSaver, JsonPlusSerializer } from "@langchain/langgraph-checkpoint";
+import { isDefaultSerde } from "../checkpoint/serialize";
 
 import { type DelegatedMethod, delegatingSaverMethods } from "./delegating-methods";
 import type { PostgresConnection } from "../savers/postgres-connection";
@@ -65,7 +66,7 @@ export function connectionOfPool(options: Record<string, unknown> | undefined, e
 
 /** LangGraph's default serializer is stateless: savers with their own instances of it can share a store. */
 function serdeKey(serde: object): string {
-  if (serde instanceof JsonPlusSerializer && serde.constructor === JsonPlusSerializer) return "default";
+  if (isDefaultSerde(serde) && serde.constructor === JsonPlusSerializer) return "default";
   if (!serdeIds.has(serde)) serdeIds.set(serde, ++serdeCount);
   return `custom-${serdeIds.get(serde)}`;
 }

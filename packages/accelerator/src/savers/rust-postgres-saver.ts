@@ -1,7 +1,7 @@
 import type { Checkpoint, SerializerProtocol } from "@langchain/langgraph-checkpoint";
 import type { PostgresCheckpointStore } from "@fast-langgraph/native";
 
-import { native } from "../native";
+import { requireNative } from "../native";
 import { ChannelMemory } from "../checkpoint/channel-memory";
 import { keyCodec, keyedCalls } from "./key-boundary";
 import { NativeCheckpointSaver, type CheckpointStoreCalls } from "./native-checkpoint-saver";
@@ -74,7 +74,7 @@ export class RustPostgresSaver extends NativeCheckpointSaver {
       throw new Error(`RustPostgresSaver: layout must be "official" or "compact", got ${JSON.stringify(options.layout)}`);
     }
     this.layout = options.layout ?? "official";
-    this.native = new native.PostgresCheckpointStore(postgresConnectionString(connection), {
+    this.native = new (requireNative("RustPostgresSaver").PostgresCheckpointStore)(postgresConnectionString(connection), {
       schema: options.schema,
       maxConnections: options.maxConnections,
       connectTimeoutMs: options.connectTimeoutMs,

@@ -2,7 +2,7 @@ import type { RunnableConfig } from "@langchain/core/runnables";
 import type { ChannelVersions, Checkpoint, CheckpointMetadata, SerializerProtocol } from "@langchain/langgraph-checkpoint";
 import type { SqliteCheckpointStore } from "@fast-langgraph/native";
 
-import { native } from "../native";
+import { requireNative } from "../native";
 import { ChannelMemory } from "../checkpoint/channel-memory";
 import { checkpointConfig, checkpointTarget } from "../checkpoint/config";
 import { NativeCheckpointSaver, type CheckpointStoreCalls } from "./native-checkpoint-saver";
@@ -76,7 +76,7 @@ export class RustSqliteSaver extends NativeCheckpointSaver {
       throw new Error(`RustSqliteSaver: layout must be "compact" or "official", got ${JSON.stringify(options.layout)}`);
     }
     this.path = path;
-    this.native = new native.SqliteCheckpointStore(path, {
+    this.native = new (requireNative("RustSqliteSaver").SqliteCheckpointStore)(path, {
       synchronous: options.synchronous,
       busyTimeoutMs: options.busyTimeoutMs,
       officialLayout: options.layout === "official",

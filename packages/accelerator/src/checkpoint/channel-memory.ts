@@ -1,6 +1,6 @@
 import { RemoveMessage } from "@langchain/core/messages";
 
-import { ValueSnapshot } from "./value-snapshot";
+import { type MessageKey, ValueSnapshot } from "./value-snapshot";
 
 /**
  * Per (thread, namespace, channel): the value this process last stored or loaded, as a snapshot, with
@@ -104,17 +104,23 @@ export class ChannelMemory {
     return { increment: "merge", baseOwnerId: entry.ownerId, elements: update, snapshot: fixed(whole) };
   }
 
-  /** The reducer update that turns the stored list into `value`, if one is much smaller than `value`. */
+  /**
+   * The reducer update that turns the stored list into `value`, if one is much smaller than `value`.
+   * Stored ids and types are the snapshot's (node code may have renamed a message in place since). Only
+   * lists LangGraph's messages reducer could have made qualify: unique ids, old messages in their
+   * order, new ones after them, and no RemoveMessage kept as data (replaying would execute it).
+   */
   private mergeUpdate(stored: ValueSnapshot, value: unknown[]): unknown[] | undefined {
-    const old = stored.elements ?? [];
-    if (!old.every(isMessage) || !value.every(isMessage)) return undefined;
-    const oldIndex = new Map(old.map((m, i) => [m.id, i]));
-    if (oldIndex.size !== old.length) return undefined;
+    const keys = stored.messageKeys;
+    if (keys.length !== stored.length || keys.some((k) => k === undefined || k.type === "remove")) return undefined;
+    if (!value.every((m) => isMessage(m) && m.getType() !== "remove")) return undefined;
+    const oldIndex = new Map(keys.map((k, i) => [(k as MessageKey).id, i]));
+    if (oldIndex.size !== keys.length) return undefined;
     const seen = new Set<string>();
     const changed: unknown[] = [];
     let lastOld = -1;
     let appending = false;
-    for (const m of value) {
+    for (const m of value as MessageLike[]) {
       if (seen.has(m.id)) return undefined;
       seen.add(m.id);
       const i = oldIndex.get(m.id);
@@ -127,7 +133,7 @@ export class ChannelMemory {
         if (!stored.elementMatches(i, m)) changed.push(m);
       }
     }
-    const removals = old.filter((m) => !seen.has(m.id)).map((m) => new RemoveMessage({ id: m.id }));
+    const removals = keys.filter((k) => !seen.has((k as MessageKey).id)).map((k) => new RemoveMessage({ id: (k as MessageKey).id }));
     const update = [...removals, ...changed];
     return update.length * 2 <= value.length ? update : undefined;
   }

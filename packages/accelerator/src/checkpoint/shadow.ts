@@ -33,11 +33,33 @@ function visibleObject(value: object): boolean {
     // LangChain's Serializable.toJSON builds its output from the instance's own fields (lc_kwargs keys
     // read back through `this`), so its own enumerable properties determine it. Any other toJSON may
     // depend on anything.
-    return (
-      typeof toJSON === "function" &&
-      Object.hasOwn(value, "lc_kwargs") &&
-      typeof (value as { lc_serializable?: unknown }).lc_serializable === "boolean"
-    );
+    if (
+      typeof toJSON !== "function" ||
+      !Object.hasOwn(value, "lc_kwargs") ||
+      typeof (value as { lc_serializable?: unknown }).lc_serializable !== "boolean"
+    ) {
+      return false;
+    }
+    // toJSON reads `key in this ? this[key] : lc_kwargs[key]`: a kwarg served by an inherited accessor
+    // (a subclass field kept in #private state) is out of the shadow's sight.
+    const kwargs = (value as { lc_kwargs: unknown }).lc_kwargs;
+    if (kwargs === null || typeof kwargs !== "object") return false;
+    for (const key in kwargs) if (!Object.hasOwn(value, key) && key in value) return false;
+    return true;
+  }
+  // Built-ins with internal state JSON sees through the serializer's instanceof checks, whatever
+  // their toStringTag says.
+  if (
+    value instanceof Map ||
+    value instanceof Set ||
+    value instanceof Error ||
+    value instanceof RegExp ||
+    value instanceof Date ||
+    value instanceof Promise ||
+    value instanceof ArrayBuffer ||
+    ArrayBuffer.isView(value)
+  ) {
+    return false;
   }
   const proto = Object.getPrototypeOf(value);
   if (proto === Object.prototype || proto === null) return true;
@@ -69,10 +91,13 @@ export function appendShadow(value: unknown, out: ShadowTokens, size: ShadowSize
   out.push(OPEN_OBJECT, Object.getPrototypeOf(value));
   size.tokens += 3;
   for (const key in value) {
+    // Only data properties: reading an accessor could run code (and its value is not the shadow's to keep).
+    const descriptor = Object.getOwnPropertyDescriptor(value, key);
+    if (descriptor === undefined || descriptor.get !== undefined || descriptor.set !== undefined) return false;
     out.push(key);
     size.tokens += 1;
     size.chars += key.length;
-    if (!appendShadow((value as Record<string, unknown>)[key], out, size, depth + 1)) return false;
+    if (!appendShadow(descriptor.value, out, size, depth + 1)) return false;
   }
   out.push(CLOSE);
   return true;

@@ -1,5 +1,17 @@
 import { type ShadowSize, type ShadowTokens, appendShadow, matchShadow, shadowBytes } from "./shadow";
 
+/** A message's id and type (`getType()`) when a snapshot was taken. */
+export interface MessageKey {
+  id: string;
+  type: string;
+}
+
+function messageKey(x: unknown): MessageKey | undefined {
+  const m = x as { id?: unknown; getType?: unknown };
+  if (typeof x !== "object" || x === null || typeof m.id !== "string" || typeof m.getType !== "function") return undefined;
+  return { id: m.id, type: String((m.getType as () => unknown).call(x)) };
+}
+
 /**
  * What a channel value was when it was serialized (or loaded): its shadow, and for a list each
  * element's shadow apart, so that "the list only grew" and "message i is unchanged" can be proven
@@ -9,6 +21,8 @@ export class ValueSnapshot {
   private constructor(
     /** For a list: the elements as they were (identity is a hint only; the shadows decide). */
     readonly elements: unknown[] | undefined,
+    /** For a list: each message element's id and type as they were (undefined for other elements). */
+    readonly messageKeys: Array<MessageKey | undefined>,
     private readonly tokens: ShadowTokens,
     /** For a list: offsets[i] is where element i's tokens start; offsets[length] is the end. */
     private readonly offsets: number[],
@@ -20,14 +34,16 @@ export class ValueSnapshot {
     const tokens: ShadowTokens = [];
     const size = { tokens: 0, chars: 0 };
     if (!Array.isArray(value) || Object.getPrototypeOf(value) !== Array.prototype) {
-      return appendShadow(value, tokens, size) ? new ValueSnapshot(undefined, tokens, [], size) : undefined;
+      return appendShadow(value, tokens, size) ? new ValueSnapshot(undefined, [], tokens, [], size) : undefined;
     }
     const offsets: number[] = [0];
+    const keys: Array<MessageKey | undefined> = [];
     for (let i = 0; i < value.length; i++) {
       if (!appendShadow(value[i], tokens, size)) return undefined;
       offsets.push(tokens.length);
+      keys.push(messageKey(value[i]));
     }
-    return new ValueSnapshot(value.slice(), tokens, offsets, size);
+    return new ValueSnapshot(value.slice(), keys, tokens, offsets, size);
   }
 
   get isList(): boolean {
@@ -72,6 +88,7 @@ export class ValueSnapshot {
     for (const t of tail.tokens) base.tokens.push(t);
     for (let i = 1; i < tail.offsets.length; i++) base.offsets.push(tail.offsets[i] + shift);
     for (const e of tail.elements ?? []) base.elements?.push(e);
+    for (const k of tail.messageKeys) base.messageKeys.push(k);
     base.size.tokens += tail.size.tokens;
     base.size.chars += tail.size.chars;
     return base;
@@ -82,6 +99,12 @@ export class ValueSnapshot {
     const tokens = this.tokens.slice(0, end);
     const size = { tokens: tokens.length, chars: 0 };
     for (const t of tokens) if (typeof t === "string") size.chars += t.length;
-    return new ValueSnapshot(this.elements?.slice(0, length), tokens, this.offsets.slice(0, length + 1), size);
+    return new ValueSnapshot(
+      this.elements?.slice(0, length),
+      this.messageKeys.slice(0, length),
+      tokens,
+      this.offsets.slice(0, length + 1),
+      size,
+    );
   }
 }

@@ -88,8 +88,10 @@ export function appendShadow(value: unknown, out: ShadowTokens, size: ShadowSize
     return true;
   }
   if (!visibleObject(value)) return false;
-  out.push(OPEN_OBJECT, Object.getPrototypeOf(value));
-  size.tokens += 3;
+  // Visibility is decided here, once: it rests on the prototype and the toJSON in effect, which a match
+  // compares, and on the keys, which it walks.
+  out.push(OPEN_OBJECT, Object.getPrototypeOf(value), (value as { toJSON?: unknown }).toJSON);
+  size.tokens += 4;
   for (const key in value) {
     // Only data properties: reading an accessor could run code (and its value is not the shadow's to keep).
     const descriptor = Object.getOwnPropertyDescriptor(value, key);
@@ -129,8 +131,14 @@ export function matchShadow(value: unknown, tokens: ShadowTokens, pos: number, d
     }
     return at;
   }
-  if (tokens[pos] !== OPEN_OBJECT || tokens[pos + 1] !== Object.getPrototypeOf(value) || !visibleObject(value)) return -1;
-  let at = pos + 2;
+  if (
+    tokens[pos] !== OPEN_OBJECT ||
+    tokens[pos + 1] !== Object.getPrototypeOf(value) ||
+    tokens[pos + 2] !== (value as { toJSON?: unknown }).toJSON
+  ) {
+    return -1;
+  }
+  let at = pos + 3;
   for (const key in value) {
     if (tokens[at] !== key) return -1;
     at = matchShadow((value as Record<string, unknown>)[key], tokens, at + 1, depth + 1);

@@ -39,6 +39,19 @@ fn vouched(verified: Option<&HashSet<String>>, channel: &str) -> bool {
     verified.is_none_or(|v| v.contains(channel))
 }
 
+impl CarryDecision {
+    /// Adds the referenced channels to `refs`; or, when some must be sent, returns them instead.
+    pub fn apply(self, refs: &mut ChannelRefs) -> Result<(), Vec<String>> {
+        if !self.need.is_empty() {
+            return Err(self.need);
+        }
+        for (channel, owner, version) in self.refs {
+            refs.insert(channel, (owner, version));
+        }
+        Ok(())
+    }
+}
+
 /// First step: carry what the parent's references hold at the same version.
 pub fn from_parent(
     carried: &[(std::borrow::Cow<'_, str>, std::borrow::Cow<'_, str>)],

@@ -198,11 +198,8 @@ pub async fn put_compact(c: &impl GenericClient, t: &Tables, input: &PutIn<'_>) 
             input.keep_every_value,
             input.verified.as_ref(),
         );
-        if !decision.need.is_empty() {
-            return Ok(PutOutcome::NeedValues(decision.need));
-        }
-        for (channel, owner, version) in decision.refs {
-            channel_refs.insert(channel, (owner, version));
+        if let Err(need) = decision.apply(&mut channel_refs) {
+            return Ok(PutOutcome::NeedValues(need));
         }
     }
 
@@ -221,38 +218,33 @@ pub async fn put_compact(c: &impl GenericClient, t: &Tables, input: &PutIn<'_>) 
             channel_refs.insert(blob.channel.to_string(), (input.checkpoint_id.to_string(), blob.version.to_string()));
             continue;
         }
-        if let Some(base) = blob.base_owner_id {
-            // A retried put whose increment extends another checkpoint's value could close a cycle
-            // (that value may itself extend this row): such a value is stored whole.
-            let stmt = c
-                .prepare_cached(&format!(
-                    "SELECT 1 FROM {} WHERE thread_id = $1 AND checkpoint_ns = $2 AND channel = $3 AND owner_id = $4",
-                    t.flg_blobs
-                ))
-                .await?;
-            if base != input.checkpoint_id
-                && c.query_opt(&stmt, &[&input.thread_id, &input.checkpoint_ns, &blob.channel, &input.checkpoint_id])
-                    .await?
-                    .is_some()
-            {
-                return Ok(PutOutcome::DeltaBaseMissing(blob.channel.to_string()));
-            }
-        }
         folded.push(None);
         let root = match blob.base_owner_id {
             None => input.checkpoint_id.to_string(),
             Some(base) => {
+                // One round trip: the base's root, and whether this checkpoint already stored the channel
+                // (a retried put, whose increment onto another checkpoint's value could close a cycle: that
+                // value may itself extend this row; such a value is stored whole).
                 let stmt = c
                     .prepare_cached(&format!(
-                        "SELECT root_owner_id FROM {} WHERE thread_id = $1 AND checkpoint_ns = $2
+                        "SELECT root_owner_id, EXISTS (SELECT 1 FROM {bl} o WHERE o.thread_id = $1 AND o.checkpoint_ns = $2
+                             AND o.channel = $3 AND o.owner_id = $6 AND $6 <> $4)
+                         FROM {bl} WHERE thread_id = $1 AND checkpoint_ns = $2
                          AND channel = $3 AND owner_id = $4 AND type = $5 FOR KEY SHARE",
-                        t.flg_blobs
+                        bl = t.flg_blobs
                     ))
                     .await?;
-                let root: Option<String> = c
-                    .query_opt(&stmt, &[&input.thread_id, &input.checkpoint_ns, &blob.channel, &base, &blob.kind])
-                    .await?
-                    .map(|r| r.get(0));
+                let row = c
+                    .query_opt(
+                        &stmt,
+                        &[&input.thread_id, &input.checkpoint_ns, &blob.channel, &base, &blob.kind, &input.checkpoint_id],
+                    )
+                    .await?;
+                let root: Option<String> = match row {
+                    Some(r) if r.get::<_, bool>(1) => return Ok(PutOutcome::DeltaBaseMissing(blob.channel.to_string())),
+                    Some(r) => Some(r.get(0)),
+                    None => None,
+                };
                 let Some(root) = root else { return Ok(PutOutcome::DeltaBaseMissing(blob.channel.to_string())) };
                 if blob.increment == Increment::Merge {
                     // A messages-reducer increment is stored only if it applies to its base (it is replayed on every read).

@@ -43,11 +43,8 @@ pub fn put(conn: &mut Connection, path: &str, input: &PutIn) -> EngineResult<Put
             input.keep_every_value,
             input.verified.as_ref(),
         );
-        if !decision.need.is_empty() {
-            return Ok(PutOutcome::NeedValues(decision.need));
-        }
-        for (channel, owner, version) in decision.refs {
-            channel_refs.insert(channel, (owner, version));
+        if let Err(need) = decision.apply(&mut channel_refs) {
+            return Ok(PutOutcome::NeedValues(need));
         }
     }
 

@@ -5,6 +5,7 @@ use napi_derive::napi;
 
 use super::shared::{CacheConfig, SharedCache};
 use crate::error::invalid_arg;
+use crate::js_bytes::JsBytes;
 
 #[napi(object)]
 pub struct NativeCacheOptions {
@@ -70,9 +71,9 @@ impl NativeCache {
         SharedCache::open(config).map(|inner| Self { inner }).map_err(invalid_arg)
     }
 
-    #[napi]
-    pub fn get(&self, key: String) -> Option<Buffer> {
-        self.inner.get(key.as_bytes()).map(Buffer::from)
+    #[napi(ts_return_type = "Buffer | null")]
+    pub fn get(&self, key: String) -> Option<JsBytes> {
+        self.inner.get(key.as_bytes()).map(JsBytes)
     }
 
     #[napi]

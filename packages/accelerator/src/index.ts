@@ -4,6 +4,9 @@ export { NativeBindingUnavailableError, type NativeStatus, native, nativeStatus 
 export { RustSqliteSaver, type RustSqliteSaverOptions } from "./savers/rust-sqlite-saver";
 export { RustPostgresSaver, type RustPostgresSaverOptions } from "./savers/rust-postgres-saver";
 export type { PostgresConnection } from "./savers/postgres-connection";
+export type { SaverCacheOptions, SaverCacheStats } from "./savers/native-checkpoint-saver";
+export type { ChannelMemoryStats } from "./checkpoint/channel-memory";
+export type { ValueBytesCacheStats } from "./checkpoint/value-bytes-cache";
 export type { PruneOptions, PruneReport, RetentionOptions } from "./savers/retention";
 export {
   getPatchStatus,

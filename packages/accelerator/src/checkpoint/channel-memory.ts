@@ -60,8 +60,8 @@ export interface ChannelMemoryStats {
   evictions: number;
 }
 
-/** Default byte bound of a saver's channel memory: 64 MiB. */
-export const DEFAULT_CHANNEL_MEMORY_BYTES = 64 * 2 ** 20;
+/** Default byte bound of a saver's channel memory: 32 MiB. */
+export const DEFAULT_CHANNEL_MEMORY_BYTES = 32 * 2 ** 20;
 
 export class ChannelMemory {
   private readonly entries = new Map<string, Entry>();

@@ -1,7 +1,7 @@
 import type { Checkpoint, SerializerProtocol } from "@langchain/langgraph-checkpoint";
 
 import { serializeCheckpointHead } from "./serialize";
-import { ValueBytesCache } from "./value-bytes-cache";
+import { ValueBytesCache, type ValueBytesCacheStats } from "./value-bytes-cache";
 
 const EMPTY_VALUES = Buffer.from('"channel_values":{}');
 
@@ -12,8 +12,15 @@ const EMPTY_VALUES = Buffer.from('"channel_values":{}');
 export class OfficialCheckpointSerializer {
   private readonly values: ValueBytesCache;
 
-  constructor(private readonly serde: SerializerProtocol) {
-    this.values = new ValueBytesCache(serde);
+  constructor(
+    private readonly serde: SerializerProtocol,
+    maxBytes?: number,
+  ) {
+    this.values = new ValueBytesCache(serde, maxBytes);
+  }
+
+  stats(): ValueBytesCacheStats {
+    return this.values.stats();
   }
 
   /** The checkpoint's bytes, or undefined when a value does not serialize to JSON (use serde whole). */

@@ -10,8 +10,14 @@ interface Entry {
   size: number;
 }
 
-/** Default byte bound of a saver's value-bytes cache: 64 MiB (serialized bytes plus snapshots). */
-export const DEFAULT_VALUE_BYTES_CACHE_BYTES = 64 * 2 ** 20;
+export interface ValueBytesCacheStats {
+  entries: number;
+  bytes: number;
+  maxBytes: number;
+}
+
+/** Default byte bound of a saver's value-bytes cache: 32 MiB (serialized bytes plus snapshots). */
+export const DEFAULT_VALUE_BYTES_CACHE_BYTES = 32 * 2 ** 20;
 
 /**
  * Whole serialized channel values without re-serializing what did not change: a value at the same
@@ -70,7 +76,7 @@ export class ValueBytesCache {
   }
 
   /** Entries held and their bytes (serialized values plus snapshots), against `maxBytes`. */
-  stats(): { entries: number; bytes: number; maxBytes: number } {
+  stats(): ValueBytesCacheStats {
     return { entries: this.entries.size, bytes: this.size, maxBytes: this.maxBytes };
   }
 

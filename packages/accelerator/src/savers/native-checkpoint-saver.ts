@@ -12,10 +12,10 @@ import {
 import type { BlobInput, ChannelHistoryRow, ListRequest, PutRequest, PutResult, PutWritesRequest, TupleRow } from "@fast-langgraph/native";
 
 import { checkpointConfig, checkpointTarget } from "../checkpoint/config";
-import type { ChannelMemory, PendingSnapshot } from "../checkpoint/channel-memory";
+import type { ChannelMemory, ChannelMemoryStats, PendingSnapshot } from "../checkpoint/channel-memory";
 import { serializeCheckpointHead, serializeValue } from "../checkpoint/serialize";
 import { type PendingWritesSource, type ReadRules, loadWrites, rowToTuple } from "../checkpoint/tuple";
-import type { ValueBytesCache } from "../checkpoint/value-bytes-cache";
+import type { ValueBytesCache, ValueBytesCacheStats } from "../checkpoint/value-bytes-cache";
 import { type ListRule, listLimit } from "./list-limit";
 
 /** A native store's operations as promises, in the shape the savers share. */
@@ -29,6 +29,40 @@ export interface CheckpointStoreCalls extends PendingWritesSource {
 }
 
 const LIST_PAGE = 32;
+
+/** The caches a saver keeps in the process, each against its byte bound (see `cacheStats()`). */
+export interface SaverCacheStats {
+  /** What the saver last stored or loaded per channel, to carry unchanged values and store increments. */
+  channelMemory?: ChannelMemoryStats;
+  /** Serialized values of a layout that stores every changed value whole (the official layouts). */
+  valueBytes?: ValueBytesCacheStats;
+}
+
+/** The byte bounds of a saver's in-process caches (options shared by RustSqliteSaver and RustPostgresSaver). */
+export interface SaverCacheOptions {
+  /**
+   * Most bytes of channel values this saver remembers (what it last stored or loaded per thread and
+   * channel, to carry unchanged values and store a grown list as its new part). Least recently used
+   * entries go first; a thread that was evicted is stored in full at its next put and remembered again.
+   * Default 32 MiB (`DEFAULT_CHANNEL_MEMORY_BYTES`); 0 remembers nothing. `cacheStats().channelMemory`.
+   */
+  channelMemoryBytes?: number;
+  /**
+   * Most bytes of serialized values kept by the official layouts, which store every changed value whole
+   * (a grown list is its previous bytes plus the new elements'). LRU; default 32 MiB; 0 keeps none.
+   * `cacheStats().valueBytes`.
+   */
+  valueCacheBytes?: number;
+}
+
+/** A byte bound from an option: a finite number >= 0, else an error naming the option. */
+export function byteBound(saver: string, option: string, value: number | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== "number" || !Number.isFinite(value) || value < 0) {
+    throw new Error(`${saver}: ${option} must be a finite number of bytes >= 0, got ${String(value)}`);
+  }
+  return value;
+}
 
 type DeltaChannelHistory = Awaited<ReturnType<BaseCheckpointSaver["getDeltaChannelHistory"]>>;
 
@@ -72,6 +106,11 @@ export abstract class NativeCheckpointSaver extends BaseCheckpointSaver {
   /** The checkpoint as stored without its values. */
   protected checkpointHead(checkpoint: Checkpoint): object {
     return { ...checkpoint, channel_values: {} };
+  }
+
+  /** The caches this saver keeps in the process: entries and bytes held, against their bounds. */
+  cacheStats(): SaverCacheStats {
+    return { channelMemory: this.memory?.stats(), valueBytes: this.valueBytes?.stats() };
   }
 
   async getTuple(config: RunnableConfig): Promise<CheckpointTuple | undefined> {

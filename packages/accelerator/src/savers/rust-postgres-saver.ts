@@ -4,7 +4,7 @@ import type { PostgresCheckpointStore } from "@fast-langgraph/native";
 import { requireNative } from "../native";
 import { ChannelMemory } from "../checkpoint/channel-memory";
 import { keyCodec, keyedCalls } from "./key-boundary";
-import { NativeCheckpointSaver, type CheckpointStoreCalls } from "./native-checkpoint-saver";
+import { NativeCheckpointSaver, type CheckpointStoreCalls, type SaverCacheOptions, byteBound } from "./native-checkpoint-saver";
 import { type PostgresConnection, postgresConnectionString } from "./postgres-connection";
 import { ValueBytesCache } from "../checkpoint/value-bytes-cache";
 
@@ -18,7 +18,7 @@ export function forkSafeNextVersion(current: number | undefined): number {
   return (typeof current === "number" ? Math.floor(current) + 1 : 1) + Math.random();
 }
 
-export interface RustPostgresSaverOptions {
+export interface RustPostgresSaverOptions extends SaverCacheOptions {
   /** Serializer for checkpoints, metadata, channel values and writes (default: LangGraph's JsonPlusSerializer). */
   serde?: SerializerProtocol;
   /** Schema holding the tables (default "public"), as PostgresSaver's `schema` option. */
@@ -82,6 +82,8 @@ export class RustPostgresSaver extends NativeCheckpointSaver {
       idleTimeoutMs: options.idleTimeoutMs,
     });
     const official = this.layout === "official";
+    const channelMemoryBytes = byteBound(this.label, "channelMemoryBytes", options.channelMemoryBytes);
+    const valueCacheBytes = byteBound(this.label, "valueCacheBytes", options.valueCacheBytes);
     const store = this.native;
     const calls: CheckpointStoreCalls = {
       put: (req) => store.put(req, official),
@@ -102,12 +104,12 @@ export class RustPostgresSaver extends NativeCheckpointSaver {
       this.carryRule = "official";
       this.storeIncrements = false;
       // Only to prove, when a parent in our compact layout cannot supply a value, that it is still as given.
-      this.memory = new ChannelMemory();
+      this.memory = new ChannelMemory(channelMemoryBytes);
       this.readRules = { writesOrder: "official", pendingSends: "when-sent" };
-      this.valueBytes = new ValueBytesCache(this.serde);
+      this.valueBytes = new ValueBytesCache(this.serde, valueCacheBytes);
     } else {
       this.readRules = { writesOrder: "writesSortKey", pendingSends: "when-sent" };
-      this.memory = new ChannelMemory();
+      this.memory = new ChannelMemory(channelMemoryBytes);
     }
   }
 

@@ -5,14 +5,20 @@ import type { SqliteCheckpointStore } from "@fast-langgraph/native";
 import { requireNative } from "../native";
 import { ChannelMemory } from "../checkpoint/channel-memory";
 import { checkpointConfig, checkpointTarget } from "../checkpoint/config";
-import { NativeCheckpointSaver, type CheckpointStoreCalls } from "./native-checkpoint-saver";
+import {
+  NativeCheckpointSaver,
+  type CheckpointStoreCalls,
+  type SaverCacheOptions,
+  type SaverCacheStats,
+  byteBound,
+} from "./native-checkpoint-saver";
 import { type PruneOptions, type PruneReport, type RetentionOptions, scheduleRetention, toNativePruneOptions } from "./retention";
 import { OfficialCheckpointSerializer } from "../checkpoint/official-checkpoint";
 import { serializeValue } from "../checkpoint/serialize";
 import { type KeyCodec, keyCodec, keyedCalls } from "./key-boundary";
 import { inlineCalls, offThreadCalls, type StoreCalls } from "./store-calls";
 
-export interface RustSqliteSaverOptions {
+export interface RustSqliteSaverOptions extends SaverCacheOptions {
   /** Serializer for checkpoints, metadata, channel values and writes (default: LangGraph's JsonPlusSerializer). */
   serde?: SerializerProtocol;
   /**
@@ -81,7 +87,9 @@ export class RustSqliteSaver extends NativeCheckpointSaver {
       busyTimeoutMs: options.busyTimeoutMs,
       officialLayout: options.layout === "official",
     });
-    this.official = options.layout === "official" ? new OfficialCheckpointSerializer(this.serde) : undefined;
+    const valueCacheBytes = byteBound(this.label, "valueCacheBytes", options.valueCacheBytes);
+    const channelMemoryBytes = byteBound(this.label, "channelMemoryBytes", options.channelMemoryBytes);
+    this.official = options.layout === "official" ? new OfficialCheckpointSerializer(this.serde, valueCacheBytes) : undefined;
     this.readRules = { writesOrder: this.official ? "official" : "writesSortKey", pendingSends: "always", callerConfig: true };
     this.keepEveryValue = options.keepEveryValue === true;
     // MemorySaver's semantics include its rule for a replayed batch (each special write replaces);
@@ -95,7 +103,7 @@ export class RustSqliteSaver extends NativeCheckpointSaver {
     // keys that differ only in lone surrogates, so such keys are refused there.
     this.keys = keyCodec(official ? { store: "SQLite", allowNul: true } : "encode", this.label);
     this.calls = keyedCalls({ ...this.store, putWrites: (req) => this.store.putWrites(req, official) }, this.keys);
-    this.memory = new ChannelMemory();
+    this.memory = new ChannelMemory(channelMemoryBytes);
     this.storeIncrements = options.storeIncrements !== false;
     if (options.retention) this.stopRetention = scheduleRetention((o) => this.prune(o), options.retention);
   }
@@ -108,6 +116,10 @@ export class RustSqliteSaver extends NativeCheckpointSaver {
   close(): void {
     this.stopRetention();
     this.native.close();
+  }
+
+  cacheStats(): SaverCacheStats {
+    return { ...super.cacheStats(), valueBytes: this.official?.stats() };
   }
 
   get closed(): boolean {

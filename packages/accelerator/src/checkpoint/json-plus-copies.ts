@@ -32,6 +32,30 @@ interface SerializerCopy {
 
 const copies = new Map<object, SerializerCopy>();
 
+/** Counts since the process started (or the last reset): what the decoder decided, what went upstream. */
+export interface SerializerStats {
+  /** "json" values the synchronous decoder returned. */
+  decoded: number;
+  /** "json" values of an eligible serializer it handed to upstream's code (unknown `lc` ids, secrets...). */
+  upstream: number;
+}
+
+const stats: SerializerStats = { decoded: 0, upstream: 0 };
+
+/** How often the decoder decoded and how often it handed the bytes to upstream. */
+export function getSerializerStats(options: { reset?: boolean } = {}): SerializerStats {
+  const copy = { ...stats };
+  if (options.reset) stats.decoded = stats.upstream = 0;
+  return copy;
+}
+
+function decodeCounted(decoder: JsonPlusDecoder, type: string, data: unknown): unknown {
+  const value = decoder.decodeTyped(type, data);
+  if (value === UPSTREAM) stats.upstream++;
+  else stats.decoded++;
+  return value;
+}
+
 function versionOf(packageJson: string): string | undefined {
   try {
     return JSON.parse(fs.readFileSync(packageJson, "utf8")).version;
@@ -121,7 +145,7 @@ export function decoderFor(serde: unknown): JsonPlusDecoder | undefined {
 export function loadTyped(serde: { loadsTyped(type: string, data: never): Promise<unknown> }, type: string, data: unknown): unknown {
   const decoder = type === "json" ? decoderFor(serde) : undefined;
   if (decoder) {
-    const value = decoder.decodeTyped(type, data);
+    const value = decodeCounted(decoder, type, data);
     if (value !== UPSTREAM) return value;
   }
   return serde.loadsTyped(type, data as never);
@@ -132,7 +156,7 @@ export function acceleratedLoadsTyped(original: Method): Method {
   return async function loadsTyped(this: unknown, type: string, data: unknown): Promise<unknown> {
     const decoder = type === "json" ? decoderFor(this) : undefined;
     if (decoder) {
-      const value = decoder.decodeTyped(type, data);
+      const value = decodeCounted(decoder, type, data);
       if (value !== UPSTREAM) return value;
     }
     return (original as unknown as (t: string, d: unknown) => Promise<unknown>).call(this, type, data);

@@ -1,3 +1,5 @@
+import { types } from "node:util";
+
 /**
  * Structural identity of two decoded values, strict enough to tell any difference a caller could
  * observe: the same prototype object at every level (or, for prototypes made from data, equal ones),
@@ -21,18 +23,21 @@ export function firstDifference(a: unknown, b: unknown, path = "$", seen = new M
     const inner = firstDifference(px, py, `${path}.[[Prototype]]`, seen);
     if (inner) return inner;
   }
-  if (x instanceof Map) {
+  if (types.isMap(x) !== types.isMap(y) || types.isSet(x) !== types.isSet(y)) return `${path}: different kinds`;
+  if (types.isMap(x)) {
     const ex = [...x];
     const ey = [...(y as Map<unknown, unknown>)];
     const d = firstDifference(ex, ey, `${path}.<entries>`, seen);
     if (d) return d;
   }
-  if (x instanceof Set) {
+  if (types.isSet(x)) {
     const d = firstDifference([...x], [...(y as Set<unknown>)], `${path}.<values>`, seen);
     if (d) return d;
   }
-  if (x instanceof Date && x.getTime() !== (y as Date).getTime()) return `${path}: dates differ`;
-  if (x instanceof RegExp && y instanceof RegExp && String(x) !== String(y)) return `${path}: ${String(x)} vs ${String(y)}`;
+  if (types.isDate(x) !== types.isDate(y) || types.isRegExp(x) !== types.isRegExp(y)) return `${path}: different kinds`;
+  if (types.isDate(x) && x.getTime() !== (y as Date).getTime()) return `${path}: dates differ`;
+  if (types.isRegExp(x) && String(x) !== String(y)) return `${path}: ${String(x)} vs ${String(y)}`;
+  if (ArrayBuffer.isView(x) !== ArrayBuffer.isView(y)) return `${path}: different kinds`;
   if (ArrayBuffer.isView(x)) {
     const bx = Buffer.from(x.buffer, x.byteOffset, x.byteLength);
     const by = Buffer.from((y as ArrayBufferView).buffer, (y as ArrayBufferView).byteOffset, (y as ArrayBufferView).byteLength);

@@ -1,0 +1,68 @@
+// Decoding a checkpoint's messages channel: JsonPlusSerializer.loadsTyped("json", bytes) as upstream
+// runs it, against the same method after patchLangGraph({ serializer }) (the synchronous decoder),
+// with JSON.parse of the same bytes as the floor no decoder can go below. Realistic chat histories
+// of 100 / 1,000 / 5,000 messages (workloads/zipf-chat.mjs). Outputs checked equal (re-serialized
+// bytes and JSON) before timing.
+import { JsonPlusSerializer } from "@langchain/langgraph-checkpoint";
+import { patchLangGraph, unpatchLangGraph } from "@fast-langgraph/accelerator";
+
+import { QUICK, assertEqualOutputs, formatTable, interleavedRounds, recordResult } from "./lib/harness.mjs";
+import { zipfChat } from "./workloads/zipf-chat.mjs";
+
+const SIZES = QUICK ? [100, 1000] : [100, 1000, 5000];
+const ROUNDS = QUICK ? 5 : 15;
+const upstream = JsonPlusSerializer.prototype.loadsTyped;
+const serde = new JsonPlusSerializer();
+
+const report = await patchLangGraph({ memorySaver: false, sqliteSaver: false, postgresSaver: false, stateMerger: false, caches: false });
+if (!report.patched.some((p) => p.part === "serializer")) throw new Error(`serializer part not patched: ${JSON.stringify(report.skipped)}`);
+const ours = JsonPlusSerializer.prototype.loadsTyped;
+
+const rows = [];
+const figures = {};
+for (const size of SIZES) {
+  const [, bytes] = await serde.dumpsTyped({ messages: zipfChat(size) });
+  const a = await upstream.call(serde, "json", bytes);
+  const b = await ours.call(serde, "json", bytes);
+  const [, da] = await serde.dumpsTyped(a);
+  const [, db] = await serde.dumpsTyped(b);
+  if (!Buffer.from(da).equals(Buffer.from(db))) throw new Error(`${size} messages: re-serialized bytes differ`);
+  assertEqualOutputs(`${size} messages`, a, b);
+  if (b.messages[1].constructor !== a.messages[1].constructor) throw new Error(`${size} messages: classes differ`);
+  const text = new TextDecoder().decode(bytes);
+  const results = await interleavedRounds(
+    {
+      upstream: () => upstream.call(serde, "json", bytes),
+      ours: () => ours.call(serde, "json", bytes),
+      "JSON.parse": async () => JSON.parse(text),
+    },
+    { rounds: ROUNDS, warmup: 2 },
+  );
+  figures[size] = { bytes: bytes.length, ...results };
+  rows.push({
+    messages: size,
+    KB: Math.round(bytes.length / 1024),
+    "upstream ms": results.upstream.median.toFixed(2),
+    "ours ms": results.ours.median.toFixed(2),
+    "JSON.parse ms": results["JSON.parse"].median.toFixed(2),
+    speedup: `${(results.upstream.median / results.ours.median).toFixed(1)}x`,
+    "ours / JSON.parse": `${(results.ours.median / results["JSON.parse"].median).toFixed(1)}x`,
+  });
+}
+unpatchLangGraph();
+
+console.log(formatTable(rows));
+const file = recordResult("serializer", {
+  method: `JsonPlusSerializer.loadsTyped("json", bytes) of { messages } (zipf-chat: human / AI tool call / tool result / AI answer), upstream vs patchLangGraph({ serializer }); medians of ${ROUNDS} interleaved rounds after 2 warm-ups; outputs checked equal first`,
+  figures,
+  summary: SIZES.map((size) => ({
+    case: `decode ${size} messages`,
+    component: "JsonPlusSerializer.loadsTyped",
+    baseline: "upstream",
+    ours: "serializer part",
+    baselineValue: figures[size].upstream.median,
+    oursValue: figures[size].ours.median,
+    unit: "ms",
+  })),
+});
+console.log(`wrote ${file}`);

@@ -7,9 +7,10 @@ import { DeltaSnapshot, JsonPlusSerializer } from "@langchain/langgraph-checkpoi
 import { type JsonPlusClasses, JsonPlusDecoder, UPSTREAM } from "./json-plus-decoder";
 
 /**
- * The versions whose JsonPlusSerializer reviver and @langchain/core `load()` the decoder reproduces
- * (read from their source and checked by test/serializer); any other installed version keeps
- * upstream's code. @langchain/core 1.1.48 and 1.3.4 are in scripts/install-test's matrix.
+ * The versions whose JsonPlusSerializer reviver and @langchain/core `load()` the decoder reproduces;
+ * any other installed version keeps upstream's code. 1.4.0 is checked by test/serializer; the
+ * `reviver`, `load`, map_keys and validation code of 1.1.48 and 1.3.4 (the other versions in
+ * scripts/install-test's matrix) differ from 1.4.0's only in layout (compared with `npm pack`).
  */
 export const DECODER_VERSIONS: Record<string, ReadonlySet<string>> = {
   "@langchain/langgraph-checkpoint": new Set(["1.2.2"]),

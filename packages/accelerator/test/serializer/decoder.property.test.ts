@@ -1,3 +1,5 @@
+import path from "node:path";
+
 import * as messages from "@langchain/core/messages";
 import { DeltaSnapshot, JsonPlusSerializer } from "@langchain/langgraph-checkpoint";
 import fc from "fast-check";
@@ -217,6 +219,16 @@ const RUNS = Number(process.env.FLG_PROPERTY_RUNS ?? 300);
 describe("the decoder gives what JsonPlusSerializer.loadsTyped gives", () => {
   it("is in use for the default serializer here (verified versions installed)", () => {
     expect(decoder).toBeDefined();
+  });
+
+  it("constructs only what load() resolves for the same ids: the messages entry of @langchain/core's import map", () => {
+    const coreDir = path.dirname(require.resolve("@langchain/core/package.json"));
+    const importMap = require(path.join(coreDir, "dist/load/import_map.cjs")) as { messages: Record<string, unknown> };
+    const classes = decoder?.messageClasses ?? [];
+    expect(classes).toEqual(
+      expect.arrayContaining(["AIMessage", "AIMessageChunk", "HumanMessage", "SystemMessage", "ToolMessage", "RemoveMessage"]),
+    );
+    for (const name of classes) expect(importMap.messages[name]).toBe((messages as Record<string, unknown>)[name]);
   });
 
   it("decodes every message class with every field on the fast path, identically", async () => {

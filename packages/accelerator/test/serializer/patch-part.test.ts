@@ -279,7 +279,7 @@ describe("the serializer patch part", () => {
       const tuple = await saver.getTuple(config);
       expect(serde.loads).toBeGreaterThan(0);
       expect(getSerializerStats().decoded).toBe(0);
-      expect((tuple?.checkpoint.channel_values.messages as unknown[]).length).toBe(12);
+      expect(tuple?.checkpoint.channel_values.messages).toHaveLength(12);
     } finally {
       saver.close();
     }

@@ -62,6 +62,27 @@ function invertedAliases(builder: Builder): Record<string, string> {
   return inverted;
 }
 
+/**
+ * What `invertedAliases` depends on: the prototype chain and the `lc_aliases` getter of each
+ * prototype. Undefined when a prototype holds lc_aliases as a data property (an object that could
+ * be changed in place): then the aliases are computed on every call, as upstream does.
+ */
+function aliasSources(builder: Builder): unknown[] | undefined {
+  const sources: unknown[] = [];
+  for (let current: unknown = builder; typeof current === "function" && current.prototype; current = Object.getPrototypeOf(current)) {
+    const descriptor = Object.getOwnPropertyDescriptor(current.prototype as object, "lc_aliases");
+    if (descriptor && !descriptor.get) return undefined;
+    sources.push(current, descriptor?.get);
+  }
+  return sources;
+}
+
+function sameSources(a: unknown[], b: unknown[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 /** A kwargs value upstream's JSON round trip drops (an `{lc: 2, type: "undefined"}` record). */
 const ABSENT = { absent: true };
 
@@ -91,7 +112,10 @@ function normalizeKwargs(value: unknown, depth: number): unknown {
   }
   const record = value as Record<string, unknown>;
   let absent = false;
-  for (const key in record) {
+  // Own keys only (Object.keys), as upstream's Object.entries: an enumerable key on Object.prototype is no field.
+  const keys = Object.keys(record);
+  for (let k = 0; k < keys.length; k++) {
+    const key = keys[k];
     if (key === "lc" || key === "__lc_escaped__" || key === "__proto__") {
       if (isUndefinedRecord(record)) return ABSENT;
       throw BAIL;
@@ -105,7 +129,7 @@ function normalizeKwargs(value: unknown, depth: number): unknown {
   }
   if (!absent) return record;
   const kept: Record<string, unknown> = {};
-  for (const key in record) {
+  for (const key of keys) {
     const item = record[key];
     if (!(typeof item === "object" && item !== null && isUndefinedRecord(item as Record<string, unknown>))) kept[key] = item;
   }
@@ -115,9 +139,8 @@ function normalizeKwargs(value: unknown, depth: number): unknown {
 /** Exactly `{lc: 2, type: "undefined"}`, the record JsonPlusSerializer writes for undefined. */
 function isUndefinedRecord(record: Record<string, unknown>): boolean {
   if (record.lc !== 2 || record.type !== "undefined") return false;
-  let keys = 0;
-  for (const key in record) if (++keys > 2 || (key !== "lc" && key !== "type")) return false;
-  return keys === 2;
+  const keys = Object.keys(record);
+  return keys.length === 2 && (keys[0] === "lc" || keys[0] === "type") && (keys[1] === "lc" || keys[1] === "type");
 }
 
 function hasNoMethod(record: Record<string, unknown>): boolean {
@@ -172,6 +195,8 @@ export class JsonPlusDecoder {
   private readonly builders = new Map<string, Builder>();
   private readonly DeltaSnapshot: JsonPlusClasses["DeltaSnapshot"];
   private readonly camel = new Map<string, string>();
+  /** Per class: its inverted aliases, valid while its chain and lc_aliases getters are the same functions. */
+  private readonly aliases = new Map<Builder, { sources: unknown[]; inverted: Record<string, string> }>();
   private readonly utf8 = new TextDecoder();
   /** Whether the text being decoded may hold a `__proto__` key (assigning it sets a prototype upstream). */
   private protoKeys = false;
@@ -237,9 +262,10 @@ export class JsonPlusDecoder {
     const record = value as Record<string, unknown>;
     if (this.protoKeys && Object.hasOwn(record, "__proto__")) return this.reviveByAssignment(record);
     if (record.lc === 1 && record.type === "constructor" && Array.isArray(record.id)) return this.construct(record);
-    for (const key in record) {
-      const item = record[key];
-      if (typeof item === "object" && item !== null) record[key] = this.revive(item);
+    const keys = Object.keys(record);
+    for (let k = 0; k < keys.length; k++) {
+      const item = record[keys[k]];
+      if (typeof item === "object" && item !== null) record[keys[k]] = this.revive(item);
     }
     return this.finish(record);
   }
@@ -267,18 +293,32 @@ export class JsonPlusDecoder {
     const name = id[2];
     const builder = typeof name === "string" ? this.builders.get(name) : undefined;
     if (builder === undefined || !Object.hasOwn(record, "kwargs")) throw BAIL;
-    for (const key in record) if (!ENVELOPE_KEYS.has(key)) throw BAIL;
+    for (const key of Object.keys(record)) if (!ENVELOPE_KEYS.has(key)) throw BAIL;
     const raw = record.kwargs;
     if (typeof raw !== "object" || raw === null || Array.isArray(raw)) throw BAIL;
     const kwargs = normalizeKwargs(raw, 1) as Record<string, unknown>;
     if (kwargs === ABSENT) throw BAIL;
-    const aliases = invertedAliases(builder);
+    const aliases = this.aliasesOf(builder);
     const fields: Record<string, unknown> = {};
     for (const key in kwargs) if (Object.hasOwn(kwargs, key)) fields[aliases[key] || this.camelCase(key)] = kwargs[key];
     const instance = new builder(fields) as { constructor: unknown };
     const ctor = instance.constructor as object;
     if (Object.getOwnPropertyDescriptor(ctor, "name")?.value !== name) Object.defineProperty(ctor, "name", { value: name });
     return instance;
+  }
+
+  /**
+   * The class's inverted aliases, computed again whenever its prototype chain or one of its
+   * `lc_aliases` getters changed (the message classes' getters return constant maps).
+   */
+  private aliasesOf(builder: Builder): Record<string, string> {
+    const sources = aliasSources(builder);
+    if (!sources) return invertedAliases(builder);
+    const cached = this.aliases.get(builder);
+    if (cached && sameSources(cached.sources, sources)) return cached.inverted;
+    const inverted = invertedAliases(builder);
+    this.aliases.set(builder, { sources, inverted });
+    return inverted;
   }
 
   private camelCase(key: string): string {

@@ -331,6 +331,28 @@ describe("the decoder gives what JsonPlusSerializer.loadsTyped gives", () => {
     );
   });
 
+  it("sees a changed lc_aliases getter (its alias cache is keyed by the classes' getters)", async () => {
+    const proto = messages.ToolMessage.prototype;
+    const original = Object.getOwnPropertyDescriptor(proto, "lc_aliases") as PropertyDescriptor;
+    const json = JSON.stringify({
+      lc: 1,
+      type: "constructor",
+      id: ["langchain_core", "messages", "ToolMessage"],
+      kwargs: { content: "c", tool_call_id: "t", art_ref: 1 },
+    });
+    expect(await expectSame(json)).toBe(true);
+    Object.defineProperty(proto, "lc_aliases", { configurable: true, get: () => ({ tool_call_id: "tool_call_id", artifact: "art_ref" }) });
+    try {
+      expect(await expectSame(json)).toBe(true);
+      expect((await loadTyped(serde, "json", json)) as messages.ToolMessage).toHaveProperty("artifact", 1);
+    } finally {
+      Object.defineProperty(proto, "lc_aliases", original);
+    }
+    const restored = (await loadTyped(serde, "json", json)) as messages.ToolMessage;
+    expect(restored.artifact).toBeUndefined();
+    expect(await expectSame(json)).toBe(true);
+  });
+
   it("took the fast path for most inputs (the comparisons above are not all upstream against upstream)", () => {
     expect(stats.fast).toBeGreaterThan(stats.upstream);
   });

@@ -3,14 +3,21 @@
 // with JSON.parse of the same bytes as the floor no decoder can go below. Realistic chat histories
 // of 100 / 1,000 / 5,000 messages (workloads/zipf-chat.mjs). Outputs checked equal (re-serialized
 // bytes and JSON) before timing.
+import v8 from "node:v8";
+import vm from "node:vm";
+
 import { JsonPlusSerializer } from "@langchain/langgraph-checkpoint";
 import { patchLangGraph, unpatchLangGraph } from "@fast-langgraph/accelerator";
 
 import { QUICK, assertEqualOutputs, formatTable, interleavedRounds, recordResult } from "./lib/harness.mjs";
 import { zipfChat } from "./workloads/zipf-chat.mjs";
 
+// A full collection before every timed call, so that no case pays for the garbage another left behind.
+v8.setFlagsFromString("--expose-gc");
+const gc = vm.runInNewContext("gc");
+
 const SIZES = QUICK ? [100, 1000] : [100, 1000, 5000];
-const ROUNDS = QUICK ? 5 : 15;
+const ROUNDS = QUICK ? 5 : 25;
 const upstream = JsonPlusSerializer.prototype.loadsTyped;
 const serde = new JsonPlusSerializer();
 
@@ -32,9 +39,9 @@ for (const size of SIZES) {
   const text = new TextDecoder().decode(bytes);
   const results = await interleavedRounds(
     {
-      upstream: () => upstream.call(serde, "json", bytes),
-      ours: () => ours.call(serde, "json", bytes),
-      "JSON.parse": async () => JSON.parse(text),
+      upstream: { before: gc, run: () => upstream.call(serde, "json", bytes) },
+      ours: { before: gc, run: () => ours.call(serde, "json", bytes) },
+      "JSON.parse": { before: gc, run: async () => JSON.parse(text) },
     },
     { rounds: ROUNDS, warmup: 2 },
   );
@@ -53,7 +60,7 @@ unpatchLangGraph();
 
 console.log(formatTable(rows));
 const file = recordResult("serializer", {
-  method: `JsonPlusSerializer.loadsTyped("json", bytes) of { messages } (zipf-chat: human / AI tool call / tool result / AI answer), upstream vs patchLangGraph({ serializer }); medians of ${ROUNDS} interleaved rounds after 2 warm-ups; outputs checked equal first`,
+  method: `JsonPlusSerializer.loadsTyped("json", bytes) of { messages } (zipf-chat: human / AI tool call / tool result / AI answer), upstream vs patchLangGraph({ serializer }); medians of ${ROUNDS} interleaved rounds after 2 warm-ups, a full GC before each timed call; outputs checked equal first`,
   figures,
   summary: SIZES.map((size) => ({
     case: `decode ${size} messages`,

@@ -14,7 +14,7 @@ import {
 import { PostgresSaver } from "@langchain/langgraph-checkpoint-postgres";
 import { SqliteSaver } from "@langchain/langgraph-checkpoint-sqlite";
 
-import { RustSqliteSaver, getPatchStatus, getSerializerStats, patchLangGraph, unpatchLangGraph } from "../../src";
+import { RustPostgresSaver, RustSqliteSaver, getPatchStatus, getSerializerStats, patchLangGraph, unpatchLangGraph } from "../../src";
 import { dropSchema, freshSchema, postgresUrl } from "../support/postgres";
 import { temporaryDatabase } from "../support/temporary-database";
 import { firstDifference } from "./same-value";
@@ -259,6 +259,27 @@ describe("the serializer patch part", () => {
       expect(getSerializerStats().decoded).toBeGreaterThan(0);
     } finally {
       saver.close();
+    }
+  });
+
+  it("RustPostgresSaver decodes with it and reads what PostgresSaver reads from the same rows", async () => {
+    const schema = freshSchema("serializer-rust");
+    const official = PostgresSaver.fromConnString(postgresUrl(), { schema });
+    const ours = new RustPostgresSaver(postgresUrl(), { schema, layout: "official" });
+    try {
+      await official.setup();
+      await ours.setup();
+      const config = await runTurns(ours, "rust-pg-thread");
+      getSerializerStats({ reset: true });
+      const mine = await ours.getTuple(config);
+      expect(getSerializerStats().decoded).toBeGreaterThan(0);
+      const theirs = await official.getTuple(config);
+      expect(firstDifference(theirs?.checkpoint.channel_values, mine?.checkpoint.channel_values)).toBeUndefined();
+      expect(mine?.checkpoint.channel_values.messages).toHaveLength(12);
+    } finally {
+      await ours.end();
+      await official.end();
+      await dropSchema(schema);
     }
   });
 

@@ -240,12 +240,15 @@ export class JsonPlusDecoder {
     } catch {
       return UPSTREAM;
     }
+    const outer = this.protoKeys;
     this.protoKeys = text.includes("proto") || text.includes("\\u");
     try {
       return this.revive(parsed);
     } catch {
       // BAIL, or anything upstream would meet too (a constructor throwing): upstream decides.
       return UPSTREAM;
+    } finally {
+      this.protoKeys = outer;
     }
   }
 

@@ -1,3 +1,7 @@
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+
 import { AIMessage, HumanMessage, ToolMessage } from "@langchain/core/messages";
 import type { RunnableConfig } from "@langchain/core/runnables";
 import { FakeListChatModel } from "@langchain/core/utils/testing";
@@ -14,6 +18,7 @@ import {
 import { PostgresSaver } from "@langchain/langgraph-checkpoint-postgres";
 import { SqliteSaver } from "@langchain/langgraph-checkpoint-sqlite";
 
+import { unverifiedVersions } from "../../src/checkpoint/json-plus-copies";
 import { RustPostgresSaver, RustSqliteSaver, getPatchStatus, getSerializerStats, patchLangGraph, unpatchLangGraph } from "../../src";
 import { dropSchema, freshSchema, postgresUrl } from "../support/postgres";
 import { temporaryDatabase } from "../support/temporary-database";
@@ -151,6 +156,21 @@ describe("the serializer patch part", () => {
       reason: "switched off by the option serializer: false",
     });
     expect(JsonPlusSerializer.prototype.loadsTyped).toBe(upstreamLoadsTyped);
+  });
+
+  it("names versions it was not verified with, so that their copies keep upstream's code", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "flg-versions-"));
+    for (const [pkg, version] of [
+      ["@langchain/langgraph-checkpoint", "1.3.0"],
+      ["@langchain/core", "1.4.0"],
+    ]) {
+      fs.mkdirSync(path.join(dir, "node_modules", pkg), { recursive: true });
+      fs.writeFileSync(path.join(dir, "node_modules", pkg, "package.json"), JSON.stringify({ name: pkg, version }));
+    }
+    expect(unverifiedVersions(path.join(dir, "index.js"))).toBe(
+      "upstream decodes: @langchain/langgraph-checkpoint 1.3.0 (the decoder is verified for 1.2.2)",
+    );
+    expect(unverifiedVersions(require.resolve("@langchain/langgraph-checkpoint"))).toBeUndefined();
   });
 
   it("the official SqliteSaver reads the same values through it", async () => {

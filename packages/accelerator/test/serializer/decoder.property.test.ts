@@ -298,6 +298,15 @@ describe("the decoder gives what JsonPlusSerializer.loadsTyped gives", () => {
             `{"lc":2,"type":"constructor","id":["${name}"]${method === "undefined" ? "" : `,"method":${method}`},"args":[${args.join(",")}]}`,
         ),
       fc.constantFrom('{"lc":2,"type":"undefined"}', '{"lc":2,"type":"delta_snapshot","value":[1]}', '{"lc":2,"type":"delta_snapshot"}'),
+      // Undefined records inside kwargs (dropped from objects, null in arrays), with extra keys, or as kwargs.
+      fc.constantFrom(
+        '{"lc":1,"type":"constructor","id":["langchain_core","messages","AIMessage"],"kwargs":{"content":"x","usage_metadata":{"lc":2,"type":"undefined"},"additional_kwargs":{"a":[{"lc":2,"type":"undefined"},1,{"type":"undefined","lc":2}]}}}',
+        '{"lc":1,"type":"constructor","id":["langchain_core","messages","AIMessage"],"kwargs":{"content":"x","usage_metadata":{"lc":2,"type":"undefined","extra":{"lc":1,"type":"secret","id":["K"]}}}}',
+        '{"lc":1,"type":"constructor","id":["langchain_core","messages","HumanMessage"],"kwargs":{"lc":2,"type":"undefined"}}',
+        '{"lc":1,"type":"constructor","id":["langchain_core","messages","HumanMessage"],"kwargs":{"content":"x","name":-0,"id":1e400,"additional_kwargs":{"n":[-0,1e999,-1e999]}}}',
+        '{"lc":2,"type":"undefined","x":{"lc":1,"type":"constructor","id":["langchain_core","messages","AIMessage"],"kwargs":{"content":"x"}}}',
+        '{"lc":1,"type":"constructor","id":["langchain_core","messages","AIMessage"],"kwargs":{"content":"x"},"extra":{"lc":1,"type":"secret","id":["K"]}}',
+      ),
       tie("value").map((v) => `{"__lc_escaped__":${v}}`),
       tie("value").map((v) => `${"[".repeat(60)}${v}${"]".repeat(60)}`),
       fc.array(tie("value"), { maxLength: 3 }).map((items) => `[${items.join(",")}]`),

@@ -28,6 +28,7 @@ export { withLLMCache } from "./cache/with-llm-cache";
 export type { RustCacheOptions } from "./cache/options";
 export * from "./resilience";
 export { getProfiler } from "./profiler/global";
+export { getSerializerStats, type SerializerStats } from "./checkpoint/json-plus-copies";
 export {
   createProfiler,
   probeCheckpointer,

@@ -3,6 +3,7 @@ import { TASKS, maxChannelVersion } from "@langchain/langgraph-checkpoint";
 import type { TupleRow, WriteRow } from "@fast-langgraph/native";
 
 import { checkpointConfig } from "./config";
+import { loadTyped } from "./json-plus-copies";
 
 /** Where a pre-v4 checkpoint's pending sends are read from: its parent's writes. */
 export interface PendingWritesSource {
@@ -11,7 +12,7 @@ export interface PendingWritesSource {
 
 export async function loadWrites(serde: SerializerProtocol, writes: WriteRow[]): Promise<CheckpointPendingWrite[]> {
   return Promise.all(
-    writes.map(async (w): Promise<CheckpointPendingWrite> => [w.taskId, w.channel, await serde.loadsTyped(w.kind, w.value)]),
+    writes.map(async (w): Promise<CheckpointPendingWrite> => [w.taskId, w.channel, await loadTyped(serde, w.kind, w.value)]),
   );
 }
 
@@ -33,7 +34,7 @@ async function migratePendingSends(
   const sends = parentWrites.filter((w) => w.channel === TASKS);
   if (sends.length === 0 && rule === "when-sent") return;
   checkpoint.channel_values ??= {};
-  checkpoint.channel_values[TASKS] = await Promise.all(sends.map((w) => serde.loadsTyped(w.kind, w.value)));
+  checkpoint.channel_values[TASKS] = await Promise.all(sends.map((w) => loadTyped(serde, w.kind, w.value)));
   const versions = Object.values(checkpoint.channel_versions);
   checkpoint.channel_versions[TASKS] = versions.length > 0 ? maxChannelVersion(...versions) : 1;
 }
@@ -71,12 +72,12 @@ export async function rowToTuple(
   const { writesOrder, pendingSends } = rules;
   const writes = writesOrder === "official" ? [...row.writes].sort(byTaskIdThenIndex) : row.writes;
   const [checkpoint, metadata, pendingWrites] = await Promise.all([
-    serde.loadsTyped(row.kind, row.checkpoint) as Promise<Checkpoint>,
-    serde.loadsTyped(row.kind, row.metadata),
+    loadTyped(serde, row.kind, row.checkpoint) as Checkpoint | Promise<Checkpoint>,
+    loadTyped(serde, row.kind, row.metadata) as CheckpointTuple["metadata"],
     loadWrites(serde, writes),
   ]);
   if (row.layout === "native") {
-    const values = await Promise.all(row.values.map((v) => serde.loadsTyped(v.kind, v.data)));
+    const values = await Promise.all(row.values.map((v) => loadTyped(serde, v.kind, v.data)));
     checkpoint.channel_values = Object.fromEntries(row.values.map((v, i) => [v.channel, values[i]]));
     if (onValueLoaded) {
       row.values.forEach((v, i) => {

@@ -4,6 +4,8 @@ import { restoreLLMCaches } from "./llm-cache";
 import { restoreMemorySavers } from "./memory-saver";
 import { restoreNodeCaches } from "./node-cache";
 import { type PackageCopy, loadCommonJsCopies, loadEsmCopies, resolutionBases } from "./package-copies";
+import { forgetPatchedSerializers } from "../checkpoint/json-plus-copies";
+import { serializersReady } from "./json-plus-serializer";
 import { postgresFallbacks, restorePostgresSavers } from "./postgres-saver";
 import { restoreSqliteSavers } from "./sqlite-saver";
 import { unsupportedVersions } from "./supported-versions";
@@ -72,6 +74,11 @@ function patchCopy(target: PatchTarget, copy: PackageCopy, report: PatchReport):
     return;
   }
   const entry: PatchedCopy = { part: target.part, target: target.name, format: copy.format, file: copy.file, note: target.note };
+  const skip = applied.has(proto) ? undefined : target.skip?.(copy);
+  if (skip) {
+    report.skipped.push({ part: target.part, target: target.name, reason: `${copy.file}: ${skip}` });
+    return;
+  }
   if (applied.has(proto)) {
     report.alreadyPatched.push(entry);
     return;
@@ -81,7 +88,7 @@ function patchCopy(target: PatchTarget, copy: PackageCopy, report: PatchReport):
     own: Object.hasOwn(proto, name),
     value: proto[name],
   }));
-  const replacements = target.methods(Object.fromEntries(originals.map((o) => [o.name, o.value])) as Methods);
+  const replacements = target.methods(Object.fromEntries(originals.map((o) => [o.name, o.value])) as Methods, copy);
   for (const [name, method] of Object.entries(replacements)) {
     Object.defineProperty(proto, name, { value: method, writable: true, configurable: true, enumerable: false });
   }
@@ -152,6 +159,7 @@ export async function patchLangGraph(options: PatchOptions = {}): Promise<PatchR
       });
     }
   }
+  await serializersReady();
   return report;
 }
 
@@ -182,6 +190,7 @@ export function unpatchLangGraph(): UnpatchReport {
     restored.push(copy);
   }
   applied.clear();
+  forgetPatchedSerializers();
   lastSkipped = [];
   restoreNodeCaches();
   restoreLLMCaches();

@@ -1,13 +1,15 @@
+import { acceleratedSerializerMethods, serializerSkipReason } from "./json-plus-serializer";
 import { acceleratedLLMCacheMethods } from "./llm-cache";
 import { acceleratedNodeCacheMethods } from "./node-cache";
 import { acceleratedMemorySaverMethods } from "./memory-saver";
 import { acceleratedPostgresSaverMethods } from "./postgres-saver";
 import { acceleratedSqliteSaverMethods } from "./sqlite-saver";
 import { batchedMessagesUpdate } from "./binary-operator-aggregate";
+import type { PackageCopy } from "./package-copies";
 import { profiledPregelMethods } from "./pregel";
 
 /** The parts patchLangGraph can accelerate; each can be switched off by an option of the same name. */
-export type PatchPart = "memorySaver" | "sqliteSaver" | "postgresSaver" | "stateMerger" | "caches" | "profile";
+export type PatchPart = "memorySaver" | "sqliteSaver" | "postgresSaver" | "stateMerger" | "caches" | "serializer" | "profile";
 
 /** Parts that patchLangGraph installs only when asked (`{ profile: true }` or FAST_LANGGRAPH_PROFILE=1). */
 export const OPT_IN_PARTS: ReadonlySet<PatchPart> = new Set<PatchPart>(["profile"]);
@@ -25,7 +27,9 @@ export interface PatchTarget {
   /** Method names replaced. */
   methodNames: string[];
   /** The replacements, given the originals of this copy. */
-  methods(originals: Methods): Methods;
+  methods(originals: Methods, copy: PackageCopy): Methods;
+  /** Why this copy is left as it is (reported in `skipped`), or undefined to patch it. */
+  skip?(copy: PackageCopy): string | undefined;
   /** What holds for graphs and instances that existed before patching. */
   note: string;
 }
@@ -91,6 +95,16 @@ export const TARGETS: PatchTarget[] = [
     methodNames: ["lookup", "update"],
     methods: (originals) => acceleratedLLMCacheMethods(originals) as unknown as Methods,
     note: "models with cache: true or an InMemoryCache, from their next call; bounded instead of growing forever",
+  },
+  {
+    part: "serializer",
+    name: "JsonPlusSerializer",
+    pkg: "@langchain/langgraph-checkpoint",
+    subpath: ".",
+    methodNames: ["loadsTyped"],
+    methods: (originals, copy) => acceleratedSerializerMethods(originals, copy) as unknown as Methods,
+    skip: serializerSkipReason,
+    note: 'every JsonPlusSerializer, including existing ones, from its next loadsTyped("json", ...): a synchronous decoder gives what upstream gives, and hands anything it does not reproduce exactly to upstream\'s code; subclasses overriding loadsTyped, _loads or _reviver keep their own',
   },
   {
     part: "profile",

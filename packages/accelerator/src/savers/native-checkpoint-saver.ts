@@ -14,6 +14,7 @@ import type { BlobInput, ChannelHistoryRow, ListRequest, PutRequest, PutResult, 
 import { checkpointConfig, checkpointTarget } from "../checkpoint/config";
 import type { ChannelMemory, ChannelMemoryStats, PendingSnapshot } from "../checkpoint/channel-memory";
 import { serializeCheckpointHead, serializeValue } from "../checkpoint/serialize";
+import { loadTyped } from "../checkpoint/json-plus-copies";
 import { type PendingWritesSource, type ReadRules, loadWrites, rowToTuple } from "../checkpoint/tuple";
 import type { ValueBytesCache, ValueBytesCacheStats } from "../checkpoint/value-bytes-cache";
 import { type ListRule, listLimit } from "./list-limit";
@@ -456,7 +457,7 @@ export abstract class NativeCheckpointSaver extends BaseCheckpointSaver {
     const rows = await this.calls.deltaChannelHistory(threadId, checkpointNs, checkpointId, channels);
     for (const row of rows) {
       const entry: { seed?: unknown; writes: unknown[] } = { writes: await loadWrites(this.serde, row.writes) };
-      if (row.seed) entry.seed = await this.serde.loadsTyped(row.seed.kind, row.seed.data);
+      if (row.seed) entry.seed = await loadTyped(this.serde, row.seed.kind, row.seed.data);
       result[row.channel] = entry;
     }
     return result as DeltaChannelHistory;

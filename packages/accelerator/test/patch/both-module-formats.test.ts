@@ -22,6 +22,8 @@ describe("LangGraph loaded through import and through require in one process", (
       "InMemoryCache:cjs",
       "InMemoryCache:esm",
       "InMemoryCache:esm",
+      "JsonPlusSerializer:cjs",
+      "JsonPlusSerializer:esm",
       "MemorySaver:cjs",
       "MemorySaver:esm",
       "PostgresSaver:cjs",
@@ -30,7 +32,7 @@ describe("LangGraph loaded through import and through require in one process", (
       "SqliteSaver:esm",
     ]);
     expect(seen.skipped).toEqual([]);
-    expect(seen.again).toBe(12);
+    expect(seen.again).toBe(14);
     expect(seen).toMatchObject({
       status: true,
       esmPatched: true,
@@ -44,6 +46,17 @@ describe("LangGraph loaded through import and through require in one process", (
       cjsAfterUnpatch: ["in", "a", "b"],
       statusAfter: false,
     });
+  });
+});
+
+describe("the serializer part on both module formats", () => {
+  it("each copy's JsonPlusSerializer decodes on the fast path into its own @langchain/core's classes", () => {
+    const seen = runFixture("serializer-both-ways.mjs");
+    expect(seen.distinctCopies).toBe(true);
+    for (const format of ["esm", "cjs"]) {
+      expect(seen[format]).toEqual({ ownClass: true, otherClass: false, sameBytes: true, fastPath: 1, upstreamPath: 0 });
+      expect(seen[`${format}Restored`]).toBe(true);
+    }
   });
 });
 

@@ -31,7 +31,7 @@ const PAIRS = [
 
 async function makeSaver(name, dir, url) {
   const accelerator = await import("@fast-langgraph/accelerator");
-  if (name === "MemorySaver, patched") accelerator.patchLangGraph();
+  if (name === "MemorySaver, patched") await accelerator.patchLangGraph();
   const { MemorySaver } = await import("@langchain/langgraph");
   const schema = `soak_${process.pid}`;
   switch (name) {

@@ -122,6 +122,11 @@ export class RustSqliteSaver extends NativeCheckpointSaver {
     return { ...super.cacheStats(), valueBytes: this.official?.stats() };
   }
 
+  /** Calls queued to or running on the writer thread (0 for an in-memory database, which runs them inline). */
+  get queuedCalls(): number {
+    return this.native.queuedCalls;
+  }
+
   get closed(): boolean {
     return this.native.closed;
   }

@@ -38,7 +38,7 @@ const tsAllowed = {
   resilience: ["resilience", "cache", "."],
   profiler: ["profiler", "."],
   savers: ["savers", "checkpoint", "."],
-  cache: ["cache", "."],
+  cache: ["cache", "savers", "."],
   checkpoint: ["checkpoint"],
 };
 const tsGraph = new Map();
@@ -63,7 +63,7 @@ const rsAllowed = {
   checkpoint: ["checkpoint", "messages", "error"],
   sqlite: ["sqlite", "checkpoint", "messages", "error"],
   postgres: ["postgres", "checkpoint", "messages", "error"],
-  cache: ["cache", "error"],
+  cache: ["cache", "postgres", "error"],
   messages: ["messages", "error"],
   resilience: ["resilience", "error"],
 };

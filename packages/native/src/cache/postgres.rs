@@ -335,9 +335,9 @@ async fn write_batch(
     let ledger_sql = format!("SELECT entries, bytes FROM {} WHERE id = 1", n.ledger);
     let evict_sql = format!(
         "WITH o AS (SELECT key_hash, size, last_used FROM {e} ORDER BY last_used, key_hash LIMIT 1000),
-              v AS (SELECT key_hash, size, row_number() OVER w AS n, sum(size) OVER w AS freed
+              v AS (SELECT key_hash, size, row_number() OVER w AS n, (sum(size) OVER w)::int8 AS freed
                     FROM o WINDOW w AS (ORDER BY last_used, key_hash))
-         DELETE FROM {e} USING v WHERE {e}.key_hash = v.key_hash AND (v.n <= $1 OR v.freed - v.size < $2)",
+         DELETE FROM {e} USING v WHERE {e}.key_hash = v.key_hash AND (v.n <= $1::int8 OR v.freed - v.size < $2::int8)",
         e = n.entries
     );
     let (entries, bytes) = loop {
@@ -370,11 +370,18 @@ async fn write_task(tier: Weak<PgTier>, queue: Arc<WriteQueue>) {
                     Failure::Pg(e) if e.code() == Some(&SqlState::UNDEFINED_TABLE) => {
                         // Dropped behind our back: create it again on the next attempt.
                         t.ready.store(false, Ordering::Release);
-                        t.describe(&f)
+                        (t.describe(&f), true)
                     }
-                    _ => t.describe(&f),
+                    _ => (t.describe(&f), f.retryable()),
                 }),
-                Err(m) => Err(m),
+                // Not reached the server, or refused: only an outage is worth waiting for.
+                Err(m) => {
+                    let outage = m.contains("cannot reach")
+                        || m.contains("timed out")
+                        || m.contains("restarting")
+                        || m.contains("was closed");
+                    Err((m, outage))
+                }
             };
             match result {
                 Ok((entries, bytes)) => {
@@ -382,8 +389,11 @@ async fn write_task(tier: Weak<PgTier>, queue: Arc<WriteQueue>) {
                     t.bytes.store(bytes, Ordering::Relaxed);
                     break;
                 }
-                Err(m) => {
+                Err((m, retry)) => {
                     t.record(&format!("{m} (write attempt {} of {WRITE_ATTEMPTS})", attempt + 1));
+                    if !retry {
+                        break;
+                    }
                     if attempt + 1 < WRITE_ATTEMPTS {
                         tokio::time::sleep(Duration::from_secs(1)).await;
                     }

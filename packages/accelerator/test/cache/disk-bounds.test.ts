@@ -71,4 +71,25 @@ describe("RustLLMCache disk tier stays bounded", () => {
     // What was written is readable by a fresh process's view of the file.
     expect(cache.stats().diskEntries).toBeGreaterThan(0);
   });
+
+  it("converts a file made without auto_vacuum, so that evicted pages go back to the file system", async () => {
+    const file = temporaryDatabase("old-file");
+    const Database = require("better-sqlite3");
+    const db = new Database(file);
+    db.exec(`PRAGMA auto_vacuum = NONE;
+      CREATE TABLE flg_cache_meta (k TEXT PRIMARY KEY, v TEXT NOT NULL);
+      INSERT INTO flg_cache_meta VALUES ('format', 'fast-langgraph-cache/1');
+      CREATE TABLE flg_cache_entries (hash BLOB PRIMARY KEY, key BLOB NOT NULL, value BLOB NOT NULL,
+        expires_at INTEGER, last_used INTEGER NOT NULL, size INTEGER NOT NULL);
+      CREATE INDEX flg_cache_by_use ON flg_cache_entries (last_used);`);
+    expect(db.pragma("auto_vacuum", { simple: true })).toBe(0);
+    db.close();
+    const cache = new RustLLMCache({ path: file, maxBytes: MAX_BYTES });
+    await cache.update("p", "k", [{ text: "after the conversion" }]);
+    await cache.flush();
+    const check = new Database(file, { readonly: true });
+    expect(check.pragma("auto_vacuum", { simple: true })).toBe(2);
+    check.close();
+    expect((await cache.lookup("p", "k"))?.[0].text).toBe("after the conversion");
+  });
 });

@@ -1,7 +1,7 @@
 //! The PostgreSQL tier: one table shared by every process and machine that opens it. Exact keys (the
 //! xxh3-128 hash is the primary key, the full key is compared on a hit), expiry and last use on the
 //! server's clock (so writers on several machines agree), and one bound in bytes and entries kept
-//! across all writers: a trigger keeps a one-row ledger of live entries and bytes, and every write
+//! across all writers: statement-level triggers keep a one-row ledger of live entries and bytes, and every write
 //! transaction locks that row first, applies its batch, then deletes the least recently used rows
 //! until the ledger is within the bound. Connections, TLS, retries and error messages are
 //! RustPostgresSaver's (crate::postgres::connect). Reads are point reads on napi's tokio runtime;
@@ -55,7 +55,7 @@ fn names(schema: &str, table: &str) -> Result<Names, String> {
         entries: q(table),
         ledger: q(&format!("{table}_ledger")),
         account: q(&format!("{table}_account")),
-        trigger: format!("\"{table}_account\""),
+        trigger: format!("{table}_account"),
         by_use: format!("\"{table}_by_use\""),
         by_expiry: format!("\"{table}_by_expiry\""),
         schema: format!("\"{schema}\""),
@@ -209,11 +209,15 @@ async fn create_tables(client: &mut Object, n: &Names) -> Result<(), Failure> {
          CREATE OR REPLACE FUNCTION {account}() RETURNS trigger LANGUAGE plpgsql AS $flg$
          BEGIN
            IF TG_OP = 'INSERT' THEN
-             UPDATE {ledger} SET entries = entries + 1, bytes = bytes + NEW.size WHERE id = 1;
+             UPDATE {ledger} SET entries = entries + d.n, bytes = bytes + d.b
+               FROM (SELECT count(*) AS n, COALESCE(sum(size), 0) AS b FROM new_rows) AS d WHERE id = 1 AND d.n > 0;
            ELSIF TG_OP = 'DELETE' THEN
-             UPDATE {ledger} SET entries = entries - 1, bytes = bytes - OLD.size WHERE id = 1;
-           ELSIF NEW.size <> OLD.size THEN
-             UPDATE {ledger} SET bytes = bytes + NEW.size - OLD.size WHERE id = 1;
+             UPDATE {ledger} SET entries = entries - d.n, bytes = bytes - d.b
+               FROM (SELECT count(*) AS n, COALESCE(sum(size), 0) AS b FROM old_rows) AS d WHERE id = 1 AND d.n > 0;
+           ELSE
+             UPDATE {ledger} SET bytes = bytes + d.b
+               FROM (SELECT COALESCE((SELECT sum(size) FROM new_rows), 0) - COALESCE((SELECT sum(size) FROM old_rows), 0) AS b) AS d
+               WHERE id = 1 AND d.b <> 0;
            END IF;
            RETURN NULL;
          END $flg$;",
@@ -225,19 +229,27 @@ async fn create_tables(client: &mut Object, n: &Names) -> Result<(), Failure> {
         account = n.account,
     ))
     .await?;
-    let exists = tx
-        .query_one(
-            "SELECT EXISTS (SELECT 1 FROM pg_trigger WHERE tgrelid = $1::text::regclass AND tgname = $2)",
-            &[&n.entries, &n.trigger.trim_matches('"')],
-        )
-        .await?
-        .get::<_, bool>(0);
-    if !exists {
-        tx.batch_execute(&format!(
-            "CREATE TRIGGER {} AFTER INSERT OR DELETE OR UPDATE OF size ON {} FOR EACH ROW EXECUTE FUNCTION {}()",
-            n.trigger, n.entries, n.account
-        ))
-        .await?;
+    // Statement-level triggers with transition tables: one ledger update per statement, not per row.
+    for (suffix, event, transition) in [
+        ("ins", "INSERT", "NEW TABLE AS new_rows"),
+        ("del", "DELETE", "OLD TABLE AS old_rows"),
+        ("upd", "UPDATE", "OLD TABLE AS old_rows NEW TABLE AS new_rows"),
+    ] {
+        let name = format!("{}_{suffix}", n.trigger);
+        let exists = tx
+            .query_one(
+                "SELECT EXISTS (SELECT 1 FROM pg_trigger WHERE tgrelid = $1::text::regclass AND tgname = $2)",
+                &[&n.entries, &name],
+            )
+            .await?
+            .get::<_, bool>(0);
+        if !exists {
+            tx.batch_execute(&format!(
+                "CREATE TRIGGER \"{name}\" AFTER {event} ON {} REFERENCING {transition} FOR EACH STATEMENT EXECUTE FUNCTION {}()",
+                n.entries, n.account
+            ))
+            .await?;
+        }
     }
     tx.commit().await?;
     Ok(())

@@ -43,10 +43,16 @@ if (process.argv.includes("--child")) {
   const [variant, mode, where] = process.argv.slice(process.argv.indexOf("--child") + 1);
   const w = JSON.parse(where);
   const cache = open(variant, w);
-  if (mode === "fill") {
-    for (let i = 0; i < KEYS; i++) await cache.update(prompt(i), LLM_KEY, generation(i));
+  if (mode === "fill" || mode.startsWith("store")) {
+    // store:<tag>: KEYS new entries, timed until they are in the tier (flush resolved).
+    const tag = mode.startsWith("store") ? mode.slice(6) : "";
+    await cache.ready?.();
+    const t0 = process.hrtime.bigint();
+    for (let i = 0; i < KEYS; i++) await cache.update(`${tag}${prompt(i)}`, LLM_KEY, generation(i));
+    const callsUs = Number(process.hrtime.bigint() - t0) / 1e3 / KEYS;
     await cache.flush?.();
-    console.log(JSON.stringify({ ok: true }));
+    const us = Number(process.hrtime.bigint() - t0) / 1e3 / KEYS;
+    console.log(JSON.stringify({ us, callsUs, digest: "", dropped: cache.stats().dropped }));
     process.exit(0);
   }
   if (variant === "InMemoryCache" || variant === "memory tier") {
@@ -101,17 +107,47 @@ try {
       ...Object.fromEntries(VARIANTS.map((v) => [`${v} µs`, figures[mode][v].medianUs.toFixed(1)])),
     });
   }
+} catch (e) {
+  await withPg(url, (c) => c.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`));
+  throw e;
+}
+const STORES = ["SQLite tier", "PostgreSQL tier"];
+let round = 0;
+try {
+  const runs = await interleavedRuns(STORES, ROUNDS, "store", async (v) => child(v, `store:r${round++}-`, where));
+  process.stdout.write("\n");
+  figures.store = Object.fromEntries(
+    STORES.map((v) => [
+      v,
+      {
+        medianUs: median(runs[v].map((r) => r.us)),
+        callsMedianUs: median(runs[v].map((r) => r.callsUs)),
+        dropped: runs[v].map((r) => r.dropped),
+      },
+    ]),
+  );
 } finally {
   await withPg(url, (c) => c.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`));
   fs.rmSync(dir, { recursive: true, force: true });
 }
 console.log(formatTable(rows));
+console.log(
+  formatTable(
+    STORES.map((v) => ({
+      store: v,
+      "update() µs (JS thread)": figures.store[v].callsMedianUs.toFixed(1),
+      "until flushed µs/entry": figures.store[v].medianUs.toFixed(1),
+      dropped: figures.store[v].dropped.join(","),
+    })),
+  ),
+);
 recordResult("llm-cache-pg", {
   method:
     `${KEYS} distinct 2 KB prompts with ~80 B answers (an AIMessage with usage metadata); per round and tier a fresh process looks up each key once ` +
     "(hit) or looks up absent keys (miss), after one warm-up lookup; µs per lookup, median of interleaved rounds. InMemoryCache and the memory tier " +
     "are filled in that process; the SQLite and PostgreSQL tiers by another process beforehand, so their hits read the tier. Answers checked equal " +
-    "across tiers (a digest of every lookup's result). PostgreSQL on loopback (scripts/test-postgres.sh). LangChain.js has no PostgreSQL cache to compare with.",
+    "across tiers (a digest of every lookup's result). PostgreSQL on loopback (scripts/test-postgres.sh). LangChain.js has no PostgreSQL cache to compare with. " +
+    `Store: per round and tier a fresh process stores ${KEYS} new entries; time of the update() calls and until flush() resolved, per entry.`,
   figures: { keys: KEYS, latencyMicroseconds: figures },
   summary: [],
 });

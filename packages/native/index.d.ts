@@ -239,6 +239,8 @@ export interface NativeCacheStats {
   postgresBytes?: number
   /** The last failure of the PostgreSQL tier (reads that failed answer as misses). */
   postgresError?: string
+  /** Writes to the PostgreSQL tier given up on after every attempt failed (they stay in memory). */
+  postgresFailedWrites?: number
 }
 
 export interface NativeCircuitBreakerOptions {

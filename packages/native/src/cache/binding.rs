@@ -61,6 +61,8 @@ pub struct NativeCacheStats {
     pub postgres_bytes: Option<f64>,
     /// The last failure of the PostgreSQL tier (reads that failed answer as misses).
     pub postgres_error: Option<String>,
+    /// Writes to the PostgreSQL tier given up on after every attempt failed (they stay in memory).
+    pub postgres_failed_writes: Option<f64>,
 }
 
 fn positive(name: &str, value: Option<f64>, default: f64) -> Result<usize> {
@@ -219,6 +221,7 @@ impl NativeCache {
             postgres_entries: pg.and_then(|p| known(p.entries.load(std::sync::atomic::Ordering::Relaxed))),
             postgres_bytes: pg.and_then(|p| known(p.bytes.load(std::sync::atomic::Ordering::Relaxed))),
             postgres_error: pg.and_then(|p| p.last_error.lock().ok().and_then(|e| e.clone())),
+            postgres_failed_writes: pg.map(|p| p.failed_writes.load(std::sync::atomic::Ordering::Relaxed) as f64),
             hits: s.hits as f64,
             misses: s.misses as f64,
             evictions: s.evictions as f64,

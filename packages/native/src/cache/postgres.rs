@@ -8,7 +8,7 @@
 //! writes go through the bounded write-behind queue (queue.rs) to one writer task.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
@@ -76,6 +76,8 @@ pub struct PgTier {
     /// The ledger as the writer last read it (-1 before the first write).
     pub entries: AtomicI64,
     pub bytes: AtomicI64,
+    /// Writes given up on (their batch failed every attempt).
+    pub failed_writes: AtomicU64,
     max_entries: i64,
     max_bytes: i64,
 }
@@ -117,6 +119,7 @@ impl PgTier {
             last_error: Mutex::new(None),
             entries: AtomicI64::new(-1),
             bytes: AtomicI64::new(-1),
+            failed_writes: AtomicU64::new(0),
             max_entries: max_entries as i64,
             max_bytes: max_bytes as i64,
         });
@@ -369,6 +372,9 @@ async fn write_batch(
 
 /// The writer: one batch at a time, retried through outages, until the tier is dropped.
 async fn write_task(tier: Weak<PgTier>, queue: Arc<WriteQueue>) {
+    // After a batch was given up, later batches get one attempt each until one succeeds: a long
+    // outage costs each batch connect.rs's ~3.7 s, not ~35 s, so flush() stays bounded.
+    let mut down = false;
     loop {
         let batch = queue.next_batch(BATCH_OPS, BATCH_BYTES).await;
         if batch.is_empty() {
@@ -376,7 +382,9 @@ async fn write_task(tier: Weak<PgTier>, queue: Arc<WriteQueue>) {
         }
         let last = batch.last().map_or(0, |(seq, _)| *seq);
         let Some(t) = tier.upgrade() else { return };
-        for attempt in 0..WRITE_ATTEMPTS {
+        let attempts = if down { 1 } else { WRITE_ATTEMPTS };
+        let mut written = false;
+        for attempt in 0..attempts {
             let result = match t.ensure_ready().await {
                 Ok(()) => t.write(&batch).await.map_err(|f| match &f {
                     Failure::Pg(e) if e.code() == Some(&SqlState::UNDEFINED_TABLE) => {
@@ -399,18 +407,23 @@ async fn write_task(tier: Weak<PgTier>, queue: Arc<WriteQueue>) {
                 Ok((entries, bytes)) => {
                     t.entries.store(entries, Ordering::Relaxed);
                     t.bytes.store(bytes, Ordering::Relaxed);
+                    written = true;
                     break;
                 }
                 Err((m, retry)) => {
-                    t.record(&format!("{m} (write attempt {} of {WRITE_ATTEMPTS})", attempt + 1));
+                    t.record(&format!("{m} (write attempt {} of {attempts})", attempt + 1));
                     if !retry {
                         break;
                     }
-                    if attempt + 1 < WRITE_ATTEMPTS {
+                    if attempt + 1 < attempts {
                         tokio::time::sleep(Duration::from_secs(1)).await;
                     }
                 }
             }
+        }
+        down = !written;
+        if !written {
+            t.failed_writes.fetch_add(batch.len() as u64, Ordering::Relaxed);
         }
         queue.complete(last);
     }

@@ -60,11 +60,11 @@ cycles(tsGraph, "accelerator");
 // Rust: module folder -> module folders it may use.
 const rsSrc = path.join(root, "packages/native/src");
 const rsAllowed = {
-  checkpoint: ["checkpoint", "messages", "error"],
-  sqlite: ["sqlite", "checkpoint", "messages", "error"],
-  postgres: ["postgres", "checkpoint", "messages", "error"],
-  cache: ["cache", "postgres", "error"],
-  messages: ["messages", "error"],
+  checkpoint: ["checkpoint", "messages", "error", "js_bytes"],
+  sqlite: ["sqlite", "checkpoint", "messages", "error", "js_bytes"],
+  postgres: ["postgres", "checkpoint", "messages", "error", "js_bytes"],
+  cache: ["cache", "postgres", "error", "js_bytes"],
+  messages: ["messages", "error", "js_bytes"],
   resilience: ["resilience", "error"],
 };
 const rsGraph = new Map();

@@ -4,6 +4,7 @@ pub mod cache;
 pub mod checkpoint;
 pub mod diagnostics;
 mod error;
+mod js_bytes;
 pub mod messages;
 pub mod postgres;
 pub mod resilience;

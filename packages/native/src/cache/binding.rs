@@ -6,6 +6,7 @@ use napi_derive::napi;
 use super::postgres::PgConfig;
 use super::shared::{CacheConfig, SharedCache};
 use crate::error::{engine_error, invalid_arg};
+use crate::js_bytes::JsBytes;
 
 #[napi(object)]
 pub struct NativeCacheOptions {
@@ -121,9 +122,9 @@ impl NativeCache {
         SharedCache::open(config).map(|inner| Self { inner }).map_err(invalid_arg)
     }
 
-    #[napi]
-    pub fn get(&self, key: String) -> Option<Buffer> {
-        self.inner.get(key.as_bytes()).map(Buffer::from)
+    #[napi(ts_return_type = "Buffer | null")]
+    pub fn get(&self, key: String) -> Option<JsBytes> {
+        self.inner.get(key.as_bytes()).map(JsBytes)
     }
 
     /// Whether a PostgreSQL tier is on (then a memory miss is worth a `getRemote`).
@@ -134,10 +135,10 @@ impl NativeCache {
 
     /// A memory miss looked up in the PostgreSQL tier, on napi's tokio runtime; rejects with a
     /// message naming the table, the server and the cause.
-    #[napi]
-    pub async fn get_remote(&self, key: String) -> Result<Option<Buffer>> {
+    #[napi(ts_return_type = "Promise<Buffer | null>")]
+    pub async fn get_remote(&self, key: String) -> Result<Option<JsBytes>> {
         let inner = self.inner.clone();
-        inner.get_remote(key.as_bytes()).await.map(|v| v.map(Buffer::from)).map_err(|m| engine_error("cache", m))
+        inner.get_remote(key.as_bytes()).await.map(|v| v.map(JsBytes)).map_err(|m| engine_error("cache", m))
     }
 
     /// `getRemote` for text values.

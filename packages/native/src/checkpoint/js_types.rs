@@ -3,6 +3,8 @@
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
+use crate::js_bytes::JsBytes;
+
 use super::records::{ChannelHistory, CheckpointRecord, Layout, StoredValue, StoredWrite};
 
 #[napi(object)]
@@ -107,41 +109,45 @@ pub struct ListRequest {
     pub filter: Option<String>,
 }
 
-#[napi(object)]
+#[napi(object, object_from_js = false)]
 pub struct ValueRow {
     pub channel: String,
     /// The checkpoint id that stored this value (the base for a later increment).
     pub owner_id: String,
     pub kind: String,
-    pub data: Buffer,
+    #[napi(ts_type = "Buffer")]
+    pub data: JsBytes,
 }
 
-#[napi(object)]
+#[napi(object, object_from_js = false)]
 pub struct WriteRow {
     pub task_id: String,
     pub channel: String,
     pub kind: String,
-    pub value: Buffer,
+    #[napi(ts_type = "Buffer")]
+    pub value: JsBytes,
     pub task_path: String,
     pub idx: i64,
 }
 
-#[napi(object)]
+#[napi(object, object_from_js = false)]
 pub struct TupleRow {
     pub thread_id: String,
     pub checkpoint_ns: String,
     pub checkpoint_id: String,
     pub parent_checkpoint_id: Option<String>,
     pub kind: String,
-    pub checkpoint: Buffer,
-    pub metadata: Buffer,
+    #[napi(ts_type = "Buffer")]
+    pub checkpoint: JsBytes,
+    #[napi(ts_type = "Buffer")]
+    pub metadata: JsBytes,
     /// "native" (values in `values`) or "official" (values inline in `checkpoint`).
     pub layout: String,
     pub values: Vec<ValueRow>,
     pub writes: Vec<WriteRow>,
 }
 
-#[napi(object)]
+#[napi(object, object_from_js = false)]
 pub struct ChannelHistoryRow {
     pub channel: String,
     pub seed: Option<ValueRow>,

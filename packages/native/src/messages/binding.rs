@@ -3,13 +3,14 @@ use napi_derive::napi;
 
 use super::reducer::merge_serialized;
 use crate::error::invalid_arg;
+use crate::js_bytes::JsBytes;
 
 /// `messagesStateReducer` folded over `updates` (each a serialized message list or message), on the
 /// serialized base list; returns the serialized result. Untouched messages keep their exact bytes.
-#[napi]
-pub fn merge_serialized_messages(base: Buffer, updates: Vec<Buffer>) -> Result<Buffer> {
+#[napi(ts_return_type = "Buffer")]
+pub fn merge_serialized_messages(base: Buffer, updates: Vec<Buffer>) -> Result<JsBytes> {
     let parts: Vec<&[u8]> = updates.iter().map(|b| b.as_ref()).collect();
-    merge_serialized(&base, &parts).map(Buffer::from).map_err(invalid_arg)
+    merge_serialized(&base, &parts).map(JsBytes).map_err(invalid_arg)
 }
 
 pub struct MergeTask {
@@ -19,14 +20,14 @@ pub struct MergeTask {
 
 impl Task for MergeTask {
     type Output = Vec<u8>;
-    type JsValue = Buffer;
+    type JsValue = JsBytes;
 
     fn compute(&mut self) -> Result<Vec<u8>> {
         let parts: Vec<&[u8]> = self.updates.iter().map(|b| b.as_ref()).collect();
         merge_serialized(&self.base, &parts).map_err(invalid_arg)
     }
 
-    fn resolve(&mut self, _env: Env, output: Vec<u8>) -> Result<Buffer> {
+    fn resolve(&mut self, _env: Env, output: Vec<u8>) -> Result<JsBytes> {
         Ok(output.into())
     }
 }

@@ -46,7 +46,8 @@ describe("RustLLMCache with a PostgreSQL tier", () => {
     const pg = table();
     const wrote = await child(pg.connectionString, pg.schema, pg.table, "write");
     expect(wrote).toMatchObject({ queued: 0, postgresEntries: 3 });
-    expect(wrote.postgres).toBe(`127.0.0.1:${new URL(pg.connectionString).port}/flg ${pg.schema}.llm_cache`);
+    const u = new URL(pg.connectionString);
+    expect(wrote.postgres).toBe(`${u.hostname}:${u.port || 5432}${u.pathname} ${pg.schema}.llm_cache`);
     const read = await child(pg.connectionString, pg.schema, pg.table, "read");
     expect(read.found).toEqual([["answer 0", "AIMessage"], ["answer 1", "AIMessage"], ["answer 2", "AIMessage"], null]);
     expect(read.stats).toMatchObject({ hits: 3, misses: 1 });
@@ -104,7 +105,7 @@ describe("RustLLMCache with a PostgreSQL tier", () => {
       () => "no error",
       (e: Error) => e.message,
     );
-    expect(failure).toMatch(/^RustLLMCache: .*authentication to PostgreSQL at 127\.0\.0\.1:\d+\/flg failed \(wrong user or password\)/);
+    expect(failure).toMatch(/^RustLLMCache: .*authentication to PostgreSQL at [^ ]+:\d+\/\w+ failed \(wrong user or password\)/);
     expect(failure).not.toContain("not-the-password-9f3c");
     // A lookup answers as a miss (the model is called) and the cause is in stats().
     const warn = jest.spyOn(process, "emitWarning").mockImplementation(() => undefined);

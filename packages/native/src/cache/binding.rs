@@ -5,7 +5,7 @@ use napi_derive::napi;
 
 use super::postgres::PgConfig;
 use super::shared::{CacheConfig, SharedCache};
-use crate::error::{engine_error, invalid_arg};
+use crate::error::invalid_arg;
 use crate::js_bytes::JsBytes;
 
 #[napi(object)]
@@ -138,18 +138,14 @@ impl NativeCache {
     #[napi(ts_return_type = "Promise<Buffer | null>")]
     pub async fn get_remote(&self, key: String) -> Result<Option<JsBytes>> {
         let inner = self.inner.clone();
-        inner.get_remote(key.as_bytes()).await.map(|v| v.map(JsBytes)).map_err(|m| engine_error("cache", m))
+        inner.get_remote(key.as_bytes()).await.map(|v| v.map(JsBytes)).map_err(engine_failure)
     }
 
     /// `getRemote` for text values.
     #[napi]
     pub async fn get_remote_text(&self, key: String) -> Result<Option<String>> {
         let inner = self.inner.clone();
-        inner
-            .get_remote(key.as_bytes())
-            .await
-            .map(|v| v.and_then(|v| String::from_utf8(v).ok()))
-            .map_err(|m| engine_error("cache", m))
+        inner.get_remote(key.as_bytes()).await.map(|v| v.and_then(|v| String::from_utf8(v).ok())).map_err(engine_failure)
     }
 
     /// Connects to the PostgreSQL tier and creates its tables if missing (a no-op without one);
@@ -157,7 +153,7 @@ impl NativeCache {
     #[napi]
     pub async fn ready(&self) -> Result<()> {
         match self.inner.postgres.clone() {
-            Some(pg) => pg.ensure_ready().await.map_err(|m| engine_error("cache", m)),
+            Some(pg) => pg.ensure_ready().await.map_err(engine_failure),
             None => Ok(()),
         }
     }
@@ -242,6 +238,11 @@ impl NativeCache {
         let inner = self.inner.clone();
         inner.flush().await;
     }
+}
+
+/// A failure of a persistent tier; the message already names the table, the server and the cause.
+fn engine_failure(message: String) -> Error {
+    Error::new(Status::GenericFailure, message)
 }
 
 fn preview(key: &str) -> String {

@@ -41,6 +41,7 @@ describe("the PostgreSQL cache tier through a server restart", () => {
     }
     await flushed;
     expect(writer.stats().dropped).toBe(0);
+    expect(writer.stats().postgresFailedWrites).toBe(0);
     expect(text(await new RustLLMCache({ name: unique("r3"), postgres: pg }).lookup("while down", "llm"))).toBe("queued during the outage");
     expect(writer.stats().postgresEntries).toBe(3);
   });

@@ -41,7 +41,9 @@ describe("the PostgreSQL cache tier over TLS", () => {
       () => "connected",
       (e: Error) => e.message,
     );
-    expect(failure).toMatch(/^RustLLMCache: cache table "public"."c" at 127\.0\.0\.1:\d+\/flg: .*certificate not valid for name "127\.0\.0\.1"/);
+    expect(failure).toMatch(
+      /^RustLLMCache: cache table "public"."c" at 127\.0\.0\.1:\d+\/flg: .*certificate not valid for name "127\.0\.0\.1"/,
+    );
     expect(failure).not.toContain(new URL(server.url).password);
   });
 });

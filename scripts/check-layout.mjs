@@ -38,7 +38,7 @@ const tsAllowed = {
   resilience: ["resilience", "cache", "."],
   profiler: ["profiler", "."],
   savers: ["savers", "checkpoint", "."],
-  cache: ["cache", "."],
+  cache: ["cache", "savers", "."],
   checkpoint: ["checkpoint"],
 };
 const tsGraph = new Map();
@@ -63,7 +63,7 @@ const rsAllowed = {
   checkpoint: ["checkpoint", "messages", "error", "js_bytes"],
   sqlite: ["sqlite", "checkpoint", "messages", "error", "js_bytes"],
   postgres: ["postgres", "checkpoint", "messages", "error", "js_bytes"],
-  cache: ["cache", "error", "js_bytes"],
+  cache: ["cache", "postgres", "error", "js_bytes"],
   messages: ["messages", "error", "js_bytes"],
   resilience: ["resilience", "error"],
 };

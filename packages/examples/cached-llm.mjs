@@ -34,7 +34,7 @@ for (const round of [1, 2]) {
   );
 }
 const stats = model.llmCache.stats();
-model.llmCache.flush();
+await model.llmCache.flush();
 console.log(`cache: ${stats.hits} hits, ${stats.misses} misses, ${stats.entries} entries, ${stats.bytes} bytes in ${stats.path}`);
 console.log(
   stats.hits >= 2 && stats.misses === 0

@@ -13,6 +13,20 @@ export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-was
 export declare class NativeCache {
   constructor(options?: NativeCacheOptions | undefined | null)
   get(key: string): Buffer | null
+  /** Whether a PostgreSQL tier is on (then a memory miss is worth a `getRemote`). */
+  get remote(): boolean
+  /**
+   * A memory miss looked up in the PostgreSQL tier, on napi's tokio runtime; rejects with a
+   * message naming the table, the server and the cause.
+   */
+  getRemote(key: string): Promise<Buffer | null>
+  /** `getRemote` for text values. */
+  getRemoteText(key: string): Promise<string | null>
+  /**
+   * Connects to the PostgreSQL tier and creates its tables if missing (a no-op without one);
+   * rejects with a message naming the cause (unreachable, wrong password, no permission).
+   */
+  ready(): Promise<void>
   set(key: string, value: Buffer, ttlMs?: number | undefined | null): void
   /** `get` for text values: one copy from Rust to a JS string, no Buffer in between. */
   getText(key: string): string | null
@@ -23,8 +37,12 @@ export declare class NativeCache {
   /** Reclaims expired entries; returns how many. */
   sweepExpired(): number
   stats(): NativeCacheStats
-  /** Waits until every write queued for the disk tier is on disk. */
-  flush(): void
+  /**
+   * Resolves when every write queued so far reached the disk and PostgreSQL tiers (or was dropped
+   * at a queue's bound). The JavaScript thread does not wait: the promise resolves on napi's tokio
+   * runtime, and no libuv pool thread is held meanwhile.
+   */
+  flush(): Promise<void>
 }
 
 export declare class NativeCircuitBreaker {
@@ -178,6 +196,16 @@ export interface NativeCacheOptions {
   maxBytes?: number
   /** Default time to live of an entry, in ms. */
   ttlMs?: number
+  /** Keep a PostgreSQL tier at this connection string (shared by every process that opens it). */
+  postgres?: string
+  /** Schema of the PostgreSQL tier's table (default "public"). */
+  postgresSchema?: string
+  /** Its table (default "flg_cache"; a second table `<table>_ledger` holds the byte count). */
+  postgresTable?: string
+  /** Connections kept for the PostgreSQL tier (default 4). */
+  postgresMaxConnections?: number
+  /** How long connecting may take, in ms (default 5000). */
+  postgresConnectTimeoutMs?: number
 }
 
 export interface NativeCacheStats {
@@ -191,6 +219,28 @@ export interface NativeCacheStats {
   path?: string
   /** Why the disk tier is off, when a file was asked for and could not be used. */
   diskError?: string
+  /** Writes waiting for the persistent tiers (disk and PostgreSQL), and their bytes. */
+  queued: number
+  queuedBytes: number
+  /** The bound of each write queue, in bytes (a quarter of maxBytes, 1 to 64 MiB) and operations (10,000). */
+  queueMaxBytes: number
+  queueMaxOps: number
+  /** Writes dropped at that bound, oldest first (the entries stay in memory; deletes are never dropped). */
+  dropped: number
+  /** Rows and bytes (key + value + 64 each) in the disk tier, as its writer last saw them. */
+  diskEntries?: number
+  diskBytes?: number
+  /** Size of the cache file plus its WAL now, in bytes. */
+  fileBytes?: number
+  /** The PostgreSQL tier: host:port/database schema.table (never the password). */
+  postgres?: string
+  /** Rows and bytes in the PostgreSQL table after this process's last write (all writers' rows). */
+  postgresEntries?: number
+  postgresBytes?: number
+  /** The last failure of the PostgreSQL tier (reads that failed answer as misses). */
+  postgresError?: string
+  /** Writes to the PostgreSQL tier given up on after every attempt failed (they stay in memory). */
+  postgresFailedWrites?: number
 }
 
 export interface NativeCircuitBreakerOptions {

@@ -25,7 +25,7 @@ else if (process.env.FAST_LANGGRAPH_PROFILE === "1") void autoPatch({ onlyProfil
 export { RustLLMCache, llmCacheKey, type RustLLMCacheOptions, type CacheStats } from "./cache/rust-llm-cache";
 export { RustNodeCache } from "./cache/rust-node-cache";
 export { withLLMCache } from "./cache/with-llm-cache";
-export type { RustCacheOptions } from "./cache/options";
+export type { RustCacheOptions, CachePostgresOptions } from "./cache/options";
 export * from "./resilience";
 export { getProfiler } from "./profiler/global";
 export { getSerializerStats, type SerializerStats } from "./checkpoint/json-plus-copies";

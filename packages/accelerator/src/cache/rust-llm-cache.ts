@@ -5,7 +5,7 @@ import type { NativeCache, NativeCacheStats } from "@fast-langgraph/native";
 import { requireNative } from "../native";
 import { encodeKey } from "../utf16-keys";
 import { decodeGenerations, encodeGenerations } from "./generations";
-import { type RustCacheOptions, nativeOptions, warnIfDiskUnusable } from "./options";
+import { type RustCacheOptions, nativeOptions, openNative, remoteMiss, warnIfDiskUnusable } from "./options";
 
 export type RustLLMCacheOptions = RustCacheOptions;
 export type CacheStats = NativeCacheStats;
@@ -18,20 +18,27 @@ export function llmCacheKey(prompt: string, llmKey: string): string {
 
 /**
  * @langchain/core's BaseCache in Rust: keys hashed with xxh3-128 and compared in full on a hit, LRU
- * eviction bounded by entries and bytes, TTL per cache and per entry, optional SQLite tier, shared by
- * the worker threads that open the same `name` or `path`. `new ChatX({ cache: new RustLLMCache() })`.
+ * eviction bounded by entries and bytes, TTL per cache and per entry, optional SQLite tier (`path`)
+ * and PostgreSQL tier (`postgres`), shared by the worker threads that open the same `name` or `path`
+ * and, through PostgreSQL, by other processes. `new ChatX({ cache: new RustLLMCache() })`. Every hit
+ * decodes fresh objects.
  */
 export class RustLLMCache extends BaseCache<Generation[]> {
   readonly store: NativeCache;
 
   constructor(options: RustLLMCacheOptions = {}) {
     super();
-    this.store = new (requireNative("RustLLMCache").NativeCache)(nativeOptions(options, "RustLLMCache"));
+    const Native = requireNative("RustLLMCache").NativeCache;
+    this.store = openNative("RustLLMCache", () => new Native(nativeOptions(options, "RustLLMCache")));
     warnIfDiskUnusable(this.store.stats(), "RustLLMCache");
   }
 
   async lookup(prompt: string, llmKey: string): Promise<Generation[] | null> {
-    const text = this.store.getText(llmCacheKey(prompt, llmKey));
+    const key = llmCacheKey(prompt, llmKey);
+    let text = this.store.getText(key);
+    if ((text === null || text === undefined) && this.store.remote) {
+      text = await this.store.getRemoteText(key).catch((e) => remoteMiss("RustLLMCache", e));
+    }
     return text === null || text === undefined ? null : decodeGenerations(text);
   }
 
@@ -47,8 +54,19 @@ export class RustLLMCache extends BaseCache<Generation[]> {
     this.store.clear();
   }
 
-  /** Waits until everything stored is in the disk tier (a no-op without one). */
-  flush(): void {
-    this.store.flush();
+  /**
+   * Resolves when everything stored so far reached the disk and PostgreSQL tiers (at once without
+   * them). The JavaScript thread never waits for the backlog: writes beyond the write queue's bound
+   * (`stats().queueMaxBytes`) were dropped oldest first and count as done (`stats().dropped`).
+   */
+  flush(): Promise<void> {
+    return this.store.flush();
+  }
+
+  /** Connects to the PostgreSQL tier and creates its table if missing; rejects naming the cause. */
+  ready(): Promise<void> {
+    return this.store.ready().catch((e: Error) => {
+      throw new Error(`RustLLMCache: ${e.message}`);
+    });
   }
 }

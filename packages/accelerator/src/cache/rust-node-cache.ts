@@ -3,7 +3,7 @@ import type { NativeCache, NativeCacheStats } from "@fast-langgraph/native";
 
 import { requireNative } from "../native";
 import { encodeKey } from "../utf16-keys";
-import { type RustCacheOptions, nativeOptions, warnIfDiskUnusable } from "./options";
+import { type RustCacheOptions, nativeOptions, openNative, remoteMiss, warnIfDiskUnusable } from "./options";
 
 const SWEEP_EVERY_MS = 30_000;
 
@@ -13,7 +13,7 @@ function namespacePrefix(namespace: CacheNamespace): string {
 
 /**
  * LangGraph's node cache (`graph.compile({ cache })` with `cachePolicy` on nodes) in Rust: bounded
- * like RustLLMCache; `ttl` in seconds as LangGraph passes it; expired entries are reclaimed by a
+ * like RustLLMCache, with the same optional SQLite (`path`) and PostgreSQL (`postgres`) tiers; `ttl` in seconds as LangGraph passes it; expired entries are reclaimed by a
  * periodic sweep as well as skipped on lookup.
  */
 export class RustNodeCache<V = unknown> extends BaseCache<V> {
@@ -22,7 +22,8 @@ export class RustNodeCache<V = unknown> extends BaseCache<V> {
 
   constructor(options: RustCacheOptions & { serde?: SerializerProtocol } = {}) {
     super(options.serde);
-    this.store = new (requireNative("RustNodeCache").NativeCache)(nativeOptions(options, "RustNodeCache"));
+    const Native = requireNative("RustNodeCache").NativeCache;
+    this.store = openNative("RustNodeCache", () => new Native(nativeOptions(options, "RustNodeCache")));
     warnIfDiskUnusable(this.store.stats(), "RustNodeCache");
   }
 
@@ -37,7 +38,9 @@ export class RustNodeCache<V = unknown> extends BaseCache<V> {
     this.sweepWhenDue();
     const found: { key: CacheFullKey; value: V }[] = [];
     for (const fullKey of keys) {
-      const bytes = this.store.get(namespacePrefix(fullKey[0]) + encodeKey(fullKey[1]));
+      const key = namespacePrefix(fullKey[0]) + encodeKey(fullKey[1]);
+      let bytes = this.store.get(key);
+      if (!bytes && this.store.remote) bytes = await this.store.getRemote(key).catch((e) => remoteMiss("RustNodeCache", e));
       if (!bytes) continue;
       const split = bytes.indexOf(0x0a);
       const value = (await this.serde.loadsTyped(bytes.subarray(0, split).toString(), bytes.subarray(split + 1))) as V;
@@ -61,5 +64,17 @@ export class RustNodeCache<V = unknown> extends BaseCache<V> {
 
   stats(): NativeCacheStats {
     return this.store.stats();
+  }
+
+  /** Resolves when everything stored so far reached the disk and PostgreSQL tiers. */
+  flush(): Promise<void> {
+    return this.store.flush();
+  }
+
+  /** Connects to the PostgreSQL tier and creates its table if missing; rejects naming the cause. */
+  ready(): Promise<void> {
+    return this.store.ready().catch((e: Error) => {
+      throw new Error(`RustNodeCache: ${e.message}`);
+    });
   }
 }

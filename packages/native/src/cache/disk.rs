@@ -1,23 +1,27 @@
 //! The optional disk tier: a SQLite file that survives restarts, with the same bounds and expiry as
-//! memory. Lookups that miss memory do one indexed point read; every write goes to a background
-//! thread, so storing a response never waits on the disk.
+//! memory. Lookups that miss memory do one indexed point read; every write goes through the bounded
+//! write-behind queue (queue.rs) to a writer thread, so storing a response never waits on the disk.
+//! The writer applies at most `batch_bytes` per transaction and evicts to the bounds in the same
+//! transaction, so the file never holds more than the bound plus one batch; freed pages go back to
+//! the file system (auto_vacuum = INCREMENTAL) and the WAL is truncated after checkpoints
+//! (journal_size_limit).
 
-use std::sync::mpsc::{channel, Sender};
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::thread;
 
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 
+use super::queue::{Op, QueueBounds, WriteQueue};
 use super::store::{hash, ENTRY_OVERHEAD};
 
 const FORMAT: &str = "fast-langgraph-cache/1";
 
-enum Op {
-    Put { hash: Vec<u8>, key: Vec<u8>, value: Vec<u8>, expires_at: Option<i64>, now: i64 },
-    Touch { hash: Vec<u8>, now: i64 },
-    Delete { hash: Vec<u8> },
-    Clear { prefixes: Vec<Vec<u8>> },
-    Flush(Sender<()>),
+/// What the writer last saw in the file: live rows and their bytes (key + value + 64 each).
+#[derive(Default)]
+pub struct DiskLedger {
+    pub entries: AtomicI64,
+    pub bytes: AtomicI64,
 }
 
 /// A disk hit: the value and its expiry (ms since the epoch), if any.
@@ -26,7 +30,8 @@ pub type DiskHit = (Vec<u8>, Option<i64>);
 pub struct DiskTier {
     pub path: String,
     reader: Mutex<Connection>,
-    writer: Mutex<Sender<Op>>,
+    pub queue: Arc<WriteQueue>,
+    pub ledger: Arc<DiskLedger>,
 }
 
 /// Why a file cannot serve as the disk tier.
@@ -37,18 +42,34 @@ pub enum OpenError {
     Unusable(String),
 }
 
-fn key_hash(key: &[u8]) -> Vec<u8> {
+pub fn key_hash(key: &[u8]) -> Vec<u8> {
     hash(key).to_be_bytes().to_vec()
 }
 
-fn open_connection(path: &str) -> Result<Connection, OpenError> {
+fn open_connection(path: &str, max_bytes: usize) -> Result<Connection, OpenError> {
     let unusable = |e: rusqlite::Error| OpenError::Unusable(format!("cache file {path:?} is unusable: {e}"));
     let conn =
         Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE).map_err(unusable)?;
     conn.busy_timeout(std::time::Duration::from_secs(5)).map_err(unusable)?;
+    // Takes effect in a new file (before its first table); an older file is converted by the writer.
+    conn.execute_batch("PRAGMA auto_vacuum=INCREMENTAL").map_err(unusable)?;
     conn.query_row("PRAGMA journal_mode=WAL", [], |_| Ok(())).map_err(unusable)?;
-    conn.execute_batch("PRAGMA synchronous=NORMAL").map_err(unusable)?;
+    let wal_limit = wal_limit(max_bytes);
+    conn.execute_batch(&format!(
+        "PRAGMA synchronous=NORMAL; PRAGMA wal_autocheckpoint=1000; PRAGMA journal_size_limit={wal_limit}"
+    ))
+    .map_err(unusable)?;
     Ok(conn)
+}
+
+/// The WAL is truncated to this after a checkpoint: a quarter of the bound, at least 4 MiB.
+fn wal_limit(max_bytes: usize) -> usize {
+    (max_bytes / 4).max(4 << 20)
+}
+
+/// Bytes applied per write transaction: an eighth of the bound, between 256 KiB and 8 MiB.
+pub fn batch_bytes(max_bytes: usize) -> usize {
+    (max_bytes / 8).clamp(256 << 10, 8 << 20)
 }
 
 fn ensure_schema(conn: &Connection, path: &str) -> Result<(), OpenError> {
@@ -79,39 +100,69 @@ fn ensure_schema(conn: &Connection, path: &str) -> Result<(), OpenError> {
     Ok(())
 }
 
-/// Applies queued writes in batches and trims the file to the bounds, oldest use first.
-fn write_loop(conn: Connection, ops: std::sync::mpsc::Receiver<Op>, max_entries: i64, max_bytes: i64) {
-    let (mut count, mut bytes): (i64, i64) = conn
-        .query_row("SELECT COUNT(*), COALESCE(SUM(size), 0) FROM flg_cache_entries", [], |r| Ok((r.get(0)?, r.get(1)?)))
-        .unwrap_or((0, 0));
-    while let Ok(first) = ops.recv() {
-        let mut batch = vec![first];
-        batch.extend(ops.try_iter());
-        let mut flushes = Vec::new();
+fn count_rows(conn: &Connection) -> (i64, i64) {
+    conn.query_row("SELECT COUNT(*), COALESCE(SUM(size), 0) FROM flg_cache_entries", [], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap_or((0, 0))
+}
+
+/// Gives free pages back to the file system once they pass a quarter of the bound (1 MiB at least).
+fn give_back_free_pages(conn: &Connection, max_bytes: i64) {
+    let free: i64 = conn.query_row("PRAGMA freelist_count", [], |r| r.get(0)).unwrap_or(0);
+    let page: i64 = conn.query_row("PRAGMA page_size", [], |r| r.get(0)).unwrap_or(4096);
+    if free * page > (max_bytes / 4).max(1 << 20) {
+        let _ = conn.execute_batch("PRAGMA incremental_vacuum");
+    }
+}
+
+/// Applies queued writes in bounded batches and trims the file to the bounds, oldest use first, in
+/// the same transaction.
+fn write_loop(conn: Connection, queue: Arc<WriteQueue>, ledger: Arc<DiskLedger>, max_entries: i64, max_bytes: i64) {
+    let auto_vacuum: i64 = conn.query_row("PRAGMA auto_vacuum", [], |r| r.get(0)).unwrap_or(2);
+    if auto_vacuum != 2 {
+        // A file made before auto_vacuum was set: convert it once (VACUUM rewrites it, off the JS thread).
+        let _ = conn.execute_batch("PRAGMA auto_vacuum=INCREMENTAL; VACUUM");
+    }
+    let (mut count, mut bytes) = count_rows(&conn);
+    let publish = |count: i64, bytes: i64| {
+        ledger.entries.store(count, Ordering::Relaxed);
+        ledger.bytes.store(bytes, Ordering::Relaxed);
+    };
+    publish(count, bytes);
+    let batch_limit = batch_bytes(max_bytes as usize);
+    loop {
+        let batch = queue.next_batch_blocking(1000, batch_limit);
+        if batch.is_empty() {
+            return;
+        }
+        let last = batch.last().map_or(0, |(seq, _)| *seq);
         let mut recount = false;
-        let Ok(tx) = conn.unchecked_transaction() else { continue };
-        for op in batch {
+        let Ok(tx) = conn.unchecked_transaction() else {
+            queue.complete(last);
+            continue;
+        };
+        for (_, op) in batch {
             let _ = match op {
-                Op::Put { hash, key, value, expires_at, now } => {
+                Op::Put { hash, key, value, ttl_ms, now } => {
                     let size = (key.len() + value.len() + ENTRY_OVERHEAD) as i64;
+                    let expires_at = ttl_ms.map(|t| now.saturating_add(t as i64));
                     let old: Option<i64> = tx
-                        .query_row("SELECT size FROM flg_cache_entries WHERE hash = ?1", [&hash], |r| r.get(0))
-                        .optional()
+                        .prepare_cached("SELECT size FROM flg_cache_entries WHERE hash = ?1")
+                        .and_then(|mut s| s.query_row([&hash], |r| r.get(0)).optional())
                         .ok()
                         .flatten();
-                    let done = tx.execute(
+                    let done = tx.prepare_cached(
                         "INSERT OR REPLACE INTO flg_cache_entries (hash, key, value, expires_at, last_used, size) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                        params![hash, key, value, expires_at, now, size],
-                    );
+                    ).and_then(|mut s| s.execute(params![hash, key, value, expires_at, now, size]));
                     if done.is_ok() {
                         count += i64::from(old.is_none());
                         bytes += size - old.unwrap_or(0);
                     }
                     done.map(|_| ())
                 }
-                Op::Touch { hash, now } => {
-                    tx.execute("UPDATE flg_cache_entries SET last_used = ?2 WHERE hash = ?1", params![hash, now]).map(|_| ())
-                }
+                Op::Touch { hash, now } => tx
+                    .prepare_cached("UPDATE flg_cache_entries SET last_used = ?2 WHERE hash = ?1")
+                    .and_then(|mut s| s.execute(params![hash, now]))
+                    .map(|_| ()),
                 Op::Delete { hash } => {
                     recount = true;
                     tx.execute("DELETE FROM flg_cache_entries WHERE hash = ?1", [hash]).map(|_| ())
@@ -127,15 +178,11 @@ fn write_loop(conn: Connection, ops: std::sync::mpsc::Receiver<Op>, max_entries:
                         })
                     }
                 }
-                Op::Flush(done) => {
-                    flushes.push(done);
-                    Ok(())
-                }
             };
         }
         while count > max_entries || bytes > max_bytes {
             let victims: Vec<(Vec<u8>, i64)> = tx
-                .prepare("SELECT hash, size FROM flg_cache_entries ORDER BY last_used LIMIT 256")
+                .prepare_cached("SELECT hash, size FROM flg_cache_entries ORDER BY last_used LIMIT 256")
                 .and_then(|mut s| s.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect())
                 .unwrap_or_default();
             if victims.is_empty() {
@@ -153,36 +200,44 @@ fn write_loop(conn: Connection, ops: std::sync::mpsc::Receiver<Op>, max_entries:
         }
         let _ = tx.commit();
         if recount {
-            if let Ok((c, b)) = conn
-                .query_row("SELECT COUNT(*), COALESCE(SUM(size), 0) FROM flg_cache_entries", [], |r| Ok((r.get(0)?, r.get(1)?)))
-            {
-                (count, bytes) = (c, b);
-            }
+            (count, bytes) = count_rows(&conn);
         }
-        for done in flushes {
-            let _ = done.send(());
-        }
+        give_back_free_pages(&conn, max_bytes);
+        publish(count, bytes);
+        queue.complete(last);
+    }
+}
+
+impl Drop for DiskTier {
+    fn drop(&mut self) {
+        self.queue.close();
     }
 }
 
 impl DiskTier {
     pub fn open(path: &str, max_entries: usize, max_bytes: usize) -> Result<Self, OpenError> {
-        let reader = open_connection(path)?;
+        let reader = open_connection(path, max_bytes)?;
         ensure_schema(&reader, path)?;
-        let writer_conn = open_connection(path)?;
-        let (tx, rx) = channel();
+        let writer_conn = open_connection(path, max_bytes)?;
+        let queue = Arc::new(WriteQueue::new(QueueBounds::for_tier(max_bytes)));
+        let ledger = Arc::new(DiskLedger::default());
         let (me, mb) = (max_entries as i64, max_bytes as i64);
+        let (q, l) = (queue.clone(), ledger.clone());
         thread::Builder::new()
             .name("flg-cache-writer".into())
-            .spawn(move || write_loop(writer_conn, rx, me, mb))
+            .spawn(move || write_loop(writer_conn, q, l, me, mb))
             .map_err(|e| OpenError::Unusable(format!("cannot start the cache writer for {path:?}: {e}")))?;
-        Ok(Self { path: path.to_string(), reader: Mutex::new(reader), writer: Mutex::new(tx) })
+        Ok(Self { path: path.to_string(), reader: Mutex::new(reader), queue, ledger })
     }
 
     fn send(&self, op: Op) {
-        if let Ok(w) = self.writer.lock() {
-            let _ = w.send(op);
-        }
+        self.queue.push(op);
+    }
+
+    /// Bytes of the file and its WAL now.
+    pub fn file_bytes(&self) -> u64 {
+        let size = |p: String| std::fs::metadata(p).map_or(0, |m| m.len());
+        size(self.path.clone()) + size(format!("{}-wal", self.path))
     }
 
     /// A point read; an expired entry is a miss (and is deleted in the background).
@@ -207,8 +262,8 @@ impl DiskTier {
         }
     }
 
-    pub fn put(&self, key: &[u8], value: &[u8], expires_at: Option<i64>, now: i64) {
-        self.send(Op::Put { hash: key_hash(key), key: key.to_vec(), value: value.to_vec(), expires_at, now });
+    pub fn put(&self, key: &[u8], value: &[u8], ttl_ms: Option<u64>, now: i64) {
+        self.send(Op::Put { hash: key_hash(key), key: key.to_vec(), value: value.to_vec(), ttl_ms, now });
     }
 
     pub fn delete(&self, key: &[u8]) {
@@ -219,10 +274,8 @@ impl DiskTier {
         self.send(Op::Clear { prefixes });
     }
 
-    /// Waits until every write queued so far is on disk.
-    pub fn flush(&self) {
-        let (done, wait) = channel();
-        self.send(Op::Flush(done));
-        let _ = wait.recv();
+    /// Resolves when every write queued so far is on disk (or was dropped at the queue's bound).
+    pub async fn flush(&self) {
+        self.queue.flush().await;
     }
 }

@@ -7,23 +7,34 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use super::disk::{DiskTier, OpenError};
+use super::disk::{key_hash, DiskTier, OpenError};
+use super::postgres::{PgConfig, PgTier};
+use super::queue::Op;
 use super::store::{Bounds, CacheStore, Stats};
 
+pub const DEFAULT_MAX_ENTRIES: usize = 10_000;
+pub const DEFAULT_MAX_BYTES: usize = 256 * 1024 * 1024;
+
+/// What a caller asked for; `None` is "not given" (the default, or what an open cache of the same
+/// name already uses).
 pub struct CacheConfig {
     pub name: Option<String>,
     pub path: Option<String>,
-    pub max_entries: usize,
-    pub max_bytes: usize,
+    pub postgres: Option<PgConfig>,
+    pub max_entries: Option<usize>,
+    pub max_bytes: Option<usize>,
     pub default_ttl_ms: Option<u64>,
 }
 
 pub struct SharedCache {
     memory: Mutex<CacheStore>,
     disk: Option<DiskTier>,
+    pub postgres: Option<Arc<PgTier>>,
     /// Why the disk tier is off, when a file was asked for and could not be used.
     pub disk_error: Option<String>,
     default_ttl_ms: Option<u64>,
+    max_entries: usize,
+    max_bytes: usize,
 }
 
 pub fn now_ms() -> u64 {
@@ -35,34 +46,93 @@ fn registry() -> &'static Mutex<HashMap<String, Arc<SharedCache>>> {
     REGISTRY.get_or_init(|| Mutex::new(HashMap::new()))
 }
 
+/// How a cache is named in messages: its name, its file or its table.
+fn describe_identity(config: &CacheConfig, pg: Option<&str>) -> String {
+    match (&config.name, &config.path, pg) {
+        (_, Some(path), _) => format!("cache file {path:?}"),
+        (Some(name), None, _) => format!("cache {name:?}"),
+        (None, None, Some(table)) => format!("cache table {table}"),
+        _ => "cache".into(),
+    }
+}
+
 impl SharedCache {
-    /// Opens (or joins, for a name or file already open in this process) a cache.
+    /// Refuses to join an open cache with options it does not have: a second `RustLLMCache({ name })`
+    /// asking for other bounds, another TTL, file or table gets an error naming the cache (options
+    /// not given are taken from the open cache).
+    fn check_same(&self, config: &CacheConfig, pg_identity: Option<&str>, what: &str) -> Result<(), String> {
+        let mut conflicts = Vec::new();
+        if let Some(v) = config.max_entries.filter(|v| *v != self.max_entries) {
+            conflicts.push(format!("maxEntries {} (open with {})", v, self.max_entries));
+        }
+        if let Some(v) = config.max_bytes.filter(|v| *v != self.max_bytes) {
+            conflicts.push(format!("maxBytes {} (open with {})", v, self.max_bytes));
+        }
+        if config.default_ttl_ms.is_some() && config.default_ttl_ms != self.default_ttl_ms {
+            let open = self.default_ttl_ms.map_or("no ttl".into(), |t| format!("{t}"));
+            conflicts.push(format!("ttl {} ms (open with {open})", config.default_ttl_ms.unwrap_or(0)));
+        }
+        let open_pg = self.postgres.as_ref().map(|p| p.identity.as_str());
+        if pg_identity.is_some() && pg_identity != open_pg {
+            conflicts.push(format!("postgres {} (open with {})", pg_identity.unwrap_or(""), open_pg.unwrap_or("none")));
+        }
+        if conflicts.is_empty() {
+            return Ok(());
+        }
+        Err(format!(
+            "the {what} is already open in this process with other options: {}; give the same options (or none) or another name",
+            conflicts.join(", ")
+        ))
+    }
+
+    /// Opens (or joins, for a name, file or table already open in this process) a cache.
     pub fn open(config: CacheConfig) -> Result<Arc<Self>, String> {
-        let identity = match (&config.name, &config.path) {
-            (_, Some(path)) => {
+        let pg_identity = config
+            .postgres
+            .as_ref()
+            .map(|p| {
+                crate::postgres::connect::parse_config(&p.conn_string)
+                    .map(|(c, _)| format!("{} {}.{}", crate::postgres::connect::describe_target(&c), p.schema, p.table))
+            })
+            .transpose()?;
+        let identity = match (&config.name, &config.path, &pg_identity) {
+            (_, Some(path), _) => {
                 Some(format!("path:{}", std::fs::canonicalize(path).map(|p| p.display().to_string()).unwrap_or(path.clone())))
             }
-            (Some(name), None) => Some(format!("name:{name}")),
-            (None, None) => None,
+            (Some(name), None, _) => Some(format!("name:{name}")),
+            (None, None, Some(table)) => Some(format!("postgres:{table}")),
+            (None, None, None) => None,
         };
+        let what = describe_identity(&config, pg_identity.as_deref());
         let mut reg = registry().lock().map_err(|_| "cache registry lock poisoned".to_string())?;
         if let Some(existing) = identity.as_ref().and_then(|id| reg.get(id)) {
+            existing.check_same(&config, pg_identity.as_deref(), &what)?;
             return Ok(existing.clone());
         }
-        let memory = CacheStore::new(Bounds {
-            max_entries: config.max_entries,
-            max_bytes: config.max_bytes,
-            default_ttl_ms: config.default_ttl_ms,
-        })?;
+        let max_entries = config.max_entries.unwrap_or(DEFAULT_MAX_ENTRIES);
+        let max_bytes = config.max_bytes.unwrap_or(DEFAULT_MAX_BYTES);
+        let memory = CacheStore::new(Bounds { max_entries, max_bytes, default_ttl_ms: config.default_ttl_ms })?;
         let (disk, disk_error) = match &config.path {
             None => (None, None),
-            Some(path) => match DiskTier::open(path, config.max_entries, config.max_bytes) {
+            Some(path) => match DiskTier::open(path, max_entries, max_bytes) {
                 Ok(d) => (Some(d), None),
                 Err(OpenError::NotACache(message)) => return Err(message),
                 Err(OpenError::Unusable(message)) => (None, Some(message)),
             },
         };
-        let cache = Arc::new(Self { memory: Mutex::new(memory), disk, disk_error, default_ttl_ms: config.default_ttl_ms });
+        let postgres = match config.postgres {
+            Some(pg) => Some(PgTier::open(pg, max_entries, max_bytes)?),
+            None => None,
+        };
+        let cache = Arc::new(Self {
+            memory: Mutex::new(memory),
+            disk,
+            postgres,
+            disk_error,
+            default_ttl_ms: config.default_ttl_ms,
+            max_entries,
+            max_bytes,
+        });
         if let Some(id) = identity {
             reg.insert(id, cache.clone());
         }
@@ -87,12 +157,32 @@ impl SharedCache {
         Some(value)
     }
 
+    /// A memory miss looked up in the PostgreSQL tier (None without one); a hit is kept in memory for
+    /// the time it has left to live there.
+    pub async fn get_remote(&self, key: &[u8]) -> Result<Option<Vec<u8>>, String> {
+        let Some(pg) = &self.postgres else { return Ok(None) };
+        let Some((value, left_ms)) = pg.get(key_hash(key), key.to_vec()).await? else { return Ok(None) };
+        let mut memory = self.memory();
+        let _ = memory.set(key, &value, left_ms.map(|t| t.max(1) as u64), now_ms());
+        memory.count_disk_hit();
+        Ok(Some(value))
+    }
+
     pub fn set(&self, key: &[u8], value: &[u8], ttl_ms: Option<u64>) -> Result<(), String> {
         let now = now_ms();
         self.memory().set(key, value, ttl_ms, now)?;
+        let ttl = ttl_ms.or(self.default_ttl_ms);
         if let Some(disk) = &self.disk {
-            let expires_at = ttl_ms.or(self.default_ttl_ms).map(|t| (now + t) as i64);
-            disk.put(key, value, expires_at, now as i64);
+            disk.put(key, value, ttl, now as i64);
+        }
+        if let Some(pg) = &self.postgres {
+            pg.queue.push(Op::Put {
+                hash: key_hash(key),
+                key: key.to_vec(),
+                value: value.to_vec(),
+                ttl_ms: ttl,
+                now: now as i64,
+            });
         }
         Ok(())
     }
@@ -101,11 +191,17 @@ impl SharedCache {
         if let Some(disk) = &self.disk {
             disk.delete(key);
         }
+        if let Some(pg) = &self.postgres {
+            pg.queue.push(Op::Delete { hash: key_hash(key) });
+        }
         self.memory().delete(key)
     }
 
     pub fn clear(&self, prefixes: Vec<Vec<u8>>) -> usize {
         let n = self.memory().clear(&prefixes);
+        if let Some(pg) = &self.postgres {
+            pg.queue.push(Op::Clear { prefixes: prefixes.clone() });
+        }
         if let Some(disk) = &self.disk {
             disk.clear(prefixes);
         }
@@ -120,10 +216,19 @@ impl SharedCache {
         self.memory().stats()
     }
 
-    pub fn flush(&self) {
+    /// Resolves when every write queued so far reached the persistent tiers (or was dropped at a
+    /// queue's bound); the JavaScript thread does not wait.
+    pub async fn flush(&self) {
         if let Some(disk) = &self.disk {
-            disk.flush();
+            disk.flush().await;
         }
+        if let Some(pg) = &self.postgres {
+            pg.queue.flush().await;
+        }
+    }
+
+    pub fn disk(&self) -> Option<&DiskTier> {
+        self.disk.as_ref()
     }
 
     pub fn disk_path(&self) -> Option<&str> {

@@ -126,7 +126,7 @@ fn retryable_state(code: &SqlState) -> bool {
 impl Failure {
     /// Faults that a fresh connection or a second attempt cures. Every write is idempotent (upserts
     /// keyed by checkpoint), so a retry after an unknown outcome stores the same rows.
-    fn retryable(&self) -> bool {
+    pub fn retryable(&self) -> bool {
         match self {
             Failure::Pg(e) => match e.code() {
                 Some(code) => retryable_state(code),

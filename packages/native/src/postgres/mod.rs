@@ -3,11 +3,11 @@
 //! increment chains, carried channels) and reads and writes the official PostgresSaver's tables.
 
 mod binding;
-mod connect;
+pub(crate) mod connect;
 mod history;
 mod read;
 mod schema;
-mod tables;
+pub(crate) mod tables;
 mod tls;
 mod write;
 

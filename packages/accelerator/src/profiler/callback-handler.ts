@@ -3,8 +3,9 @@ import { performance } from "node:perf_hooks";
 import { BaseCallbackHandler } from "@langchain/core/callbacks/base";
 import type { Serialized } from "@langchain/core/load/serializable";
 import type { LLMResult } from "@langchain/core/outputs";
+import { closeModelCall, openModelCall } from "../model-notes";
+import { type ModelCallRecord, type RunStatus, errorText } from "./records";
 import type { ProfileStore } from "./store";
-import { type RunStatus, errorText } from "./records";
 
 /** Where a run sits: which graph run and which node task it belongs to. */
 interface Context {
@@ -176,7 +177,7 @@ export class ProfilerCallbackHandler extends BaseCallbackHandler {
     const now = performance.now();
     const parent = this.contextOf(parentRunId);
     this.active.set(runId, { kind: "model", graphRunId: parent?.graphRunId, taskId: parent?.taskId });
-    this.store.add("modelCalls", {
+    const record: ModelCallRecord = {
       id: runId,
       name,
       model: typeof metadata?.ls_model_name === "string" ? metadata.ls_model_name : undefined,
@@ -187,7 +188,9 @@ export class ProfilerCallbackHandler extends BaseCallbackHandler {
       tokens: 0,
       promptKey: promptKey(prompt),
       status: "running",
-    });
+    };
+    this.store.add("modelCalls", record);
+    openModelCall(runId, record);
   }
 
   override handleChatModelStart(
@@ -231,7 +234,8 @@ export class ProfilerCallbackHandler extends BaseCallbackHandler {
       const usage = usageOf(output);
       rec.inputTokens = usage.input;
       rec.outputTokens = usage.output;
-      if (extra?.cached) rec.cache = "hit";
+      if (extra?.cached || (output.llmOutput as { cached?: unknown } | undefined)?.cached === true) rec.cache ??= "hit";
+      closeModelCall(runId, rec);
     }
     this.active.delete(runId);
     this.store.finish("modelCalls", runId, performance.now(), "ok");
@@ -240,6 +244,7 @@ export class ProfilerCallbackHandler extends BaseCallbackHandler {
   override handleLLMError(err: unknown, runId: string): void {
     const rec = this.store.open.modelCalls.get(runId);
     if (rec && isRateLimit(err)) rec.rateLimited = true;
+    if (rec) closeModelCall(runId, rec);
     this.active.delete(runId);
     this.store.finish("modelCalls", runId, performance.now(), "error", errorText(err));
   }

@@ -66,7 +66,7 @@ export interface ModelCallRecord {
   /** Retries by the resilience layer inside this call (one LangChain run), and their backoff ms. */
   retries?: number;
   retryWaitMs?: number;
-  /** sha1 of the prompt (roles and contents), for detecting repeated prompts. */
+  /** A 64-bit key of the prompt (roles and contents, callback-handler.ts promptKey), for detecting repeated prompts. */
   promptKey: string;
   status: RunStatus;
   error?: string;

@@ -8,25 +8,22 @@ import { AIMessage } from "@langchain/core/messages";
 import { RustLLMCache } from "@fast-langgraph/accelerator";
 
 import { QUICK, assertEqualOutputs, formatTable, interleavedRounds, recordResult } from "./lib/harness.mjs";
+import { prose } from "./lib/text.mjs";
 
 const LLM_KEY = "_model:base_chat_model,_type:openai,model_name:gpt-4o-mini,temperature:0";
 
 function prompt(i, bytes) {
   const head = `Human: question ${i}: `;
-  return (
-    head +
-    "please summarise the attached customer conversation and list the open actions. "
-      .repeat(Math.ceil(bytes / 80))
-      .slice(0, bytes - head.length)
-  );
+  return head + prose(i, bytes - head.length);
 }
 
 function generation(i) {
+  const answer = `answer ${i}: ${prose(1e6 + i, 200)}`;
   return [
     {
-      text: `answer ${i}: ${"the customer wants a refund for order 1042; next step is approval. ".repeat(3)}`,
+      text: answer,
       message: new AIMessage({
-        content: `answer ${i}: ${"the customer wants a refund for order 1042; next step is approval. ".repeat(3)}`,
+        content: answer,
         usage_metadata: { input_tokens: 120, output_tokens: 60, total_tokens: 180 },
       }),
     },

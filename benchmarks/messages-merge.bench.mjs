@@ -10,6 +10,7 @@ import { native } from "@fast-langgraph/accelerator";
 import { batchedMessagesUpdate } from "../packages/accelerator/dist/cjs/patch/binary-operator-aggregate.js";
 
 import { QUICK, assertEqualOutputs, formatTable, interleavedRounds, recordResult } from "./lib/harness.mjs";
+import { prose } from "./lib/text.mjs";
 
 const serde = new JsonPlusSerializer();
 const SIZES = QUICK ? [100, 1000] : [10, 100, 1000, 10000];
@@ -18,11 +19,9 @@ const batched = batchedMessagesUpdate(BinaryOperatorAggregate.prototype.update, 
 
 const history = (n) =>
   Array.from({ length: n }, (_, i) =>
-    i % 2
-      ? new AIMessage({ content: `answer ${i} `.repeat(20), id: `m${i}` })
-      : new HumanMessage({ content: `question ${i} `.repeat(10), id: `m${i}` }),
+    i % 2 ? new AIMessage({ content: prose(i, 200), id: `m${i}` }) : new HumanMessage({ content: prose(i, 120), id: `m${i}` }),
   );
-const writesOf = (k, n) => Array.from({ length: k }, (_, j) => [new AIMessage({ content: `new ${j}`, id: `w${n}-${j}` })]);
+const writesOf = (k, n) => Array.from({ length: k }, (_, j) => [new AIMessage({ content: prose(n * 100 + j, 60), id: `w${n}-${j}` })]);
 
 function channelWith(messages) {
   const channel = new BinaryOperatorAggregate(messagesStateReducer, () => []);

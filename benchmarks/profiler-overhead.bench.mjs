@@ -100,7 +100,8 @@ console.log(formatTable(table));
 recordResult("profiler-overhead", {
   method:
     `${agent} (createReactAgent, scripted model calling one tool ${QUICK ? 10 : 100} times, no model latency) streamed on a fresh MemorySaver thread, and ${TURNS} chat turns ` +
-    "(one FakeListChatModel call per turn, no latency, 600-byte answers) on one MemorySaver thread; no profiler vs createProfiler() attached " +
+    "(benchmarks/workloads/chat-turns.mjs: per turn a 300 B human message, a tool call, an 800 B tool result and a 600 B answer; scripted model, no latency) " +
+    "on one MemorySaver thread; no profiler vs createProfiler() attached " +
     "(handler in config.callbacks, probe on the checkpointer with channel size estimates, no-op OpenTelemetry tracer), and an empty BaseCallbackHandler " +
     "(what @langchain/core's callbacks cost with any handler: the floor for a callback-based profiler); outputs checked equal; " +
     "median of interleaved rounds after two warm-ups (wall time, and the process's CPU time from process.cpuUsage). A fresh profiler per round.",

@@ -8,8 +8,10 @@ import { QUICK, assertEqualOutputs, formatTable, interleavedRuns, median, record
 import { benchPostgresUrl, schemaFootprint, withPg } from "./lib/postgres.mjs";
 import { runMessagesLoop } from "./workloads/messages-loop.mjs";
 
-const LENGTHS = QUICK ? [100] : [200, 1000];
-const ROUNDS = QUICK ? 1 : 3;
+// --steps 300,1000 and --rounds N override the thread lengths and rounds.
+const option = (name) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : undefined);
+const LENGTHS = option("--steps")?.split(",").map(Number) ?? (QUICK ? [100] : [300, 1000]);
+const ROUNDS = Number(option("--rounds") ?? (QUICK ? 1 : 3));
 const url = benchPostgresUrl();
 let schemaNo = 0;
 

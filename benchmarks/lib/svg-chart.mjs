@@ -1,6 +1,6 @@
 // A dependency-free SVG line chart: axes with ticks, one polyline per series, a legend.
 
-const COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#17becf"];
+const COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#17becf", "#e377c2", "#7f7f7f", "#bcbd22"];
 
 function ticks(min, max, log) {
   if (log) {

@@ -1,15 +1,12 @@
 // The 3-node messages loop of the research notes: MessagesAnnotation, each node appends one ~1 KB
-// AIMessage of word-like text, looping until the thread holds `steps` messages after the input.
+// AIMessage of realistic prose (benchmarks/lib/text.mjs), looping until the thread holds `steps` messages
+// after the input.
 import { AIMessage, HumanMessage } from "@langchain/core/messages";
 import { MessagesAnnotation, START, StateGraph } from "@langchain/langgraph";
 
-const WORDS = "the agent reads a tool result then plans its next step and writes a short answer for the user".split(" ");
+import { prose } from "../lib/text.mjs";
 
-export function prose(seed, bytes = 1024) {
-  let out = "";
-  for (let i = 0; out.length < bytes; i++) out += `${WORDS[(seed * 7 + i * 13) % WORDS.length]} `;
-  return out.slice(0, bytes);
-}
+export { prose };
 
 /**
  * Builds the loop; `onStep(index)` is called once per superstep. With `awaitIo` each node first waits

@@ -3,6 +3,7 @@ import type { BaseChatModel } from "@langchain/core/language_models/chat_models"
 import type { BaseMessage } from "@langchain/core/messages";
 import type { ChatGenerationChunk, ChatResult, Generation } from "@langchain/core/outputs";
 
+import { noteCacheLookup } from "../model-notes";
 import { RustLLMCache, type RustLLMCacheOptions } from "./rust-llm-cache";
 
 type Options = Record<string, unknown>;
@@ -73,6 +74,7 @@ export function withLLMCache<M extends BaseChatModel>(
   target._generate = async (messages, callOptions, runManager) => {
     const [prompt, llmKey] = cacheKey(target, messages, callOptions);
     const hit = await cache.lookup(prompt, `generate:${llmKey}`);
+    noteCacheLookup(runManager?.runId, hit ? "hit" : "miss");
     if (hit) return { generations: hit as ChatResult["generations"], llmOutput: { cached: true } };
     const result = await inner.generate(messages, callOptions, runManager);
     await cache.update(prompt, `generate:${llmKey}`, result.generations as Generation[]);
@@ -83,6 +85,7 @@ export function withLLMCache<M extends BaseChatModel>(
     target._streamResponseChunks = async function* (messages, callOptions, runManager) {
       const [prompt, llmKey] = cacheKey(target, messages, callOptions);
       const hit = await cache.lookup(prompt, `stream:${llmKey}`);
+      noteCacheLookup(runManager?.runId, hit ? "hit" : "miss");
       if (hit) {
         for (const chunk of hit as ChatGenerationChunk[]) {
           await runManager?.handleLLMNewToken(chunk.text, undefined, undefined, undefined, undefined, { chunk });

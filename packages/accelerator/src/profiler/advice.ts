@@ -23,6 +23,8 @@ export interface AdviceThresholds {
   tailMinCalls: number;
   /** Share of model calls that hit rate limits (429). Default 0.05. */
   rateLimitShare: number;
+  /** Share of a model's call time spent waiting for the resilience layer's rate limiter. Default 0.2. */
+  rateLimitWaitShare: number;
 }
 
 export const DEFAULT_THRESHOLDS: AdviceThresholds = {
@@ -33,6 +35,7 @@ export const DEFAULT_THRESHOLDS: AdviceThresholds = {
   tailRatio: 5,
   tailMinCalls: 20,
   rateLimitShare: 0.05,
+  rateLimitWaitShare: 0.2,
 };
 
 const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
@@ -75,7 +78,15 @@ export function advise(s: ProfileSummary, overrides: Partial<AdviceThresholds> =
         evidence: `${m.repeatedPrompts} of ${m.count} calls repeated an earlier prompt (${pct(m.repeatedPrompts / m.count)}), 0 cache hits; threshold ${pct(t.repeatedPromptShare)}`,
       });
     }
-    if (m.count > 0 && m.rateLimited / m.count > t.rateLimitShare) {
+    const waitShare = m.totalMs > 0 ? m.rateLimitWaitMs / m.totalMs : 0;
+    if (m.rateLimitWaits > 0 && waitShare > t.rateLimitWaitShare) {
+      out.push({
+        rule: "rate-limits",
+        severity: "warn",
+        message: `Model "${m.name}" spends ${pct(waitShare)} of its call time waiting for the rate limiter: the budget (requestsPerMinute / tokensPerMinute) is below the load. Raise the provider's limit, spread the load, or cache repeated prompts (withLLMCache: a hit spends no budget).`,
+        evidence: `${ms(m.rateLimitWaitMs)} waited by ${m.rateLimitWaits} of ${m.count} calls, of ${ms(m.totalMs)} in model calls; threshold ${pct(t.rateLimitWaitShare)}`,
+      });
+    } else if (m.count > 0 && m.rateLimited / m.count > t.rateLimitShare) {
       out.push({
         rule: "rate-limits",
         severity: "warn",

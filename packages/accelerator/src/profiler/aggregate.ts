@@ -35,8 +35,16 @@ export interface ModelSummary extends Distribution {
   inputTokens: number;
   outputTokens: number;
   cacheHits: number;
+  /** Calls that asked the model's cache and found nothing (calls with no cache are neither hits nor misses). */
+  cacheMisses: number;
   errors: number;
   rateLimited: number;
+  /** Calls that waited for the resilience layer's rate limiter, and the total ms they waited. */
+  rateLimitWaits: number;
+  rateLimitWaitMs: number;
+  /** Retries by the resilience layer inside the calls, and their total backoff ms. */
+  retries: number;
+  retryWaitMs: number;
   /** Calls whose prompt (roles and contents) had been sent before in this profile. */
   repeatedPrompts: number;
 }
@@ -365,8 +373,13 @@ export function summarize(raw: RawProfile, now: number, droppedRecords = 0): Pro
       inputTokens: list.reduce((s, m) => s + (m.inputTokens ?? 0), 0),
       outputTokens: list.reduce((s, m) => s + (m.outputTokens ?? 0), 0),
       cacheHits: list.filter((m) => m.cache === "hit").length,
+      cacheMisses: list.filter((m) => m.cache === "miss").length,
       errors: list.filter((m) => m.status === "error").length,
       rateLimited: list.filter((m) => m.rateLimited).length,
+      rateLimitWaits: list.filter((m) => (m.rateLimitWaits ?? 0) > 0).length,
+      rateLimitWaitMs: list.reduce((s, m) => s + (m.rateLimitWaitMs ?? 0), 0),
+      retries: list.reduce((s, m) => s + (m.retries ?? 0), 0),
+      retryWaitMs: list.reduce((s, m) => s + (m.retryWaitMs ?? 0), 0),
       repeatedPrompts: list.filter((m) => repeated.has(m.id)).length,
     };
   });

@@ -3,8 +3,9 @@ import { performance } from "node:perf_hooks";
 import { BaseCallbackHandler } from "@langchain/core/callbacks/base";
 import type { Serialized } from "@langchain/core/load/serializable";
 import type { LLMResult } from "@langchain/core/outputs";
+import { closeModelCall, openModelCall } from "../model-notes";
+import { type ModelCallRecord, type RunStatus, errorText } from "./records";
 import type { ProfileStore } from "./store";
-import { type RunStatus, errorText } from "./records";
 
 /** Where a run sits: which graph run and which node task it belongs to. */
 interface Context {
@@ -36,35 +37,44 @@ function isPregel(serialized: Serialized | undefined): boolean {
   return Array.isArray(id) && id[0] === "langgraph" && id[1] === "pregel";
 }
 
-/** Per message object: a digest of its type, content length and first and last KiB of content. */
-const messageDigests = new WeakMap<object, string>();
+/** Per message object: a 64-bit digest (two 32-bit halves) of its type, content length and first and last KiB of content. */
+const messageDigests = new WeakMap<object, Digest>();
+type Digest = readonly [number, number];
 const EDGE = 1024;
 
-function digestText(text: string): string {
+function digestText(text: string): Digest {
   const part = text.length > 2 * EDGE ? `${text.length}\u0000${text.slice(0, EDGE)}\u0000${text.slice(-EDGE)}` : text;
-  return createHash("sha1").update(part).digest("base64");
+  const d = createHash("sha1").update(part).digest();
+  return [d.readUInt32LE(0), d.readUInt32LE(4)];
 }
 
-function messageDigest(part: unknown): string {
+function messageDigest(part: unknown): Digest {
   if (typeof part === "string") return digestText(part);
   const m = part as { getType?: () => string; content?: unknown };
   const known = messageDigests.get(m);
   if (known !== undefined) return known;
   const type = typeof m.getType === "function" ? m.getType() : "?";
-  const digest = `${type}:${digestText(typeof m.content === "string" ? m.content : JSON.stringify(m.content ?? null))}`;
+  const digest = digestText(`${type}:${typeof m.content === "string" ? m.content : JSON.stringify(m.content ?? null)}`);
   messageDigests.set(m, digest);
   return digest;
 }
 
 /**
- * A key for "the same prompt again": sha1 over per-message digests (type, content length, first and
- * last KiB of content), each computed once per message object, so a growing conversation costs one
- * lookup per earlier message rather than rehashing the whole history on every call.
+ * A key for "the same prompt again": the per-message digests (sha1, computed once per message object)
+ * folded in order with a 64-bit multiply-xorshift mix, so a call costs one WeakMap lookup and a few
+ * integer operations per earlier message rather than hashing the conversation again.
  */
 function promptKey(parts: ReadonlyArray<unknown>): string {
-  const hash = createHash("sha1");
-  for (const part of parts) hash.update(messageDigest(part)).update("\u0001");
-  return hash.digest("hex").slice(0, 16);
+  let a = 0x9e3779b9 ^ parts.length;
+  let b = 0x85ebca6b;
+  for (const part of parts) {
+    const [x, y] = messageDigest(part);
+    a = Math.imul(a ^ x, 0x85ebca6b) ^ (b >>> 15);
+    b = Math.imul(b ^ y, 0xc2b2ae35) ^ (a >>> 13);
+    a = Math.imul(a ^ (a >>> 16), 0x27d4eb2f);
+    b = Math.imul(b ^ (b >>> 16), 0x165667b1);
+  }
+  return `${(a >>> 0).toString(16).padStart(8, "0")}${(b >>> 0).toString(16).padStart(8, "0")}`;
 }
 
 function usageOf(output: LLMResult): { input?: number; output?: number } {
@@ -176,7 +186,7 @@ export class ProfilerCallbackHandler extends BaseCallbackHandler {
     const now = performance.now();
     const parent = this.contextOf(parentRunId);
     this.active.set(runId, { kind: "model", graphRunId: parent?.graphRunId, taskId: parent?.taskId });
-    this.store.add("modelCalls", {
+    const record: ModelCallRecord = {
       id: runId,
       name,
       model: typeof metadata?.ls_model_name === "string" ? metadata.ls_model_name : undefined,
@@ -187,7 +197,9 @@ export class ProfilerCallbackHandler extends BaseCallbackHandler {
       tokens: 0,
       promptKey: promptKey(prompt),
       status: "running",
-    });
+    };
+    this.store.add("modelCalls", record);
+    openModelCall(runId, record);
   }
 
   override handleChatModelStart(
@@ -231,7 +243,8 @@ export class ProfilerCallbackHandler extends BaseCallbackHandler {
       const usage = usageOf(output);
       rec.inputTokens = usage.input;
       rec.outputTokens = usage.output;
-      if (extra?.cached) rec.cache = "hit";
+      if (extra?.cached || (output.llmOutput as { cached?: unknown } | undefined)?.cached === true) rec.cache ??= "hit";
+      closeModelCall(runId, rec);
     }
     this.active.delete(runId);
     this.store.finish("modelCalls", runId, performance.now(), "ok");
@@ -240,6 +253,7 @@ export class ProfilerCallbackHandler extends BaseCallbackHandler {
   override handleLLMError(err: unknown, runId: string): void {
     const rec = this.store.open.modelCalls.get(runId);
     if (rec && isRateLimit(err)) rec.rateLimited = true;
+    if (rec) closeModelCall(runId, rec);
     this.active.delete(runId);
     this.store.finish("modelCalls", runId, performance.now(), "error", errorText(err));
   }

@@ -4,6 +4,7 @@ import type { BaseCallbackHandler } from "@langchain/core/callbacks/base";
 import type { Callbacks } from "@langchain/core/callbacks/manager";
 import { type Advice, type AdviceThresholds, advise } from "./advice";
 import { type ProfileSummary, summarize } from "./aggregate";
+import { installCacheLookupHook } from "./cache-lookup";
 import { ProfilerCallbackHandler } from "./callback-handler";
 import { type ProbeOptions, probeCheckpointer } from "./checkpointer-probe";
 import type { RawProfile } from "./records";
@@ -41,12 +42,18 @@ export class Profiler {
   readonly store: ProfileStore;
   /** The callback handler to pass in `config.callbacks`; it records graph runs, nodes, model and tool calls. */
   readonly handler: ProfilerCallbackHandler;
+  /**
+   * Resolves once the profiler sees cache misses of LangChain's model cache in ES module builds of
+   * @langchain/core too (loaded asynchronously; CommonJS builds are covered from construction).
+   */
+  readonly ready: Promise<void>;
   private readonly unprobes = new Map<object, () => void>();
   private readonly sink = (r: Parameters<ProfileStore["addCheckpointOp"]>[0]) => this.store.addCheckpointOp(r);
 
   constructor(readonly options: ProfilerOptions = {}) {
     this.store = new ProfileStore(options.maxRecords);
     this.handler = new ProfilerCallbackHandler(this.store);
+    this.ready = installCacheLookupHook();
     if (options.otel !== false) {
       const exporter = createOtelExporter(typeof options.otel === "object" ? options.otel.tracer : undefined);
       if (exporter) this.store.listeners.push(exporter);

@@ -181,6 +181,8 @@ export class OtelExporter implements StoreListener {
       if (m.outputTokens !== undefined) span.setAttribute("gen_ai.usage.output_tokens", m.outputTokens);
       if (m.firstTokenAt !== undefined) span.setAttribute("langgraph.time_to_first_token_ms", m.firstTokenAt - m.start);
       if (m.cache) span.setAttribute("langgraph.cache", m.cache);
+      if (m.rateLimitWaitMs !== undefined) span.setAttribute("langgraph.rate_limit_wait_ms", m.rateLimitWaitMs);
+      if (m.retries !== undefined) span.setAttribute("langgraph.retries", m.retries);
     }
     if (kind === "graphRuns") {
       const g = r as GraphRunRecord;

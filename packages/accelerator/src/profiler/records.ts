@@ -53,9 +53,20 @@ export interface ModelCallRecord {
   tokens: number;
   inputTokens?: number;
   outputTokens?: number;
-  /** "hit" when @langchain/core answered from the model's cache. */
-  cache?: "hit";
-  /** sha1 of the prompt (roles and contents), for detecting repeated prompts. */
+  /**
+   * The model's cache answered ("hit") or was asked and had nothing ("miss"); undefined when no cache
+   * was asked (no cache configured). Hits: @langchain/core's `cached` flag and withLLMCache; misses:
+   * withLLMCache, and LangChain's model cache (`cache` option, e.g. InMemoryCache or RustLLMCache) seen
+   * through `BaseChatModel.prototype._generateCached` (cache-lookup.ts).
+   */
+  cache?: "hit" | "miss";
+  /** Waits for the resilience layer's rate limiter (withResilience) before this call's attempts: how many were longer than 0 ms, and their total ms. */
+  rateLimitWaits?: number;
+  rateLimitWaitMs?: number;
+  /** Retries by the resilience layer inside this call (one LangChain run), and their backoff ms. */
+  retries?: number;
+  retryWaitMs?: number;
+  /** A 64-bit key of the prompt (roles and contents, callback-handler.ts promptKey), for detecting repeated prompts. */
   promptKey: string;
   status: RunStatus;
   error?: string;

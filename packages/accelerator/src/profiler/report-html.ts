@@ -86,7 +86,7 @@ function timeline(s: ProfileSummary, raw: RawProfile, runs: number): string {
   add("model calls", raw.modelCalls, (m) => ({
     color: m.status === "error" ? COLORS.error : COLORS.model,
     label: m.name,
-    title: `${m.name} ${f((m.end ?? t1) - m.start)} ms${m.firstTokenAt ? `, first token ${f(m.firstTokenAt - m.start)} ms` : ""}${m.cache ? ", cache hit" : ""}${m.error ? `, ${m.error}` : ""}`,
+    title: `${m.name} ${f((m.end ?? t1) - m.start)} ms${m.firstTokenAt ? `, first token ${f(m.firstTokenAt - m.start)} ms` : ""}${m.cache ? `, cache ${m.cache}` : ""}${m.rateLimitWaitMs ? `, waited ${f(m.rateLimitWaitMs)} ms for the rate limiter` : ""}${m.retries ? `, ${m.retries} retries` : ""}${m.error ? `, ${m.error}` : ""}`,
   }));
   add("tool calls", raw.toolCalls, (t) => ({
     color: t.status === "error" ? COLORS.error : COLORS.tool,
@@ -237,8 +237,11 @@ ${table(
       "input tokens",
       "output tokens",
       "cache hits",
+      "cache misses",
       "repeated prompts",
       "429s",
+      "rate-limit wait ms (calls)",
+      "retries",
     ],
     s.models.map((m) => [
       m.name,
@@ -250,8 +253,11 @@ ${table(
       m.inputTokens,
       m.outputTokens,
       m.cacheHits,
+      m.cacheMisses,
       m.repeatedPrompts,
       m.rateLimited,
+      m.rateLimitWaits ? `${f(m.rateLimitWaitMs)} (${m.rateLimitWaits})` : "-",
+      m.retries,
     ]),
   )}
 <h2>Tool calls</h2>${table(

@@ -38,7 +38,22 @@ export function renderText(s: ProfileSummary, advice: Advice[]): string {
   );
   out += table(
     "Model calls (ms)",
-    ["model", "calls", "total", "p50", "p99", "ttft p50", "in tok", "out tok", "cache hits", "repeated", "errors", "429s"],
+    [
+      "model",
+      "calls",
+      "total",
+      "p50",
+      "p99",
+      "ttft p50",
+      "in tok",
+      "out tok",
+      "cache hits",
+      "misses",
+      "repeated",
+      "errors",
+      "429s",
+      "rl wait",
+    ],
     s.models.map((m) => [
       m.name,
       m.count,
@@ -49,9 +64,11 @@ export function renderText(s: ProfileSummary, advice: Advice[]): string {
       m.inputTokens,
       m.outputTokens,
       m.cacheHits,
+      m.cacheMisses,
       m.repeatedPrompts,
       m.errors,
       m.rateLimited,
+      m.rateLimitWaits ? `${f(m.rateLimitWaitMs)} (${m.rateLimitWaits})` : "-",
     ]),
   );
   out += table(

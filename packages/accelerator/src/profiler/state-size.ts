@@ -1,12 +1,12 @@
 const sizes = new WeakMap<object, number>();
-const SAMPLE = 32;
+const SAMPLE = 8;
 
 /**
  * Estimated size in bytes of a value's JSON text, without serializing it: string lengths (UTF-16 code
  * units, so ASCII-exact), 8 per number, keys plus punctuation. Objects with `toJSON` that are LangChain
  * messages (`lc_kwargs`) are measured through their kwargs. Stops after `budget` visited values (then
- * the figure is a lower bound), so one call is bounded. Arrays longer than 64 items are estimated
- * from 32 evenly spaced items, scaled to their length. The estimate of each non-array object is
+ * the figure is a lower bound), so one call is bounded. Arrays longer than 16 items are estimated
+ * from 8 evenly spaced items, scaled to their length. The estimate of each non-array object is
  * remembered (weakly): a thread's messages are the same objects from one checkpoint to the next, so a
  * growing messages channel costs one lookup per old message. A figure for trends, not for billing.
  */

@@ -25,6 +25,10 @@ export interface CallOptions<T> {
   tokens?: number;
   /** Model tokens really spent, read from the result. */
   usage?: (value: T) => number | undefined;
+  /** Told how long each admitted attempt waited for the rate limiter (ms; 0 when it did not wait). */
+  onRateLimitWait?: (ms: number) => void;
+  /** Told each retry's backoff (ms) before it is slept. */
+  onRetry?: (delayMs: number) => void;
 }
 
 function timeoutError(ms: number): Error {
@@ -70,6 +74,7 @@ export class ResiliencePipeline {
             throw error;
           });
       }
+      if (lease) opts.onRateLimitWait?.(lease.waitedMs);
       release = await this.concurrency?.acquire(opts.signal);
     } catch (error) {
       if (permit !== undefined) this.circuitBreaker?.record(permit, "ignored");
@@ -123,6 +128,7 @@ export class ResiliencePipeline {
         entered.finish(this.fail(error));
         const delay = this.nextDelay(error, attempt, started, opts.signal);
         if (delay === undefined) throw error;
+        opts.onRetry?.(delay);
         await sleep(delay, opts.signal);
         continue;
       }
@@ -172,6 +178,7 @@ export class ResiliencePipeline {
         }
         const delay = this.nextDelay(error, attempt, started, opts.signal);
         if (delay === undefined) throw error;
+        opts.onRetry?.(delay);
         await sleep(delay, opts.signal);
         continue;
       } finally {

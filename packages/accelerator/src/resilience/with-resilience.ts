@@ -4,6 +4,7 @@ import type { BaseMessage } from "@langchain/core/messages";
 import type { ChatGenerationChunk, ChatResult } from "@langchain/core/outputs";
 
 import { CACHE_INNER, type CacheableModel, type CacheInner } from "../cache/with-llm-cache";
+import { noteRateLimitWait, noteRetry, recordingModelCalls } from "../model-notes";
 import { type ResilienceOptions, ResiliencePipeline } from "./pipeline";
 import type { ResilienceStats } from "./stats";
 
@@ -61,6 +62,13 @@ function streamsNatively(model: object): boolean {
 
 const WRAPPED = Symbol.for("fast-langgraph.resilience.wrapped");
 
+/** While a profiler records model calls: tell it this run's rate-limiter waits and retries (model-notes.ts). */
+function profilerNotes(runManager?: CallbackManagerForLLMRun) {
+  const runId = runManager?.runId;
+  if (runId === undefined || !recordingModelCalls()) return {};
+  return { onRateLimitWait: (ms: number) => noteRateLimitWait(runId, ms), onRetry: (ms: number) => noteRetry(runId, ms) };
+}
+
 /**
  * Returns `model` with a rate limiter, circuit breaker, retries and a concurrency limit around each of
  * its calls to the provider (`_generate` and `_streamResponseChunks`), so `invoke`, `stream`, `batch`,
@@ -91,6 +99,7 @@ export function withResilience<M extends BaseChatModel>(model: M, options: WithR
       signal: o?.signal as AbortSignal | undefined,
       tokens: estimate(messages, o ?? {}),
       usage: resultTokens,
+      ...profilerNotes(runManager),
     });
   const resilientStream = stream
     ? (messages: BaseMessage[], o: Options, runManager?: CallbackManagerForLLMRun) =>
@@ -98,6 +107,7 @@ export function withResilience<M extends BaseChatModel>(model: M, options: WithR
           signal: o?.signal as AbortSignal | undefined,
           tokens: estimate(messages, o ?? {}),
           usage: chunkTokens,
+          ...profilerNotes(runManager),
         })
     : undefined;
 

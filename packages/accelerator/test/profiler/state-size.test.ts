@@ -15,7 +15,8 @@ describe("estimateJsonBytes", () => {
       expect(Math.abs(estimate - exact) / exact).toBeLessThan(0.15);
     }
     // Bounded: a budget caps the walk (the figure is then a lower bound).
-    const wide = { list: Array.from({ length: 50 }, (_, i) => ({ k: `v${i}` })) };
+    // (an object of 50 keys: long arrays are sampled, objects are walked whole)
+    const wide = { fields: Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`k${i}`, { k: `v${i}`.repeat(20) }])) };
     expect(estimateJsonBytes(wide, 10)).toBeLessThan(estimateJsonBytes(wide) / 3);
   });
 });

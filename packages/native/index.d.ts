@@ -87,6 +87,11 @@ export declare class PostgresCheckpointStore {
   deleteThread(threadId: string): Promise<void>
   deltaChannelHistory(threadId: string, checkpointNs: string, checkpointId: string, channels: Array<string>): Promise<Array<ChannelHistoryRow>>
   pendingWrites(threadId: string, checkpointNs: string, checkpointId: string): Promise<Array<WriteRow>>
+  /**
+   * Removes what a retention policy lets go (see `prune_plan` for what is never removed), in both
+   * layouts, one thread per transaction (see `prune` for why that is safe with other writers).
+   */
+  prune(options: PruneOptions): Promise<PruneResult>
 }
 
 export declare class SqliteCheckpointStore {

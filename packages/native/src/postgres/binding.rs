@@ -10,9 +10,11 @@ use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
 use super::connect::{self, Failure, PoolOptions};
+use super::prune_load::{self, Present};
 use super::tables::Tables;
-use super::{history, read, schema, write};
+use super::{history, prune, read, schema, thread_lock, write};
 use crate::checkpoint::js_types::*;
+use crate::checkpoint::prune_options::{self, PruneReport};
 use crate::checkpoint::requests::{list_query, put_increments, put_input, put_result, put_writes_input};
 use crate::error::{engine_error, invalid_arg};
 
@@ -211,6 +213,8 @@ impl PostgresCheckpointStore {
                         write::put_official(&client, t, input).await
                     } else {
                         let tx = client.transaction().await?;
+                        // Shared: puts never wait for each other, only for a prune of this thread.
+                        thread_lock::share(&tx, t, input.thread_id).await?;
                         let outcome = write::put_compact(&tx, t, input).await?;
                         tx.commit().await?;
                         Ok(outcome)
@@ -302,5 +306,29 @@ impl PostgresCheckpointStore {
             })
             .await?;
         Ok(writes.into_iter().map(write_row).collect())
+    }
+
+    /// Removes what a retention policy lets go (see `prune_plan` for what is never removed), in both
+    /// layouts, one thread per transaction (see `prune` for why that is safe with other writers).
+    #[napi]
+    pub async fn prune(&self, options: PruneOptions) -> Result<PruneResult> {
+        let policy = prune_options::policy(&options)?;
+        let inner = self.inner.clone();
+        let t = &inner.tables;
+        let present: Present = inner.run(|client| async move { prune_load::present(&client, t).await }).await?;
+        let threads = match options.thread_ids {
+            Some(ids) => ids,
+            None => inner.run(|client| async move { prune_load::thread_ids(&client, t, present).await }).await?,
+        };
+        let mut report = PruneReport::default();
+        for thread_id in &threads {
+            let policy = &policy;
+            report.add(
+                inner
+                    .run(|mut client| async move { prune::prune_thread(&mut client, t, present, thread_id, policy).await })
+                    .await?,
+            );
+        }
+        Ok(report.into())
     }
 }

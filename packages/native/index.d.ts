@@ -92,6 +92,11 @@ export declare class PostgresCheckpointStore {
    * layouts, one thread per transaction (see `prune` for why that is safe with other writers).
    */
   prune(options: PruneOptions): Promise<PruneResult>
+  /**
+   * Plain VACUUM of the checkpoint tables (see `prune_load::vacuum`); their total size in bytes
+   * (pg_total_relation_size) before and after.
+   */
+  vacuum(): Promise<PostgresVacuumResult>
 }
 
 export declare class SqliteCheckpointStore {
@@ -326,6 +331,12 @@ export interface PostgresStoreOptions {
    * from when the connection was last handed out.
    */
   idleTimeoutMs?: number
+}
+
+export interface PostgresVacuumResult {
+  /** pg_total_relation_size of the checkpoint tables together, before VACUUM, in bytes. */
+  bytesBefore: number
+  bytesAfter: number
 }
 
 export interface PruneOptions {

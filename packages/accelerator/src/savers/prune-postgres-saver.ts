@@ -42,6 +42,17 @@ export async function prunePostgresSaver(saver: BaseCheckpointSaver, options: Pr
   }
 }
 
+/** `RustPostgresSaver.vacuum` (plain VACUUM, never FULL) for a `PostgresSaver`'s tables. */
+export async function vacuumPostgresSaver(saver: BaseCheckpointSaver): Promise<{ bytesBefore: number; bytesAfter: number }> {
+  if (saver instanceof RustPostgresSaver) return saver.vacuum();
+  const store = storeFor(saver);
+  try {
+    return await store.vacuum();
+  } finally {
+    await store.end();
+  }
+}
+
 /**
  * Background retention for a `PostgresSaver`: `prunePostgresSaver(saver, policy)` every
  * `options.every` ms on one Rust connection kept for it (the timer does not keep the process alive).

@@ -157,6 +157,17 @@ export class RustPostgresSaver extends NativeCheckpointSaver {
     return report;
   }
 
+  /**
+   * Plain `VACUUM` of the checkpoint tables (both layouts'), so the space `prune` freed is reused by
+   * later writes at once instead of after autovacuum; returns their pg_total_relation_size together
+   * before and after, in bytes. Safe while others read and write (it never runs `VACUUM FULL`, which
+   * locks the tables); the files shrink only by empty pages at their end. Needs table ownership
+   * (otherwise the server skips the table with a warning).
+   */
+  async vacuum(): Promise<{ bytesBefore: number; bytesAfter: number }> {
+    return this.native.vacuum();
+  }
+
   /** The schema holding the tables. */
   get schema(): string {
     return this.native.schema;

@@ -44,6 +44,13 @@ pub struct PostgresSetupResult {
 }
 
 #[napi(object)]
+pub struct PostgresVacuumResult {
+    /// pg_total_relation_size of the checkpoint tables together, before VACUUM, in bytes.
+    pub bytes_before: i64,
+    pub bytes_after: i64,
+}
+
+#[napi(object)]
 pub struct PoolStatus {
     pub size: u32,
     pub available: u32,
@@ -330,5 +337,22 @@ impl PostgresCheckpointStore {
             );
         }
         Ok(report.into())
+    }
+
+    /// Plain VACUUM of the checkpoint tables (see `prune_load::vacuum`); their total size in bytes
+    /// (pg_total_relation_size) before and after.
+    #[napi]
+    pub async fn vacuum(&self) -> Result<PostgresVacuumResult> {
+        let inner = self.inner.clone();
+        let t = &inner.tables;
+        let (bytes_before, bytes_after) = inner
+            .run(|client| async move {
+                let present = prune_load::present(&client, t).await?;
+                let before = prune_load::total_bytes(&client, t, present).await?;
+                prune_load::vacuum(&client, t, present).await?;
+                Ok((before, prune_load::total_bytes(&client, t, present).await?))
+            })
+            .await?;
+        Ok(PostgresVacuumResult { bytes_before, bytes_after })
     }
 }

@@ -172,3 +172,39 @@ pub async fn load(c: &impl GenericClient, t: &Tables, p: Present, thread_id: &st
     }
     Ok(out)
 }
+
+/// The tables of the layouts present, for VACUUM and sizes.
+fn layout_tables(t: &Tables, p: Present) -> Vec<&str> {
+    let mut out: Vec<&str> = Vec::new();
+    if p.compact {
+        out.extend([t.flg_checkpoints.as_str(), t.flg_blobs.as_str(), t.flg_writes.as_str()]);
+    }
+    if p.official {
+        out.extend([t.checkpoints.as_str(), t.blobs.as_str(), t.writes.as_str()]);
+    }
+    out
+}
+
+/// pg_total_relation_size (heap, TOAST, indexes) of the layouts' tables together, in bytes.
+pub async fn total_bytes(c: &impl GenericClient, t: &Tables, p: Present) -> Result<i64, Failure> {
+    let names: Vec<&str> = layout_tables(t, p);
+    let row = c
+        .query_one(
+            "SELECT coalesce(sum(pg_total_relation_size(to_regclass(n))), 0)::int8 FROM unnest($1::text[]) AS n",
+            &[&names],
+        )
+        .await?;
+    Ok(row.get(0))
+}
+
+/// Plain VACUUM of the layouts' tables: dead rows become space later writes reuse, and empty pages at
+/// a table's end go back to the file system. It takes no lock that blocks reads or writes (never
+/// VACUUM FULL, which locks the tables for its whole run). A role that does not own a table gets a
+/// server warning and that table is skipped.
+pub async fn vacuum(c: &impl GenericClient, t: &Tables, p: Present) -> Result<(), Failure> {
+    let names = layout_tables(t, p);
+    if !names.is_empty() {
+        c.batch_execute(&format!("VACUUM {}", names.join(", "))).await?;
+    }
+    Ok(())
+}

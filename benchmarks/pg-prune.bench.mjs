@@ -1,9 +1,9 @@
 // Retention on PostgreSQL: THREADS threads of STEPS checkpoints each (a growing log of ~100-byte
 // entries and one pending write per step, as a graph writes them), in each RustPostgresSaver layout,
-// pruned to keepLast 5 while WRITERS coroutines keep extending some of those threads. Reports the
-// prune's time and report, the largest event-loop gap meanwhile, the writers' put+putWrites latency
-// before and during the prune, and what PostgreSQL gives back: pg_total_relation_size before, after
-// the prune, after autovacuum (full mode only: waits for it), after VACUUM and after VACUUM FULL.
+// pruned to keepLast 5: once alone (time, report, largest event-loop gap, then what PostgreSQL gives
+// back: pg_total_relation_size after the prune, after autovacuum (full mode only: waits for it), after
+// VACUUM and after VACUUM FULL), and once on a fresh copy while WRITERS coroutines keep extending
+// threads it prunes (their put+putWrites latency before and during the prune).
 // LangGraph.js has no pruning to compare with.
 import { emptyCheckpoint, uuid6 } from "@langchain/langgraph-checkpoint";
 import { RustPostgresSaver } from "@fast-langgraph/accelerator";
@@ -104,73 +104,61 @@ async function waitForAutovacuum(schema, layout, since) {
   return false;
 }
 
-async function run(layout) {
-  const schema = `flg_bench_prune_${layout}_${process.pid}`;
+async function prepare(layout, phase) {
+  const schema = `flg_bench_prune_${layout}_${phase}_${process.pid}`;
   await withPg(url, (c) => c.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`));
   const saver = new RustPostgresSaver(url, { schema, layout, maxConnections: 10 });
   await saver.setup();
-  process.stdout.write(`  ${layout}: writing ${THREADS} threads x ${STEPS} steps\n`);
+  process.stdout.write(`  ${layout}, ${phase}: writing ${THREADS} threads x ${STEPS} steps\n`);
   const states = await fill(saver);
   await withPg(url, (c) => c.query(`ANALYZE "${schema}".${tableNames(layout).join(`, "${schema}".`)}`));
   const sample = `thread-${THREADS - 1}`;
   const expected = await saver.getTuple({ configurable: { thread_id: sample } });
-  const baseline = writers(saver, states);
-  const baselineGaps = timerGaps();
-  await new Promise((r) => setTimeout(r, QUICK ? 1000 : 3000));
-  const loopBefore = baselineGaps.stop();
-  const writersBefore = await baseline.stop();
-  const bytesBefore = await layoutBytes(schema, layout);
+  const check = async () => {
+    const actual = await saver.getTuple({ configurable: { thread_id: sample } });
+    if (JSON.stringify(actual.checkpoint) !== JSON.stringify(expected.checkpoint)) throw new Error(`${layout}: latest checkpoint changed by prune`);
+    let kept = 0;
+    for await (const _ of saver.list({ configurable: { thread_id: sample } })) kept += 1;
+    if (kept !== KEEP) throw new Error(`${layout}: ${kept} checkpoints kept, expected ${KEEP}`);
+  };
+  const done = async () => {
+    await saver.end();
+    await withPg(url, (c) => c.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`));
+  };
+  return { saver, schema, states, check, done };
+}
 
-  const during = writers(saver, states);
+/** The prune alone (nothing else running), then what PostgreSQL gives back. */
+async function alone(layout) {
+  const { saver, schema, check, done } = await prepare(layout, "alone");
+  const bytesBefore = await layoutBytes(schema, layout);
   const gaps = timerGaps();
-  const t0 = performance.now();
   const pruneStarted = new Date();
+  const t0 = performance.now();
   const report = await saver.prune({ keepLast: KEEP });
   const pruneMs = performance.now() - t0;
   const loop = gaps.stop();
-  const writersDuring = await during.stop();
-
-  const actual = await saver.getTuple({ configurable: { thread_id: sample } });
-  if (JSON.stringify(actual.checkpoint) !== JSON.stringify(expected.checkpoint))
-    throw new Error(`${layout}: latest checkpoint changed by prune`);
-  let kept = 0;
-  for await (const _ of saver.list({ configurable: { thread_id: sample } })) kept += 1;
-  if (kept !== KEEP) throw new Error(`${layout}: ${kept} checkpoints kept, expected ${KEEP}`);
-  for (let i = 0; i < WRITERS; i++) {
-    const t = `thread-${i}`;
-    const latest = await saver.getTuple({ configurable: { thread_id: t } });
-    if (latest.checkpoint.channel_values.log.length !== states.get(t).log.length)
-      throw new Error(`${layout}: writer thread ${t} lost steps`);
-  }
-
+  await check();
   const bytesAfterPrune = await layoutBytes(schema, layout);
   let bytesAfterAutovacuum = null;
   if (!QUICK) {
     process.stdout.write(`  ${layout}: waiting for autovacuum\n`);
     if (await waitForAutovacuum(schema, layout, pruneStarted)) bytesAfterAutovacuum = await layoutBytes(schema, layout);
   }
-  const qualified = tableNames(layout)
-    .map((n) => `"${schema}".${n}`)
-    .join(", ");
   const v0 = performance.now();
-  await withPg(url, (c) => c.query(`VACUUM ${qualified}`));
+  const { bytesAfter: bytesAfterVacuum } = await saver.vacuum();
   const vacuumMs = performance.now() - v0;
-  const bytesAfterVacuum = await layoutBytes(schema, layout);
+  const qualified = tableNames(layout).map((n) => `"${schema}".${n}`).join(", ");
   const f0 = performance.now();
   await withPg(url, (c) => c.query(`VACUUM FULL ${qualified}`));
   const vacuumFullMs = performance.now() - f0;
   const bytesAfterVacuumFull = await layoutBytes(schema, layout);
-  await saver.end();
-  await withPg(url, (c) => c.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`));
+  await done();
   return {
-    layout,
     pruneMs,
     report,
     largestEventLoopGapMs: loop.max,
-    largestEventLoopGapWritersOnlyMs: loopBefore.max,
     eventLoopGapP99Ms: loop.p99,
-    writersBefore,
-    writersDuring,
     bytesBefore,
     bytesAfterPrune,
     bytesAfterAutovacuum,
@@ -181,26 +169,54 @@ async function run(layout) {
   };
 }
 
+/** The same prune on a fresh copy while WRITERS keep extending threads it prunes. */
+async function withWriters(layout) {
+  const { saver, states, check, done } = await prepare(layout, "writers");
+  const baseline = writers(saver, states);
+  const baselineGaps = timerGaps();
+  await new Promise((r) => setTimeout(r, QUICK ? 1000 : 3000));
+  const loopBefore = baselineGaps.stop();
+  const writersBefore = await baseline.stop();
+
+  const during = writers(saver, states);
+  const gaps = timerGaps();
+  const t0 = performance.now();
+  const report = await saver.prune({ keepLast: KEEP });
+  const pruneMs = performance.now() - t0;
+  const loop = gaps.stop();
+  const writersDuring = await during.stop();
+  await check();
+  for (let i = 0; i < WRITERS; i++) {
+    const t = `thread-${i}`;
+    const latest = await saver.getTuple({ configurable: { thread_id: t } });
+    if (latest.checkpoint.channel_values.log.length !== states.get(t).log.length) throw new Error(`${layout}: writer thread ${t} lost steps`);
+  }
+  await done();
+  return {
+    pruneMs,
+    report,
+    largestEventLoopGapMs: loop.max,
+    largestEventLoopGapWritersOnlyMs: loopBefore.max,
+    writersBefore,
+    writersDuring,
+  };
+}
+
 const results = [];
-for (const layout of ["compact", "official"]) results.push(await run(layout));
+for (const layout of ["compact", "official"]) results.push({ layout, alone: await alone(layout), withWriters: await withWriters(layout) });
 const mb = (b) => (b === null ? "-" : (b / 1e6).toFixed(1));
+const ms3 = (w) => `${w.medianMs.toFixed(1)}/${w.p99Ms.toFixed(1)}/${w.maxMs.toFixed(1)}`;
 console.log(
   formatTable(
-    results.map((r) => ({
-      layout: r.layout,
-      "prune s": (r.pruneMs / 1000).toFixed(2),
-      "checkpoints/writes/values removed": `${r.report.checkpoints}/${r.report.writes}/${r.report.values}`,
-      "MB removed": (r.report.bytes / 1e6).toFixed(1),
-      "max loop gap ms (writers only / + prune)": `${r.largestEventLoopGapWritersOnlyMs.toFixed(1)} / ${r.largestEventLoopGapMs.toFixed(1)}`,
-      "writer ms before (med/p99/max)": `${r.writersBefore.medianMs.toFixed(1)}/${r.writersBefore.p99Ms.toFixed(1)}/${r.writersBefore.maxMs.toFixed(1)}`,
-      "writer ms during (med/p99/max)": `${r.writersDuring.medianMs.toFixed(1)}/${r.writersDuring.p99Ms.toFixed(1)}/${r.writersDuring.maxMs.toFixed(1)}`,
-      "MB before/pruned/autovac/VACUUM/FULL": [
-        r.bytesBefore,
-        r.bytesAfterPrune,
-        r.bytesAfterAutovacuum,
-        r.bytesAfterVacuum,
-        r.bytesAfterVacuumFull,
-      ]
+    results.map(({ layout, alone: a, withWriters: w }) => ({
+      layout,
+      "prune s (alone / with writers)": `${(a.pruneMs / 1000).toFixed(2)} / ${(w.pruneMs / 1000).toFixed(2)}`,
+      "checkpoints/writes/values removed": `${a.report.checkpoints}/${a.report.writes}/${a.report.values}`,
+      "MB removed": (a.report.bytes / 1e6).toFixed(1),
+      "max loop gap ms (alone / writers only / writers + prune)": `${a.largestEventLoopGapMs.toFixed(1)} / ${w.largestEventLoopGapWritersOnlyMs.toFixed(1)} / ${w.largestEventLoopGapMs.toFixed(1)}`,
+      "writer ms before (med/p99/max)": ms3(w.writersBefore),
+      "writer ms during (med/p99/max)": ms3(w.writersDuring),
+      "MB before/pruned/autovac/VACUUM/FULL": [a.bytesBefore, a.bytesAfterPrune, a.bytesAfterAutovacuum, a.bytesAfterVacuum, a.bytesAfterVacuumFull]
         .map(mb)
         .join("/"),
     })),
@@ -210,8 +226,8 @@ recordResult("pg-prune", {
   method:
     `RustPostgresSaver (each layout, own schema) filled with ${THREADS} threads x ${STEPS} steps by put + putWrites ` +
     `(${FILL_CONCURRENCY} threads at a time; a log channel of ~100-byte entries growing by one per step, a step counter, one pending write), ANALYZE, ` +
-    `then ${WRITERS} writers extending threads 0-${WRITERS - 1} for a baseline, then prune({ keepLast: ${KEEP} }) with the same writers running and a 1 ms ` +
-    "setInterval recording event-loop gaps (also during the baseline, to tell the writers' own JS work from the prune's). Bytes: pg_total_relation_size of the layout's three tables (heap, TOAST, indexes) before, after the prune, " +
+    `then prune({ keepLast: ${KEEP} }) alone with a 1 ms setInterval recording event-loop gaps, then the space figures; then the same on a fresh copy: ` +
+    `${WRITERS} writers extending threads 0-${WRITERS - 1} for a baseline (gaps recorded too, to tell the writers' own JS work from the prune's), then the prune with them running. Bytes: pg_total_relation_size of the layout's three tables (heap, TOAST, indexes) before, after the prune, " +
     "after autovacuum (full mode: waited for via pg_stat_user_tables.last_autovacuum), after VACUUM and after VACUUM FULL. Loopback PostgreSQL of scripts/test-postgres.sh.",
   figures: { threads: THREADS, stepsPerThread: STEPS, keepLast: KEEP, writers: WRITERS, results },
 });

@@ -4,7 +4,7 @@ export { NativeBindingUnavailableError, type NativeStatus, native, nativeStatus 
 export { RustSqliteSaver, type RustSqliteSaverOptions } from "./savers/rust-sqlite-saver";
 export { RustPostgresSaver, type RustPostgresSaverOptions } from "./savers/rust-postgres-saver";
 export type { PostgresConnection } from "./savers/postgres-connection";
-export { prunePostgresSaver, schedulePostgresSaverRetention, vacuumPostgresSaver } from "./savers/prune-postgres-saver";
+export { prunePostgresSaver, schedulePostgresSaverRetention, vacuumPostgresSaver } from "./retention/postgres-saver";
 export type { PruneOptions, PruneReport, RetentionOptions } from "./savers/retention";
 export {
   getPatchStatus,

@@ -3,7 +3,9 @@ import { MessagesAnnotation, START, StateGraph } from "@langchain/langgraph";
 import type { StateSnapshot } from "@langchain/langgraph";
 import type { BaseCheckpointSaver, CheckpointTuple } from "@langchain/langgraph-checkpoint";
 
-import { RustPostgresSaver } from "../../src";
+import { PostgresSaver } from "@langchain/langgraph-checkpoint-postgres";
+
+import { RustPostgresSaver, schedulePostgresSaverRetention } from "../../src";
 import { scenarios } from "../support/graphs";
 import { normalize } from "../support/normalize";
 import { dropSchema, freshSchema, postgresUrl, withPg } from "../support/postgres";
@@ -183,6 +185,28 @@ describe("RustPostgresSaver retention", () => {
     const seen = reports.length;
     await new Promise((r) => setTimeout(r, 80));
     expect(reports.length).toBe(seen);
+    await dropSchema(schema);
+  });
+
+  it("prunes a PostgresSaver in the background with schedulePostgresSaverRetention until stopped", async () => {
+    const schema = freshSchema("pgbackground");
+    const saver = PostgresSaver.fromConnString(postgresUrl(), { schema });
+    await saver.setup();
+    const graph = chat(saver);
+    const config = { configurable: { thread_id: "bg" } };
+    for (let i = 0; i < 5; i++) await graph.invoke({ messages: [new HumanMessage(`q${i}`)] }, config);
+    const reports: number[] = [];
+    const stop = schedulePostgresSaverRetention(saver, { keepLast: 2, every: 20, onPrune: (r) => reports.push(r.checkpoints) });
+    while (reports.length < 2) await new Promise((r) => setTimeout(r, 10));
+    expect(reports[0]).toBe(5 * 3 - 2);
+    expect(await historyOf(graph, config)).toHaveLength(2);
+    await stop();
+    const seen = reports.length;
+    await graph.invoke({ messages: [new HumanMessage("after stop")] }, config);
+    await new Promise((r) => setTimeout(r, 80));
+    expect(reports.length).toBe(seen);
+    expect(await historyOf(graph, config)).toHaveLength(5);
+    await saver.end();
     await dropSchema(schema);
   });
 

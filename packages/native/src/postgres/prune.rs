@@ -191,10 +191,15 @@ async fn collect_official_blobs(
     let versions: Vec<&str> = candidates.iter().map(|k| k.2.as_str()).collect();
     let stmt = c
         .prepare_cached(&format!(
-            "DELETE FROM {bl} b USING unnest($2::text[], $3::text[], $4::text[]) AS d(ns, channel, version)
+            "WITH named AS MATERIALIZED (
+                SELECT x.checkpoint_ns AS ns, v.key AS channel, v.value AS version FROM {cp} x
+                CROSS JOIN LATERAL jsonb_each_text(CASE WHEN jsonb_typeof(x.checkpoint -> 'channel_versions') = 'object'
+                                                   THEN x.checkpoint -> 'channel_versions' ELSE '{{}}'::jsonb END) v
+                WHERE x.thread_id = $1
+             )
+             DELETE FROM {bl} b USING unnest($2::text[], $3::text[], $4::text[]) AS d(ns, channel, version)
              WHERE b.thread_id = $1 AND b.checkpoint_ns = d.ns AND b.channel = d.channel AND b.version = d.version
-               AND NOT EXISTS (SELECT 1 FROM {cp} x WHERE x.thread_id = $1 AND x.checkpoint_ns = d.ns
-                               AND x.checkpoint -> 'channel_versions' ->> d.channel = d.version)
+               AND NOT EXISTS (SELECT 1 FROM named n WHERE n.ns = d.ns AND n.channel = d.channel AND n.version = d.version)
              RETURNING coalesce(octet_length(b.blob), 0)::int8",
             bl = t.blobs,
             cp = t.checkpoints

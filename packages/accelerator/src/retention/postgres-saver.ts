@@ -1,8 +1,8 @@
 import type { BaseCheckpointSaver } from "@langchain/langgraph-checkpoint";
 
 import { connectionOfPool, rustSaverOf } from "../patch/postgres-saver";
-import { type PruneOptions, type PruneReport, type RetentionOptions, scheduleRetention } from "./retention";
-import { RustPostgresSaver } from "./rust-postgres-saver";
+import { type PruneOptions, type PruneReport, type RetentionOptions, scheduleRetention } from "../savers/retention";
+import { RustPostgresSaver } from "../savers/rust-postgres-saver";
 
 /** What a `@langchain/langgraph-checkpoint-postgres` PostgresSaver holds that retention uses (its pool and schema). */
 interface PostgresSaverFields {

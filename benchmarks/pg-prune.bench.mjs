@@ -116,7 +116,8 @@ async function prepare(layout, phase) {
   const expected = await saver.getTuple({ configurable: { thread_id: sample } });
   const check = async () => {
     const actual = await saver.getTuple({ configurable: { thread_id: sample } });
-    if (JSON.stringify(actual.checkpoint) !== JSON.stringify(expected.checkpoint)) throw new Error(`${layout}: latest checkpoint changed by prune`);
+    if (JSON.stringify(actual.checkpoint) !== JSON.stringify(expected.checkpoint))
+      throw new Error(`${layout}: latest checkpoint changed by prune`);
     let kept = 0;
     for await (const _ of saver.list({ configurable: { thread_id: sample } })) kept += 1;
     if (kept !== KEEP) throw new Error(`${layout}: ${kept} checkpoints kept, expected ${KEEP}`);
@@ -132,6 +133,11 @@ async function prepare(layout, phase) {
 async function alone(layout) {
   const { saver, schema, check, done } = await prepare(layout, "alone");
   const bytesBefore = await layoutBytes(schema, layout);
+  globalThis.gc?.(); // the fill's garbage is not the prune's pause (run-all passes --expose-gc)
+  // Control: the same timer with nothing running, as long as a prune takes here (a loaded machine pauses any process).
+  const idleGaps = timerGaps();
+  await new Promise((r) => setTimeout(r, QUICK ? 500 : 3000));
+  const idle = idleGaps.stop();
   const gaps = timerGaps();
   const pruneStarted = new Date();
   const t0 = performance.now();
@@ -148,7 +154,9 @@ async function alone(layout) {
   const v0 = performance.now();
   const { bytesAfter: bytesAfterVacuum } = await saver.vacuum();
   const vacuumMs = performance.now() - v0;
-  const qualified = tableNames(layout).map((n) => `"${schema}".${n}`).join(", ");
+  const qualified = tableNames(layout)
+    .map((n) => `"${schema}".${n}`)
+    .join(", ");
   const f0 = performance.now();
   await withPg(url, (c) => c.query(`VACUUM FULL ${qualified}`));
   const vacuumFullMs = performance.now() - f0;
@@ -159,6 +167,7 @@ async function alone(layout) {
     report,
     largestEventLoopGapMs: loop.max,
     eventLoopGapP99Ms: loop.p99,
+    largestEventLoopGapIdleMs: idle.max,
     bytesBefore,
     bytesAfterPrune,
     bytesAfterAutovacuum,
@@ -172,12 +181,14 @@ async function alone(layout) {
 /** The same prune on a fresh copy while WRITERS keep extending threads it prunes. */
 async function withWriters(layout) {
   const { saver, states, check, done } = await prepare(layout, "writers");
+  globalThis.gc?.();
   const baseline = writers(saver, states);
   const baselineGaps = timerGaps();
   await new Promise((r) => setTimeout(r, QUICK ? 1000 : 3000));
   const loopBefore = baselineGaps.stop();
   const writersBefore = await baseline.stop();
 
+  globalThis.gc?.();
   const during = writers(saver, states);
   const gaps = timerGaps();
   const t0 = performance.now();
@@ -189,7 +200,8 @@ async function withWriters(layout) {
   for (let i = 0; i < WRITERS; i++) {
     const t = `thread-${i}`;
     const latest = await saver.getTuple({ configurable: { thread_id: t } });
-    if (latest.checkpoint.channel_values.log.length !== states.get(t).log.length) throw new Error(`${layout}: writer thread ${t} lost steps`);
+    if (latest.checkpoint.channel_values.log.length !== states.get(t).log.length)
+      throw new Error(`${layout}: writer thread ${t} lost steps`);
   }
   await done();
   return {
@@ -213,10 +225,23 @@ console.log(
       "prune s (alone / with writers)": `${(a.pruneMs / 1000).toFixed(2)} / ${(w.pruneMs / 1000).toFixed(2)}`,
       "checkpoints/writes/values removed": `${a.report.checkpoints}/${a.report.writes}/${a.report.values}`,
       "MB removed": (a.report.bytes / 1e6).toFixed(1),
-      "max loop gap ms (alone / writers only / writers + prune)": `${a.largestEventLoopGapMs.toFixed(1)} / ${w.largestEventLoopGapWritersOnlyMs.toFixed(1)} / ${w.largestEventLoopGapMs.toFixed(1)}`,
+      "max loop gap ms (idle / prune / writers / writers + prune)": [
+        a.largestEventLoopGapIdleMs,
+        a.largestEventLoopGapMs,
+        w.largestEventLoopGapWritersOnlyMs,
+        w.largestEventLoopGapMs,
+      ]
+        .map((g) => g.toFixed(1))
+        .join(" / "),
       "writer ms before (med/p99/max)": ms3(w.writersBefore),
       "writer ms during (med/p99/max)": ms3(w.writersDuring),
-      "MB before/pruned/autovac/VACUUM/FULL": [a.bytesBefore, a.bytesAfterPrune, a.bytesAfterAutovacuum, a.bytesAfterVacuum, a.bytesAfterVacuumFull]
+      "MB before/pruned/autovac/VACUUM/FULL": [
+        a.bytesBefore,
+        a.bytesAfterPrune,
+        a.bytesAfterAutovacuum,
+        a.bytesAfterVacuum,
+        a.bytesAfterVacuumFull,
+      ]
         .map(mb)
         .join("/"),
     })),
@@ -226,8 +251,10 @@ recordResult("pg-prune", {
   method:
     `RustPostgresSaver (each layout, own schema) filled with ${THREADS} threads x ${STEPS} steps by put + putWrites ` +
     `(${FILL_CONCURRENCY} threads at a time; a log channel of ~100-byte entries growing by one per step, a step counter, one pending write), ANALYZE, ` +
-    `then prune({ keepLast: ${KEEP} }) alone with a 1 ms setInterval recording event-loop gaps, then the space figures; then the same on a fresh copy: ` +
-    `${WRITERS} writers extending threads 0-${WRITERS - 1} for a baseline (gaps recorded too, to tell the writers' own JS work from the prune's), then the prune with them running. Bytes: pg_total_relation_size of the layout's three tables (heap, TOAST, indexes) before, after the prune, " +
-    "after autovacuum (full mode: waited for via pg_stat_user_tables.last_autovacuum), after VACUUM and after VACUUM FULL. Loopback PostgreSQL of scripts/test-postgres.sh.",
+    `then a 1 ms setInterval's gaps with nothing running (control), then prune({ keepLast: ${KEEP} }) alone with the same timer, then the space figures; then the same on a fresh copy: ` +
+    `${WRITERS} writers extending threads 0-${WRITERS - 1} for a baseline (gaps recorded too, to tell the writers' own JS work from the prune's), ` +
+    "then the prune with them running. Bytes (prune alone): pg_total_relation_size of the layout's three tables (heap, TOAST, indexes) before, " +
+    "after the prune, after autovacuum (full mode: waited for via pg_stat_user_tables.last_autovacuum), after saver.vacuum() (plain VACUUM) " +
+    "and after VACUUM FULL. Loopback PostgreSQL of scripts/test-postgres.sh.",
   figures: { threads: THREADS, stepsPerThread: STEPS, keepLast: KEEP, writers: WRITERS, results },
 });

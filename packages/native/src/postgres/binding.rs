@@ -220,9 +220,12 @@ impl PostgresCheckpointStore {
                         write::put_official(&client, t, input).await
                     } else {
                         let tx = client.transaction().await?;
-                        // Shared: puts never wait for each other, only for a prune of this thread.
-                        thread_lock::share(&tx, t, input.thread_id).await?;
-                        let outcome = write::put_compact(&tx, t, input).await?;
+                        // Shared: puts never wait for each other, only for a prune of this thread. Sent
+                        // ahead of the put's first statement, in the same round trip.
+                        let (locked, outcome) =
+                            futures_util::join!(thread_lock::share(&tx, t, input.thread_id), write::put_compact(&tx, t, input));
+                        locked?;
+                        let outcome = outcome?;
                         tx.commit().await?;
                         Ok(outcome)
                     }

@@ -16,10 +16,11 @@ pub fn key(t: &Tables, thread_id: &str) -> i64 {
     xxhash_rust::xxh3::xxh3_64(text.as_bytes()) as i64
 }
 
-/// Held until the calling transaction ends; other shared holders do not wait.
+/// Held until the calling transaction ends; other shared holders do not wait. One simple-protocol
+/// message sent at the first poll: polled before the put's statements (`join!`), it runs first on the
+/// server without a round trip of its own (tokio-postgres sends requests in order on one connection).
 pub async fn share(c: &impl GenericClient, t: &Tables, thread_id: &str) -> Result<(), Failure> {
-    let stmt = c.prepare_cached("SELECT pg_advisory_xact_lock_shared($1)").await?;
-    c.execute(&stmt, &[&key(t, thread_id)]).await?;
+    c.batch_execute(&format!("SELECT pg_advisory_xact_lock_shared({})", key(t, thread_id))).await?;
     Ok(())
 }
 

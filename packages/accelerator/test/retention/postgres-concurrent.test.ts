@@ -82,7 +82,7 @@ describe.each(["compact", "official", "PostgresSaver"] as const)("pruning while 
       for await (const t of reader.list(config)) kept.push(t);
       const last = resolved.slice(-3).reverse();
       expect(kept.slice(0, 3).map((t) => t.config.configurable?.checkpoint_id)).toEqual(last.map(([id]) => id));
-      kept.slice(0, 3).forEach((t, i) => expectWhole(t, last[i][1]));
+      for (const [i, t] of kept.slice(0, 3).entries()) expectWhole(t, last[i][1]);
       // Whatever else is still stored is whole too; one more prune leaves exactly three.
       for (const t of kept) expectWhole(t);
       await prune({ keepLast: 3 });

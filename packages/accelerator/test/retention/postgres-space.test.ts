@@ -48,10 +48,11 @@ describe.each(["compact", "official", "PostgresSaver"] as const)("space after pr
       // Deleting rows frees no file space by itself; VACUUM gives back at most the empty pages at the end.
       expect(afterPrune).toBeGreaterThanOrEqual(filled * 0.9);
       expect(afterVacuum).toBeLessThanOrEqual(afterPrune);
-      // The same volume written again fits mostly in the space the prune freed (without reuse: about twice `filled`).
+      // The same volume written again fits mostly in the space the prune freed: 1.04-1.08 × `filled` here;
+      // without the vacuum() between, the tables grew to 1.5-1.7 ×.
       await write(saver, "new", 4, 30);
       const { bytesBefore: rewritten } = await vacuum();
-      expect(rewritten).toBeLessThan(filled * 1.5);
+      expect(rewritten).toBeLessThan(filled * 1.25);
       expect((await saver.getTuple({ configurable: { thread_id: "old-2" } }))?.checkpoint.channel_values.log).toHaveLength(30);
     } finally {
       await saver.end();

@@ -89,7 +89,8 @@ export declare class PostgresCheckpointStore {
   pendingWrites(threadId: string, checkpointNs: string, checkpointId: string): Promise<Array<WriteRow>>
   /**
    * Removes what a retention policy lets go (see `prune_plan` for what is never removed), in both
-   * layouts, one thread per transaction (see `prune` for why that is safe with other writers).
+   * layouts, one thread (at most `MAX_REMOVALS_PER_TRANSACTION` checkpoints) per transaction (see
+   * `prune` for why that is safe with other writers).
    */
   prune(options: PruneOptions): Promise<PruneResult>
   /**

@@ -319,7 +319,8 @@ impl PostgresCheckpointStore {
     }
 
     /// Removes what a retention policy lets go (see `prune_plan` for what is never removed), in both
-    /// layouts, one thread per transaction (see `prune` for why that is safe with other writers).
+    /// layouts, one thread (at most `MAX_REMOVALS_PER_TRANSACTION` checkpoints) per transaction (see
+    /// `prune` for why that is safe with other writers).
     #[napi]
     pub async fn prune(&self, options: PruneOptions) -> Result<PruneResult> {
         let policy = prune_options::policy(&options)?;
@@ -333,11 +334,18 @@ impl PostgresCheckpointStore {
         let mut report = PruneReport::default();
         for thread_id in &threads {
             let policy = &policy;
-            report.add(
-                inner
+            let mut thread = PruneReport::default();
+            loop {
+                let (part, more) = inner
                     .run(|mut client| async move { prune::prune_thread(&mut client, t, present, thread_id, policy).await })
-                    .await?,
-            );
+                    .await?;
+                thread.add(part);
+                if !more {
+                    break;
+                }
+            }
+            thread.threads = u32::from(thread.checkpoints > 0);
+            report.add(thread);
         }
         Ok(report.into())
     }

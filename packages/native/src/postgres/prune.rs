@@ -1,6 +1,7 @@
 //! Retention on PostgreSQL: removes the checkpoints a policy lets go (`checkpoint::prune_plan`), their
-//! pending writes, and the values no remaining checkpoint reaches, in both layouts, one thread per
-//! transaction (a few statements; writers of other threads never wait).
+//! pending writes, and the values no remaining checkpoint reaches, in both layouts, one thread (at most
+//! `MAX_REMOVALS_PER_TRANSACTION` checkpoints) per transaction of a few statements; writers of other
+//! threads never wait.
 //!
 //! Safety with writers in other processes and on other machines:
 //! - Our compact layout: the transaction first takes the thread's advisory lock exclusive
@@ -211,21 +212,33 @@ async fn collect_official_blobs(
     Ok(report)
 }
 
+/// Checkpoints removed per transaction at most: a thread with a long history is pruned in several
+/// short transactions (oldest first), so its writers never wait long. Removing part of what the plan
+/// lets go keeps more than the policy asks, never less.
+pub const MAX_REMOVALS_PER_TRANSACTION: usize = 1000;
+
+/// One transaction of a thread's prune; `more` is true when the plan had more to remove than one
+/// transaction takes (call again).
 pub async fn prune_thread(
     client: &mut Object,
     t: &Tables,
     p: Present,
     thread_id: &str,
     policy: &Policy,
-) -> Result<PruneReport, Failure> {
+) -> Result<(PruneReport, bool), Failure> {
     let tx = client.transaction().await?;
     thread_lock::exclusive(&tx, t, thread_id).await?;
     let loaded = prune_load::load(&tx, t, p, thread_id).await?;
-    let remove = plan(&loaded.heads, policy).map_err(|m| Failure::Message(format!("thread {thread_id:?}: {m}")))?;
+    let mut remove = plan(&loaded.heads, policy).map_err(|m| Failure::Message(format!("thread {thread_id:?}: {m}")))?;
     if remove.is_empty() {
         // Nothing goes: values are left as they are (values become unreachable only with checkpoints).
         tx.commit().await?;
-        return Ok(PruneReport::default());
+        return Ok((PruneReport::default(), false));
+    }
+    let more = remove.len() > MAX_REMOVALS_PER_TRANSACTION;
+    if more {
+        remove.sort_by(|a, b| a.1.cmp(&b.1));
+        remove.truncate(MAX_REMOVALS_PER_TRANSACTION);
     }
     let removed: HashSet<&Key> = remove.iter().collect();
     let kept: HashSet<Key> = loaded.heads.iter().map(|h| (h.ns.clone(), h.id.clone())).filter(|k| !removed.contains(k)).collect();
@@ -236,9 +249,6 @@ pub async fn prune_thread(
     if p.official {
         report.add(collect_official_blobs(&tx, t, thread_id, &loaded, &kept).await?);
     }
-    if report.checkpoints > 0 {
-        report.threads = 1;
-    }
     tx.commit().await?;
-    Ok(report)
+    Ok((report, more))
 }

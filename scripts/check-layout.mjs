@@ -33,11 +33,12 @@ function cycles(graph, label) {
 // TypeScript: folder -> folders it may import.
 const tsSrc = path.join(root, "packages/accelerator/src");
 const tsAllowed = {
-  ".": ["patch", "savers", "cache", "checkpoint", "resilience", "profiler", "."],
+  ".": ["patch", "savers", "cache", "checkpoint", "resilience", "profiler", "retention", "."],
   patch: ["patch", "savers", "cache", "checkpoint", "resilience", "profiler", "."],
   resilience: ["resilience", "cache", "."],
   profiler: ["profiler", "."],
   savers: ["savers", "checkpoint", "."],
+  retention: ["retention", "savers", "patch", "."],
   cache: ["cache", "savers", "."],
   checkpoint: ["checkpoint"],
 };

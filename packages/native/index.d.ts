@@ -105,6 +105,17 @@ export declare class PostgresCheckpointStore {
   deleteThread(threadId: string): Promise<void>
   deltaChannelHistory(threadId: string, checkpointNs: string, checkpointId: string, channels: Array<string>): Promise<Array<ChannelHistoryRow>>
   pendingWrites(threadId: string, checkpointNs: string, checkpointId: string): Promise<Array<WriteRow>>
+  /**
+   * Removes what a retention policy lets go (see `prune_plan` for what is never removed), in both
+   * layouts, one thread (at most `MAX_REMOVALS_PER_TRANSACTION` checkpoints) per transaction (see
+   * `prune` for why that is safe with other writers).
+   */
+  prune(options: PruneOptions): Promise<PruneResult>
+  /**
+   * Plain VACUUM of the checkpoint tables (see `prune_load::vacuum`); their total size in bytes
+   * (pg_total_relation_size) before and after.
+   */
+  vacuum(): Promise<PostgresVacuumResult>
 }
 
 export declare class SqliteCheckpointStore {
@@ -371,6 +382,12 @@ export interface PostgresStoreOptions {
    * from when the connection was last handed out.
    */
   idleTimeoutMs?: number
+}
+
+export interface PostgresVacuumResult {
+  /** pg_total_relation_size of the checkpoint tables together, before VACUUM, in bytes. */
+  bytesBefore: number
+  bytesAfter: number
 }
 
 export interface PruneOptions {

@@ -34,15 +34,15 @@ export interface RetentionOptions extends Omit<PruneOptions, "threadIds"> {
   onError?: (error: Error) => void;
 }
 
-export function toNativePruneOptions(options: PruneOptions): NativePruneOptions {
+export function toNativePruneOptions(options: PruneOptions, label = "RustSqliteSaver.prune"): NativePruneOptions {
   const { olderThan, keepLast } = options;
   if (keepLast !== undefined && (!Number.isInteger(keepLast) || keepLast < 1)) {
-    throw new Error(`RustSqliteSaver.prune: keepLast must be an integer of at least 1, got ${keepLast}`);
+    throw new Error(`${label}: keepLast must be an integer of at least 1, got ${keepLast}`);
   }
   let cutoff: string | undefined;
   if (olderThan instanceof Date) cutoff = olderThan.toISOString();
   else if (typeof olderThan === "number") {
-    if (!(olderThan >= 0)) throw new Error(`RustSqliteSaver.prune: olderThan must be a Date or an age in ms >= 0, got ${olderThan}`);
+    if (!(olderThan >= 0)) throw new Error(`${label}: olderThan must be a Date or an age in ms >= 0, got ${olderThan}`);
     cutoff = new Date(Date.now() - olderThan).toISOString();
   }
   return { threadIds: options.threadIds, keepLast, olderThan: cutoff, strategy: options.strategy };
@@ -52,10 +52,14 @@ export function toNativePruneOptions(options: PruneOptions): NativePruneOptions 
  * Runs `prune` every `options.every` ms without keeping the process alive; returns a stop function,
  * after which nothing is reported (a prune already running finishes quietly).
  */
-export function scheduleRetention(prune: (o: PruneOptions) => Promise<PruneReport>, options: RetentionOptions): () => void {
-  if (!(options.every > 0)) throw new Error(`RustSqliteSaver retention: every must be a positive number of ms, got ${options.every}`);
+export function scheduleRetention(
+  prune: (o: PruneOptions) => Promise<PruneReport>,
+  options: RetentionOptions,
+  label = "RustSqliteSaver",
+): () => void {
+  if (!(options.every > 0)) throw new Error(`${label} retention: every must be a positive number of ms, got ${options.every}`);
   const { every, onPrune, onError, ...policy } = options;
-  toNativePruneOptions(policy);
+  toNativePruneOptions(policy, `${label}.prune`);
   let running = false;
   let stopped = false;
   const timer = setInterval(() => {
@@ -69,7 +73,7 @@ export function scheduleRetention(prune: (o: PruneOptions) => Promise<PruneRepor
         // A prune still running when the saver closes ends with "closed": not worth reporting.
         if (stopped) return;
         if (onError) onError(error);
-        else process.emitWarning(`RustSqliteSaver retention: ${error.message}`);
+        else process.emitWarning(`${label} retention: ${error.message}`);
       })
       .finally(() => {
         running = false;

@@ -3,10 +3,11 @@ import type { PostgresCheckpointStore } from "@fast-langgraph/native";
 
 import { requireNative } from "../native";
 import { ChannelMemory } from "../checkpoint/channel-memory";
-import { keyCodec, keyedCalls } from "./key-boundary";
+import { type KeyCodec, keyCodec, keyedCalls } from "./key-boundary";
 import { NativeCheckpointSaver, type CheckpointStoreCalls, type SaverCacheOptions, byteBound } from "./native-checkpoint-saver";
 import { type PostgresConnection, postgresConnectionString } from "./postgres-connection";
 import { ValueBytesCache } from "../checkpoint/value-bytes-cache";
+import { type PruneOptions, type PruneReport, type RetentionOptions, scheduleRetention, toNativePruneOptions } from "./retention";
 
 /**
  * Official rows key a value by (channel, version). A fork (updateState on an earlier checkpoint) gives
@@ -51,6 +52,8 @@ export interface RustPostgresSaverOptions extends SaverCacheOptions {
    * (before 14, or built without it) keeps pglz.
    */
   toastCompression?: "lz4" | "pglz" | "server";
+  /** Prune in the background on a schedule (see `prune`); stopped by `end()`. */
+  retention?: RetentionOptions;
 }
 
 /**
@@ -63,6 +66,8 @@ export class RustPostgresSaver extends NativeCheckpointSaver {
   protected readonly label = "RustPostgresSaver";
   protected readonly calls: CheckpointStoreCalls;
   private readonly native: PostgresCheckpointStore;
+  private readonly keys: KeyCodec;
+  private readonly stopRetention: () => void = () => {};
 
   /**
    * `connection`: a connection string (`postgresql://user:password@host:5432/db`), or node-postgres style
@@ -97,7 +102,8 @@ export class RustPostgresSaver extends NativeCheckpointSaver {
     };
     // The official layout is PostgresSaver's tables: keys it would merge (lone surrogates) or cannot
     // store (NUL) are refused there; our compact layout encodes them.
-    this.calls = keyedCalls(calls, keyCodec(official ? { store: "PostgreSQL", allowNul: false } : "encode", this.label));
+    this.keys = keyCodec(official ? { store: "PostgreSQL", allowNul: false } : "encode", this.label);
+    this.calls = keyedCalls(calls, this.keys);
     this.listRule = "postgresSaver";
     if (official) {
       this.storeEmptyValues = true;
@@ -111,6 +117,9 @@ export class RustPostgresSaver extends NativeCheckpointSaver {
     } else {
       this.readRules = { writesOrder: "writesSortKey", pendingSends: "when-sent" };
       this.memory = new ChannelMemory(channelMemoryBytes);
+    }
+    if (options.retention) {
+      this.stopRetention = scheduleRetention((o) => this.prune(o), options.retention, this.label);
     }
   }
 
@@ -129,7 +138,37 @@ export class RustPostgresSaver extends NativeCheckpointSaver {
 
   /** Closes the connection pool; later calls fail with an error saying so. */
   async end(): Promise<void> {
+    this.stopRetention();
     this.native.end();
+  }
+
+  /**
+   * Removes old checkpoints, their pending writes and the values no remaining checkpoint reaches, in
+   * both layouts (also rows PostgresSaver wrote), one thread per transaction, off the JavaScript thread.
+   * Never removes a namespace's newest checkpoint or anything a thread needs to resume (the rules of
+   * `RustSqliteSaver.prune`). Safe with writers in other processes: compact puts take a per-thread
+   * advisory lock the prune takes exclusive; official rows are deleted only by key and only while
+   * no checkpoint names them (see packages/native/src/postgres/prune.rs). Space is reused by later
+   * writes after autovacuum (or `VACUUM`) has run; only `VACUUM FULL` returns it to the file system.
+   */
+  async prune(options: PruneOptions = {}): Promise<PruneReport> {
+    const threadIds = options.threadIds?.map((id) => this.keys.key(String(id), "thread_id"));
+    const report = await this.native.prune(toNativePruneOptions({ ...options, threadIds }, `${this.label}.prune`));
+    if (options.strategy === "delete") {
+      for (const id of options.threadIds ?? []) this.memory?.forgetThread(id);
+    }
+    return report;
+  }
+
+  /**
+   * Plain `VACUUM` of the checkpoint tables (both layouts'), so the space `prune` freed is reused by
+   * later writes at once instead of after autovacuum; returns their pg_total_relation_size together
+   * before and after, in bytes. Safe while others read and write (it never runs `VACUUM FULL`, which
+   * locks the tables); the files shrink only by empty pages at their end. Needs table ownership
+   * (otherwise the server skips the table with a warning).
+   */
+  async vacuum(): Promise<{ bytesBefore: number; bytesAfter: number }> {
+    return this.native.vacuum();
   }
 
   /** The schema holding the tables. */

@@ -10,9 +10,11 @@ use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
 use super::connect::{self, Failure, PoolOptions};
+use super::prune_load::{self, Present};
 use super::tables::Tables;
-use super::{history, read, schema, write};
+use super::{history, prune, read, schema, thread_lock, write};
 use crate::checkpoint::js_types::*;
+use crate::checkpoint::prune_options::{self, PruneReport};
 use crate::checkpoint::requests::{list_query, put_increments, put_input, put_result, put_writes_input};
 use crate::error::{engine_error, invalid_arg};
 
@@ -39,6 +41,13 @@ pub struct PostgresSetupResult {
     pub official_version: i32,
     /// Our compact layout's migration version afterwards.
     pub compact_version: i32,
+}
+
+#[napi(object)]
+pub struct PostgresVacuumResult {
+    /// pg_total_relation_size of the checkpoint tables together, before VACUUM, in bytes.
+    pub bytes_before: i64,
+    pub bytes_after: i64,
 }
 
 #[napi(object)]
@@ -211,7 +220,12 @@ impl PostgresCheckpointStore {
                         write::put_official(&client, t, input).await
                     } else {
                         let tx = client.transaction().await?;
-                        let outcome = write::put_compact(&tx, t, input).await?;
+                        // Shared: puts never wait for each other, only for a prune of this thread. Sent
+                        // ahead of the put's first statement, in the same round trip.
+                        let (locked, outcome) =
+                            futures_util::join!(thread_lock::share(&tx, t, input.thread_id), write::put_compact(&tx, t, input));
+                        locked?;
+                        let outcome = outcome?;
                         tx.commit().await?;
                         Ok(outcome)
                     }
@@ -302,5 +316,54 @@ impl PostgresCheckpointStore {
             })
             .await?;
         Ok(writes.into_iter().map(write_row).collect())
+    }
+
+    /// Removes what a retention policy lets go (see `prune_plan` for what is never removed), in both
+    /// layouts, one thread (at most `MAX_REMOVALS_PER_TRANSACTION` checkpoints) per transaction (see
+    /// `prune` for why that is safe with other writers).
+    #[napi]
+    pub async fn prune(&self, options: PruneOptions) -> Result<PruneResult> {
+        let policy = prune_options::policy(&options)?;
+        let inner = self.inner.clone();
+        let t = &inner.tables;
+        let present: Present = inner.run(|client| async move { prune_load::present(&client, t).await }).await?;
+        let threads = match options.thread_ids {
+            Some(ids) => ids,
+            None => inner.run(|client| async move { prune_load::thread_ids(&client, t, present).await }).await?,
+        };
+        let mut report = PruneReport::default();
+        for thread_id in &threads {
+            let policy = &policy;
+            let mut thread = PruneReport::default();
+            loop {
+                let (part, more) = inner
+                    .run(|mut client| async move { prune::prune_thread(&mut client, t, present, thread_id, policy).await })
+                    .await?;
+                thread.add(part);
+                if !more {
+                    break;
+                }
+            }
+            thread.threads = u32::from(thread.checkpoints > 0);
+            report.add(thread);
+        }
+        Ok(report.into())
+    }
+
+    /// Plain VACUUM of the checkpoint tables (see `prune_load::vacuum`); their total size in bytes
+    /// (pg_total_relation_size) before and after.
+    #[napi]
+    pub async fn vacuum(&self) -> Result<PostgresVacuumResult> {
+        let inner = self.inner.clone();
+        let t = &inner.tables;
+        let (bytes_before, bytes_after) = inner
+            .run(|client| async move {
+                let present = prune_load::present(&client, t).await?;
+                let before = prune_load::total_bytes(&client, t, present).await?;
+                prune_load::vacuum(&client, t, present).await?;
+                Ok((before, prune_load::total_bytes(&client, t, present).await?))
+            })
+            .await?;
+        Ok(PostgresVacuumResult { bytes_before, bytes_after })
     }
 }

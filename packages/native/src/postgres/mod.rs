@@ -5,9 +5,12 @@
 mod binding;
 pub(crate) mod connect;
 mod history;
+mod prune;
+mod prune_load;
 mod read;
 mod schema;
 pub(crate) mod tables;
+mod thread_lock;
 mod tls;
 mod write;
 

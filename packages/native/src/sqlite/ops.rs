@@ -10,10 +10,9 @@ use super::prune::{self, PruneReport};
 use super::write::WritesTable;
 use super::{history, read, schema, values, write};
 use crate::checkpoint::js_types::*;
-use crate::checkpoint::prune_plan::{Policy, Strategy};
+use crate::checkpoint::prune_options;
 use crate::checkpoint::records::{ChannelHistory, CheckpointRecord, PutOutcome, StoredWrite};
 use crate::checkpoint::requests::{list_query, put_increments, put_input, put_result, put_writes_input};
-use crate::error::invalid_arg;
 
 /// A store operation to run on the engine's connection.
 pub type Run<T> = Box<dyn FnOnce(&Engine) -> EngineResult<T> + Send>;
@@ -121,24 +120,8 @@ pub fn pending_writes(thread_id: String, checkpoint_ns: String, checkpoint_id: S
     )
 }
 
-fn policy(options: &PruneOptions) -> Result<Policy> {
-    let strategy = match options.strategy.as_deref().unwrap_or("keep_last") {
-        "keep_last" => Strategy::KeepLast,
-        "keep_latest" => Strategy::KeepLatest,
-        "delete" => Strategy::Delete,
-        other => return Err(invalid_arg(format!("prune strategy must be keep_last, keep_latest or delete, got {other:?}"))),
-    };
-    if strategy == Strategy::KeepLast && options.keep_last.is_none() && options.older_than.is_none() {
-        return Err(invalid_arg("prune with strategy keep_last needs keepLast or olderThan"));
-    }
-    if options.keep_last == Some(0) {
-        return Err(invalid_arg("prune keepLast must be at least 1: the newest checkpoint is always kept"));
-    }
-    Ok(Policy { strategy, keep_last: options.keep_last.unwrap_or(1) as usize, older_than: options.older_than.clone() })
-}
-
 pub fn prune(options: PruneOptions) -> Result<Op<PruneReport, PruneResult>> {
-    let policy = policy(&options)?;
+    let policy = prune_options::policy(&options)?;
     Ok(op(
         move |engine| {
             let threads = match &options.thread_ids {
@@ -154,7 +137,7 @@ pub fn prune(options: PruneOptions) -> Result<Op<PruneReport, PruneResult>> {
             engine.with_conn(|conn| prune::release_free_pages(conn, &engine.path))?;
             Ok(report)
         },
-        |r| PruneResult { threads: r.threads, checkpoints: r.checkpoints, writes: r.writes, values: r.values, bytes: r.bytes },
+        PruneResult::from,
     ))
 }
 

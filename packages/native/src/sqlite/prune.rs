@@ -10,28 +10,9 @@ use rusqlite::{params, Connection, TransactionBehavior};
 use super::error::{sql_err, EngineResult};
 use super::schema::{self, OfficialTables};
 use crate::checkpoint::json_array::concat_json_arrays;
+pub use crate::checkpoint::prune_options::PruneReport;
 use crate::checkpoint::prune_plan::{plan, Head, Key, Policy};
 use crate::checkpoint::refs;
-
-#[derive(Debug, Default, Clone, Copy, PartialEq)]
-pub struct PruneReport {
-    pub threads: u32,
-    pub checkpoints: u32,
-    pub writes: u32,
-    pub values: u32,
-    /// Payload bytes deleted (checkpoints, metadata, values, writes), net of rebased values rewritten.
-    pub bytes: i64,
-}
-
-impl PruneReport {
-    pub fn add(&mut self, other: PruneReport) {
-        self.threads += other.threads;
-        self.checkpoints += other.checkpoints;
-        self.writes += other.writes;
-        self.values += other.values;
-        self.bytes += other.bytes;
-    }
-}
 
 pub fn thread_ids(conn: &Connection, path: &str) -> EngineResult<Vec<String>> {
     let e = sql_err(path);

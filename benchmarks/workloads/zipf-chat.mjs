@@ -1,8 +1,9 @@
-// A realistic chat history for decoding benchmarks: words drawn from a seeded 6,000-word vocabulary
-// with a Zipf-like frequency (rank^-1.07, as measured for English text), so the bytes compress and
-// parse like real prose; turns of a human question (~300 B), the agent's tool call, the tool's
+// A realistic chat history for decoding benchmarks: text from benchmarks/lib/text.mjs (English words
+// with Zipf frequencies, so the bytes compress and parse like real prose); turns of a human question (~300 B), the agent's tool call, the tool's
 // result (~800 B) and the agent's answer (~600 B).
 import { AIMessage, HumanMessage, ToolMessage } from "@langchain/core/messages";
+
+import { prose } from "../lib/text.mjs";
 
 /** Mulberry32: a small seeded PRNG; returns floats in [0, 1). */
 export function seeded(seed) {
@@ -16,56 +17,9 @@ export function seeded(seed) {
   };
 }
 
-const SYLLABLES = "ka lo mi ne ra to su vi de an or el in us ta ri po me la sa co ve ni du ge ba fo he ju".split(" ");
-const VOCABULARY_SIZE = 6000;
-
-function vocabulary() {
-  const rand = seeded(7);
-  const words = new Set();
-  while (words.size < VOCABULARY_SIZE) {
-    const n = 1 + Math.floor(rand() * 3.2);
-    let w = "";
-    for (let i = 0; i < n; i++) w += SYLLABLES[Math.floor(rand() * SYLLABLES.length)];
-    words.add(w);
-  }
-  return [...words];
-}
-
-const WORDS = vocabulary();
-const CUMULATIVE = (() => {
-  const weights = WORDS.map((_, rank) => 1 / (rank + 1) ** 1.07);
-  const total = weights.reduce((a, b) => a + b, 0);
-  let sum = 0;
-  return weights.map((w) => (sum += w / total));
-})();
-
-function word(rand) {
-  const x = rand();
-  let lo = 0;
-  let hi = CUMULATIVE.length - 1;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (CUMULATIVE[mid] < x) lo = mid + 1;
-    else hi = mid;
-  }
-  return WORDS[lo];
-}
-
-/** About `bytes` of sentence-like text drawn from the Zipf vocabulary with the PRNG `rand`. */
+/** About `bytes` of realistic prose (benchmarks/lib/text.mjs), seeded from the PRNG `rand`. */
 export function zipfText(rand, bytes) {
-  let out = "";
-  let sentence = 0;
-  while (out.length < bytes) {
-    let w = word(rand);
-    if (sentence === 0) w = w[0].toUpperCase() + w.slice(1);
-    out += w;
-    sentence++;
-    if (sentence > 6 && rand() < 0.15) {
-      out += rand() < 0.8 ? ". " : "? ";
-      sentence = 0;
-    } else out += rand() < 0.08 ? ", " : " ";
-  }
-  return out.trimEnd();
+  return prose(Math.floor(rand() * 2 ** 31), bytes).trimEnd();
 }
 
 /** `count` messages (a multiple of 4) of a tool-using chat, seeded. */

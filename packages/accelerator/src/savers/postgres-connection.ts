@@ -12,6 +12,10 @@ export type PostgresConnection =
       sslmode?: "disable" | "allow" | "prefer" | "require" | "verify-ca" | "verify-full";
       /** A PEM file of the CA certificates to trust ("system": the Mozilla roots built in). */
       sslrootcert?: string;
+      /** A PEM file of a client certificate, sent when the server asks for one (with `sslkey`). */
+      sslcert?: string;
+      /** The PEM file of that certificate's unencrypted private key. */
+      sslkey?: string;
     };
 
 const KEYWORDS: Record<string, string> = {
@@ -23,6 +27,8 @@ const KEYWORDS: Record<string, string> = {
   applicationName: "application_name",
   sslmode: "sslmode",
   sslrootcert: "sslrootcert",
+  sslcert: "sslcert",
+  sslkey: "sslkey",
 };
 
 /** A connection string for the Rust client: a URL as given, or libpq key=value pairs from the fields. */

@@ -50,6 +50,15 @@ export interface RustPostgresSaverOptions {
    * (before 14, or built without it) keeps pglz.
    */
   toastCompression?: "lz4" | "pglz" | "server";
+  /**
+   * TLS settings as PEM text, replacing the connection's `sslmode`, `sslrootcert`, `sslcert` and `sslkey`;
+   * TLS is then required (no plaintext fallback). `verify`: "full" (default: the chain leads to `ca`, or
+   * to the Mozilla roots compiled in when `ca` is absent, and the certificate names the host), "chain"
+   * (the chain only) or "none" (encrypted, certificate unchecked). `cert`/`key`: a client certificate and
+   * its unencrypted private key, sent when the server asks for one. Errors (unreadable PEM, a certificate
+   * without its key) are thrown by the constructor.
+   */
+  tls?: { ca?: string; cert?: string; key?: string; verify?: "full" | "chain" | "none" };
 }
 
 /**
@@ -80,6 +89,7 @@ export class RustPostgresSaver extends NativeCheckpointSaver {
       connectTimeoutMs: options.connectTimeoutMs,
       toastCompression: options.toastCompression,
       idleTimeoutMs: options.idleTimeoutMs,
+      tls: options.tls,
     });
     const official = this.layout === "official";
     const store = this.native;

@@ -1,12 +1,12 @@
 import { emptyCheckpoint, uuid6 } from "@langchain/langgraph-checkpoint";
 
 import { RustPostgresSaver } from "../../src";
-import { type PostgresServer, freshSchema, postgresUrl, privatePostgres, withPg } from "../support/postgres";
+import { type PostgresServer, freshSchema, postgresUrl, privatePostgres, tlsPostgresPort, withPg } from "../support/postgres";
 
 // A server of its own that serves TLS with a certificate for "localhost" signed by a test CA.
 let server: PostgresServer;
 beforeAll(() => {
-  server = privatePostgres(55434, { tls: true });
+  server = privatePostgres(tlsPostgresPort(), { tls: true });
 });
 
 const withHost = (host: string, query: string) => server.url.replace("@127.0.0.1:", `@${host}:`) + query;
@@ -69,7 +69,7 @@ describe("RustPostgresSaver over TLS (libpq's sslmode)", () => {
   it("verify-full refuses a certificate for another name; verify-ca accepts it", async () => {
     const ca = encodeURIComponent(server.caFile);
     const full = new RustPostgresSaver(`${server.url}?sslmode=verify-full&sslrootcert=${ca}`, { connectTimeoutMs: 1000 });
-    await expect(full.setup()).rejects.toThrow(/cannot reach PostgreSQL at 127\.0\.0\.1:55434\/flg: .*certificate.*not valid for name/i);
+    await expect(full.setup()).rejects.toThrow(/cannot reach PostgreSQL at 127\.0\.0\.1:\d+\/flg: .*certificate.*not valid for name/i);
     await full.end();
     const chainOnly = new RustPostgresSaver(`${server.url}?sslmode=verify-ca&sslrootcert=${ca}&application_name=tls-ca`, {
       schema: freshSchema("tls"),

@@ -2,7 +2,11 @@
 //! and `require` encrypt without checking the server's certificate, except that `require` checks the
 //! chain when `sslrootcert` names a CA file, as libpq does; `verify-ca` checks the chain; `verify-full`
 //! the chain and the host name. Roots: the `sslrootcert` file, else (or with `sslrootcert=system`) the
-//! Mozilla roots compiled in (webpki-roots).
+//! Mozilla roots compiled in (webpki-roots). `sslcert`/`sslkey` name the PEM files of a client
+//! certificate and its key, sent when the server asks for one.
+//!
+//! Settings given as PEM text (the store's `tls` option, which node-postgres-style `ssl` objects map
+//! onto) replace those of the connection string: TLS is then required, never a plaintext fallback.
 
 use std::io::BufReader;
 use std::sync::Arc;
@@ -10,7 +14,7 @@ use std::sync::Arc;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::client::WebPkiServerVerifier;
 use rustls::crypto::{ring, verify_tls12_signature, verify_tls13_signature, CryptoProvider};
-use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
 use rustls::{CertificateError, ClientConfig, DigitallySignedStruct, Error as TlsError, RootCertStore, SignatureScheme};
 use tokio_postgres::config::SslMode;
 use tokio_postgres_rustls::MakeRustlsConnect;
@@ -24,10 +28,54 @@ pub enum Mode {
     VerifyFull,
 }
 
+/// Certificates or a key: a file named in the connection string, or PEM text given directly.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Pem {
+    File(String),
+    Text(String),
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TlsSettings {
     pub mode: Mode,
+    /// `sslrootcert`: a file, or "system" (the compiled-in Mozilla roots).
     pub root_cert: Option<String>,
+    /// CA certificates as PEM text; replaces `root_cert`.
+    pub root_pem: Option<String>,
+    pub client_cert: Option<Pem>,
+    pub client_key: Option<Pem>,
+}
+
+/// TLS settings given apart from the connection string: PEM text, and what is checked.
+#[derive(Debug, Clone, Default)]
+pub struct ExplicitTls {
+    /// CA certificates to trust (PEM); none: the compiled-in Mozilla roots.
+    pub ca: Option<String>,
+    pub cert: Option<String>,
+    pub key: Option<String>,
+    /// "full" (default: chain and host name), "chain", or "none" (encrypted, certificate unchecked).
+    pub verify: Option<String>,
+}
+
+impl ExplicitTls {
+    pub fn settings(self) -> Result<TlsSettings, String> {
+        let mode = match self.verify.as_deref().unwrap_or("full") {
+            "full" => Mode::VerifyFull,
+            "chain" => Mode::VerifyCa,
+            "none" => Mode::Require,
+            other => return Err(format!("tls.verify must be \"full\", \"chain\" or \"none\", got {other:?}")),
+        };
+        // With nothing checked, no root is consulted (a CA given with verify "none" must not turn
+        // `require` into libpq's chain check).
+        let root_pem = if mode == Mode::Require { None } else { self.ca };
+        Ok(TlsSettings {
+            mode,
+            root_cert: None,
+            root_pem,
+            client_cert: self.cert.map(Pem::Text),
+            client_key: self.key.map(Pem::Text),
+        })
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,7 +99,7 @@ impl TlsSettings {
         match self.mode {
             Mode::VerifyFull => Check::ChainAndHost,
             Mode::VerifyCa => Check::Chain,
-            Mode::Require if self.root_cert.as_deref().is_some_and(|r| r != "system") => Check::Chain,
+            Mode::Require if self.root_cert.as_deref().is_some_and(|r| r != "system") || self.root_pem.is_some() => Check::Chain,
             _ => Check::Nothing,
         }
     }
@@ -149,11 +197,13 @@ fn keyword_pairs(conn: &str) -> Result<Vec<(String, String, String)>, String> {
 /// Takes libpq's TLS parameters out of a connection string (a URL's query or keyword/value pairs), and
 /// returns the rest for tokio-postgres, which knows neither `verify-ca`/`verify-full` nor `sslrootcert`.
 pub fn take_tls_params(conn: &str) -> Result<(String, TlsSettings), String> {
-    let mut settings = TlsSettings { mode: Mode::Prefer, root_cert: None };
+    let mut settings = TlsSettings::default();
     let mut take = |key: &str, value: String| -> Result<bool, String> {
         match key {
             "sslmode" => settings.mode = parse_mode(&value)?,
             "sslrootcert" => settings.root_cert = Some(value),
+            "sslcert" => settings.client_cert = Some(Pem::File(value)),
+            "sslkey" => settings.client_key = Some(Pem::File(value)),
             _ => return Ok(false),
         }
         Ok(true)
@@ -188,9 +238,58 @@ pub fn take_tls_params(conn: &str) -> Result<(String, TlsSettings), String> {
     Ok((rest, settings))
 }
 
-fn roots(root_cert: Option<&str>) -> Result<RootCertStore, String> {
+impl Default for TlsSettings {
+    fn default() -> Self {
+        TlsSettings { mode: Mode::Prefer, root_cert: None, root_pem: None, client_cert: None, client_key: None }
+    }
+}
+
+fn pem_certs(pem: &Pem, what: &str) -> Result<Vec<CertificateDer<'static>>, String> {
+    let certs: Vec<CertificateDer<'static>> = match pem {
+        Pem::File(path) => {
+            let file = std::fs::File::open(path).map_err(|e| format!("{what} file {path:?} cannot be read: {e}"))?;
+            rustls_pemfile::certs(&mut BufReader::new(file))
+                .collect::<Result<_, _>>()
+                .map_err(|e| format!("{what} file {path:?} is not PEM: {e}"))?
+        }
+        Pem::Text(text) => rustls_pemfile::certs(&mut text.as_bytes())
+            .collect::<Result<_, _>>()
+            .map_err(|e| format!("{what} is not PEM: {e}"))?,
+    };
+    if certs.is_empty() {
+        return Err(match pem {
+            Pem::File(path) => format!("{what} file {path:?} holds no certificate"),
+            Pem::Text(_) => format!("{what} holds no PEM certificate"),
+        });
+    }
+    Ok(certs)
+}
+
+fn pem_key(pem: &Pem) -> Result<PrivateKeyDer<'static>, String> {
+    let found = match pem {
+        Pem::File(path) => {
+            let file = std::fs::File::open(path).map_err(|e| format!("sslkey file {path:?} cannot be read: {e}"))?;
+            rustls_pemfile::private_key(&mut BufReader::new(file)).map_err(|e| format!("sslkey file {path:?} is not PEM: {e}"))?
+        }
+        Pem::Text(text) => rustls_pemfile::private_key(&mut text.as_bytes()).map_err(|e| format!("tls.key is not PEM: {e}"))?,
+    };
+    found.ok_or_else(|| match pem {
+        Pem::File(path) => format!("sslkey file {path:?} holds no unencrypted private key (PKCS#1, PKCS#8 or SEC1)"),
+        Pem::Text(_) => "tls.key holds no unencrypted private key (PKCS#1, PKCS#8 or SEC1)".into(),
+    })
+}
+
+fn roots(settings: &TlsSettings) -> Result<RootCertStore, String> {
     let mut store = RootCertStore::empty();
-    match root_cert {
+    if let Some(text) = &settings.root_pem {
+        let certs = pem_certs(&Pem::Text(text.clone()), "tls.ca")?;
+        let (added, _) = store.add_parsable_certificates(certs);
+        if added == 0 {
+            return Err("tls.ca holds no usable CA certificate".into());
+        }
+        return Ok(store);
+    }
+    match settings.root_cert.as_deref() {
         None | Some("system") => store.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned()),
         Some(path) => {
             let file = std::fs::File::open(path).map_err(|e| format!("sslrootcert file {path:?} cannot be read: {e}"))?;
@@ -217,7 +316,7 @@ pub fn connector(settings: &TlsSettings) -> Result<Option<MakeRustlsConnect>, St
     let verifier: Arc<dyn ServerCertVerifier> = match settings.check() {
         Check::Nothing => Arc::new(AnyCertificate(provider.clone())),
         check => {
-            let roots = Arc::new(roots(settings.root_cert.as_deref())?);
+            let roots = Arc::new(roots(settings)?);
             let webpki = WebPkiServerVerifier::builder_with_provider(roots, provider.clone())
                 .build()
                 .map_err(|e| format!("cannot check server certificates: {e}"))?;
@@ -228,12 +327,22 @@ pub fn connector(settings: &TlsSettings) -> Result<Option<MakeRustlsConnect>, St
             }
         }
     };
-    let config = ClientConfig::builder_with_provider(provider)
+    let builder = ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .map_err(|e| format!("TLS configuration: {e}"))?
         .dangerous()
-        .with_custom_certificate_verifier(verifier)
-        .with_no_client_auth();
+        .with_custom_certificate_verifier(verifier);
+    let config = match (&settings.client_cert, &settings.client_key) {
+        (None, None) => builder.with_no_client_auth(),
+        (Some(cert), Some(key)) => {
+            let what = if matches!(cert, Pem::File(_)) { "sslcert" } else { "tls.cert" };
+            builder
+                .with_client_auth_cert(pem_certs(cert, what)?, pem_key(key)?)
+                .map_err(|e| format!("the client certificate and key do not fit together: {e}"))?
+        }
+        (Some(_), None) => return Err("a client certificate (sslcert) is given without its key (sslkey)".into()),
+        (None, Some(_)) => return Err("a client key (sslkey) is given without its certificate (sslcert)".into()),
+    };
     Ok(Some(MakeRustlsConnect::new(config)))
 }
 
@@ -330,7 +439,7 @@ mod tests {
         let (rest, s) =
             take_tls_params("postgresql://u:p@h:5/d?application_name=x&sslmode=verify-full&sslrootcert=%2Fetc%2Fca.pem").unwrap();
         assert_eq!(rest, "postgresql://u:p@h:5/d?application_name=x");
-        assert_eq!(s, TlsSettings { mode: Mode::VerifyFull, root_cert: Some("/etc/ca.pem".into()) });
+        assert_eq!(s, TlsSettings { mode: Mode::VerifyFull, root_cert: Some("/etc/ca.pem".into()), ..Default::default() });
         let (rest, s) = take_tls_params("postgresql://u@h/d?sslmode=require").unwrap();
         assert_eq!(rest, "postgresql://u@h/d");
         assert_eq!(s.check(), Check::Nothing);
@@ -342,13 +451,14 @@ mod tests {
         let (rest, s) =
             take_tls_params(r"host=db password='it\'s' sslmode = verify-ca  sslrootcert='/a b/ca.pem' dbname=x").unwrap();
         assert_eq!(rest, r"host=db password='it\'s' dbname=x");
-        assert_eq!(s, TlsSettings { mode: Mode::VerifyCa, root_cert: Some("/a b/ca.pem".into()) });
+        assert_eq!(s, TlsSettings { mode: Mode::VerifyCa, root_cert: Some("/a b/ca.pem".into()), ..Default::default() });
         assert!(take_tls_params("host=db password='open").unwrap_err().contains("no closing quote"));
     }
 
     #[test]
     fn modes_map_to_libpq_checks() {
-        let with = |mode, root: Option<&str>| TlsSettings { mode, root_cert: root.map(String::from) }.check();
+        let with =
+            |mode, root: Option<&str>| TlsSettings { mode, root_cert: root.map(String::from), ..Default::default() }.check();
         assert_eq!(with(Mode::Prefer, None), Check::Nothing);
         assert_eq!(with(Mode::Require, None), Check::Nothing);
         assert_eq!(with(Mode::Require, Some("/ca.pem")), Check::Chain);
@@ -359,9 +469,38 @@ mod tests {
 
     #[test]
     fn an_unreadable_root_file_is_named() {
-        let settings = TlsSettings { mode: Mode::VerifyFull, root_cert: Some("/nonexistent/ca.pem".into()) };
+        let settings =
+            TlsSettings { mode: Mode::VerifyFull, root_cert: Some("/nonexistent/ca.pem".into()), ..Default::default() };
         let Err(message) = connector(&settings) else { panic!("an unreadable root file was accepted") };
         assert!(message.contains("sslrootcert file \"/nonexistent/ca.pem\" cannot be read"), "{message}");
-        assert!(connector(&TlsSettings { mode: Mode::Disable, root_cert: None }).unwrap().is_none());
+        assert!(connector(&TlsSettings { mode: Mode::Disable, ..Default::default() }).unwrap().is_none());
+    }
+
+    #[test]
+    fn client_certificate_files_are_taken_out_and_must_come_in_pairs() {
+        let (rest, s) = take_tls_params("postgresql://u@h/d?sslcert=%2Fc.pem&sslkey=%2Fk.pem&sslmode=require").unwrap();
+        assert_eq!(rest, "postgresql://u@h/d");
+        assert_eq!(s.client_cert, Some(Pem::File("/c.pem".into())));
+        assert_eq!(s.client_key, Some(Pem::File("/k.pem".into())));
+        let lone = TlsSettings { mode: Mode::Require, client_cert: Some(Pem::File("/c.pem".into())), ..Default::default() };
+        let Err(message) = connector(&lone) else { panic!("a certificate without its key was accepted") };
+        assert!(message.contains("without its key"), "{message}");
+    }
+
+    #[test]
+    fn explicit_settings_require_tls_and_verify_none_ignores_the_ca() {
+        let full = ExplicitTls { ca: Some("pem".into()), ..Default::default() }.settings().unwrap();
+        assert_eq!((full.mode, full.check()), (Mode::VerifyFull, Check::ChainAndHost));
+        assert_eq!(full.ssl_mode(), SslMode::Require);
+        let chain = ExplicitTls { verify: Some("chain".into()), ..Default::default() }.settings().unwrap();
+        assert_eq!(chain.check(), Check::Chain);
+        let none = ExplicitTls { ca: Some("pem".into()), verify: Some("none".into()), ..Default::default() }.settings().unwrap();
+        assert_eq!((none.check(), none.ssl_mode(), none.root_pem), (Check::Nothing, SslMode::Require, None));
+        assert!(ExplicitTls { verify: Some("strict".into()), ..Default::default() }
+            .settings()
+            .unwrap_err()
+            .contains("tls.verify"));
+        let bad = ExplicitTls { ca: Some("not pem".into()), ..Default::default() }.settings().unwrap();
+        assert!(connector(&bad).err().unwrap().contains("tls.ca holds no PEM certificate"));
     }
 }

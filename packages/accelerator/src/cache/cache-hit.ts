@@ -11,9 +11,7 @@ import type { Generation } from "@langchain/core/outputs";
 const ZERO_USAGE = () => ({ input_tokens: 0, output_tokens: 0, total_tokens: 0 });
 
 function isAI(message: unknown): message is BaseMessage & { usage_metadata?: unknown } {
-  return (
-    message !== null && typeof message === "object" && (isAIMessage(message as BaseMessage) || isAIMessageChunk(message as BaseMessage))
-  );
+  return message !== null && typeof message === "object" && (isAIMessage(message as BaseMessage) || isAIMessageChunk(message as never));
 }
 
 /** A `generate` hit, as LangChain hands out one of its own cache's hits. */

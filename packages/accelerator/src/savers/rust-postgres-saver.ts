@@ -1,6 +1,7 @@
 import type { Checkpoint, SerializerProtocol } from "@langchain/langgraph-checkpoint";
 import type { PostgresCheckpointStore } from "@fast-langgraph/native";
 
+import { explainJsonbRefusal } from "./jsonb-refusal";
 import { requireNative } from "../native";
 import { ChannelMemory } from "../checkpoint/channel-memory";
 import { keyCodec, keyedCalls } from "./key-boundary";
@@ -94,7 +95,10 @@ export class RustPostgresSaver extends NativeCheckpointSaver {
     const official = this.layout === "official";
     const store = this.native;
     const calls: CheckpointStoreCalls = {
-      put: (req) => store.put(req, official),
+      put: (req) =>
+        store.put(req, official).catch((error: unknown) => {
+          throw explainJsonbRefusal(error, this.label, req);
+        }),
       putWrites: (req) => store.putWrites(req, official),
       getTuple: (threadId, ns, id) => store.getTuple(threadId, ns, id),
       list: (req) => store.list(req),

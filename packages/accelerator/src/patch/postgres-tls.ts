@@ -1,5 +1,5 @@
-import { X509Certificate } from "node:crypto";
-import { rootCertificates } from "node:tls";
+import { X509Certificate, constants as cryptoConstants } from "node:crypto";
+import tls from "node:tls";
 
 import type { PostgresConnection } from "../savers/postgres-connection";
 import type { RustPostgresSaverOptions } from "../savers/rust-postgres-saver";
@@ -15,9 +15,18 @@ import type { RustPostgresSaverOptions } from "../savers/rust-postgres-saver";
  * against `ca` (only self-signed roots: Node 20 does not take an intermediate as a trust anchor) or
  * against Node's bundled roots (`tls.rootCertificates`, when neither NODE_EXTRA_CA_CERTS nor
  * --use-openssl-ca/--use-system-ca changes them); the chain only (libpq-compatible `verify-ca`, or
- * `require` with `sslrootcert`); a client certificate and unencrypted key. Everything else (any other
- * `ssl` field, a `checkServerIdentity` of the application's, `sslnegotiation=direct`, TLS over a Unix
- * socket) keeps PostgresSaver's own code.
+ * `require` with `sslrootcert`); a client certificate and unencrypted key. Everything else keeps
+ * PostgresSaver's own code: any other `ssl` field (servername, passphrase, pfx, minVersion, ciphers,
+ * crl...), a `checkServerIdentity` of the application's, `sslnegotiation=direct`, TLS over a Unix
+ * socket, a changed `tls.DEFAULT_MIN_VERSION`/`DEFAULT_CIPHERS`, a pool `stream` factory, and
+ * connection strings whose target the two clients read differently (`host`/`hostaddr`/`port`/`user`/
+ * `dbname` parameters, several hosts).
+ *
+ * The Rust client verifies with webpki, node-postgres with OpenSSL. webpki is stricter in places (no
+ * common-name fallback, no partial-label wildcards, no SHA-1 signatures): the first setup then fails
+ * and the instance keeps its own code. What OpenSSL checks and webpki does not, the Rust client adds:
+ * a server certificate's keyUsage must allow a TLS server's use (OpenSSL's ssl_server purpose). Not
+ * reproduced: the legacy Netscape nsCertType extension, which OpenSSL also consults.
  */
 export type TlsTranslation = { tls: RustPostgresSaverOptions["tls"] | "disable" } | { reason: string };
 
@@ -66,7 +75,17 @@ function nodeDefaultRoots(env: NodeJS.ProcessEnv, execArgv: string[]): string | 
   const flags = [...execArgv, ...(env.NODE_OPTIONS ?? "").split(/\s+/)];
   const changed = flags.find((f) => /^--use-(openssl|system)-ca\b/.test(f));
   if (changed) return { reason: `it verifies against the roots ${changed} selects` };
-  return rootCertificates.join("\n");
+  return tls.rootCertificates.join("\n");
+}
+
+/**
+ * Node's process-wide TLS defaults, when changed, restrict what node-postgres accepts: a minimum of
+ * TLS 1.3, or another cipher list, would be weakened by the Rust client's TLS 1.2/1.3 suites.
+ */
+function changedTlsDefaults(): string | undefined {
+  if (tls.DEFAULT_MIN_VERSION === "TLSv1.3") return "tls.DEFAULT_MIN_VERSION is TLSv1.3";
+  if (tls.DEFAULT_CIPHERS !== cryptoConstants.defaultCipherList) return "tls.DEFAULT_CIPHERS is not Node's default list";
+  return undefined;
 }
 
 export function tlsOfParameters(
@@ -81,6 +100,8 @@ export function tlsOfParameters(
   }
   if (!ssl) return { tls: "disable" };
   if (typeof params.host === "string" && params.host.startsWith("/")) return { reason: "it asks for TLS over a Unix socket" };
+  const defaults = changedTlsDefaults();
+  if (defaults) return { reason: `it connects with TLS while ${defaults}` };
   if (ssl !== true && (typeof ssl !== "object" || ssl === null)) {
     return { reason: `its ssl setting ${JSON.stringify(ssl)} is not translated` };
   }
@@ -132,6 +153,30 @@ export function tlsOfParameters(
 /** Connection-string parameters about TLS that node-postgres reads; the Rust client gets the translation instead. */
 const TLS_PARAMETERS = new Set(["ssl", "sslmode", "sslrootcert", "sslcert", "sslkey", "sslnegotiation", "uselibpqcompat"]);
 
+/**
+ * Query parameters that choose where to connect, which node-postgres and tokio-postgres read
+ * differently (pg: a `host` parameter replaces the URL's host, `hostaddr` is ignored; tokio-postgres:
+ * both add hosts to try). With one of them the two clients could reach different servers.
+ */
+const TARGET_PARAMETERS = new Set(["host", "hostaddr", "port", "user", "password", "dbname", "database"]);
+
+function queryNames(connectionString: string): string[] {
+  const at = connectionString.indexOf("?");
+  if (at < 0) return [];
+  return connectionString
+    .slice(at + 1)
+    .split("&")
+    .filter((pair) => pair !== "")
+    .map((pair) => {
+      const name = pair.split("=")[0];
+      try {
+        return decodeURIComponent(name).toLowerCase();
+      } catch {
+        return name.toLowerCase();
+      }
+    });
+}
+
 /** `connectionString` without its TLS parameters (the other parameters kept verbatim, in order). */
 export function withoutTlsParameters(connectionString: string): string {
   const at = connectionString.indexOf("?");
@@ -139,14 +184,7 @@ export function withoutTlsParameters(connectionString: string): string {
   const kept = connectionString
     .slice(at + 1)
     .split("&")
-    .filter((pair) => {
-      const name = pair.split("=")[0];
-      let decoded = name;
-      try {
-        decoded = decodeURIComponent(name);
-      } catch {}
-      return pair !== "" && !TLS_PARAMETERS.has(decoded.toLowerCase());
-    });
+    .filter((pair) => pair !== "" && !TLS_PARAMETERS.has(queryNames(`?${pair}`)[0]));
   return kept.length ? `${connectionString.slice(0, at)}?${kept.join("&")}` : connectionString.slice(0, at);
 }
 
@@ -165,6 +203,14 @@ export function rustConnectionOf(
 ): RustConnection | string {
   if (typeof poolOptions.password === "function" || typeof params.password === "function") {
     return "its pool takes the password from a callback";
+  }
+  // A stream factory (a tunnel, a proxy socket) is a route the Rust client does not take.
+  if (poolOptions.stream !== undefined) return "its pool connects through its own stream factory";
+  if (typeof poolOptions.connectionString === "string") {
+    const target = queryNames(poolOptions.connectionString).find((name) => TARGET_PARAMETERS.has(name));
+    if (target) return `its connection string sets "${target}" as a parameter, which node-postgres and the Rust client read differently`;
+    const authority = /^[a-z]+:\/\/([^/?#]*)/i.exec(poolOptions.connectionString)?.[1] ?? "";
+    if (authority.slice(authority.lastIndexOf("@") + 1).includes(",")) return "its connection string names several hosts";
   }
   const translated = tlsOfParameters(params, poolOptions.ssl, env, execArgv);
   if ("reason" in translated) return translated.reason;

@@ -320,11 +320,8 @@ pub fn connector(settings: &TlsSettings) -> Result<Option<MakeRustlsConnect>, St
             let webpki = WebPkiServerVerifier::builder_with_provider(roots, provider.clone())
                 .build()
                 .map_err(|e| format!("cannot check server certificates: {e}"))?;
-            if check == Check::Chain {
-                Arc::new(ChainOnly(webpki))
-            } else {
-                webpki
-            }
+            let inner: Arc<dyn ServerCertVerifier> = if check == Check::Chain { Arc::new(ChainOnly(webpki)) } else { webpki };
+            Arc::new(ServerKeyUsage(inner))
         }
     };
     let builder = ClientConfig::builder_with_provider(provider)
@@ -383,6 +380,100 @@ impl ServerCertVerifier for AnyCertificate {
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
         self.0.signature_verification_algorithms.supported_schemes()
+    }
+}
+
+/// The keyUsage bits OpenSSL's "ssl_server" purpose accepts (digitalSignature, keyEncipherment,
+/// keyAgreement), in the first byte of the extension's BIT STRING.
+const TLS_KEY_USAGE: u8 = 0x80 | 0x20 | 0x08;
+
+/// Reads one DER length at `at`: (length, bytes it took).
+fn der_length(der: &[u8], at: usize) -> Option<(usize, usize)> {
+    let first = *der.get(at)?;
+    if first < 0x80 {
+        return Some((first as usize, 1));
+    }
+    let n = (first & 0x7f) as usize;
+    if n == 0 || n > 4 {
+        return None;
+    }
+    let mut len = 0usize;
+    for i in 0..n {
+        len = (len << 8) | *der.get(at + 1 + i)? as usize;
+    }
+    Some((len, 1 + n))
+}
+
+/// Whether a certificate with a keyUsage extension allows none of the TLS server uses. Certificates
+/// without the extension (or unreadable here) are left to webpki, which has already accepted them.
+fn key_usage_refuses_tls_server(der: &[u8]) -> bool {
+    // extnID 2.5.29.15, then an optional `critical` BOOLEAN, then the OCTET STRING holding a BIT STRING.
+    const OID: [u8; 5] = [0x06, 0x03, 0x55, 0x1d, 0x0f];
+    let Some(start) = der.windows(OID.len()).position(|w| w == OID) else { return false };
+    let mut at = start + OID.len();
+    if der.get(at) == Some(&0x01) {
+        at += 3;
+    }
+    if der.get(at) != Some(&0x04) {
+        return false;
+    }
+    let Some((_, took)) = der_length(der, at + 1) else { return false };
+    at += 1 + took;
+    if der.get(at) != Some(&0x03) {
+        return false;
+    }
+    let Some((len, took)) = der_length(der, at + 1) else { return false };
+    at += 1 + took;
+    // BIT STRING: the count of unused bits, then the bits; no bytes means no usage at all.
+    let first = if len >= 2 { der.get(at + 1).copied().unwrap_or(0) } else { 0 };
+    first & TLS_KEY_USAGE == 0
+}
+
+/// What OpenSSL checks beyond webpki for a TLS server (node-postgres and libpq verify with OpenSSL):
+/// a keyUsage extension must allow a TLS server's use of the key.
+#[derive(Debug)]
+struct ServerKeyUsage(Arc<dyn ServerCertVerifier>);
+
+impl ServerCertVerifier for ServerKeyUsage {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp: &[u8],
+        now: UnixTime,
+    ) -> Result<ServerCertVerified, TlsError> {
+        let verified = self.0.verify_server_cert(end_entity, intermediates, server_name, ocsp, now)?;
+        if key_usage_refuses_tls_server(end_entity.as_ref()) {
+            return Err(TlsError::InvalidCertificate(CertificateError::Other(rustls::OtherError(Arc::new(
+                std::io::Error::other(
+                    "the server certificate's keyUsage allows no TLS server use (OpenSSL's ssl_server purpose)",
+                ),
+            )))));
+        }
+        Ok(verified)
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, TlsError> {
+        self.0.verify_tls12_signature(message, cert, dss)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, TlsError> {
+        self.0.verify_tls13_signature(message, cert, dss)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.0.supported_verify_schemes()
     }
 }
 
@@ -474,6 +565,42 @@ mod tests {
         let Err(message) = connector(&settings) else { panic!("an unreadable root file was accepted") };
         assert!(message.contains("sslrootcert file \"/nonexistent/ca.pem\" cannot be read"), "{message}");
         assert!(connector(&TlsSettings { mode: Mode::Disable, ..Default::default() }).unwrap().is_none());
+    }
+
+    /// A certificate made by openssl with `extensions`, as DER (None when openssl is not installed).
+    fn openssl_cert(extensions: &str) -> Option<Vec<u8>> {
+        let dir = std::env::temp_dir().join(format!("flg-ku-{}-{}", std::process::id(), extensions.len()));
+        std::fs::create_dir_all(&dir).ok()?;
+        let cnf = dir.join("ext.cnf");
+        std::fs::write(&cnf, format!("[req]\ndistinguished_name=dn\n[dn]\n[ext]\n{extensions}\n")).ok()?;
+        let status = std::process::Command::new("openssl")
+            .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost", "-outform", "DER"])
+            .args([
+                "-config",
+                cnf.to_str()?,
+                "-extensions",
+                "ext",
+                "-keyout",
+                dir.join("k.pem").to_str()?,
+                "-out",
+                dir.join("c.der").to_str()?,
+            ])
+            .stderr(std::process::Stdio::null())
+            .status()
+            .ok()?;
+        let der = if status.success() { std::fs::read(dir.join("c.der")).ok() } else { None };
+        let _ = std::fs::remove_dir_all(&dir);
+        der
+    }
+
+    #[test]
+    fn a_key_usage_without_tls_server_use_is_refused_as_openssl_does() {
+        let Some(signing_only) = openssl_cert("keyUsage=critical,keyCertSign,cRLSign") else { return };
+        assert!(key_usage_refuses_tls_server(&signing_only));
+        for fine in ["keyUsage=digitalSignature,keyEncipherment", "keyUsage=keyAgreement", "subjectAltName=DNS:localhost"] {
+            let der = openssl_cert(fine).unwrap();
+            assert!(!key_usage_refuses_tls_server(&der), "{fine}");
+        }
     }
 
     #[test]

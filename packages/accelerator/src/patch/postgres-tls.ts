@@ -105,9 +105,12 @@ export function tlsOfParameters(
   if (ssl !== true && (typeof ssl !== "object" || ssl === null)) {
     return { reason: `its ssl setting ${JSON.stringify(ssl)} is not translated` };
   }
-  const options = (ssl === true ? {} : ssl) as Record<string, unknown>;
-  // pg makes `key` non-enumerable: own property names, not keys.
-  for (const field of Object.getOwnPropertyNames(options)) {
+  // What reaches tls.connect: pg copies the own enumerable fields (Object.assign), and `key`, which it
+  // makes non-enumerable, by name. Inherited or hidden fields are not applied there, so not read here.
+  const given = ssl === true ? {} : (ssl as Record<string, unknown>);
+  const options: Record<string, unknown> = { ...given };
+  if ("key" in given) options.key = given.key;
+  for (const field of Object.keys(options)) {
     if (options[field] !== undefined && !TRANSLATED.has(field)) return { reason: `its ssl option "${field}" is not translated` };
   }
   const verifies = options.rejectUnauthorized !== false;
@@ -117,7 +120,7 @@ export function tlsOfParameters(
     // function; one the application passed itself may check anything.
     const check = options.checkServerIdentity;
     const empty = typeof check === "function" && /^function\s*\(\s*\)\s*\{\s*\}$/.test(Function.prototype.toString.call(check));
-    if (options === userSsl || !empty) return { reason: "its ssl.checkServerIdentity callback cannot run in the Rust client" };
+    if (given === userSsl || !empty) return { reason: "its ssl.checkServerIdentity callback cannot run in the Rust client" };
     if (verifies) verify = "chain";
   }
   let ca: string | undefined;

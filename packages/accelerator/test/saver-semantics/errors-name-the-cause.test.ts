@@ -7,7 +7,9 @@ import path from "node:path";
 import { emptyCheckpoint, uuid6 } from "@langchain/langgraph-checkpoint";
 import Database from "better-sqlite3";
 
-import { RustPostgresSaver, RustSqliteSaver } from "../../src";
+import { MemorySaver } from "@langchain/langgraph";
+
+import { RustPostgresSaver, RustSqliteSaver, patchLangGraph, unpatchLangGraph } from "../../src";
 import { dropSchema, freshSchema, postgresUrl } from "../support/postgres";
 
 // Errors that used to mislead (issue 12, item 8), each now naming what is wrong and where.
@@ -64,6 +66,12 @@ describe("a SQLite file that holds another application's checkpoints table", () 
     db.close();
     const attempt = async () => new RustSqliteSaver(file).getTuple(config("t"));
     await expect(attempt()).rejects.toThrow(/holds a table "writes" that is not LangGraph's \(it has no column thread_id/);
+  });
+});
+
+describe("a SQLite path that is a directory", () => {
+  it("says so", async () => {
+    expect(() => new RustSqliteSaver(dir)).toThrow(/\(the path is a directory: give a file in it\)/);
   });
 });
 
@@ -132,6 +140,18 @@ describe("a value nested too deeply for the serializer", () => {
     await expect(saver.put(config("deeper"), checkpoint({ list: deep }), metadata, { list: 1 })).rejects.toThrow(
       /cannot serialize channel "list" of thread "deeper": .*it is nested 20000 levels deep \(at \[0\]\[0\]/,
     );
+  });
+
+  it("a patched MemorySaver's error names MemorySaver, the class the application called", async () => {
+    await patchLangGraph({ sqliteSaver: false, postgresSaver: false, stateMerger: false, caches: false });
+    try {
+      const saver = new MemorySaver();
+      await expect(saver.put(config("m"), checkpoint({ state: { n: 1n } }), metadata, { state: 1 })).rejects.toThrow(
+        /^MemorySaver\.put: cannot serialize channel "state" of thread "m": .*a BigInt at \.n/,
+      );
+    } finally {
+      unpatchLangGraph();
+    }
   });
 
   it("a BigInt inside a value is named with its path", async () => {

@@ -28,6 +28,9 @@ fn hint(path: &str, err: &rusqlite::Error) -> String {
             format!(" (the directory {dir_text:?} is read-only: SQLite must create the -wal and -shm files beside the database)")
         }
         Some(rusqlite::ErrorCode::ReadOnly) => " (the file is read-only)".into(),
+        Some(rusqlite::ErrorCode::CannotOpen) if std::path::Path::new(path).is_dir() => {
+            " (the path is a directory: give a file in it)".into()
+        }
         Some(rusqlite::ErrorCode::CannotOpen) => {
             match &dir {
                 Some(d) if !d.is_dir() => format!(" (the directory {dir_text:?} does not exist)"),
@@ -71,6 +74,8 @@ mod tests {
     fn a_file_that_cannot_be_opened_says_whether_its_directory_exists() {
         let m = describe("/nonexistent-dir-flg/app.sqlite", failure(rusqlite::ffi::SQLITE_CANTOPEN));
         assert!(m.contains("the directory \"/nonexistent-dir-flg\" does not exist"), "{m}");
+        let m = describe("/tmp", failure(rusqlite::ffi::SQLITE_CANTOPEN));
+        assert!(m.ends_with("(the path is a directory: give a file in it)"), "{m}");
         let m = describe("/tmp/flg-never-created.sqlite", failure(rusqlite::ffi::SQLITE_CANTOPEN));
         assert!(m.contains("cannot be created in the directory \"/tmp\""), "{m}");
     }

@@ -8,8 +8,12 @@ export type PostgresConnection =
       password?: string;
       database?: string;
       applicationName?: string;
-      /** libpq's TLS modes: "disable", "prefer" (default), "require", "verify-ca", "verify-full". */
-      sslmode?: "disable" | "allow" | "prefer" | "require" | "verify-ca" | "verify-full";
+      /**
+       * TLS, read as node-postgres 8 reads it (so as PostgresSaver would): "disable"; "no-verify" (encrypted,
+       * unchecked); any other ("prefer", "require", "verify-ca", "verify-full") verifies the chain and the host.
+       * Unset: encrypted when the server offers TLS, unchecked. libpq's meanings with `uselibpqcompat=true` in a URL.
+       */
+      sslmode?: "disable" | "allow" | "prefer" | "require" | "verify-ca" | "verify-full" | "no-verify";
       /** A PEM file of the CA certificates to trust ("system": the Mozilla roots built in). */
       sslrootcert?: string;
       /** A PEM file of a client certificate, sent when the server asks for one (with `sslkey`). */

@@ -30,16 +30,13 @@ const plainUrl = (query: string) => `${postgresUrl()}?${query}`;
 
 type Outcome = { ok: true; encrypted: boolean[] } | { ok: false; message: string };
 
-/** put and getTuple on a PostgresSaver over `pool`; the connections' encryption as the server saw it. */
-async function tryPostgresSaver(options: pg.PoolConfig, app: string, inspectUrl: string): Promise<Outcome & { accelerated: boolean }> {
+/**
+ * A schema set up over a trusted connection: the saver under test only stores and reads, as an app whose
+ * migrations ran elsewhere (PostgresSaver's setup() is never delegated to the Rust client). The URL has
+ * sslmode=disable: PGSSLMODE, which some tests set, must not reach these connections.
+ */
+async function preparedSchema(inspectUrl: string): Promise<string> {
   const schema = freshSchema("tlsp");
-  const named = options.connectionString
-    ? { ...options, connectionString: `${options.connectionString}&application_name=${app}` }
-    : { ...options, application_name: app };
-  // The tables come from a trusted connection: the saver under test only stores and reads, as an app
-  // whose migrations ran elsewhere (PostgresSaver's setup() is never delegated to the Rust client).
-  // (sslmode=disable: PGSSLMODE, which some tests set, must not reach these connections.)
-  inspectUrl = `${inspectUrl}?sslmode=disable`;
   const setupSaver = PostgresSaver.fromConnString(inspectUrl, { schema });
   await setupSaver.setup();
   await setupSaver.end();
@@ -49,6 +46,38 @@ async function tryPostgresSaver(options: pg.PoolConfig, app: string, inspectUrl:
       inspectUrl,
     );
   }
+  return schema;
+}
+
+/** The same connection string on RustPostgresSaver: whether it stores and reads a checkpoint. */
+async function tryRustPostgresSaver(connectionString: string, inspectUrl: string): Promise<boolean> {
+  inspectUrl = `${inspectUrl}?sslmode=disable`;
+  const schema = await preparedSchema(inspectUrl);
+  const saver = new RustPostgresSaver(connectionString, { schema, connectTimeoutMs: 2000 });
+  try {
+    const checkpoint = { ...emptyCheckpoint(), id: uuid6(-1), channel_values: { a: "secret" }, channel_versions: { a: 1 } };
+    const config = await saver.put(
+      { configurable: { thread_id: "t", checkpoint_ns: "" } },
+      checkpoint,
+      { source: "input", step: -1, parents: {} },
+      { a: 1 },
+    );
+    return (await saver.getTuple(config))?.checkpoint.channel_values.a === "secret";
+  } catch {
+    return false;
+  } finally {
+    await saver.end();
+    await withPg((c) => c.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`), inspectUrl).catch(() => {});
+  }
+}
+
+/** put and getTuple on a PostgresSaver over `pool`; the connections' encryption as the server saw it. */
+async function tryPostgresSaver(options: pg.PoolConfig, app: string, inspectUrl: string): Promise<Outcome & { accelerated: boolean }> {
+  const named = options.connectionString
+    ? { ...options, connectionString: `${options.connectionString}&application_name=${app}` }
+    : { ...options, application_name: app };
+  inspectUrl = `${inspectUrl}?sslmode=disable`;
+  const schema = await preparedSchema(inspectUrl);
   const saver = new PostgresSaver(new pg.Pool(named), undefined, { schema });
   try {
     const checkpoint = { ...emptyCheckpoint(), id: uuid6(-1), channel_values: { a: "secret" }, channel_versions: { a: 1 } };
@@ -84,6 +113,8 @@ async function bothWays(
   // Accepting: the error, if any, is shown; refusing: it must have refused.
   if (expected.accepts) expect("message" in unpatched ? unpatched.message : "accepted").toBe("accepted");
   else expect(unpatched.ok).toBe(false);
+  // RustPostgresSaver reads a connection string as node-postgres does: the same outcome.
+  if (options.connectionString) expect(await tryRustPostgresSaver(options.connectionString, inspect)).toBe(unpatched.ok);
   await patchLangGraph(onlyPostgres);
   const patched = await tryPostgresSaver(options, `tlsp-p-${appCount}`, inspect);
   const skipped = getPatchStatus().skipped.filter((s) => s.target.startsWith("a PostgresSaver"));
@@ -285,7 +316,7 @@ describe("node-postgres ssl objects through the pool's options", () => {
   });
 });
 
-describe("RustPostgresSaver with the same settings (libpq's meanings)", () => {
+describe("RustPostgresSaver with the same settings", () => {
   async function attempt(saver: RustPostgresSaver): Promise<string> {
     try {
       await saver.setup();

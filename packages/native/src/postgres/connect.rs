@@ -38,7 +38,7 @@ pub fn describe_target(config: &Config) -> String {
 /// The client configuration and the TLS settings of a connection string; `explicit` TLS settings
 /// replace the string's.
 pub fn parse_config(conn_string: &str, explicit: Option<tls::ExplicitTls>) -> Result<(Config, TlsSettings), String> {
-    let (rest, mut tls) = tls::take_tls_params(conn_string)?;
+    let (rest, mut tls) = tls::take_tls_params(conn_string, std::env::var("PGSSLMODE").ok().as_deref())?;
     if let Some(explicit) = explicit {
         tls = explicit.settings()?;
     }

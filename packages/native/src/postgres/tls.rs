@@ -1,9 +1,10 @@
-//! TLS as libpq's `sslmode` means it, on rustls with the ring provider: `disable`; `prefer` (the default)
-//! and `require` encrypt without checking the server's certificate, except that `require` checks the
-//! chain when `sslrootcert` names a CA file, as libpq does; `verify-ca` checks the chain; `verify-full`
-//! the chain and the host name. Roots: the `sslrootcert` file, else (or with `sslrootcert=system`) the
-//! Mozilla roots compiled in (webpki-roots). `sslcert`/`sslkey` name the PEM files of a client
-//! certificate and its key, sent when the server asks for one.
+//! TLS on rustls with the ring provider, with a connection string's TLS parameters read as node-postgres
+//! 8 reads them (PostgresSaver's driver: the same string is never weaker here), see `resolve`. Modes:
+//! `Disable`; `Prefer` (nothing said: encrypt when the server offers TLS, unchecked); `Require`
+//! (encrypted, unchecked); `VerifyCa` (the chain); `VerifyFull` (the chain and the host name). Roots:
+//! the `sslrootcert` file, else (or with `sslrootcert=system`) the Mozilla roots compiled in
+//! (webpki-roots). `sslcert`/`sslkey` name the PEM files of a client certificate and its key, sent when
+//! the server asks for one.
 //!
 //! Settings given as PEM text (the store's `tls` option, which node-postgres-style `ssl` objects map
 //! onto) replace those of the connection string: TLS is then required, never a plaintext fallback.
@@ -99,21 +100,9 @@ impl TlsSettings {
         match self.mode {
             Mode::VerifyFull => Check::ChainAndHost,
             Mode::VerifyCa => Check::Chain,
-            Mode::Require if self.root_cert.as_deref().is_some_and(|r| r != "system") || self.root_pem.is_some() => Check::Chain,
             _ => Check::Nothing,
         }
     }
-}
-
-fn parse_mode(value: &str) -> Result<Mode, String> {
-    Ok(match value {
-        "disable" => Mode::Disable,
-        "allow" | "prefer" => Mode::Prefer,
-        "require" => Mode::Require,
-        "verify-ca" => Mode::VerifyCa,
-        "verify-full" => Mode::VerifyFull,
-        other => return Err(format!("sslmode {other:?} is not one of disable, allow, prefer, require, verify-ca, verify-full")),
-    })
 }
 
 fn percent_decode(text: &str) -> String {
@@ -194,19 +183,87 @@ fn keyword_pairs(conn: &str) -> Result<Vec<(String, String, String)>, String> {
     Ok(pairs)
 }
 
-/// Takes libpq's TLS parameters out of a connection string (a URL's query or keyword/value pairs), and
-/// returns the rest for tokio-postgres, which knows neither `verify-ca`/`verify-full` nor `sslrootcert`.
-pub fn take_tls_params(conn: &str) -> Result<(String, TlsSettings), String> {
-    let mut settings = TlsSettings::default();
-    let mut take = |key: &str, value: String| -> Result<bool, String> {
-        match key {
-            "sslmode" => settings.mode = parse_mode(&value)?,
-            "sslrootcert" => settings.root_cert = Some(value),
-            "sslcert" => settings.client_cert = Some(Pem::File(value)),
-            "sslkey" => settings.client_key = Some(Pem::File(value)),
-            _ => return Ok(false),
+/// The TLS parameters of a connection string, as written.
+#[derive(Default)]
+struct Raw {
+    sslmode: Option<String>,
+    root_cert: Option<String>,
+    cert: Option<String>,
+    key: Option<String>,
+    ssl: Option<String>,
+    libpq_compat: Option<String>,
+}
+
+const MODES: &[&str] = &["disable", "allow", "prefer", "require", "verify-ca", "verify-full", "no-verify"];
+
+/// node-postgres 8's reading (pg-connection-string 2, ConnectionParameters), so that a connection string
+/// means here what it means to PostgresSaver: any `sslmode` but `disable`/`no-verify`, or `sslrootcert`,
+/// `sslcert`, `sslkey` alone, requires TLS and verifies the chain and the host; `uselibpqcompat=true`
+/// gives libpq's meanings (except that `prefer` never falls back to plaintext, as in pg); `ssl=true|1`
+/// verifies; PGSSLMODE is read when the string says nothing. With nothing at all: `prefer` (pg would
+/// not encrypt; libpq's default, encrypting when the server offers it, is not weaker).
+fn resolve(raw: Raw, env_sslmode: Option<&str>) -> Result<TlsSettings, String> {
+    if let Some(mode) = raw.sslmode.as_deref() {
+        if !MODES.contains(&mode) {
+            return Err(format!("sslmode {mode:?} is not one of {}", MODES.join(", ")));
         }
-        Ok(true)
+    }
+    let compat = raw.libpq_compat.as_deref() == Some("true");
+    let has_root = raw.root_cert.is_some();
+    let mode = if raw.sslmode.is_some() || has_root || raw.cert.is_some() || raw.key.is_some() {
+        match (compat, raw.sslmode.as_deref()) {
+            (_, Some("disable")) => Mode::Disable,
+            (false, Some("no-verify")) => Mode::Require,
+            (false, _) => Mode::VerifyFull,
+            (true, Some("prefer")) => Mode::Require,
+            (true, Some("require")) if has_root => Mode::VerifyCa,
+            (true, Some("require")) => Mode::Require,
+            (true, Some("verify-ca")) if has_root => Mode::VerifyCa,
+            (true, Some("verify-ca")) => {
+                return Err("sslmode=verify-ca with uselibpqcompat=true needs a CA (sslrootcert): a public CA would let anyone it certified pose as the server; use sslmode=verify-full".into())
+            }
+            (true, _) => Mode::VerifyFull,
+        }
+    } else if let Some(ssl) = raw.ssl.as_deref() {
+        match ssl {
+            "0" => Mode::Disable,
+            "no-verify" => Mode::Require,
+            _ => Mode::VerifyFull,
+        }
+    } else {
+        match env_sslmode {
+            Some("disable") => Mode::Disable,
+            Some("prefer" | "require" | "verify-ca" | "verify-full") => Mode::VerifyFull,
+            Some("no-verify") => Mode::Require,
+            _ => Mode::Prefer,
+        }
+    };
+    Ok(TlsSettings {
+        mode,
+        root_cert: raw.root_cert,
+        root_pem: None,
+        client_cert: raw.cert.map(Pem::File),
+        client_key: raw.key.map(Pem::File),
+    })
+}
+
+/// Takes the TLS parameters (`sslmode`, `sslrootcert`, `sslcert`, `sslkey`, `ssl`, `uselibpqcompat`)
+/// out of a connection string (a URL's query or keyword/value pairs), read as node-postgres reads them
+/// (see `resolve`; `env_sslmode` is PGSSLMODE), and returns the rest for tokio-postgres.
+pub fn take_tls_params(conn: &str, env_sslmode: Option<&str>) -> Result<(String, TlsSettings), String> {
+    let mut raw = Raw::default();
+    let mut take = |key: &str, value: String| -> bool {
+        let slot = match key {
+            "sslmode" => &mut raw.sslmode,
+            "sslrootcert" => &mut raw.root_cert,
+            "sslcert" => &mut raw.cert,
+            "sslkey" => &mut raw.key,
+            "ssl" => &mut raw.ssl,
+            "uselibpqcompat" => &mut raw.libpq_compat,
+            _ => return false,
+        };
+        *slot = Some(value);
+        true
     };
     let rest = if conn.starts_with("postgres://") || conn.starts_with("postgresql://") {
         match conn.split_once('?') {
@@ -215,7 +272,7 @@ pub fn take_tls_params(conn: &str) -> Result<(String, TlsSettings), String> {
                 let mut kept = Vec::new();
                 for pair in query.split('&').filter(|p| !p.is_empty()) {
                     let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
-                    if !take(&percent_decode(key), percent_decode(value))? {
+                    if !take(&percent_decode(key), percent_decode(value)) {
                         kept.push(pair);
                     }
                 }
@@ -229,13 +286,13 @@ pub fn take_tls_params(conn: &str) -> Result<(String, TlsSettings), String> {
     } else {
         let mut kept = Vec::new();
         for (key, value, text) in keyword_pairs(conn)? {
-            if !take(&key, value)? {
+            if !take(&key, value) {
                 kept.push(text);
             }
         }
         kept.join(" ")
     };
-    Ok((rest, settings))
+    Ok((rest, resolve(raw, env_sslmode)?))
 }
 
 impl Default for TlsSettings {
@@ -528,34 +585,60 @@ mod tests {
     #[test]
     fn url_parameters_are_taken_out_and_the_rest_kept() {
         let (rest, s) =
-            take_tls_params("postgresql://u:p@h:5/d?application_name=x&sslmode=verify-full&sslrootcert=%2Fetc%2Fca.pem").unwrap();
+            take_tls_params("postgresql://u:p@h:5/d?application_name=x&sslmode=verify-full&sslrootcert=%2Fetc%2Fca.pem", None)
+                .unwrap();
         assert_eq!(rest, "postgresql://u:p@h:5/d?application_name=x");
         assert_eq!(s, TlsSettings { mode: Mode::VerifyFull, root_cert: Some("/etc/ca.pem".into()), ..Default::default() });
-        let (rest, s) = take_tls_params("postgresql://u@h/d?sslmode=require").unwrap();
+        let (rest, _) = take_tls_params("postgresql://u@h/d?sslmode=require&ssl=true&uselibpqcompat=true", None).unwrap();
         assert_eq!(rest, "postgresql://u@h/d");
-        assert_eq!(s.check(), Check::Nothing);
-        assert_eq!(take_tls_params("postgresql://u@h/d").unwrap().1.mode, Mode::Prefer);
+        assert_eq!(take_tls_params("postgresql://u@h/d", None).unwrap().1.mode, Mode::Prefer);
     }
 
     #[test]
     fn keyword_pairs_are_taken_out_and_the_rest_kept_verbatim() {
         let (rest, s) =
-            take_tls_params(r"host=db password='it\'s' sslmode = verify-ca  sslrootcert='/a b/ca.pem' dbname=x").unwrap();
+            take_tls_params(r"host=db password='it\'s' sslmode = verify-ca  sslrootcert='/a b/ca.pem' dbname=x", None).unwrap();
         assert_eq!(rest, r"host=db password='it\'s' dbname=x");
-        assert_eq!(s, TlsSettings { mode: Mode::VerifyCa, root_cert: Some("/a b/ca.pem".into()), ..Default::default() });
-        assert!(take_tls_params("host=db password='open").unwrap_err().contains("no closing quote"));
+        assert_eq!(s, TlsSettings { mode: Mode::VerifyFull, root_cert: Some("/a b/ca.pem".into()), ..Default::default() });
+        assert!(take_tls_params("host=db password='open", None).unwrap_err().contains("no closing quote"));
     }
 
     #[test]
-    fn modes_map_to_libpq_checks() {
+    fn modes_are_read_as_node_postgres_reads_them() {
+        let mode =
+            |query: &str, env: Option<&str>| take_tls_params(&format!("postgresql://u@h/d?{query}"), env).map(|r| r.1.mode);
+        // pg 8: every sslmode but disable and no-verify, and the certificate parameters alone, verify fully.
+        for query in [
+            "sslmode=prefer",
+            "sslmode=require",
+            "sslmode=verify-ca",
+            "sslmode=allow",
+            "sslrootcert=ca.pem",
+            "sslcert=c&sslkey=k",
+        ] {
+            assert_eq!(mode(query, None), Ok(Mode::VerifyFull), "{query}");
+        }
+        assert_eq!(mode("sslmode=disable&sslrootcert=ca.pem", None), Ok(Mode::Disable));
+        assert_eq!(mode("sslmode=no-verify", None), Ok(Mode::Require));
+        // uselibpqcompat=true: libpq's meanings, prefer without a plaintext fallback.
+        assert_eq!(mode("uselibpqcompat=true&sslmode=prefer", None), Ok(Mode::Require));
+        assert_eq!(mode("uselibpqcompat=true&sslmode=require", None), Ok(Mode::Require));
+        assert_eq!(mode("uselibpqcompat=true&sslmode=require&sslrootcert=ca.pem", None), Ok(Mode::VerifyCa));
+        assert_eq!(mode("uselibpqcompat=true&sslmode=verify-ca&sslrootcert=ca.pem", None), Ok(Mode::VerifyCa));
+        assert!(mode("uselibpqcompat=true&sslmode=verify-ca", None).unwrap_err().contains("needs a CA"));
+        // ssl=, then PGSSLMODE, when nothing else is said.
+        assert_eq!(mode("ssl=true", None), Ok(Mode::VerifyFull));
+        assert_eq!(mode("ssl=0", Some("require")), Ok(Mode::Disable));
+        assert_eq!(mode("ssl=no-verify", None), Ok(Mode::Require));
+        assert_eq!(mode("application_name=x", Some("require")), Ok(Mode::VerifyFull));
+        assert_eq!(mode("application_name=x", Some("no-verify")), Ok(Mode::Require));
+        assert_eq!(mode("sslmode=no-verify", Some("verify-full")), Ok(Mode::Require));
+        assert!(mode("sslmode=strict", None).unwrap_err().contains("not one of"));
         let with =
             |mode, root: Option<&str>| TlsSettings { mode, root_cert: root.map(String::from), ..Default::default() }.check();
-        assert_eq!(with(Mode::Prefer, None), Check::Nothing);
-        assert_eq!(with(Mode::Require, None), Check::Nothing);
-        assert_eq!(with(Mode::Require, Some("/ca.pem")), Check::Chain);
+        assert_eq!(with(Mode::Require, Some("/ca.pem")), Check::Nothing);
         assert_eq!(with(Mode::VerifyCa, None), Check::Chain);
         assert_eq!(with(Mode::VerifyFull, None), Check::ChainAndHost);
-        assert!(parse_mode("strict").unwrap_err().contains("not one of"));
     }
 
     #[test]
@@ -605,7 +688,7 @@ mod tests {
 
     #[test]
     fn client_certificate_files_are_taken_out_and_must_come_in_pairs() {
-        let (rest, s) = take_tls_params("postgresql://u@h/d?sslcert=%2Fc.pem&sslkey=%2Fk.pem&sslmode=require").unwrap();
+        let (rest, s) = take_tls_params("postgresql://u@h/d?sslcert=%2Fc.pem&sslkey=%2Fk.pem&sslmode=require", None).unwrap();
         assert_eq!(rest, "postgresql://u@h/d");
         assert_eq!(s.client_cert, Some(Pem::File("/c.pem".into())));
         assert_eq!(s.client_key, Some(Pem::File("/k.pem".into())));

@@ -58,7 +58,7 @@ function streamsNatively(model: object): boolean {
  * Keys cover every message field and every call parameter, so a change of tool, schema or setting
  * misses. The model instance itself is modified (its bound and structured-output forms share it).
  * A hit spends no tokens and says so as LangChain's own cache does: `usage_metadata` all zero,
- * `generationInfo.tokenUsage` `{}` (see cache-hit.ts); `llmOutput` is `{ cached: true }`.
+ * `generationInfo.tokenUsage` `{}` (see cache-hit.ts).
  */
 export function withLLMCache<M extends BaseChatModel>(
   model: M,

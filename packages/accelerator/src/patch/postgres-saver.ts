@@ -67,6 +67,8 @@ function readConnection(pool: PgPool): RustConnection | string {
   if (!options) return "its pool exposes no connection options";
   if (typeof options.password === "function") return "its pool takes the password from a callback";
   if (typeof pool.Client !== "function") return "its pool has no node-postgres Client class to read the settings from";
+  // Checked before a client is built: pg's Connection calls a stream factory on construction.
+  if (options.stream !== undefined) return "its pool connects through its own stream factory";
   let params: PgConnectionParameters | undefined;
   try {
     const client = new pool.Client(options);

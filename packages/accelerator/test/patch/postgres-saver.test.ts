@@ -207,4 +207,33 @@ describe("the connection of a node-postgres pool", () => {
       /NODE_EXTRA_CA_CERTS/,
     );
   });
+
+  it("reads only the ssl fields tls.connect receives: a hidden rejectUnauthorized: false does not switch checks off", () => {
+    // pg copies own enumerable fields (and key) into tls.connect's options; node-postgres verifies here.
+    const hidden = Object.defineProperty({ ca: "-----BEGIN CERTIFICATE-----" }, "rejectUnauthorized", { value: false, enumerable: false });
+    expect(connectionOfPool(poolOf({ host: "h", ssl: hidden as never }))).toMatch(
+      /ssl\.ca holds a certificate that is not a self-signed root/,
+    );
+    expect(connectionOfPool(poolOf({ host: "h", ssl: { rejectUnauthorized: false } }))).toMatchObject({ tls: { verify: "none" } });
+  });
+
+  it("keeps its own code where the two clients would connect differently", () => {
+    expect(connectionOfPool(poolOf({ connectionString: "postgresql://u@a:1/d?host=b" }))).toMatch(/sets "host" as a parameter/);
+    expect(connectionOfPool(poolOf({ connectionString: "postgresql://u@a:1/d?hostaddr=10.0.0.1" }))).toMatch(/sets "hostaddr"/);
+    const factory = jest.fn(() => new (require("node:net").Socket)());
+    expect(connectionOfPool(poolOf({ host: "h", stream: factory } as never))).toMatch(/own stream factory/);
+    expect(factory).not.toHaveBeenCalled();
+    const tls = require("node:tls") as typeof import("node:tls");
+    const before = tls.DEFAULT_MIN_VERSION;
+    tls.DEFAULT_MIN_VERSION = "TLSv1.3";
+    try {
+      expect(connectionOfPool(poolOf({ host: "h", ssl: { rejectUnauthorized: false } }))).toBe(
+        "it connects with TLS while tls.DEFAULT_MIN_VERSION is TLSv1.3",
+      );
+      // Without TLS the defaults do not matter.
+      expect(typeof connectionOfPool(poolOf({ host: "h" }))).toBe("object");
+    } finally {
+      tls.DEFAULT_MIN_VERSION = before;
+    }
+  });
 });

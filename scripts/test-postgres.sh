@@ -5,8 +5,10 @@
 #   scripts/test-postgres.sh restart   stop and start it again (the recovery tests call this)
 #   scripts/test-postgres.sh url       print its connection string
 # FLG_PG_PORT (default 55432) and FLG_PG_DIR (default /tmp/fast-langgraph-pg) override where it lives;
-# FLG_PG_TLS=1 makes a new cluster serve TLS with a certificate for "localhost" signed by a test CA
-# ($FLG_PG_DIR/tls/ca.pem).
+# FLG_PG_TLS=1 makes the cluster serve TLS with a certificate for "localhost" signed by a throwaway test CA
+# ($FLG_PG_DIR/tls/ca.pem), and lets role "flgcert" in only with a client certificate that CA signed
+# (pg_hba "cert"; tls/client.crt and client.key). tls/other-ca.pem is an unrelated CA, and
+# tls/other-client.* a client certificate for "flgcert" that it signed.
 set -euo pipefail
 
 PORT="${FLG_PG_PORT:-55432}"
@@ -62,22 +64,44 @@ ctl() { as_owner "$(bin_dir)/pg_ctl" -D "$DATA" -l "$LOG" -w -t 60 "$@"; }
 
 running() { [ -f "$DATA/postmaster.pid" ] && ctl status >/dev/null 2>&1; }
 
-# A test CA and a server certificate for "localhost" (not for 127.0.0.1, so host-name checks can fail).
+# Throwaway CAs and certificates: the server's names "localhost" only (not 127.0.0.1, so host-name checks can fail).
 make_certificates() {
   local tls="$DIR/tls"
   command -v openssl >/dev/null || apt_install openssl
   mkdir -p "$tls"
-  openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=fast-langgraph test CA" \
-    -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" \
-    -keyout "$tls/ca.key" -out "$tls/ca.pem" 2>/dev/null
-  openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" -keyout "$tls/server.key" -out "$tls/server.csr" 2>/dev/null
-  printf 'subjectAltName=DNS:localhost\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n' >"$tls/ext.cnf"
-  openssl x509 -req -in "$tls/server.csr" -CA "$tls/ca.pem" -CAkey "$tls/ca.key" -CAcreateserial -days 3650 \
-    -extfile "$tls/ext.cnf" -out "$tls/server.crt" 2>/dev/null
-  chmod 600 "$tls/server.key"
-  if [ "$(id -u)" = 0 ]; then chown -R postgres "$tls"; fi
-  chmod 644 "$tls/ca.pem"
-  printf "ssl = on\nssl_cert_file = '%s'\nssl_key_file = '%s'\n" "$tls/server.crt" "$tls/server.key" >>"$DATA/postgresql.conf"
+  local name
+  for name in ca other-ca; do
+    openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=fast-langgraph test $name" \
+      -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" \
+      -keyout "$tls/$name.key" -out "$tls/$name.pem" 2>/dev/null
+  done
+  sign() { # sign <name> <subject> <extensions> <ca>
+    openssl req -newkey rsa:2048 -nodes -subj "$2" -keyout "$tls/$1.key" -out "$tls/$1.csr" 2>/dev/null
+    printf '%b' "$3" >"$tls/$1.cnf"
+    openssl x509 -req -in "$tls/$1.csr" -CA "$tls/$4.pem" -CAkey "$tls/$4.key" -CAcreateserial -days 3650 \
+      -extfile "$tls/$1.cnf" -out "$tls/$1.crt" 2>/dev/null
+  }
+  sign server "/CN=localhost" 'subjectAltName=DNS:localhost\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n' ca
+  local client='basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth\n'
+  sign client "/CN=flgcert" "$client" ca
+  sign other-client "/CN=flgcert" "$client" other-ca
+  chmod 644 "$tls"/*
+  chmod 600 "$tls"/*.key
+  if [ "$(id -u)" = 0 ]; then chown postgres "$tls/server.key"; fi
+}
+
+# Serves TLS (once per cluster; clusters made before client certificates existed get them too).
+enable_tls() {
+  local tls="$DIR/tls"
+  [ -f "$tls/client.crt" ] && grep -q "^ssl_ca_file" "$DATA/postgresql.conf" && return
+  make_certificates
+  printf "ssl = on\nssl_cert_file = '%s'\nssl_key_file = '%s'\nssl_ca_file = '%s'\n" \
+    "$tls/server.crt" "$tls/server.key" "$tls/ca.pem" >>"$DATA/postgresql.conf"
+  { echo "hostssl all flgcert 127.0.0.1/32 cert"; echo "hostssl all flgcert ::1/128 cert"; cat "$DATA/pg_hba.conf"; } >"$DATA/pg_hba.new"
+  mv "$DATA/pg_hba.new" "$DATA/pg_hba.conf"
+  if [ "$(id -u)" = 0 ]; then chown postgres "$DATA/pg_hba.conf"; fi
+  chmod 600 "$DATA/pg_hba.conf"
+  if running; then ctl restart >/dev/null; fi
 }
 
 start() {
@@ -96,13 +120,17 @@ port = $PORT
 unix_socket_directories = '$DIR'
 max_connections = 200
 EOF
-    if [ "${FLG_PG_TLS:-0}" = 1 ]; then make_certificates; fi
   fi
+  if [ "${FLG_PG_TLS:-0}" = 1 ]; then enable_tls; fi
   if ! running; then ctl start -o "-p $PORT" >/dev/null; fi
   local psql="$(bin_dir)/psql"
   if ! PGPASSWORD="$PASSWORD" "$psql" -h 127.0.0.1 -p "$PORT" -U "$USER_NAME" -d postgres -tAc \
     "SELECT 1 FROM pg_database WHERE datname = '$DATABASE'" | grep -q 1; then
     PGPASSWORD="$PASSWORD" "$psql" -h 127.0.0.1 -p "$PORT" -U "$USER_NAME" -d postgres -qc "CREATE DATABASE $DATABASE" >/dev/null
+  fi
+  if [ "${FLG_PG_TLS:-0}" = 1 ]; then
+    PGPASSWORD="$PASSWORD" "$psql" -h 127.0.0.1 -p "$PORT" -U "$USER_NAME" -d "$DATABASE" -qc \
+      "DO \$\$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'flgcert') THEN CREATE ROLE flgcert LOGIN; END IF; END \$\$; GRANT CREATE ON DATABASE $DATABASE TO flgcert" >/dev/null
   fi
 }
 

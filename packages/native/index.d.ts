@@ -382,6 +382,25 @@ export interface PostgresStoreOptions {
    * from when the connection was last handed out.
    */
   idleTimeoutMs?: number
+  /**
+   * TLS settings as PEM text; when given they replace the connection string's sslmode, sslrootcert,
+   * sslcert and sslkey, and TLS is required.
+   */
+  tls?: PostgresTlsOptions
+}
+
+export interface PostgresTlsOptions {
+  /** CA certificates to trust, PEM (default: the Mozilla roots compiled in, webpki-roots). */
+  ca?: string
+  /** A client certificate (PEM), sent when the server asks for one; needs `key`. */
+  cert?: string
+  /** The client certificate's private key: PEM, unencrypted (PKCS#1, PKCS#8 or SEC1). */
+  key?: string
+  /**
+   * "full" (default): the chain leads to a trusted root and the certificate names the host;
+   * "chain": the chain only; "none": encrypted, the certificate unchecked.
+   */
+  verify?: string
 }
 
 export interface PostgresVacuumResult {

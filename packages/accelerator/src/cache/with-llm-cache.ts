@@ -4,6 +4,7 @@ import type { BaseMessage } from "@langchain/core/messages";
 import type { ChatGenerationChunk, ChatResult, Generation } from "@langchain/core/outputs";
 
 import { noteCacheLookup } from "../model-notes";
+import { asCachedChunks, asCachedGenerations } from "./cache-hit";
 import { RustLLMCache, type RustLLMCacheOptions } from "./rust-llm-cache";
 
 type Options = Record<string, unknown>;
@@ -57,6 +58,8 @@ function streamsNatively(model: object): boolean {
  * repeated stream replays the cached chunks (LangChain's own cache is bypassed when streaming).
  * Keys cover every message field and every call parameter, so a change of tool, schema or setting
  * misses. The model instance itself is modified (its bound and structured-output forms share it).
+ * A hit spends no tokens and says so as LangChain's own cache does: `usage_metadata` all zero,
+ * `generationInfo.tokenUsage` `{}` (see cache-hit.ts).
  */
 export function withLLMCache<M extends BaseChatModel>(
   model: M,
@@ -75,7 +78,7 @@ export function withLLMCache<M extends BaseChatModel>(
     const [prompt, llmKey] = cacheKey(target, messages, callOptions);
     const hit = await cache.lookup(prompt, `generate:${llmKey}`);
     noteCacheLookup(runManager?.runId, hit ? "hit" : "miss");
-    if (hit) return { generations: hit as ChatResult["generations"], llmOutput: { cached: true } };
+    if (hit) return { generations: asCachedGenerations(hit as ChatResult["generations"]), llmOutput: { cached: true } };
     const result = await inner.generate(messages, callOptions, runManager);
     await cache.update(prompt, `generate:${llmKey}`, result.generations as Generation[]);
     return result;
@@ -87,7 +90,7 @@ export function withLLMCache<M extends BaseChatModel>(
       const hit = await cache.lookup(prompt, `stream:${llmKey}`);
       noteCacheLookup(runManager?.runId, hit ? "hit" : "miss");
       if (hit) {
-        for (const chunk of hit as ChatGenerationChunk[]) {
+        for (const chunk of asCachedChunks(hit as ChatGenerationChunk[])) {
           await runManager?.handleLLMNewToken(chunk.text, undefined, undefined, undefined, undefined, { chunk });
           yield chunk;
         }

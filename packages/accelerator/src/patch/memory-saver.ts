@@ -61,7 +61,7 @@ const closeWhenCollected = new FinalizationRegistry<RustSqliteSaver>((store) => 
 export function rustStoreOf(saver: MemorySaverInstance): RustSqliteSaver {
   let store = stores.get(saver);
   if (store === undefined) {
-    store = new RustSqliteSaver(":memory:", { serde: saver.serde, keepEveryValue: true });
+    store = new RustSqliteSaver(":memory:", { serde: saver.serde, keepEveryValue: true, errorLabel: "MemorySaver" });
     importMemorySaverData(store.nativeStore, saver);
     const order = new WriteOrder();
     for (const [thread, namespaces] of Object.entries(saver.storage)) {

@@ -2,12 +2,12 @@ import { type BaseCheckpointSaver, JsonPlusSerializer } from "@langchain/langgra
 import { isDefaultSerde } from "../checkpoint/serialize";
 
 import { type DelegatedMethod, delegatingSaverMethods } from "./delegating-methods";
-import type { PostgresConnection } from "../savers/postgres-connection";
+import { type PgConnectionParameters, type RustConnection, rustConnectionOf } from "./postgres-tls";
 import { RustPostgresSaver, forkSafeNextVersion } from "../savers/rust-postgres-saver";
 
 /** What a `@langchain/langgraph-checkpoint-postgres` PostgresSaver exposes that we rely on. */
 type PostgresSaverInstance = BaseCheckpointSaver & {
-  pool?: { options?: Record<string, unknown> };
+  pool?: PgPool;
   options?: { schema?: string };
 };
 
@@ -38,30 +38,48 @@ let endedPools = new WeakSet<object>();
 const serdeIds = new WeakMap<object, number>();
 let serdeCount = 0;
 export const postgresFallbacks: PostgresFallback[] = [];
+/** What connectionOfPool found per pool (it builds a pg client and may read certificate files). */
+let connections = new WeakMap<object, RustConnection | string>();
 
-/** The node-postgres pool's connection, if the Rust client makes the same one; else why not. */
-export function connectionOfPool(options: Record<string, unknown> | undefined, env = process.env): PostgresConnection | string {
-  if (!options) return "its pool exposes no connection options";
-  // node-postgres's TLS options (its own CA handling, certificate checks by default) are not translated
-  // into libpq sslmodes: guessing a TLS policy could weaken it.
-  if (options.ssl) return "its pool connects with TLS (node-postgres TLS options are not translated)";
-  if (typeof options.password === "function") return "its pool takes the password from a callback";
-  if (typeof options.connectionString === "string") {
-    const sslmode = /[?&]sslmode=([^&]*)/.exec(options.connectionString)?.[1];
-    if (sslmode && sslmode !== "disable") return `its connection string asks for TLS (sslmode=${sslmode})`;
-    if (/[?&]ssl=(true|1)\b/.test(options.connectionString)) return "its connection string asks for TLS (ssl=true)";
-    return { connectionString: options.connectionString };
+/** A node-postgres pool as PostgresSaver holds it. */
+interface PgPool {
+  options?: Record<string, unknown>;
+  Client?: new (options: Record<string, unknown>) => { connectionParameters?: PgConnectionParameters; connection?: unknown };
+}
+
+/**
+ * The node-postgres pool's connection, if the Rust client makes the same one (same host, user and
+ * database, same TLS verification and certificates); else why not. pg itself resolves the settings:
+ * a client of the pool's own class is built (never connected) and its `connectionParameters` read.
+ */
+export function connectionOfPool(pool: PgPool | undefined): RustConnection | string {
+  if (!pool) return "it has no pool";
+  let known = connections.get(pool);
+  if (known === undefined) {
+    known = readConnection(pool);
+    connections.set(pool, known);
   }
-  if (env.PGSSLMODE && env.PGSSLMODE !== "disable") return `PGSSLMODE=${env.PGSSLMODE} asks for TLS`;
-  // node-postgres's defaults: fields, then the PG* environment variables, then localhost and the OS user.
-  const user = (options.user as string | undefined) ?? env.PGUSER ?? env.USER;
-  return {
-    host: (options.host as string | undefined) ?? env.PGHOST ?? "localhost",
-    port: Number(options.port ?? env.PGPORT ?? 5432),
-    user,
-    password: (options.password as string | undefined) ?? env.PGPASSWORD,
-    database: (options.database as string | undefined) ?? env.PGDATABASE ?? user,
-  };
+  return known;
+}
+
+function readConnection(pool: PgPool): RustConnection | string {
+  const options = pool.options;
+  if (!options) return "its pool exposes no connection options";
+  if (typeof options.password === "function") return "its pool takes the password from a callback";
+  if (typeof pool.Client !== "function") return "its pool has no node-postgres Client class to read the settings from";
+  // Checked before a client is built: pg's Connection calls a stream factory on construction.
+  if (options.stream !== undefined) return "its pool connects through its own stream factory";
+  let params: PgConnectionParameters | undefined;
+  try {
+    const client = new pool.Client(options);
+    // pg-native's client talks through libpq, whose TLS rules differ from pg's JavaScript client.
+    if (client.connection === undefined) return "its pool uses a client other than pg's JavaScript client (pg-native?)";
+    params = client.connectionParameters;
+  } catch (error) {
+    return `node-postgres cannot read its settings: ${(error as Error).message}`;
+  }
+  if (!params) return "its pool's client exposes no connection parameters";
+  return rustConnectionOf(options, params);
 }
 
 /** LangGraph's default serializer is stateless: savers with their own instances of it can share a store. */
@@ -72,12 +90,12 @@ function serdeKey(serde: object): string {
 }
 
 /** A Rust saver for the pool's connection, set up; rejects with the reason it cannot be used. */
-async function startStore(connection: PostgresConnection, schema: string, saver: PostgresSaverInstance): Promise<RustPostgresSaver> {
+async function startStore({ connection, tls }: RustConnection, schema: string, saver: PostgresSaverInstance): Promise<RustPostgresSaver> {
   // A connection string node-postgres accepts may hold parameters the Rust client does not know.
   const maxConnections = Number(saver.pool?.options?.max ?? 10);
   // node-postgres closes idle connections after idleTimeoutMillis (10000 by default; 0: never).
   const idleTimeoutMs = Number(saver.pool?.options?.idleTimeoutMillis ?? 10000);
-  const store = new RustPostgresSaver(connection, { schema, serde: saver.serde, maxConnections, idleTimeoutMs });
+  const store = new RustPostgresSaver(connection, { schema, serde: saver.serde, maxConnections, idleTimeoutMs, tls });
   try {
     await store.setup();
   } catch (error) {
@@ -98,7 +116,7 @@ function sharedStore(saver: PostgresSaverInstance, schema: string): Promise<Rust
   }
   let pending = byKey.get(key);
   if (pending === undefined) {
-    const connection = connectionOfPool(saver.pool?.options);
+    const connection = connectionOfPool(saver.pool as PgPool);
     const fallBack = (reason: string) => {
       postgresFallbacks.push({ schema, reason });
       return null;
@@ -129,7 +147,7 @@ export function acceleratedPostgresSaverMethods(originals: SaverMethods) {
     // Versions unique per fork (see RustPostgresSaver.getNextVersion) once the instance is accelerated:
     // with PostgresSaver's integer versions a fork's edit would clash with the original branch's value.
     getNextVersion(this: PostgresSaverInstance, current: number | undefined): number {
-      const keepsItsCode = decided.get(this) === null || typeof connectionOfPool(this.pool?.options) === "string";
+      const keepsItsCode = decided.get(this) === null || typeof connectionOfPool(this.pool as PgPool) === "string";
       if (keepsItsCode) return (originals.getNextVersion as unknown as (c: number | undefined) => number).call(this, current);
       return forkSafeNextVersion(current);
     },
@@ -160,6 +178,7 @@ export function restorePostgresSavers(): number {
   decided = new WeakMap();
   shared = new WeakMap();
   endedPools = new WeakSet();
+  connections = new WeakMap();
   postgresFallbacks.length = 0;
   return count;
 }

@@ -21,7 +21,9 @@ function rustStoreOf(saver: SqliteSaverInstance): RustSqliteSaver | null {
   if (store === undefined) {
     const db = saver.db;
     const shareable = db?.name && !db.memory && db.name !== ":memory:" && db.name !== "";
-    store = shareable ? new RustSqliteSaver(db.name as string, { layout: "official", serde: saver.serde }) : null;
+    store = shareable
+      ? new RustSqliteSaver(db.name as string, { layout: "official", serde: saver.serde, errorLabel: "SqliteSaver" })
+      : null;
     if (store) open.add(store);
     stores.set(saver, store);
   }

@@ -8,10 +8,18 @@ export type PostgresConnection =
       password?: string;
       database?: string;
       applicationName?: string;
-      /** libpq's TLS modes: "disable", "prefer" (default), "require", "verify-ca", "verify-full". */
-      sslmode?: "disable" | "allow" | "prefer" | "require" | "verify-ca" | "verify-full";
+      /**
+       * TLS, read as node-postgres 8 reads it (so as PostgresSaver would): "disable"; "no-verify" (encrypted,
+       * unchecked); any other ("prefer", "require", "verify-ca", "verify-full") verifies the chain and the host.
+       * Unset: encrypted when the server offers TLS, unchecked. libpq's meanings with `uselibpqcompat=true` in a URL.
+       */
+      sslmode?: "disable" | "allow" | "prefer" | "require" | "verify-ca" | "verify-full" | "no-verify";
       /** A PEM file of the CA certificates to trust ("system": the Mozilla roots built in). */
       sslrootcert?: string;
+      /** A PEM file of a client certificate, sent when the server asks for one (with `sslkey`). */
+      sslcert?: string;
+      /** The PEM file of that certificate's unencrypted private key. */
+      sslkey?: string;
     };
 
 const KEYWORDS: Record<string, string> = {
@@ -23,6 +31,8 @@ const KEYWORDS: Record<string, string> = {
   applicationName: "application_name",
   sslmode: "sslmode",
   sslrootcert: "sslrootcert",
+  sslcert: "sslcert",
+  sslkey: "sslkey",
 };
 
 /** A connection string for the Rust client: a URL as given, or libpq key=value pairs from the fields. */

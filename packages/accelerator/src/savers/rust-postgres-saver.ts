@@ -1,6 +1,7 @@
 import type { Checkpoint, SerializerProtocol } from "@langchain/langgraph-checkpoint";
 import type { PostgresCheckpointStore } from "@fast-langgraph/native";
 
+import { explainJsonbRefusal } from "./jsonb-refusal";
 import { requireNative } from "../native";
 import { ChannelMemory } from "../checkpoint/channel-memory";
 import { type KeyCodec, keyCodec, keyedCalls } from "./key-boundary";
@@ -54,6 +55,15 @@ export interface RustPostgresSaverOptions extends SaverCacheOptions {
   toastCompression?: "lz4" | "pglz" | "server";
   /** Prune in the background on a schedule (see `prune`); stopped by `end()`. */
   retention?: RetentionOptions;
+  /**
+   * TLS settings as PEM text, replacing the connection's `sslmode`, `sslrootcert`, `sslcert` and `sslkey`;
+   * TLS is then required (no plaintext fallback). `verify`: "full" (default: the chain leads to `ca`, or
+   * to the Mozilla roots compiled in when `ca` is absent, and the certificate names the host), "chain"
+   * (the chain only) or "none" (encrypted, certificate unchecked). `cert`/`key`: a client certificate and
+   * its unencrypted private key, sent when the server asks for one. Errors (unreadable PEM, a certificate
+   * without its key) are thrown by the constructor.
+   */
+  tls?: { ca?: string; cert?: string; key?: string; verify?: "full" | "chain" | "none" };
 }
 
 /**
@@ -86,13 +96,17 @@ export class RustPostgresSaver extends NativeCheckpointSaver {
       connectTimeoutMs: options.connectTimeoutMs,
       toastCompression: options.toastCompression,
       idleTimeoutMs: options.idleTimeoutMs,
+      tls: options.tls,
     });
     const official = this.layout === "official";
     const channelMemoryBytes = byteBound(this.label, "channelMemoryBytes", options.channelMemoryBytes);
     const valueCacheBytes = byteBound(this.label, "valueCacheBytes", options.valueCacheBytes);
     const store = this.native;
     const calls: CheckpointStoreCalls = {
-      put: (req) => store.put(req, official),
+      put: (req) =>
+        store.put(req, official).catch((error: unknown) => {
+          throw explainJsonbRefusal(error, this.label, req);
+        }),
       putWrites: (req) => store.putWrites(req, official),
       getTuple: (threadId, ns, id) => store.getTuple(threadId, ns, id),
       list: (req) => store.list(req),

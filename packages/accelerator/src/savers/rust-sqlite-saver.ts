@@ -22,6 +22,11 @@ export interface RustSqliteSaverOptions extends SaverCacheOptions {
   /** Serializer for checkpoints, metadata, channel values and writes (default: LangGraph's JsonPlusSerializer). */
   serde?: SerializerProtocol;
   /**
+   * @internal What error messages call this saver (default "RustSqliteSaver"): the stores behind a
+   * patched MemorySaver or SqliteSaver say "MemorySaver"/"SqliteSaver", the class the application called.
+   */
+  errorLabel?: string;
+  /**
    * Store a list channel that only grew since this process last stored or loaded it (every chat
    * agent's `messages`) as its new elements, and a messages list changed by replacements or removals
    * as that reducer update. Assumes stored elements are not mutated in place, as LangGraph's
@@ -66,7 +71,7 @@ function isInMemory(path: string): boolean {
  */
 export class RustSqliteSaver extends NativeCheckpointSaver {
   readonly path: string;
-  protected readonly label = "RustSqliteSaver";
+  protected readonly label: string;
   protected readonly calls: CheckpointStoreCalls;
   private readonly native: SqliteCheckpointStore;
   private readonly store: StoreCalls;
@@ -78,6 +83,7 @@ export class RustSqliteSaver extends NativeCheckpointSaver {
 
   constructor(path = ":memory:", options: RustSqliteSaverOptions = {}) {
     super(options.serde);
+    this.label = options.errorLabel ?? "RustSqliteSaver";
     if (options.layout !== undefined && options.layout !== "compact" && options.layout !== "official") {
       throw new Error(`RustSqliteSaver: layout must be "compact" or "official", got ${JSON.stringify(options.layout)}`);
     }

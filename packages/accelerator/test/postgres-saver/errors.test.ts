@@ -100,7 +100,7 @@ describe("RustPostgresSaver errors name their cause", () => {
       const before = await rowCounts(schema);
       await expect(
         saver.put(config("nul"), checkpoint({ messages: ["x".repeat(100)] }), { ...metadata, note: "a\u0000b" } as never, { messages: 1 }),
-      ).rejects.toThrow(/RustPostgresSaver: thread "nul": the checkpoint or its metadata holds a NUL character/);
+      ).rejects.toThrow(/RustPostgresSaver\.put: metadata\.note holds a NUL character \(\\u0000, at index 1\) of thread "nul"/);
       expect(await rowCounts(schema)).toEqual(before);
       expect(await saver.getTuple(config("nul"))).toBeUndefined();
     });

@@ -1,12 +1,12 @@
 import { emptyCheckpoint, uuid6 } from "@langchain/langgraph-checkpoint";
 
 import { RustPostgresSaver } from "../../src";
-import { type PostgresServer, freshSchema, postgresUrl, privatePostgres, withPg } from "../support/postgres";
+import { type PostgresServer, freshSchema, postgresUrl, privatePostgres, tlsPostgresPort, withPg } from "../support/postgres";
 
 // A server of its own that serves TLS with a certificate for "localhost" signed by a test CA.
 let server: PostgresServer;
 beforeAll(() => {
-  server = privatePostgres(55434, { tls: true });
+  server = privatePostgres(tlsPostgresPort(), { tls: true });
 });
 
 const withHost = (host: string, query: string) => server.url.replace("@127.0.0.1:", `@${host}:`) + query;
@@ -34,10 +34,22 @@ async function roundTrip(saver: RustPostgresSaver, app: string): Promise<boolean
   }
 }
 
-describe("RustPostgresSaver over TLS (libpq's sslmode)", () => {
-  it("sslmode=require encrypts without checking the certificate", async () => {
-    const saver = new RustPostgresSaver(`${server.url}?sslmode=require&application_name=tls-require`, { schema: freshSchema("tls") });
-    expect(await roundTrip(saver, "tls-require")).toBe(true);
+describe("RustPostgresSaver over TLS (sslmode as node-postgres reads it)", () => {
+  it("sslmode=require verifies, as it does for PostgresSaver (pg 8); with uselibpqcompat=true it encrypts unchecked", async () => {
+    const checked = new RustPostgresSaver(
+      withHost("localhost", `?sslmode=require&sslrootcert=${encodeURIComponent(server.caFile)}&application_name=tls-checked`),
+      {
+        schema: freshSchema("tls"),
+      },
+    );
+    expect(await roundTrip(checked, "tls-checked")).toBe(true);
+    const refused = new RustPostgresSaver(`${server.url}?sslmode=require`, { connectTimeoutMs: 1000 });
+    await expect(refused.setup()).rejects.toThrow(/certificate.*UnknownIssuer/i);
+    await refused.end();
+    const libpq = new RustPostgresSaver(`${server.url}?uselibpqcompat=true&sslmode=require&application_name=tls-require`, {
+      schema: freshSchema("tls"),
+    });
+    expect(await roundTrip(libpq, "tls-require")).toBe(true);
   });
 
   it("the default (prefer) encrypts when the server offers TLS", async () => {
@@ -66,14 +78,20 @@ describe("RustPostgresSaver over TLS (libpq's sslmode)", () => {
     expect(await roundTrip(saver, "tls-fields")).toBe(true);
   });
 
-  it("verify-full refuses a certificate for another name; verify-ca accepts it", async () => {
+  it("verify-full refuses a certificate for another name; libpq's verify-ca accepts it, pg's verify-ca does not", async () => {
     const ca = encodeURIComponent(server.caFile);
     const full = new RustPostgresSaver(`${server.url}?sslmode=verify-full&sslrootcert=${ca}`, { connectTimeoutMs: 1000 });
-    await expect(full.setup()).rejects.toThrow(/cannot reach PostgreSQL at 127\.0\.0\.1:55434\/flg: .*certificate.*not valid for name/i);
+    await expect(full.setup()).rejects.toThrow(/cannot reach PostgreSQL at 127\.0\.0\.1:\d+\/flg: .*certificate.*not valid for name/i);
     await full.end();
-    const chainOnly = new RustPostgresSaver(`${server.url}?sslmode=verify-ca&sslrootcert=${ca}&application_name=tls-ca`, {
-      schema: freshSchema("tls"),
-    });
+    const pgVerifyCa = new RustPostgresSaver(`${server.url}?sslmode=verify-ca&sslrootcert=${ca}`, { connectTimeoutMs: 1000 });
+    await expect(pgVerifyCa.setup()).rejects.toThrow(/not valid for name/i);
+    await pgVerifyCa.end();
+    const chainOnly = new RustPostgresSaver(
+      `${server.url}?uselibpqcompat=true&sslmode=verify-ca&sslrootcert=${ca}&application_name=tls-ca`,
+      {
+        schema: freshSchema("tls"),
+      },
+    );
     expect(await roundTrip(chainOnly, "tls-ca")).toBe(true);
   });
 

@@ -13,6 +13,8 @@ export interface PostgresServer {
   url: string;
   /** With TLS: the test CA's certificate file (the server's certificate names "localhost" only). */
   caFile: string;
+  /** With TLS: the folder of ca.pem, other-ca.pem, client.crt/.key and other-client.crt/.key (see the script). */
+  tlsDir: string;
   start(): void;
   stop(): void;
   restart(): void;
@@ -41,6 +43,7 @@ export function privatePostgres(port: number, options: { tls?: boolean } = {}): 
   return {
     url: serverUrl,
     caFile: `${dir}/tls/ca.pem`,
+    tlsDir: `${dir}/tls`,
     start: () => void control(env, "start"),
     stop: () => void control(env, "stop"),
     restart: () => void control(env, "restart"),
@@ -69,4 +72,9 @@ export async function withPg<T>(fn: (client: pg.Client) => Promise<T>, connectio
 
 export async function dropSchema(schema: string, connectionString = postgresUrl()): Promise<void> {
   await withPg((c) => c.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`), connectionString);
+}
+
+/** The port of the private TLS server (FLG_TEST_TLS_PG_PORT, default 55434; its folder follows the port). */
+export function tlsPostgresPort(): number {
+  return Number(process.env.FLG_TEST_TLS_PG_PORT ?? 55434);
 }

@@ -33,6 +33,22 @@ pub struct PostgresStoreOptions {
     /// `idleTimeoutMillis` default; 0 keeps idle connections open, as it does there). Idle time counts
     /// from when the connection was last handed out.
     pub idle_timeout_ms: Option<u32>,
+    /// TLS settings as PEM text; when given they replace the connection string's sslmode, sslrootcert,
+    /// sslcert and sslkey, and TLS is required.
+    pub tls: Option<PostgresTlsOptions>,
+}
+
+#[napi(object)]
+pub struct PostgresTlsOptions {
+    /// CA certificates to trust, PEM (default: the Mozilla roots compiled in, webpki-roots).
+    pub ca: Option<String>,
+    /// A client certificate (PEM), sent when the server asks for one; needs `key`.
+    pub cert: Option<String>,
+    /// The client certificate's private key: PEM, unencrypted (PKCS#1, PKCS#8 or SEC1).
+    pub key: Option<String>,
+    /// "full" (default): the chain leads to a trusted root and the certificate names the host;
+    /// "chain": the chain only; "none": encrypted, the certificate unchecked.
+    pub verify: Option<String>,
 }
 
 #[napi(object)]
@@ -128,6 +144,7 @@ impl PostgresCheckpointStore {
             connect_timeout_ms: None,
             toast_compression: None,
             idle_timeout_ms: None,
+            tls: None,
         });
         let toast_compression = match options.toast_compression.as_deref().unwrap_or("lz4") {
             "lz4" => Some("lz4"),
@@ -140,7 +157,9 @@ impl PostgresCheckpointStore {
             }
         };
         let tables = Tables::new(options.schema.as_deref().unwrap_or("public")).map_err(invalid_arg)?;
-        let (config, tls) = connect::parse_config(&conn_string).map_err(|m| invalid_arg(format!("RustPostgresSaver: {m}")))?;
+        let explicit = options.tls.map(|t| super::tls::ExplicitTls { ca: t.ca, cert: t.cert, key: t.key, verify: t.verify });
+        let (config, tls) =
+            connect::parse_config(&conn_string, explicit).map_err(|m| invalid_arg(format!("RustPostgresSaver: {m}")))?;
         let target = connect::describe_target(&config);
         let max_connections = options.max_connections.unwrap_or(10).max(1) as usize;
         let connect_timeout = Duration::from_millis(options.connect_timeout_ms.unwrap_or(5000).max(1) as u64);

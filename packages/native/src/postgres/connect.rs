@@ -35,9 +35,13 @@ pub fn describe_target(config: &Config) -> String {
     format!("{host}:{port}/{db}")
 }
 
-/// The client configuration and the TLS settings of a connection string.
-pub fn parse_config(conn_string: &str) -> Result<(Config, TlsSettings), String> {
-    let (rest, tls) = tls::take_tls_params(conn_string)?;
+/// The client configuration and the TLS settings of a connection string; `explicit` TLS settings
+/// replace the string's.
+pub fn parse_config(conn_string: &str, explicit: Option<tls::ExplicitTls>) -> Result<(Config, TlsSettings), String> {
+    let (rest, mut tls) = tls::take_tls_params(conn_string, std::env::var("PGSSLMODE").ok().as_deref())?;
+    if let Some(explicit) = explicit {
+        tls = explicit.settings()?;
+    }
     let mut config: Config = rest.parse().map_err(|e| format!("unreadable connection string: {e}"))?;
     config.ssl_mode(tls.ssl_mode());
     Ok((config, tls))
@@ -243,21 +247,21 @@ mod tests {
 
     #[test]
     fn the_target_names_host_port_and_database_never_the_password() {
-        let (config, _) = parse_config("postgresql://app:secret@db.internal:6543/agents").unwrap();
+        let (config, _) = parse_config("postgresql://app:secret@db.internal:6543/agents", None).unwrap();
         assert_eq!(describe_target(&config), "db.internal:6543/agents");
-        let (config, _) = parse_config(r"host=127.0.0.1 user=app password='it\'s \\' dbname=x").unwrap();
+        let (config, _) = parse_config(r"host=127.0.0.1 user=app password='it\'s \\' dbname=x", None).unwrap();
         assert_eq!(config.get_password(), Some(r"it's \".as_bytes()));
         assert_eq!(describe_target(&config), "127.0.0.1:5432/x");
     }
 
     #[test]
     fn tls_modes_reach_the_client_and_bad_strings_are_named() {
-        let (config, tls) = parse_config("postgresql://a@b/c?sslmode=verify-full").unwrap();
+        let (config, tls) = parse_config("postgresql://a@b/c?sslmode=verify-full", None).unwrap();
         assert_eq!(config.get_ssl_mode(), tokio_postgres::config::SslMode::Require);
         assert_eq!(tls.mode, tls::Mode::VerifyFull);
-        let (config, _) = parse_config("host=b sslmode=disable").unwrap();
+        let (config, _) = parse_config("host=b sslmode=disable", None).unwrap();
         assert_eq!(config.get_ssl_mode(), tokio_postgres::config::SslMode::Disable);
-        assert!(parse_config("not a url").unwrap_err().starts_with("unreadable connection string"));
+        assert!(parse_config("not a url", None).unwrap_err().starts_with("unreadable connection string"));
     }
 
     #[test]

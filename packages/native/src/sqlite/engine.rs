@@ -58,7 +58,14 @@ impl Engine {
             Synchronous::Full => "FULL",
         };
         conn.busy_timeout(std::time::Duration::from_millis(busy_timeout_ms as u64)).map_err(|e| describe(path, e))?;
-        // journal_mode is the first statement that reads the file, so a non-database fails here.
+        // The first read of the file (a non-database fails here), before anything is written to it:
+        // another application's `checkpoints` table would get our tables beside it, then fail on use.
+        if let Some((table, missing)) = schema::unrelated_table(&conn).map_err(|e| describe(path, e))? {
+            return Err(format!(
+                "database {path:?} holds a table \"{table}\" that is not LangGraph's (it has no column {}): refusing to use the file; nothing was written to it",
+                missing.join(", ")
+            ));
+        }
         conn.query_row("PRAGMA journal_mode=WAL", [], |_| Ok(())).map_err(|e| describe(path, e))?;
         conn.execute_batch(&format!("PRAGMA synchronous={sync}; PRAGMA foreign_keys=OFF;")).map_err(|e| describe(path, e))?;
         // A new file gets incremental auto-vacuum, so pruning can hand freed pages back to the disk.

@@ -78,6 +78,33 @@ pub fn migrate(conn: &mut Connection) -> rusqlite::Result<i64> {
     Ok(version)
 }
 
+/// The columns the official saver's tables have (and our official layout reads and writes).
+const OFFICIAL_COLUMNS: &[(&str, &[&str])] = &[
+    ("checkpoints", &["thread_id", "checkpoint_ns", "checkpoint_id", "parent_checkpoint_id", "type", "checkpoint", "metadata"]),
+    ("writes", &["thread_id", "checkpoint_ns", "checkpoint_id", "task_id", "idx", "channel", "type", "value"]),
+];
+
+/// A `checkpoints` or `writes` table that is not LangGraph's (some other application's data in the
+/// file): its name and the official columns it lacks. Read before anything is written to the file.
+pub fn unrelated_table(conn: &Connection) -> rusqlite::Result<Option<(&'static str, Vec<&'static str>)>> {
+    for (table, columns) in OFFICIAL_COLUMNS {
+        let exists = conn.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1")?.exists([table])?;
+        if !exists {
+            continue;
+        }
+        let mut missing = Vec::new();
+        for column in *columns {
+            if !conn.prepare("SELECT 1 FROM pragma_table_info(?1) WHERE name = ?2")?.exists([table, column])? {
+                missing.push(*column);
+            }
+        }
+        if !missing.is_empty() {
+            return Ok(Some((table, missing)));
+        }
+    }
+    Ok(None)
+}
+
 /// What the file holds of the official saver's tables, read each time it may have changed.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct OfficialTables {
@@ -108,6 +135,19 @@ mod tests {
         assert_eq!(migrate(&mut conn).unwrap(), MIGRATIONS.len() as i64);
         let n: i64 = conn.query_row("SELECT COUNT(*) FROM flg_schema_migrations", [], |r| r.get(0)).unwrap();
         assert_eq!(n, MIGRATIONS.len() as i64);
+    }
+
+    #[test]
+    fn an_unrelated_checkpoints_table_is_found_with_the_columns_it_lacks() {
+        let conn = Connection::open_in_memory().unwrap();
+        assert_eq!(unrelated_table(&conn).unwrap(), None);
+        conn.execute_batch("CREATE TABLE checkpoints (id INTEGER PRIMARY KEY, thread_id TEXT, label TEXT)").unwrap();
+        let (table, missing) = unrelated_table(&conn).unwrap().unwrap();
+        assert_eq!(table, "checkpoints");
+        assert_eq!(missing, ["checkpoint_ns", "checkpoint_id", "parent_checkpoint_id", "type", "checkpoint", "metadata"]);
+        let official = Connection::open_in_memory().unwrap();
+        super::super::official_layout::ensure_tables(&official, ":memory:").unwrap();
+        assert_eq!(unrelated_table(&official).unwrap(), None);
     }
 
     #[test]

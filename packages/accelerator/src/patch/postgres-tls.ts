@@ -1,0 +1,239 @@
+import { X509Certificate, constants as cryptoConstants } from "node:crypto";
+import tls from "node:tls";
+
+import type { PostgresConnection } from "../savers/postgres-connection";
+import type { RustPostgresSaverOptions } from "../savers/rust-postgres-saver";
+
+/**
+ * The TLS a node-postgres client applies, as the Rust client's settings, or why they cannot be the same.
+ *
+ * Read from the client node-postgres itself builds for the pool (`new pool.Client(pool.options)`: its
+ * `connectionParameters` after pg's own parsing of the connection string, `ssl` objects and PGSSLMODE),
+ * so the installed pg version decides, not a copy of its rules. In pg 8 every `sslmode` but `disable`
+ * (and `no-verify`) verifies the chain and the host name; `uselibpqcompat=true` gives libpq's meanings.
+ * Translated: no TLS; `rejectUnauthorized: false` (encrypted, unchecked); the chain and host checked
+ * against `ca` (only self-signed roots: Node 20 does not take an intermediate as a trust anchor) or
+ * against Node's bundled roots (`tls.rootCertificates`, when neither NODE_EXTRA_CA_CERTS nor
+ * --use-openssl-ca/--use-system-ca changes them); the chain only (libpq-compatible `verify-ca`, or
+ * `require` with `sslrootcert`); a client certificate and unencrypted key. Everything else keeps
+ * PostgresSaver's own code: any other `ssl` field (servername, passphrase, pfx, minVersion, ciphers,
+ * crl...), a `checkServerIdentity` of the application's, `sslnegotiation=direct`, TLS over a Unix
+ * socket, a changed `tls.DEFAULT_MIN_VERSION`/`DEFAULT_CIPHERS`, a pool `stream` factory, and
+ * connection strings whose target the two clients read differently (`host`/`hostaddr`/`port`/`user`/
+ * `dbname` parameters, several hosts).
+ *
+ * The Rust client verifies with webpki, node-postgres with OpenSSL. webpki is stricter in places (no
+ * common-name fallback, no partial-label wildcards, no SHA-1 signatures): the first setup then fails
+ * and the instance keeps its own code. What OpenSSL checks and webpki does not, the Rust client adds:
+ * a server certificate's keyUsage must allow a TLS server's use (OpenSSL's ssl_server purpose). Not
+ * reproduced: the legacy Netscape nsCertType extension, which OpenSSL also consults.
+ */
+export type TlsTranslation = { tls: RustPostgresSaverOptions["tls"] | "disable" } | { reason: string };
+
+/** The parts of pg's ConnectionParameters this reads. */
+export interface PgConnectionParameters {
+  host?: string;
+  port?: number;
+  user?: string;
+  password?: unknown;
+  database?: string;
+  application_name?: string;
+  ssl?: unknown;
+  sslnegotiation?: string;
+}
+
+const TRANSLATED = new Set(["ca", "cert", "key", "rejectUnauthorized", "checkServerIdentity"]);
+
+function pemText(value: unknown, field: string): string | { reason: string } {
+  const parts = Array.isArray(value) ? value : [value];
+  const texts: string[] = [];
+  for (const part of parts) {
+    if (typeof part === "string") texts.push(part);
+    else if (Buffer.isBuffer(part)) texts.push(part.toString("utf8"));
+    else return { reason: `its ssl.${field} is neither a string nor a Buffer` };
+  }
+  return texts.join("\n");
+}
+
+/** Whether every certificate in `pem` is a self-signed root (what Node 20 trusts as an anchor). */
+function onlySelfSignedRoots(pem: string): boolean {
+  const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+  if (blocks.length === 0) return false;
+  return blocks.every((block) => {
+    try {
+      const cert = new X509Certificate(block);
+      return cert.ca && cert.issuer === cert.subject && cert.verify(cert.publicKey);
+    } catch {
+      return false;
+    }
+  });
+}
+
+/** Node's default trust store when `ca` is absent, if it is exactly `tls.rootCertificates`. */
+function nodeDefaultRoots(env: NodeJS.ProcessEnv, execArgv: string[]): string | { reason: string } {
+  if (env.NODE_EXTRA_CA_CERTS) return { reason: "it verifies against Node's roots plus NODE_EXTRA_CA_CERTS" };
+  const flags = [...execArgv, ...(env.NODE_OPTIONS ?? "").split(/\s+/)];
+  const changed = flags.find((f) => /^--use-(openssl|system)-ca\b/.test(f));
+  if (changed) return { reason: `it verifies against the roots ${changed} selects` };
+  return tls.rootCertificates.join("\n");
+}
+
+/**
+ * Node's process-wide TLS defaults, when changed, restrict what node-postgres accepts: a minimum of
+ * TLS 1.3, or another cipher list, would be weakened by the Rust client's TLS 1.2/1.3 suites.
+ */
+function changedTlsDefaults(): string | undefined {
+  if (tls.DEFAULT_MIN_VERSION === "TLSv1.3") return "tls.DEFAULT_MIN_VERSION is TLSv1.3";
+  if (tls.DEFAULT_CIPHERS !== cryptoConstants.defaultCipherList) return "tls.DEFAULT_CIPHERS is not Node's default list";
+  return undefined;
+}
+
+export function tlsOfParameters(
+  params: PgConnectionParameters,
+  userSsl: unknown,
+  env: NodeJS.ProcessEnv = process.env,
+  execArgv: string[] = process.execArgv,
+): TlsTranslation {
+  const ssl = params.ssl;
+  if (params.sslnegotiation !== undefined && params.sslnegotiation !== "postgres") {
+    return { reason: `it negotiates TLS with sslnegotiation=${params.sslnegotiation}` };
+  }
+  if (!ssl) return { tls: "disable" };
+  if (typeof params.host === "string" && params.host.startsWith("/")) return { reason: "it asks for TLS over a Unix socket" };
+  const defaults = changedTlsDefaults();
+  if (defaults) return { reason: `it connects with TLS while ${defaults}` };
+  if (ssl !== true && (typeof ssl !== "object" || ssl === null)) {
+    return { reason: `its ssl setting ${JSON.stringify(ssl)} is not translated` };
+  }
+  // What reaches tls.connect: pg copies the own enumerable fields (Object.assign), and `key`, which it
+  // makes non-enumerable, by name. Inherited or hidden fields are not applied there, so not read here.
+  const given = ssl === true ? {} : (ssl as Record<string, unknown>);
+  const options: Record<string, unknown> = { ...given };
+  if ("key" in given) options.key = given.key;
+  for (const field of Object.keys(options)) {
+    if (options[field] !== undefined && !TRANSLATED.has(field)) return { reason: `its ssl option "${field}" is not translated` };
+  }
+  const verifies = options.rejectUnauthorized !== false;
+  let verify: "full" | "chain" | "none" = verifies ? "full" : "none";
+  if (options.checkServerIdentity !== undefined) {
+    // pg-connection-string's libpq modes verify-ca (and require with sslrootcert) pass an empty
+    // function; one the application passed itself may check anything.
+    const check = options.checkServerIdentity;
+    const empty = typeof check === "function" && /^function\s*\(\s*\)\s*\{\s*\}$/.test(Function.prototype.toString.call(check));
+    if (given === userSsl || !empty) return { reason: "its ssl.checkServerIdentity callback cannot run in the Rust client" };
+    if (verifies) verify = "chain";
+  }
+  let ca: string | undefined;
+  if (verify !== "none") {
+    if (options.ca !== undefined) {
+      const text = pemText(options.ca, "ca");
+      if (typeof text !== "string") return text;
+      if (!onlySelfSignedRoots(text)) {
+        return { reason: "its ssl.ca holds a certificate that is not a self-signed root (Node does not take it as a trust anchor)" };
+      }
+      ca = text;
+    } else {
+      const roots = nodeDefaultRoots(env, execArgv);
+      if (typeof roots !== "string") return roots;
+      ca = roots;
+    }
+  }
+  let cert: string | undefined;
+  let key: string | undefined;
+  if (options.cert !== undefined || options.key !== undefined) {
+    if (Array.isArray(options.cert) || Array.isArray(options.key)) return { reason: "it offers several client certificates" };
+    const certText = options.cert === undefined ? "" : pemText(options.cert, "cert");
+    const keyText = options.key === undefined ? "" : pemText(options.key, "key");
+    if (typeof certText !== "string") return certText;
+    if (typeof keyText !== "string") return keyText;
+    if (!certText || !keyText) return { reason: "it has a client certificate without its key, or a key without its certificate" };
+    cert = certText;
+    key = keyText;
+  }
+  return { tls: { ca, cert, key, verify } };
+}
+
+/** Connection-string parameters about TLS that node-postgres reads; the Rust client gets the translation instead. */
+const TLS_PARAMETERS = new Set(["ssl", "sslmode", "sslrootcert", "sslcert", "sslkey", "sslnegotiation", "uselibpqcompat"]);
+
+/**
+ * Query parameters that choose where to connect, which node-postgres and tokio-postgres read
+ * differently (pg: a `host` parameter replaces the URL's host, `hostaddr` is ignored; tokio-postgres:
+ * both add hosts to try). With one of them the two clients could reach different servers.
+ */
+const TARGET_PARAMETERS = new Set(["host", "hostaddr", "port", "user", "password", "dbname", "database"]);
+
+function queryNames(connectionString: string): string[] {
+  const at = connectionString.indexOf("?");
+  if (at < 0) return [];
+  return connectionString
+    .slice(at + 1)
+    .split("&")
+    .filter((pair) => pair !== "")
+    .map((pair) => {
+      const name = pair.split("=")[0];
+      try {
+        return decodeURIComponent(name).toLowerCase();
+      } catch {
+        return name.toLowerCase();
+      }
+    });
+}
+
+/** `connectionString` without its TLS parameters (the other parameters kept verbatim, in order). */
+export function withoutTlsParameters(connectionString: string): string {
+  const at = connectionString.indexOf("?");
+  if (at < 0) return connectionString;
+  const kept = connectionString
+    .slice(at + 1)
+    .split("&")
+    .filter((pair) => pair !== "" && !TLS_PARAMETERS.has(queryNames(`?${pair}`)[0]));
+  return kept.length ? `${connectionString.slice(0, at)}?${kept.join("&")}` : connectionString.slice(0, at);
+}
+
+/** What the Rust client is given for a pool: its connection and TLS settings. */
+export interface RustConnection {
+  connection: PostgresConnection;
+  tls?: RustPostgresSaverOptions["tls"];
+}
+
+/** A connection the Rust client makes exactly as node-postgres would, from pg's own parameters; else why not. */
+export function rustConnectionOf(
+  poolOptions: Record<string, unknown>,
+  params: PgConnectionParameters,
+  env: NodeJS.ProcessEnv = process.env,
+  execArgv: string[] = process.execArgv,
+): RustConnection | string {
+  if (typeof poolOptions.password === "function" || typeof params.password === "function") {
+    return "its pool takes the password from a callback";
+  }
+  // A stream factory (a tunnel, a proxy socket) is a route the Rust client does not take.
+  if (poolOptions.stream !== undefined) return "its pool connects through its own stream factory";
+  if (typeof poolOptions.connectionString === "string") {
+    const target = queryNames(poolOptions.connectionString).find((name) => TARGET_PARAMETERS.has(name));
+    if (target) return `its connection string sets "${target}" as a parameter, which node-postgres and the Rust client read differently`;
+    const authority = /^[a-z]+:\/\/([^/?#]*)/i.exec(poolOptions.connectionString)?.[1] ?? "";
+    if (authority.slice(authority.lastIndexOf("@") + 1).includes(",")) return "its connection string names several hosts";
+  }
+  const translated = tlsOfParameters(params, poolOptions.ssl, env, execArgv);
+  if ("reason" in translated) return translated.reason;
+  const plain = translated.tls === "disable";
+  const tls = plain ? undefined : (translated.tls as RustPostgresSaverOptions["tls"]);
+  if (typeof poolOptions.connectionString === "string") {
+    const rest = withoutTlsParameters(poolOptions.connectionString);
+    const connectionString = plain ? `${rest}${rest.includes("?") ? "&" : "?"}sslmode=disable` : rest;
+    return { connection: { connectionString }, tls };
+  }
+  return {
+    connection: {
+      host: params.host,
+      port: params.port,
+      user: params.user,
+      password: params.password as string | undefined,
+      database: params.database,
+      applicationName: params.application_name,
+      ...(plain ? { sslmode: "disable" as const } : {}),
+    },
+    tls,
+  };
+}

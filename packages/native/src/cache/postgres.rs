@@ -93,7 +93,7 @@ impl PgTier {
     pub fn open(config: PgConfig, max_entries: usize, max_bytes: usize) -> Result<Arc<Self>, String> {
         let names = names(&config.schema, &config.table)?;
         let tables = Tables::new(&config.schema)?;
-        let (mut pg, tls) = connect::parse_config(&config.conn_string)?;
+        let (mut pg, tls) = connect::parse_config(&config.conn_string, None)?;
         if pg.get_application_name().is_none() {
             pg.application_name("fast-langgraph cache");
         }

@@ -91,7 +91,7 @@ impl SharedCache {
             .postgres
             .as_ref()
             .map(|p| {
-                crate::postgres::connect::parse_config(&p.conn_string)
+                crate::postgres::connect::parse_config(&p.conn_string, None)
                     .map(|(c, _)| format!("{} {}.{}", crate::postgres::connect::describe_target(&c), p.schema, p.table))
             })
             .transpose()?;

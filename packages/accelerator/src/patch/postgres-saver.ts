@@ -42,7 +42,7 @@ export const postgresFallbacks: PostgresFallback[] = [];
 let connections = new WeakMap<object, RustConnection | string>();
 
 /** A node-postgres pool as PostgresSaver holds it. */
-interface PgPool {
+export interface PgPool {
   options?: Record<string, unknown>;
   Client?: new (options: Record<string, unknown>) => { connectionParameters?: PgConnectionParameters; connection?: unknown };
 }

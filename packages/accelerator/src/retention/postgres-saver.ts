@@ -1,12 +1,12 @@
 import type { BaseCheckpointSaver } from "@langchain/langgraph-checkpoint";
 
-import { connectionOfPool, rustSaverOf } from "../patch/postgres-saver";
+import { type PgPool, connectionOfPool, rustSaverOf } from "../patch/postgres-saver";
 import { type PruneOptions, type PruneReport, type RetentionOptions, scheduleRetention } from "../savers/retention";
 import { RustPostgresSaver } from "../savers/rust-postgres-saver";
 
 /** What a `@langchain/langgraph-checkpoint-postgres` PostgresSaver holds that retention uses (its pool and schema). */
 interface PostgresSaverFields {
-  pool?: { options?: Record<string, unknown> };
+  pool?: PgPool;
   options?: { schema?: string };
 }
 
@@ -17,11 +17,15 @@ interface PostgresSaverFields {
  */
 function storeFor(instance: BaseCheckpointSaver): RustPostgresSaver {
   const saver = instance as unknown as PostgresSaverFields;
-  const connection = connectionOfPool(saver.pool?.options);
+  const connection = connectionOfPool(saver.pool);
   if (typeof connection === "string") {
     throw new Error(`prunePostgresSaver: cannot open this PostgresSaver's database from the Rust client: ${connection}`);
   }
-  return new RustPostgresSaver(connection, { schema: saver.options?.schema ?? "public", maxConnections: 1 });
+  return new RustPostgresSaver(connection.connection, {
+    schema: saver.options?.schema ?? "public",
+    maxConnections: 1,
+    tls: connection.tls,
+  });
 }
 
 /**

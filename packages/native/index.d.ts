@@ -224,6 +224,8 @@ export interface NativeCacheStats {
   misses: number
   evictions: number
   expirations: number
+  /** Values not cached because one entry (key + value + 64 bytes) would exceed maxBytes. */
+  tooLarge: number
   entries: number
   bytes: number
   /** The file of the disk tier, when it is on. */

@@ -45,6 +45,11 @@ export function nativeOptions(options: RustCacheOptions, kind: string): NativeCa
       throw new Error(`${kind}: ${key} must be a positive number, got ${JSON.stringify(v)}`);
     }
   }
+  for (const key of ["table", "schema"]) {
+    if (key in options) {
+      throw new Error(`${kind}: ${key} is an option of the PostgreSQL tier: give it as postgres: { connectionString, ${key} }`);
+    }
+  }
   const pg = options.postgres;
   const fields = typeof pg === "object" && pg !== null ? pg : {};
   return {

@@ -60,6 +60,11 @@ export interface ReadRules {
   callerConfig?: boolean;
   writesOrder: WritesOrder;
   pendingSends: PendingSendsRule;
+  /**
+   * A value stored as raw bytes ("bytes" kind) is handed to the serde as a plain Uint8Array, as MemorySaver
+   * and SqliteSaver return it, instead of the Buffer the engine returns (PostgresSaver's bytea reads are Buffers).
+   */
+  plainBytes?: boolean;
 }
 
 export async function rowToTuple(
@@ -77,7 +82,9 @@ export async function rowToTuple(
     loadWrites(serde, writes),
   ]);
   if (row.layout === "native") {
-    const values = await Promise.all(row.values.map((v) => loadTyped(serde, v.kind, v.data)));
+    const values = await Promise.all(
+      row.values.map((v) => loadTyped(serde, v.kind, rules.plainBytes && v.kind === "bytes" ? new Uint8Array(v.data) : v.data)),
+    );
     checkpoint.channel_values = Object.fromEntries(row.values.map((v, i) => [v.channel, values[i]]));
     if (onValueLoaded) {
       row.values.forEach((v, i) => {

@@ -10,7 +10,8 @@ type Method = (...args: never[]) => unknown;
 
 /**
  * LangGraph's SqliteSaver on the Rust SQLite engine, writing the official layout into the same file,
- * so the official saver (patched or not, in this process or another) reads everything. A saver whose
+ * so the official saver (patched or not, in this process or another) reads everything. Calls run on
+ * the JavaScript thread, as the unpatched saver's better-sqlite3 calls do. A saver whose
  * better-sqlite3 database is in memory cannot be shared with a second connection and keeps its own code.
  */
 let stores = new WeakMap<object, RustSqliteSaver | null>();
@@ -22,7 +23,10 @@ function rustStoreOf(saver: SqliteSaverInstance): RustSqliteSaver | null {
     const db = saver.db;
     const shareable = db?.name && !db.memory && db.name !== ":memory:" && db.name !== "";
     store = shareable
-      ? new RustSqliteSaver(db.name as string, { layout: "official", serde: saver.serde, errorLabel: "SqliteSaver" })
+      ? // On the calling thread, as better-sqlite3 runs: a put settles before the next node runs, so
+        // LangGraph (which calls put only once the previous one settled) hands it the checkpoint before
+        // node code can edit state in place, exactly as the unpatched saver sees it.
+        new RustSqliteSaver(db.name as string, { layout: "official", serde: saver.serde, errorLabel: "SqliteSaver", offThread: false })
       : null;
     if (store) open.add(store);
     stores.set(saver, store);

@@ -96,7 +96,12 @@ export class RustSqliteSaver extends NativeCheckpointSaver {
     const valueCacheBytes = byteBound(this.label, "valueCacheBytes", options.valueCacheBytes);
     const channelMemoryBytes = byteBound(this.label, "channelMemoryBytes", options.channelMemoryBytes);
     this.official = options.layout === "official" ? new OfficialCheckpointSerializer(this.serde, valueCacheBytes) : undefined;
-    this.readRules = { writesOrder: this.official ? "official" : "writesSortKey", pendingSends: "always", callerConfig: true };
+    this.readRules = {
+      writesOrder: this.official ? "official" : "writesSortKey",
+      pendingSends: "always",
+      callerConfig: true,
+      plainBytes: true,
+    };
     this.keepEveryValue = options.keepEveryValue === true;
     // MemorySaver's semantics include its rule for a replayed batch (each special write replaces);
     // otherwise SqliteSaver's (a batch replaces only when all its writes are special).

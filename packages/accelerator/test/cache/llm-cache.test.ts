@@ -80,15 +80,16 @@ describe("RustLLMCache as @langchain/core's cache", () => {
     expect(cache.stats()).toMatchObject({ entries: 2, evictions: 1 });
   });
 
-  it("never holds more than maxBytes, and refuses a value that cannot fit", async () => {
+  it("never holds more than maxBytes; a value that cannot fit is not cached and the call still succeeds", async () => {
     const cache = new RustLLMCache({ maxBytes: 4096 });
     for (let i = 0; i < 50; i++) {
       await cache.update(`prompt ${i}`, "k", [{ text: "x".repeat(200) }]);
       expect(cache.stats().bytes).toBeLessThanOrEqual(4096);
     }
-    await expect(cache.update("big", "k", [{ text: "x".repeat(10_000) }])).rejects.toThrow(
-      /cannot cache the value for key .*cannot fit in maxBytes = 4096/,
-    );
+    await cache.update("prompt 49", "k", [{ text: "x".repeat(10_000) }]);
+    expect(await cache.lookup("prompt 49", "k")).toBeNull();
+    expect(cache.stats()).toMatchObject({ tooLarge: 1 });
+    expect(cache.stats().bytes).toBeLessThanOrEqual(4096);
   });
 
   it("rejects bounds of zero or less, naming them", () => {

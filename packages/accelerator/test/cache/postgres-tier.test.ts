@@ -163,3 +163,22 @@ describe("withLLMCache and RustNodeCache with a PostgreSQL tier", () => {
     expect(b.stats().hits).toBe(1);
   });
 });
+
+describe("caches on the same table with other credentials", () => {
+  test("never share a tier: wrong credentials are refused even after a cache with the right ones opened, and the right ones work after the wrong", async () => {
+    const pg = table();
+    const wrong = new URL(pg.connectionString);
+    wrong.username = "nosuchuser";
+    wrong.password = "bogus";
+    const a = new RustLLMCache({ postgres: pg });
+    await a.ready();
+    await a.update("prompt", "llm", [{ text: "stored by a" }]);
+    await a.flush();
+    const b = new RustLLMCache({ postgres: { ...pg, connectionString: wrong.toString() } });
+    await expect(b.ready()).rejects.toThrow(/nosuchuser|authentication|password/);
+    expect(JSON.stringify(b.stats())).not.toContain("bogus");
+    const c = new RustLLMCache({ postgres: pg });
+    await c.ready();
+    expect((await c.lookup("prompt", "llm"))?.[0].text).toBe("stored by a");
+  });
+});

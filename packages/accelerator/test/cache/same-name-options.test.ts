@@ -33,3 +33,15 @@ describe("a second cache of the same name", () => {
     expect(() => new RustNodeCache({ name })).not.toThrow();
   });
 });
+
+describe("PostgreSQL tier options in the wrong place", () => {
+  test("a top-level table or schema is refused, naming where it belongs", () => {
+    const misplaced = (o: object) => o as ConstructorParameters<typeof RustNodeCache>[0];
+    expect(() => new RustNodeCache(misplaced({ postgres: "postgresql://u@127.0.0.1:1/db", table: "node_cache" }))).toThrow(
+      /RustNodeCache: table is an option of the PostgreSQL tier: give it as postgres: \{ connectionString, table \}/,
+    );
+    expect(() => new RustLLMCache(misplaced({ postgres: "postgresql://u@127.0.0.1:1/db", schema: "cache" }))).toThrow(
+      /RustLLMCache: schema is an option/,
+    );
+  });
+});

@@ -36,6 +36,8 @@ pub struct NativeCacheStats {
     pub misses: f64,
     pub evictions: f64,
     pub expirations: f64,
+    /// Values not cached because one entry (key + value + 64 bytes) would exceed maxBytes.
+    pub too_large: f64,
     pub entries: f64,
     pub bytes: f64,
     /// The file of the disk tier, when it is on.
@@ -222,6 +224,7 @@ impl NativeCache {
             hits: s.hits as f64,
             misses: s.misses as f64,
             evictions: s.evictions as f64,
+            too_large: s.too_large as f64,
             expirations: s.expirations as f64,
             entries: s.entries as f64,
             bytes: s.bytes as f64,

@@ -35,6 +35,16 @@ pub struct SharedCache {
     default_ttl_ms: Option<u64>,
     max_entries: usize,
     max_bytes: usize,
+    /// A hash of the PostgreSQL tier's whole connection string (user, password, TLS settings), so that
+    /// a cache asking for other credentials or other TLS never joins a tier opened with these.
+    pg_connection: Option<u64>,
+}
+
+fn connection_hash(conn_string: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    conn_string.hash(&mut h);
+    h.finish()
 }
 
 pub fn now_ms() -> u64 {
@@ -75,6 +85,10 @@ impl SharedCache {
         let open_pg = self.postgres.as_ref().map(|p| p.identity.as_str());
         if pg_identity.is_some() && pg_identity != open_pg {
             conflicts.push(format!("postgres {} (open with {})", pg_identity.unwrap_or(""), open_pg.unwrap_or("none")));
+        } else if let Some(asked) = config.postgres.as_ref().map(|p| connection_hash(&p.conn_string)) {
+            if Some(asked) != self.pg_connection {
+                conflicts.push("postgres connection settings (user, password or TLS) other than the open tier's".into());
+            }
         }
         if conflicts.is_empty() {
             return Ok(());
@@ -100,7 +114,10 @@ impl SharedCache {
                 Some(format!("path:{}", std::fs::canonicalize(path).map(|p| p.display().to_string()).unwrap_or(path.clone())))
             }
             (Some(name), None, _) => Some(format!("name:{name}")),
-            (None, None, Some(table)) => Some(format!("postgres:{table}")),
+            (None, None, Some(table)) => {
+                let hash = config.postgres.as_ref().map(|p| connection_hash(&p.conn_string)).unwrap_or(0);
+                Some(format!("postgres:{table}#{hash:016x}"))
+            }
             (None, None, None) => None,
         };
         let what = describe_identity(&config, pg_identity.as_deref());
@@ -120,6 +137,7 @@ impl SharedCache {
                 Err(OpenError::Unusable(message)) => (None, Some(message)),
             },
         };
+        let pg_connection = config.postgres.as_ref().map(|p| connection_hash(&p.conn_string));
         let postgres = match config.postgres {
             Some(pg) => Some(PgTier::open(pg, max_entries, max_bytes)?),
             None => None,
@@ -132,6 +150,7 @@ impl SharedCache {
             default_ttl_ms: config.default_ttl_ms,
             max_entries,
             max_bytes,
+            pg_connection,
         });
         if let Some(id) = identity {
             reg.insert(id, cache.clone());
@@ -171,6 +190,11 @@ impl SharedCache {
     pub fn set(&self, key: &[u8], value: &[u8], ttl_ms: Option<u64>) -> Result<(), String> {
         let now = now_ms();
         self.memory().set(key, value, ttl_ms, now)?;
+        if key.len() + value.len() + super::store::ENTRY_OVERHEAD > self.max_bytes {
+            // Too large for the bound: not cached in any tier, and the stale value of the key goes too.
+            self.delete(key);
+            return Ok(());
+        }
         let ttl = ttl_ms.or(self.default_ttl_ms);
         if let Some(disk) = &self.disk {
             disk.put(key, value, ttl, now as i64);

@@ -25,6 +25,8 @@ pub struct Stats {
     pub misses: u64,
     pub evictions: u64,
     pub expirations: u64,
+    /// Values not cached because one entry would exceed maxBytes (the call that produced them still succeeds).
+    pub too_large: u64,
     pub entries: u64,
     pub bytes: u64,
 }
@@ -90,7 +92,10 @@ impl CacheStore {
     pub fn set(&mut self, key: &[u8], value: &[u8], ttl_ms: Option<u64>, now_ms: u64) -> Result<usize, String> {
         let cost = key.len() + value.len() + ENTRY_OVERHEAD;
         if cost > self.bounds.max_bytes {
-            return Err(format!("an entry of {cost} bytes cannot fit in maxBytes = {}", self.bounds.max_bytes));
+            // Not cached, as an LRU bound would drop it at once; an older value for the key is stale now.
+            self.remove_hash(hash(key));
+            self.stats.too_large += 1;
+            return Ok(0);
         }
         if ttl_ms == Some(0) {
             return Err("ttl must be positive".into());
@@ -184,14 +189,18 @@ mod tests {
     }
 
     #[test]
-    fn byte_bound_holds_and_oversized_entries_are_refused() {
+    fn byte_bound_holds_and_oversized_entries_are_not_cached() {
         let mut s = store(100, 3 * (ENTRY_OVERHEAD + 11));
         for k in 0..10u8 {
             s.set(&[b'k', k], &[0; 9], None, 0).unwrap();
             assert!(s.stats().bytes <= 3 * (ENTRY_OVERHEAD as u64 + 11));
         }
         assert_eq!(s.stats().entries, 3);
-        assert!(s.set(b"big", &[0; 4096], None, 0).unwrap_err().contains("cannot fit"));
+        s.set(b"k\x01", &[1; 9], None, 0).unwrap();
+        assert_eq!(s.set(b"k\x01", &[0; 4096], None, 0).unwrap(), 0);
+        assert!(s.get(b"k\x01", 0).is_none(), "the stale value of an oversized key is gone");
+        assert_eq!(s.stats().too_large, 1);
+        assert!(s.stats().bytes <= 3 * (ENTRY_OVERHEAD as u64 + 11));
     }
 
     #[test]

@@ -55,14 +55,25 @@ function pemText(value: unknown, field: string): string | { reason: string } {
   return texts.join("\n");
 }
 
-/** Whether every certificate in `pem` is a self-signed root (what Node 20 trusts as an anchor). */
-function onlySelfSignedRoots(pem: string): boolean {
+const SERVER_AUTH = "1.3.6.1.5.5.7.3.1";
+const ANY_EXTENDED_KEY_USAGE = "2.5.29.37.0";
+
+/**
+ * Whether every certificate in `pem` is a self-signed root Node 20 (OpenSSL) takes as a trust anchor for
+ * a TLS server: a CA, within its validity dates, and, when it restricts extended key usage, allowing
+ * server authentication. webpki, which the Rust client verifies with, checks none of these on an
+ * anchor, so any other anchor keeps the saver on node-postgres.
+ */
+function onlyAcceptedSelfSignedRoots(pem: string, now = Date.now()): boolean {
   const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
   if (blocks.length === 0) return false;
   return blocks.every((block) => {
     try {
       const cert = new X509Certificate(block);
-      return cert.ca && cert.issuer === cert.subject && cert.verify(cert.publicKey);
+      if (!(cert.ca && cert.issuer === cert.subject && cert.verify(cert.publicKey))) return false;
+      if (now < Date.parse(cert.validFrom) || now > Date.parse(cert.validTo)) return false;
+      const eku = cert.keyUsage;
+      return eku === undefined || eku.includes(SERVER_AUTH) || eku.includes(ANY_EXTENDED_KEY_USAGE);
     } catch {
       return false;
     }
@@ -128,8 +139,11 @@ export function tlsOfParameters(
     if (options.ca !== undefined) {
       const text = pemText(options.ca, "ca");
       if (typeof text !== "string") return text;
-      if (!onlySelfSignedRoots(text)) {
-        return { reason: "its ssl.ca holds a certificate that is not a self-signed root (Node does not take it as a trust anchor)" };
+      if (!onlyAcceptedSelfSignedRoots(text)) {
+        return {
+          reason:
+            "its ssl.ca holds a certificate other than a self-signed root CA within its validity dates allowing server authentication (the Rust client would not check it as Node does)",
+        };
       }
       ca = text;
     } else {

@@ -1,3 +1,8 @@
+import { execFileSync } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+
 import { MemorySaver } from "@langchain/langgraph";
 import type { BaseCheckpointSaver } from "@langchain/langgraph-checkpoint";
 import { PostgresSaver } from "@langchain/langgraph-checkpoint-postgres";
@@ -212,7 +217,7 @@ describe("the connection of a node-postgres pool", () => {
     // pg copies own enumerable fields (and key) into tls.connect's options; node-postgres verifies here.
     const hidden = Object.defineProperty({ ca: "-----BEGIN CERTIFICATE-----" }, "rejectUnauthorized", { value: false, enumerable: false });
     expect(connectionOfPool(poolOf({ host: "h", ssl: hidden as never }))).toMatch(
-      /ssl\.ca holds a certificate that is not a self-signed root/,
+      /ssl\.ca holds a certificate other than a self-signed root CA/,
     );
     expect(connectionOfPool(poolOf({ host: "h", ssl: { rejectUnauthorized: false } }))).toMatchObject({ tls: { verify: "none" } });
   });
@@ -235,5 +240,48 @@ describe("the connection of a node-postgres pool", () => {
     } finally {
       tls.DEFAULT_MIN_VERSION = before;
     }
+  });
+  it("keeps its own code for a CA Node would not take as a TLS server's anchor: expired, or restricted to other uses", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "flg-ca-"));
+    const ca = (name: string, ...extra: string[]) => {
+      const pem = path.join(dir, `${name}.pem`);
+      execFileSync(
+        "openssl",
+        [
+          "req",
+          "-x509",
+          "-newkey",
+          "rsa:2048",
+          "-nodes",
+          "-keyout",
+          path.join(dir, `${name}.key`),
+          "-out",
+          pem,
+          "-subj",
+          `/CN=${name}`,
+          ...extra,
+        ],
+        { stdio: "ignore" },
+      );
+      return fs.readFileSync(pem, "utf8");
+    };
+    const good = ca("good", "-days", "30", "-addext", "basicConstraints=critical,CA:TRUE");
+    const clientOnly = ca(
+      "client-only",
+      "-days",
+      "30",
+      "-addext",
+      "basicConstraints=critical,CA:TRUE",
+      "-addext",
+      "extendedKeyUsage=clientAuth",
+    );
+    // A self-signed CA whose validity ended in 2021 (openssl 3.0 cannot backdate one here).
+    const expired = fs.readFileSync(path.join(__dirname, "fixtures", "expired-ca.pem"), "utf8");
+    expect(connectionOfPool(poolOf({ host: "h", ssl: { ca: good } }))).toMatchObject({ tls: { verify: "full", ca: good } });
+    expect(connectionOfPool(poolOf({ host: "h", ssl: { ca: clientOnly } }))).toMatch(
+      /other than a self-signed root CA within its validity dates allowing server authentication/,
+    );
+    expect(connectionOfPool(poolOf({ host: "h", ssl: { ca: expired } }))).toMatch(/within its validity dates/);
+    fs.rmSync(dir, { recursive: true, force: true });
   });
 });

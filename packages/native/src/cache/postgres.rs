@@ -78,6 +78,9 @@ pub struct PgTier {
     pub bytes: AtomicI64,
     /// Writes given up on (their batch failed every attempt).
     pub failed_writes: AtomicU64,
+    /// Until when (ms since the epoch) reads answer as misses at once: after a read could not reach the
+    /// server, the next ones do not each wait for the connection retries (about 4 s) again.
+    reads_paused_until_ms: AtomicU64,
     max_entries: i64,
     max_bytes: i64,
 }
@@ -88,6 +91,8 @@ const BATCH_BYTES: usize = 4 << 20;
 /// How often the writer tries a batch again after a failure that survived connect.rs's own retries
 /// (about 3.7 s each): 8 more attempts, a second apart, ride out a restart of about 35 s.
 const WRITE_ATTEMPTS: usize = 9;
+/// How long reads answer as misses without trying the server, after a read could not reach it.
+const READ_PAUSE_MS: u64 = 5_000;
 
 impl PgTier {
     pub fn open(config: PgConfig, max_entries: usize, max_bytes: usize) -> Result<Arc<Self>, String> {
@@ -120,6 +125,7 @@ impl PgTier {
             entries: AtomicI64::new(-1),
             bytes: AtomicI64::new(-1),
             failed_writes: AtomicU64::new(0),
+            reads_paused_until_ms: AtomicU64::new(0),
             max_entries: max_entries as i64,
             max_bytes: max_bytes as i64,
         });
@@ -131,6 +137,10 @@ impl PgTier {
 
     fn describe(&self, f: &Failure) -> String {
         format!("cache table {} at {}: {}", self.names.entries, self.target, f.describe(&self.target, &self.tables))
+    }
+
+    fn pause_reads(&self) {
+        self.reads_paused_until_ms.store(super::shared::now_ms() + READ_PAUSE_MS, Ordering::Relaxed);
     }
 
     fn record(&self, message: &str) {
@@ -156,7 +166,15 @@ impl PgTier {
 
     /// A point read: the value and the ms it has left to live (None: no expiry), on the server's clock.
     pub async fn get(&self, hash: Vec<u8>, key: Vec<u8>) -> Result<Option<(Vec<u8>, Option<i64>)>, String> {
-        self.ensure_ready().await?;
+        let now = super::shared::now_ms();
+        if now < self.reads_paused_until_ms.load(Ordering::Relaxed) {
+            let last = self.last_error.lock().unwrap_or_else(|p| p.into_inner()).clone().unwrap_or_default();
+            return Err(format!(
+                "reads paused for up to {} s after the server could not be reached: {last}",
+                READ_PAUSE_MS / 1000
+            ));
+        }
+        self.ensure_ready().await.inspect_err(|_| self.pause_reads())?;
         let sql = format!(
             "SELECT key, value, expires_at - {NOW_MS} FROM {} WHERE key_hash = $1 AND (expires_at IS NULL OR expires_at > {NOW_MS})",
             self.names.entries
@@ -172,6 +190,9 @@ impl PgTier {
         .map_err(|f| {
             if matches!(&f, Failure::Pg(e) if e.code() == Some(&SqlState::UNDEFINED_TABLE)) {
                 self.ready.store(false, Ordering::Release);
+            }
+            if f.retryable() {
+                self.pause_reads();
             }
             let m = self.describe(&f);
             self.record(&m);

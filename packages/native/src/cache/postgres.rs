@@ -94,6 +94,10 @@ const WRITE_ATTEMPTS: usize = 9;
 /// How long reads answer as misses without trying the server, after a read could not reach it.
 const READ_PAUSE_MS: u64 = 5_000;
 
+fn epoch_ms() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
+}
+
 impl PgTier {
     pub fn open(config: PgConfig, max_entries: usize, max_bytes: usize) -> Result<Arc<Self>, String> {
         let names = names(&config.schema, &config.table)?;
@@ -140,7 +144,7 @@ impl PgTier {
     }
 
     fn pause_reads(&self) {
-        self.reads_paused_until_ms.store(super::shared::now_ms() + READ_PAUSE_MS, Ordering::Relaxed);
+        self.reads_paused_until_ms.store(epoch_ms() + READ_PAUSE_MS, Ordering::Relaxed);
     }
 
     fn record(&self, message: &str) {
@@ -166,7 +170,7 @@ impl PgTier {
 
     /// A point read: the value and the ms it has left to live (None: no expiry), on the server's clock.
     pub async fn get(&self, hash: Vec<u8>, key: Vec<u8>) -> Result<Option<(Vec<u8>, Option<i64>)>, String> {
-        let now = super::shared::now_ms();
+        let now = epoch_ms();
         if now < self.reads_paused_until_ms.load(Ordering::Relaxed) {
             let last = self.last_error.lock().unwrap_or_else(|p| p.into_inner()).clone().unwrap_or_default();
             return Err(format!(

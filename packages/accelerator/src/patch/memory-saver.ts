@@ -56,7 +56,12 @@ function arrayIndex(key: string): number | undefined {
   return n < 4294967295 ? n - 4294967295 : undefined;
 }
 const accelerated = new Set<WeakRef<MemorySaverInstance>>();
-const closeWhenCollected = new FinalizationRegistry<RustSqliteSaver>((store) => store.close());
+// A collected saver's store is closed and its entry leaves `accelerated`, so a service that makes a
+// MemorySaver per request keeps nothing per saver once the saver is gone.
+const closeWhenCollected = new FinalizationRegistry<{ store: RustSqliteSaver; ref: WeakRef<MemorySaverInstance> }>(({ store, ref }) => {
+  accelerated.delete(ref);
+  store.close();
+});
 
 export function rustStoreOf(saver: MemorySaverInstance): RustSqliteSaver {
   let store = stores.get(saver);
@@ -77,8 +82,9 @@ export function rustStoreOf(saver: MemorySaverInstance): RustSqliteSaver {
       });
     }
     stores.set(saver, store);
-    accelerated.add(new WeakRef(saver));
-    closeWhenCollected.register(saver, store, saver);
+    const ref = new WeakRef(saver);
+    accelerated.add(ref);
+    closeWhenCollected.register(saver, { store, ref }, saver);
   }
   return store;
 }

@@ -12,6 +12,7 @@ use super::schema::{self, OfficialTables};
 use crate::checkpoint::json_array::concat_json_arrays;
 pub use crate::checkpoint::prune_options::PruneReport;
 use crate::checkpoint::prune_plan::{plan, Head, Key, Policy};
+use crate::checkpoint::prune_values::{plan_values, ValueKey, ValueLink};
 use crate::checkpoint::refs;
 
 pub fn thread_ids(conn: &Connection, path: &str) -> EngineResult<Vec<String>> {
@@ -164,23 +165,11 @@ fn delete_rows(
     Ok(report)
 }
 
-struct Link {
-    base: Option<String>,
-    size: i64,
-}
-
-/// The error for a value chain that comes back to a row it passed (no stored data may make prune loop).
-fn cycle(thread_id: &str, (ns, channel, owner): &(String, String, String), at: &str) -> String {
-    format!(
-        "prune: channel {channel:?} of thread {thread_id:?} (namespace {ns:?}): the increment chain of checkpoint {owner:?} has a cycle at {at:?}"
-    )
-}
-
 /// Deletes values no remaining checkpoint references. A referenced increment whose chain runs through
-/// unreferenced links is first rewritten in full (rebased), so those links can go.
+/// unreferenced links is first rewritten in full (rebased), so those links can go (see `plan_values`).
 fn collect_values(conn: &Connection, path: &str, thread_id: &str) -> EngineResult<PruneReport> {
     let e = sql_err(path);
-    let mut referenced: HashSet<(String, String, String)> = HashSet::new();
+    let mut referenced: HashSet<ValueKey> = HashSet::new();
     {
         let mut stmt =
             conn.prepare("SELECT checkpoint_ns, channel_refs FROM flg_checkpoints WHERE thread_id = ?1").map_err(&e)?;
@@ -191,51 +180,33 @@ fn collect_values(conn: &Connection, path: &str, thread_id: &str) -> EngineResul
             }
         }
     }
-    let mut links: HashMap<(String, String, String), Link> = HashMap::new();
+    let mut links: HashMap<ValueKey, ValueLink> = HashMap::new();
     {
         let mut stmt = conn
-            .prepare("SELECT checkpoint_ns, channel, owner_id, base_owner_id, length(data) FROM flg_blobs WHERE thread_id = ?1")
+            .prepare(
+                "SELECT checkpoint_ns, channel, owner_id, base_owner_id, root_owner_id, length(data)
+                 FROM flg_blobs WHERE thread_id = ?1",
+            )
             .map_err(&e)?;
         let rows = stmt
-            .query_map([thread_id], |r| Ok(((r.get(0)?, r.get(1)?, r.get(2)?), Link { base: r.get(3)?, size: r.get(4)? })))
+            .query_map([thread_id], |r| {
+                Ok(((r.get(0)?, r.get(1)?, r.get(2)?), ValueLink { base: r.get(3)?, root: r.get(4)?, size: r.get(5)? }))
+            })
             .map_err(&e)?;
         for row in rows {
             let (k, link) = row.map_err(&e)?;
             links.insert(k, link);
         }
     }
-
+    let plan = plan_values(thread_id, &referenced, &links)?;
     let mut report = PruneReport::default();
-    let mut rebased: HashSet<(String, String, String)> = HashSet::new();
-    for key in &referenced {
-        let Some(link) = links.get(key) else { continue };
-        let Some(first_base) = &link.base else { continue };
-        // Walk down the chain; if an unreferenced link comes before the next referenced one, rebase.
-        let mut cursor = Some(first_base.clone());
-        let mut must_rebase = false;
-        let mut visited: HashSet<String> = HashSet::new();
-        while let Some(owner) = cursor {
-            if !visited.insert(owner.clone()) {
-                return Err(cycle(thread_id, key, &owner));
-            }
-            let k = (key.0.clone(), key.1.clone(), owner);
-            if referenced.contains(&k) {
-                break;
-            }
-            must_rebase = true;
-            cursor = links.get(&k).and_then(|l| l.base.clone());
-        }
-        if must_rebase {
-            rebased.insert(key.clone());
-        }
-    }
-    // Rebase oldest-first along each chain is not required: each rebased link is rebuilt from the
-    // chain as it stands now, before any deletion.
+
+    // Every rebased value is assembled from the chain as it stands, before any row changes.
     let mut rewrites = Vec::new();
-    for (ns, channel, owner) in &rebased {
+    for (ns, channel, owner) in &plan.rebase {
         let value = super::values::load_value(conn, path, thread_id, ns, channel, owner)?
             .ok_or_else(|| format!("value of channel {channel:?} at {owner:?} vanished during prune"))?;
-        rewrites.push((ns.clone(), channel.clone(), owner.clone(), concat_json_arrays([value.data.as_slice()])?));
+        rewrites.push((ns, channel, owner, concat_json_arrays([value.data.as_slice()])?));
     }
     for (ns, channel, owner, data) in rewrites {
         let old = links.get(&(ns.clone(), channel.clone(), owner.clone())).map_or(0, |l| l.size);
@@ -247,25 +218,8 @@ fn collect_values(conn: &Connection, path: &str, thread_id: &str) -> EngineResul
         .map_err(&e)?
         .execute(params![thread_id, ns, channel, owner, data])
         .map_err(&e)?;
-        if let Some(l) = links.get_mut(&(ns, channel, owner)) {
-            l.base = None;
-        }
     }
-
-    let mut needed: HashSet<(String, String, String)> = HashSet::new();
-    for key in &referenced {
-        let mut cursor = Some(key.clone());
-        while let Some(k) = cursor {
-            if !needed.insert(k.clone()) {
-                break;
-            }
-            cursor = links.get(&k).and_then(|l| l.base.clone()).map(|b| (k.0.clone(), k.1.clone(), b));
-        }
-    }
-    for (key, link) in &links {
-        if needed.contains(key) {
-            continue;
-        }
+    for key in &plan.delete {
         conn.prepare_cached(
             "DELETE FROM flg_blobs WHERE thread_id = ?1 AND checkpoint_ns = ?2 AND channel = ?3 AND owner_id = ?4",
         )
@@ -273,23 +227,12 @@ fn collect_values(conn: &Connection, path: &str, thread_id: &str) -> EngineResul
         .execute(params![thread_id, key.0, key.1, key.2])
         .map_err(&e)?;
         report.values += 1;
-        report.bytes += link.size;
+        report.bytes += links[key].size;
     }
-    // Links still needed may now hang off a rebased root: point them at their new root.
-    for key in &needed {
-        let mut root = key.2.clone();
-        let mut cursor = links.get(key).and_then(|l| l.base.clone());
-        let mut visited: HashSet<String> = HashSet::from([key.2.clone()]);
-        while let Some(b) = cursor {
-            if !visited.insert(b.clone()) {
-                return Err(cycle(thread_id, key, &b));
-            }
-            root = b.clone();
-            cursor = links.get(&(key.0.clone(), key.1.clone(), b)).and_then(|l| l.base.clone());
-        }
+    for (key, root) in &plan.reroot {
         conn.prepare_cached(
             "UPDATE flg_blobs SET root_owner_id = ?5 WHERE thread_id = ?1 AND checkpoint_ns = ?2 AND channel = ?3
-             AND owner_id = ?4 AND root_owner_id <> ?5",
+             AND owner_id = ?4",
         )
         .map_err(&e)?
         .execute(params![thread_id, key.0, key.1, key.2, root])

@@ -2,12 +2,14 @@ import { type BaseCheckpointSaver, JsonPlusSerializer } from "@langchain/langgra
 import { isDefaultSerde } from "../checkpoint/serialize";
 
 import { type DelegatedMethod, delegatingSaverMethods } from "./delegating-methods";
-import { type PgConnectionParameters, type RustConnection, rustConnectionOf } from "./postgres-tls";
+import { type RustConnection, rustConnectionOf } from "./pg-connection";
+import { followPoolEnds, restorePoolEnds } from "./pg-pool-end";
+import type { PgConnectionParameters } from "./postgres-tls";
 import { RustPostgresSaver, forkSafeNextVersion } from "../savers/rust-postgres-saver";
 
 /** What a `@langchain/langgraph-checkpoint-postgres` PostgresSaver exposes that we rely on. */
 type PostgresSaverInstance = BaseCheckpointSaver & {
-  pool?: PgPool;
+  pool?: PgPool & { ending?: boolean; ended?: boolean };
   options?: { schema?: string };
 };
 
@@ -124,6 +126,7 @@ function sharedStore(saver: PostgresSaverInstance, schema: string): Promise<Rust
     if (typeof connection === "string") {
       pending = Promise.resolve(fallBack(connection));
     } else {
+      followPoolEnds(pool, (ended) => void endStoresOf(ended));
       pending = startStore(connection, schema, saver).catch((error: Error) => fallBack(error.message));
     }
     byKey.set(key, pending);
@@ -131,8 +134,29 @@ function sharedStore(saver: PostgresSaverInstance, schema: string): Promise<Rust
   return pending;
 }
 
+/**
+ * Ends the Rust savers mirroring `pool`, for every schema: its node-postgres pool was ended (by
+ * `pool.end()` or a saver's `end()`), so its savers fail from then on as node-postgres makes them fail.
+ */
+async function endStoresOf(pool: object): Promise<void> {
+  const byPool = shared.get(pool);
+  shared.delete(pool);
+  endedPools.add(pool);
+  for (const pending of byPool?.values() ?? []) {
+    const store = await pending;
+    if (store) {
+      open.delete(store);
+      await store.end();
+    }
+  }
+}
+
 function decide(saver: PostgresSaverInstance): RustPostgresSaver | null | Promise<RustPostgresSaver | null> {
   if (!saver.pool || endedPools.has(saver.pool)) return null;
+  if (saver.pool.ending || saver.pool.ended) {
+    void endStoresOf(saver.pool);
+    return null;
+  }
   const known = decided.get(saver);
   if (known !== undefined) return known;
   const pending = sharedStore(saver, saver.options?.schema ?? "public");
@@ -153,18 +177,7 @@ export function acceleratedPostgresSaverMethods(originals: SaverMethods) {
     },
     // Ending the node-postgres pool ends the Rust savers that mirror it, for every schema.
     async end(this: PostgresSaverInstance): Promise<void> {
-      const byPool = this.pool ? shared.get(this.pool) : undefined;
-      if (this.pool) {
-        shared.delete(this.pool);
-        endedPools.add(this.pool);
-      }
-      for (const pending of byPool?.values() ?? []) {
-        const store = await pending;
-        if (store) {
-          open.delete(store);
-          await store.end();
-        }
-      }
+      if (this.pool) await endStoresOf(this.pool);
       await (originals.end as unknown as () => Promise<void>).call(this);
     },
   };
@@ -175,6 +188,7 @@ export function restorePostgresSavers(): number {
   const count = open.size;
   for (const store of open) void store.end();
   open.clear();
+  restorePoolEnds();
   decided = new WeakMap();
   shared = new WeakMap();
   endedPools = new WeakSet();

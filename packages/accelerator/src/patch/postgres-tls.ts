@@ -1,7 +1,6 @@
 import { X509Certificate, constants as cryptoConstants } from "node:crypto";
 import tls from "node:tls";
 
-import type { PostgresConnection } from "../savers/postgres-connection";
 import type { RustPostgresSaverOptions } from "../savers/rust-postgres-saver";
 
 /**
@@ -18,9 +17,8 @@ import type { RustPostgresSaverOptions } from "../savers/rust-postgres-saver";
  * `require` with `sslrootcert`); a client certificate and unencrypted key. Everything else keeps
  * PostgresSaver's own code: any other `ssl` field (servername, passphrase, pfx, minVersion, ciphers,
  * crl...), a `checkServerIdentity` of the application's, `sslnegotiation=direct`, TLS over a Unix
- * socket, a changed `tls.DEFAULT_MIN_VERSION`/`DEFAULT_CIPHERS`, a pool `stream` factory, and
- * connection strings whose target the two clients read differently (`host`/`hostaddr`/`port`/`user`/
- * `dbname` parameters, several hosts).
+ * socket, a changed `tls.DEFAULT_MIN_VERSION`/`DEFAULT_CIPHERS` (and, see pg-connection.ts, a pool
+ * `stream` factory, a password callback, `query_timeout`, several hosts).
  *
  * The Rust client verifies with webpki, node-postgres with OpenSSL. webpki is stricter in places (no
  * common-name fallback, no partial-label wildcards, no SHA-1 signatures): the first setup then fails
@@ -38,6 +36,13 @@ export interface PgConnectionParameters {
   password?: unknown;
   database?: string;
   application_name?: string;
+  fallback_application_name?: string;
+  options?: string;
+  statement_timeout?: unknown;
+  lock_timeout?: unknown;
+  idle_in_transaction_session_timeout?: unknown;
+  query_timeout?: unknown;
+  replication?: unknown;
   ssl?: unknown;
   sslnegotiation?: string;
 }
@@ -165,89 +170,4 @@ export function tlsOfParameters(
     key = keyText;
   }
   return { tls: { ca, cert, key, verify } };
-}
-
-/** Connection-string parameters about TLS that node-postgres reads; the Rust client gets the translation instead. */
-const TLS_PARAMETERS = new Set(["ssl", "sslmode", "sslrootcert", "sslcert", "sslkey", "sslnegotiation", "uselibpqcompat"]);
-
-/**
- * Query parameters that choose where to connect, which node-postgres and tokio-postgres read
- * differently (pg: a `host` parameter replaces the URL's host, `hostaddr` is ignored; tokio-postgres:
- * both add hosts to try). With one of them the two clients could reach different servers.
- */
-const TARGET_PARAMETERS = new Set(["host", "hostaddr", "port", "user", "password", "dbname", "database"]);
-
-function queryNames(connectionString: string): string[] {
-  const at = connectionString.indexOf("?");
-  if (at < 0) return [];
-  return connectionString
-    .slice(at + 1)
-    .split("&")
-    .filter((pair) => pair !== "")
-    .map((pair) => {
-      const name = pair.split("=")[0];
-      try {
-        return decodeURIComponent(name).toLowerCase();
-      } catch {
-        return name.toLowerCase();
-      }
-    });
-}
-
-/** `connectionString` without its TLS parameters (the other parameters kept verbatim, in order). */
-export function withoutTlsParameters(connectionString: string): string {
-  const at = connectionString.indexOf("?");
-  if (at < 0) return connectionString;
-  const kept = connectionString
-    .slice(at + 1)
-    .split("&")
-    .filter((pair) => pair !== "" && !TLS_PARAMETERS.has(queryNames(`?${pair}`)[0]));
-  return kept.length ? `${connectionString.slice(0, at)}?${kept.join("&")}` : connectionString.slice(0, at);
-}
-
-/** What the Rust client is given for a pool: its connection and TLS settings. */
-export interface RustConnection {
-  connection: PostgresConnection;
-  tls?: RustPostgresSaverOptions["tls"];
-}
-
-/** A connection the Rust client makes exactly as node-postgres would, from pg's own parameters; else why not. */
-export function rustConnectionOf(
-  poolOptions: Record<string, unknown>,
-  params: PgConnectionParameters,
-  env: NodeJS.ProcessEnv = process.env,
-  execArgv: string[] = process.execArgv,
-): RustConnection | string {
-  if (typeof poolOptions.password === "function" || typeof params.password === "function") {
-    return "its pool takes the password from a callback";
-  }
-  // A stream factory (a tunnel, a proxy socket) is a route the Rust client does not take.
-  if (poolOptions.stream !== undefined) return "its pool connects through its own stream factory";
-  if (typeof poolOptions.connectionString === "string") {
-    const target = queryNames(poolOptions.connectionString).find((name) => TARGET_PARAMETERS.has(name));
-    if (target) return `its connection string sets "${target}" as a parameter, which node-postgres and the Rust client read differently`;
-    const authority = /^[a-z]+:\/\/([^/?#]*)/i.exec(poolOptions.connectionString)?.[1] ?? "";
-    if (authority.slice(authority.lastIndexOf("@") + 1).includes(",")) return "its connection string names several hosts";
-  }
-  const translated = tlsOfParameters(params, poolOptions.ssl, env, execArgv);
-  if ("reason" in translated) return translated.reason;
-  const plain = translated.tls === "disable";
-  const tls = plain ? undefined : (translated.tls as RustPostgresSaverOptions["tls"]);
-  if (typeof poolOptions.connectionString === "string") {
-    const rest = withoutTlsParameters(poolOptions.connectionString);
-    const connectionString = plain ? `${rest}${rest.includes("?") ? "&" : "?"}sslmode=disable` : rest;
-    return { connection: { connectionString }, tls };
-  }
-  return {
-    connection: {
-      host: params.host,
-      port: params.port,
-      user: params.user,
-      password: params.password as string | undefined,
-      database: params.database,
-      applicationName: params.application_name,
-      ...(plain ? { sslmode: "disable" as const } : {}),
-    },
-    tls,
-  };
 }

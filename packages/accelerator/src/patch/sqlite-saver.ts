@@ -4,7 +4,9 @@ import { type DelegatedMethod, delegatingSaverMethods } from "./delegating-metho
 import { RustSqliteSaver } from "../savers/rust-sqlite-saver";
 
 /** What a `@langchain/langgraph-checkpoint-sqlite` SqliteSaver exposes that we rely on. */
-type SqliteSaverInstance = BaseCheckpointSaver & { db?: { name?: string; memory?: boolean; open?: boolean } };
+type SqliteSaverInstance = BaseCheckpointSaver & {
+  db?: { name?: string; memory?: boolean; open?: boolean; readonly?: boolean };
+};
 
 type Method = (...args: never[]) => unknown;
 
@@ -12,16 +14,27 @@ type Method = (...args: never[]) => unknown;
  * LangGraph's SqliteSaver on the Rust SQLite engine, writing the official layout into the same file,
  * so the official saver (patched or not, in this process or another) reads everything. Calls run on
  * the JavaScript thread, as the unpatched saver's better-sqlite3 calls do. A saver whose
- * better-sqlite3 database is in memory cannot be shared with a second connection and keeps its own code.
+ * better-sqlite3 database is in memory cannot be shared with a second connection and keeps its own code,
+ * as does one opened read-only or closed by the application.
  */
 let stores = new WeakMap<object, RustSqliteSaver | null>();
 const open = new Set<RustSqliteSaver>();
 
 function rustStoreOf(saver: SqliteSaverInstance): RustSqliteSaver | null {
   let store = stores.get(saver);
+  // Once the application closes the saver's better-sqlite3 database, its own code runs (and refuses,
+  // "The database connection is not open") and the Rust connection to the file goes too.
+  if (saver.db?.open === false) {
+    if (store) {
+      open.delete(store);
+      store.close();
+      stores.set(saver, null);
+    }
+    return null;
+  }
   if (store === undefined) {
     const db = saver.db;
-    const shareable = db?.name && !db.memory && db.name !== ":memory:" && db.name !== "";
+    const shareable = db?.name && !db.memory && !db.readonly && db.name !== ":memory:" && db.name !== "";
     store = shareable
       ? // On the calling thread, as better-sqlite3 runs: a put settles before the next node runs, so
         // LangGraph (which calls put only once the previous one settled) hands it the checkpoint before

@@ -8,6 +8,8 @@ export type PostgresConnection =
       password?: string;
       database?: string;
       applicationName?: string;
+      /** Startup options sent to the server, as node-postgres's `options` (e.g. "-c statement_timeout=5000"). */
+      options?: string;
       /**
        * TLS, read as node-postgres 8 reads it (so as PostgresSaver would): "disable"; "no-verify" (encrypted,
        * unchecked); any other ("prefer", "require", "verify-ca", "verify-full") verifies the chain and the host.
@@ -29,6 +31,7 @@ const KEYWORDS: Record<string, string> = {
   password: "password",
   database: "dbname",
   applicationName: "application_name",
+  options: "options",
   sslmode: "sslmode",
   sslrootcert: "sslrootcert",
   sslcert: "sslcert",

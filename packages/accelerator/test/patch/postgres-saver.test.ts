@@ -122,23 +122,6 @@ describe("a patched PostgresSaver", () => {
     expect(unpatchLangGraph().postgresPools).toBe(0);
   });
 
-  it("a connection string with parameters only node-postgres knows keeps PostgresSaver's own code, and says why", async () => {
-    await patchLangGraph(onlyPostgres);
-    const schema = freshSchema("pg_only_params");
-    schemas.push(schema);
-    const saver = PostgresSaver.fromConnString(`${postgresUrl()}?statement_timeout=60000`, { schema });
-    savers.push(saver);
-    await saver.setup();
-    expect(await saver.getTuple({ configurable: { thread_id: "x" } })).toBeUndefined();
-    expect(isAcceleratedPostgresSaver(saver)).toBe(false);
-    expect(getPatchStatus().skipped).toContainEqual(
-      expect.objectContaining({
-        target: `a PostgresSaver (schema "${schema}")`,
-        reason: expect.stringMatching(/unreadable connection string/),
-      }),
-    );
-  });
-
   it("connecting with TLS keeps PostgresSaver's own code, and says why", async () => {
     await patchLangGraph(onlyPostgres);
     const schema = freshSchema("tls");
@@ -187,7 +170,28 @@ describe("the connection of a node-postgres pool", () => {
 
   it("is its connection string, or pg's fields with its environment defaults, without TLS when pg uses none", () => {
     expect(connectionOfPool(poolOf({ connectionString: "postgresql://a:b@h:1/d" }))).toEqual({
-      connection: { connectionString: "postgresql://a:b@h:1/d?sslmode=disable" },
+      connection: { host: "h", port: 1, user: "a", password: "b", database: "d", sslmode: "disable" },
+      tls: undefined,
+    });
+    // What pg sends at startup: application name (or the fallback), `options`, then its timeouts as -c switches.
+    expect(
+      connectionOfPool(
+        poolOf({
+          connectionString: "postgresql://a@h:1/d?options=-c%20search_path%3Dx&statement_timeout=500",
+          fallback_application_name: "fb",
+          lock_timeout: 20,
+        } as never),
+      ),
+    ).toEqual({
+      connection: {
+        host: "h",
+        port: 1,
+        user: "a",
+        database: "d",
+        applicationName: "fb",
+        options: "-c search_path=x -c statement_timeout=500 -c lock_timeout=20",
+        sslmode: "disable",
+      },
       tls: undefined,
     });
     const fields = withEnv({ PGPORT: "6000", PGDATABASE: "agents" }, () =>
@@ -222,9 +226,14 @@ describe("the connection of a node-postgres pool", () => {
     expect(connectionOfPool(poolOf({ host: "h", ssl: { rejectUnauthorized: false } }))).toMatchObject({ tls: { verify: "none" } });
   });
 
-  it("keeps its own code where the two clients would connect differently", () => {
-    expect(connectionOfPool(poolOf({ connectionString: "postgresql://u@a:1/d?host=b" }))).toMatch(/sets "host" as a parameter/);
-    expect(connectionOfPool(poolOf({ connectionString: "postgresql://u@a:1/d?hostaddr=10.0.0.1" }))).toMatch(/sets "hostaddr"/);
+  it("connects where pg connects, and keeps its own code where the Rust client cannot", () => {
+    // pg takes a `host` parameter over the URL's host and ignores `hostaddr`.
+    expect(connectionOfPool(poolOf({ connectionString: "postgresql://u@a:1/d?host=b" }))).toMatchObject({ connection: { host: "b" } });
+    expect(connectionOfPool(poolOf({ connectionString: "postgresql://u@a:1/d?hostaddr=10.0.0.1" }))).toMatchObject({
+      connection: { host: "a", port: 1 },
+    });
+    expect(connectionOfPool(poolOf({ connectionString: "postgresql://u@a:1/d", query_timeout: 5 } as never))).toMatch(/query_timeout/);
+    expect(connectionOfPool(poolOf({ connectionString: "postgresql://u@a:1/d?replication=database" }))).toMatch(/replication/);
     const factory = jest.fn(() => new (require("node:net").Socket)());
     expect(connectionOfPool(poolOf({ host: "h", stream: factory } as never))).toMatch(/own stream factory/);
     expect(factory).not.toHaveBeenCalled();

@@ -9,7 +9,7 @@ const wrapped = new Map<Record<string, unknown>, { original: Method; wrapper: Me
  */
 export function followPoolEnds(pool: object, onEnd: (pool: object) => void): void {
   let proto = Object.getPrototypeOf(pool) as Record<string, unknown> | null;
-  while (proto && !Object.prototype.hasOwnProperty.call(proto, "end")) proto = Object.getPrototypeOf(proto);
+  while (proto && !Object.hasOwn(proto, "end")) proto = Object.getPrototypeOf(proto);
   if (!proto || wrapped.has(proto) || typeof proto.end !== "function") return;
   const original = proto.end as Method;
   const wrapper = function end(this: object, ...args: unknown[]): unknown {

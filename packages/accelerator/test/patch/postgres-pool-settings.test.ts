@@ -38,7 +38,11 @@ async function saverOn(poolConfig: pg.PoolConfig): Promise<PostgresSaver> {
 }
 
 async function checkpointRows(database: string, schema: string): Promise<number> {
-  const client = new pg.Client({ connectionString: urlWith((u) => void (u.pathname = `/${database}`)) });
+  const client = new pg.Client({
+    connectionString: urlWith((u) => {
+      u.pathname = `/${database}`;
+    }),
+  });
   await client.connect();
   try {
     const exists = await client.query("SELECT 1 FROM information_schema.tables WHERE table_schema = $1 AND table_name = 'checkpoints'", [
@@ -91,7 +95,11 @@ describe("a patched PostgresSaver connects where node-postgres connects", () => 
   it("takes the database from PGDATABASE when the connection string names none", async () => {
     process.env.PGDATABASE = otherDatabase;
     await patchLangGraph(onlyPostgres);
-    const saver = await saverOn({ connectionString: urlWith((u) => void (u.pathname = "")) });
+    const saver = await saverOn({
+      connectionString: urlWith((u) => {
+        u.pathname = "";
+      }),
+    });
     await graph(saver).invoke({}, config);
     expect(isAcceleratedPostgresSaver(saver)).toBe(true);
     const schema = schemas[schemas.length - 1];

@@ -18,16 +18,30 @@ function nodeCacheOf(instance: { serde: SerializerProtocol }): RustNodeCache {
   return cache;
 }
 
+/**
+ * InMemoryCache's buckets: a namespace is the string `namespace.join(",")` (so `["a", "b"]` and `["a,b"]`
+ * meet, `[]` and `[""]` too), a key a property name; RustNodeCache is given exactly those.
+ */
+function bucket(namespace: CacheNamespace): CacheNamespace {
+  return [namespace.join(",")];
+}
+
+function bucketKey([namespace, key]: CacheFullKey): CacheFullKey {
+  return [bucket(namespace), String(key)];
+}
+
 export function acceleratedNodeCacheMethods() {
   return {
-    get(this: { serde: SerializerProtocol }, keys: CacheFullKey[]) {
-      return nodeCacheOf(this).get(keys);
+    async get(this: { serde: SerializerProtocol }, keys: CacheFullKey[]) {
+      const asked = new Map<CacheFullKey, CacheFullKey>(keys.map((key) => [bucketKey(key), key]));
+      const found = await nodeCacheOf(this).get([...asked.keys()]);
+      return found.map(({ key, value }) => ({ key: asked.get(key) as CacheFullKey, value }));
     },
-    set(this: { serde: SerializerProtocol }, pairs: { key: CacheFullKey; value: unknown; ttl?: number }[]) {
-      return nodeCacheOf(this).set(pairs);
+    async set(this: { serde: SerializerProtocol }, pairs: { key: CacheFullKey; value: unknown; ttl?: number }[]) {
+      return nodeCacheOf(this).set(pairs.map((pair) => ({ ...pair, key: bucketKey(pair.key) })));
     },
-    clear(this: { serde: SerializerProtocol }, namespaces: CacheNamespace[]) {
-      return nodeCacheOf(this).clear(namespaces);
+    async clear(this: { serde: SerializerProtocol }, namespaces: CacheNamespace[]) {
+      return nodeCacheOf(this).clear(namespaces.map(bucket));
     },
   };
 }

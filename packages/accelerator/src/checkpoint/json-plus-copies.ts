@@ -5,6 +5,7 @@ import { pathToFileURL } from "node:url";
 import { DeltaSnapshot, JsonPlusSerializer } from "@langchain/langgraph-checkpoint";
 
 import { type JsonPlusClasses, JsonPlusDecoder, UPSTREAM } from "./json-plus-decoder";
+import { foreignSerializerMethod } from "./json-plus-methods";
 
 /**
  * The versions whose JsonPlusSerializer reviver and @langchain/core `load()` the decoder reproduces;
@@ -29,6 +30,8 @@ interface SerializerCopy {
   decoder?: JsonPlusDecoder;
   /** Why the copy has no decoder. */
   reason?: string;
+  /** Set when the prototype's methods were not upstream's own at registration: never a decoder. */
+  foreign?: string;
 }
 
 const copies = new Map<object, SerializerCopy>();
@@ -90,10 +93,11 @@ export function registerSerializerCopy(cls: { prototype: object }, classes: Json
   const proto = cls.prototype as Record<string, unknown>;
   let copy = copies.get(proto);
   if (!copy) {
-    copy = { loadsTyped: proto.loadsTyped, loads: proto._loads, reviver: proto._reviver };
+    copy = { loadsTyped: proto.loadsTyped, loads: proto._loads, reviver: proto._reviver, foreign: foreignSerializerMethod(proto) };
     copies.set(proto, copy);
   }
-  if (typeof classes === "string") copy.reason = classes;
+  if (copy.foreign) copy.reason = copy.foreign;
+  else if (typeof classes === "string") copy.reason = classes;
   else if (!copy.decoder) copy.decoder = new JsonPlusDecoder(classes);
   return copy;
 }

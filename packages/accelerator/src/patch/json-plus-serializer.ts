@@ -1,5 +1,6 @@
 import type { JsonPlusClasses } from "../checkpoint/json-plus-decoder";
 import { acceleratedLoadsTyped, esmMessagesNextTo, registerSerializerCopy, unverifiedVersions } from "../checkpoint/json-plus-copies";
+import { foreignSerializerMethod } from "../checkpoint/json-plus-methods";
 import type { PackageCopy } from "./package-copies";
 
 type Method = (...args: never[]) => unknown;
@@ -11,7 +12,8 @@ const pending: Array<Promise<unknown>> = [];
 /** Why `copy` keeps upstream's loadsTyped (unverified versions, no DeltaSnapshot export), or undefined. */
 export function serializerSkipReason(copy: PackageCopy): string | undefined {
   if (typeof copy.exports.DeltaSnapshot !== "function") return `${copy.file} exports no DeltaSnapshot (unsupported version?)`;
-  return unverifiedVersions(copy.file);
+  const cls = copy.exports.JsonPlusSerializer as SerializerClass | undefined;
+  return unverifiedVersions(copy.file) ?? (cls ? foreignSerializerMethod(cls.prototype) : undefined);
 }
 
 function commonJsClasses(copy: PackageCopy): JsonPlusClasses {

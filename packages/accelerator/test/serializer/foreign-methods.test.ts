@@ -1,0 +1,81 @@
+import { Annotation, MemorySaver, START, StateGraph } from "@langchain/langgraph";
+import { type BaseCheckpointSaver, JsonPlusSerializer } from "@langchain/langgraph-checkpoint";
+import { SqliteSaver } from "@langchain/langgraph-checkpoint-sqlite";
+
+import { RustSqliteSaver, getPatchStatus, patchLangGraph, unpatchLangGraph } from "../../src";
+import { foreignSerializerMethod } from "../../src/checkpoint/json-plus-methods";
+import { temporaryDatabase } from "../support/temporary-database";
+
+// An application that changes JsonPlusSerializer.prototype (a migration or decryption hook on `_loads`)
+// before patching keeps its hook running: the decoder stands in only for upstream's own methods
+// (hostile review, round 3, finding 4: the patched savers skipped the hook).
+
+const upstreamLoads = JsonPlusSerializer.prototype._loads;
+const upstreamLoadsTyped = JsonPlusSerializer.prototype.loadsTyped;
+let hookCalls = 0;
+
+function migrate(value: unknown): unknown {
+  if (value === "hello") return "HELLO(migrated)";
+  if (value && typeof value === "object") for (const [k, v] of Object.entries(value)) (value as Record<string, unknown>)[k] = migrate(v);
+  return value;
+}
+
+beforeAll(() => {
+  JsonPlusSerializer.prototype._loads = async function (this: JsonPlusSerializer, data: string) {
+    hookCalls++;
+    return migrate(await upstreamLoads.call(this, data));
+  };
+});
+afterAll(() => {
+  JsonPlusSerializer.prototype._loads = upstreamLoads;
+});
+afterEach(() => unpatchLangGraph());
+
+const savers: Record<string, () => BaseCheckpointSaver> = {
+  MemorySaver: () => new MemorySaver(),
+  SqliteSaver: () => SqliteSaver.fromConnString(temporaryDatabase("hook")),
+  RustSqliteSaver: () => new RustSqliteSaver(temporaryDatabase("hook-rust")),
+};
+
+async function stateAndCalls(saver: BaseCheckpointSaver) {
+  hookCalls = 0;
+  const graph = new StateGraph(Annotation.Root({ s: Annotation<string> }))
+    .addNode("n", () => ({ s: "hello" }))
+    .addEdge(START, "n")
+    .compile({ checkpointer: saver });
+  const config = { configurable: { thread_id: "t" } };
+  await graph.invoke({}, config);
+  const state = (await graph.getState(config)).values.s;
+  return { state, hookRan: hookCalls > 0 };
+}
+
+describe("a JsonPlusSerializer method the application replaced before patching", () => {
+  it.each(Object.keys(savers))("%s: the hook runs patched as unpatched", async (name) => {
+    const expected = await stateAndCalls(savers[name]());
+    expect(expected).toEqual({ state: "HELLO(migrated)", hookRan: true });
+    await patchLangGraph();
+    expect(await stateAndCalls(savers[name]())).toEqual(expected);
+  });
+
+  it("getPatchStatus() says why the serializer part is off", async () => {
+    const report = await patchLangGraph();
+    expect(report.patched.some((p) => p.part === "serializer")).toBe(false);
+    expect(getPatchStatus().skipped).toContainEqual(
+      expect.objectContaining({
+        part: "serializer",
+        reason: expect.stringMatching(/JsonPlusSerializer\.prototype\._loads is not the package's own/),
+      }),
+    );
+  });
+
+  it("tells upstream's own methods from replaced ones, loadsTyped too", () => {
+    const pristine = { loadsTyped: upstreamLoadsTyped, _loads: upstreamLoads };
+    expect(foreignSerializerMethod(pristine)).toBeUndefined();
+    const wrapped = {
+      ...pristine,
+      loadsTyped: async (type: string, data: unknown) => upstreamLoadsTyped.call(new JsonPlusSerializer(), type, data as never),
+    };
+    expect(foreignSerializerMethod(wrapped)).toMatch(/prototype\.loadsTyped/);
+    expect(foreignSerializerMethod(JsonPlusSerializer.prototype)).toMatch(/prototype\._loads/);
+  });
+});

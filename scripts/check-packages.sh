@@ -23,6 +23,24 @@ for tgz in "$out"/*.tgz; do
     grep -qx "$f" <<<"$files" || { echo "$f missing from $(basename "$tgz")" >&2; exit 1; }
   done
 done
+# One canonical home (README "Use it in your project"): every manifest, the platform packages' too, names the same
+# repository, homepage and issue tracker, and the README states it.
+home=https://github.com/fast-langgraph/fast-langgraph-js
+manifests=(packages/native/npm/*/package.json)
+for tgz in "$out"/*.tgz; do
+  tar -xzOf "$tgz" package/package.json >"$out/$(basename "$tgz" .tgz).package.json"
+  manifests+=("$out/$(basename "$tgz" .tgz).package.json")
+done
+for manifest in "${manifests[@]}"; do
+  node -e '
+    const [file, home] = process.argv.slice(1);
+    const m = JSON.parse(require("fs").readFileSync(file, "utf8"));
+    const want = { repository: `git+${home}.git`, homepage: `${home}#readme`, bugs: `${home}/issues` };
+    const got = { repository: m.repository?.url, homepage: m.homepage, bugs: m.bugs?.url };
+    for (const k of Object.keys(want)) if (got[k] !== want[k]) { console.error(`${m.name}: ${k} is ${got[k]}, expected ${want[k]}`); process.exit(1); }
+  ' "$manifest" "$home"
+done
+grep -q "intended home.*$home\|$home.*intended home" README.md || { echo "README.md does not state $home as the intended home" >&2; exit 1; }
 for dir in packages/native $acc; do (cd "$dir" && "$bin/publint" --strict); done
 "$bin/attw" "$out"/fast-langgraph-accelerator-*.tgz
 "$bin/attw" "$out"/fast-langgraph-native-*.tgz

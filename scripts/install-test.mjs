@@ -4,7 +4,8 @@
 // optionalDependencies, the accelerator packed by pnpm), then fresh projects outside the workspace, with cargo and
 // rustc off PATH, install @fast-langgraph/accelerator with npm and with pnpm and run: an ES module script, a
 // CommonJS script, vitest (externalized and inlined), tsc --noEmit under node16, nodenext and bundler, and the
-// register entry (--import and --require). Then the LangGraph version matrix (scripts/install-test/matrix.mjs).
+// register entry (--import and --require); with npm also esbuild and webpack bundles run outside the project
+// (scripts/install-test/bundles.cjs). Then the LangGraph version matrix (scripts/install-test/matrix.mjs).
 // Everything (registry storage, npm cache, projects) lives in one temporary directory removed at the end.
 //
 // Usage: node scripts/install-test.mjs [--binaries <dir>] [--no-matrix] [--keep]
@@ -30,6 +31,9 @@ const TYPESCRIPT = "5.9.3";
 const TYPES_NODE = "20.19.25";
 const ZOD = "3.25.76";
 const PNPM = "12.4.2";
+// The bundlers of the bundle scenario (npm project only), as packages/accelerator pins them.
+const ESBUILD = "0.28.2";
+const WEBPACK = "5.113.0";
 // The version matrix: each @langchain/langgraph line the README lists, with the floor and the newest
 // @langchain/core that line accepts and we support, and @langchain/langgraph-checkpoint 1.2.2 (our floor and
 // the newest release).
@@ -326,6 +330,7 @@ async function scenarios(registry, pm) {
       "vitest (inlined): MISSING OUTPUT",
     ])[0],
   ];
+  if (pm === "npm") results.push(...(await bundleScenario(registry, dir)).split("\n"));
   for (const mode of ["node16", "nodenext", "bundler"]) {
     await bin("tsc", ["-p", `tsconfig.${mode}.json`]);
     results.push(`tsc --noEmit (module resolution ${mode}): ok`);
@@ -334,6 +339,25 @@ async function scenarios(registry, pm) {
     if (!/: ok/.test(r)) throw new Error(`${pm}: ${r}`);
     log(`${pm}: ${r}`);
   }
+}
+
+/**
+ * esbuild (ESM, CJS) and webpack bundles of the chat app of packages/accelerator/test/bundles, each run from a
+ * directory outside the project where only `npm install @fast-langgraph/native` ran (README "Bundling").
+ */
+async function bundleScenario(registry, dir) {
+  const env = { npm_config_userconfig: registry.npmrc };
+  await runAsync("npm", ["install", "--loglevel=error", "-D", `esbuild@${ESBUILD}`, `webpack@${WEBPACK}`], { cwd: dir, env });
+  fs.copyFileSync(path.join(root, "packages/accelerator/test/bundles/fixtures/chat-app.mjs"), path.join(dir, "chat-app.mjs"));
+  fs.copyFileSync(path.join(root, "scripts/install-test/bundles.cjs"), path.join(dir, "bundles.cjs"));
+  const deploy = path.join(work, "deploy-npm");
+  fs.mkdirSync(deploy, { recursive: true });
+  fs.copyFileSync(registry.npmrc, path.join(deploy, ".npmrc"));
+  fs.writeFileSync(path.join(deploy, "package.json"), JSON.stringify({ name: "flg-deploy", private: true }));
+  await runAsync("npm", ["install", "--loglevel=error", "@fast-langgraph/native"], { cwd: deploy, env });
+  const shipped = fs.readdirSync(path.join(deploy, "node_modules/@fast-langgraph")).join(" ");
+  log(`npm: bundle deployment: node_modules/@fast-langgraph: ${shipped}`);
+  return runAsync(process.execPath, ["bundles.cjs", deploy], { cwd: dir });
 }
 
 async function matrix(registry) {

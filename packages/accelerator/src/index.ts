@@ -13,6 +13,7 @@ export {
   getPatchStatus,
   patchLangGraph,
   unpatchLangGraph,
+  type LangGraphModules,
   type PatchOptions,
   type PatchReport,
   type PatchStatus,

@@ -50,7 +50,8 @@ let loaded: { binding: NativeBinding } | { error: unknown } | undefined;
 function load(): { binding: NativeBinding } | { error: unknown } {
   if (!loaded) {
     try {
-      loaded = { binding: require(NATIVE_PACKAGE) as NativeBinding };
+      // A literal specifier: bundlers see it (webpack's `externals`, esbuild's `external` keep it a runtime require).
+      loaded = { binding: require("@fast-langgraph/native") as NativeBinding };
     } catch (error) {
       loaded = { error };
     }
@@ -70,7 +71,7 @@ export function nativeStatus(): NativeStatus {
 /** Platform packages @fast-langgraph/native lists as optional dependencies (the prebuilt binaries). */
 function prebuiltPackages(): string[] {
   try {
-    const manifest = require(`${NATIVE_PACKAGE}/package.json`) as { optionalDependencies?: Record<string, string> };
+    const manifest = require("@fast-langgraph/native/package.json") as { optionalDependencies?: Record<string, string> };
     return Object.keys(manifest.optionalDependencies ?? {});
   } catch {
     return [];

@@ -109,17 +109,45 @@ export function forgetPatchedSerializers(): void {
 
 let ownCopyRegistered = false;
 
+/** The decoder's classes for the copy this package imports, found from its files, or why there are none. */
+function ownCopyFromFiles(): JsonPlusClasses | string {
+  const file: unknown = require.resolve("@langchain/langgraph-checkpoint");
+  if (typeof file !== "string") throw new Error(`require.resolve gave ${typeof file}`);
+  const reason = unverifiedVersions(file);
+  return reason ?? { messages: createRequire(file)("@langchain/core/messages") as Record<string, unknown>, DeltaSnapshot };
+}
+
+/**
+ * Inside a bundle there are no files to resolve: the bundler inlined the manifests and the message classes
+ * that these literal requires name, the ones this package's own imports resolved to.
+ */
+function ownCopyFromBundle(): JsonPlusClasses | string {
+  const version = (pkg: string, manifest: { version?: string }) =>
+    manifest.version !== undefined && DECODER_VERSIONS[pkg].has(manifest.version)
+      ? undefined
+      : `${pkg} ${manifest.version ?? "(no version)"} (the decoder is verified for ${[...DECODER_VERSIONS[pkg]].join(", ")})`;
+  const bad = [
+    version("@langchain/langgraph-checkpoint", require("@langchain/langgraph-checkpoint/package.json")),
+    version("@langchain/core", require("@langchain/core/package.json")),
+  ].filter((b) => b !== undefined);
+  if (bad.length > 0) return `upstream decodes: ${bad.join("; ")}`;
+  return { messages: require("@langchain/core/messages") as Record<string, unknown>, DeltaSnapshot };
+}
+
 /** The CommonJS copy this package imports: its @langchain/core is the one next to that copy. */
 function registerOwnCopy(): void {
   ownCopyRegistered = true;
+  let classes: JsonPlusClasses | string;
   try {
-    const file = require.resolve("@langchain/langgraph-checkpoint");
-    const reason = unverifiedVersions(file);
-    const messages = reason ? undefined : (createRequire(file)("@langchain/core/messages") as Record<string, unknown>);
-    registerSerializerCopy(JsonPlusSerializer, messages ? { messages, DeltaSnapshot } : (reason as string));
+    classes = ownCopyFromFiles();
   } catch (error) {
-    registerSerializerCopy(JsonPlusSerializer, `upstream decodes: ${(error as Error).message}`);
+    try {
+      classes = ownCopyFromBundle();
+    } catch {
+      classes = `upstream decodes: ${(error as Error).message}`;
+    }
   }
+  registerSerializerCopy(JsonPlusSerializer, classes);
 }
 
 /**

@@ -1,6 +1,13 @@
 import type { JsonPlusClasses } from "../checkpoint/json-plus-decoder";
-import { acceleratedLoadsTyped, esmMessagesNextTo, registerSerializerCopy, unverifiedVersions } from "../checkpoint/json-plus-copies";
+import {
+  DECODER_VERSIONS,
+  acceleratedLoadsTyped,
+  esmMessagesNextTo,
+  registerSerializerCopy,
+  unverifiedVersions,
+} from "../checkpoint/json-plus-copies";
 import { foreignSerializerMethod } from "../checkpoint/json-plus-methods";
+import { givenVersion } from "./given-modules";
 import type { PackageCopy } from "./package-copies";
 
 type Method = (...args: never[]) => unknown;
@@ -13,7 +20,25 @@ const pending: Array<Promise<unknown>> = [];
 export function serializerSkipReason(copy: PackageCopy): string | undefined {
   if (typeof copy.exports.DeltaSnapshot !== "function") return `${copy.file} exports no DeltaSnapshot (unsupported version?)`;
   const cls = copy.exports.JsonPlusSerializer as SerializerClass | undefined;
-  return unverifiedVersions(copy.file) ?? (cls ? foreignSerializerMethod(cls.prototype) : undefined);
+  const versions = copy.format === "given" ? unverifiedGivenVersions(copy) : unverifiedVersions(copy.file);
+  return versions ?? (cls ? foreignSerializerMethod(cls.prototype) : undefined);
+}
+
+/**
+ * Why a given (e.g. bundled) copy cannot use the decoder: its versions, which only the package.json
+ * modules state, must be ones the decoder reproduces, and it needs the bundle's message classes.
+ */
+function unverifiedGivenVersions(copy: PackageCopy): string | undefined {
+  const bad: string[] = [];
+  for (const pkg of Object.keys(DECODER_VERSIONS)) {
+    const version = givenVersion(pkg, copy.modules);
+    if (version === undefined) bad.push(`${pkg}: version unknown (give modules["${pkg}/package.json"])`);
+    else if (!DECODER_VERSIONS[pkg].has(version))
+      bad.push(`${pkg} ${version} (the decoder is verified for ${[...DECODER_VERSIONS[pkg]].join(", ")})`);
+  }
+  if (typeof copy.modules?.["@langchain/core/messages"] !== "object")
+    bad.push('the message classes are not given (modules["@langchain/core/messages"])');
+  return bad.length > 0 ? `upstream decodes: ${bad.join("; ")}` : undefined;
 }
 
 function commonJsClasses(copy: PackageCopy): JsonPlusClasses {
@@ -31,7 +56,10 @@ export function acceleratedSerializerMethods(originals: Record<string, Method>, 
   const cls = copy.exports.JsonPlusSerializer as SerializerClass;
   const record = registerSerializerCopy(cls, "the decoder is being prepared");
   if (copy.format === "cjs") registerSerializerCopy(cls, commonJsClasses(copy));
-  else {
+  else if (copy.format === "given") {
+    const messages = copy.modules?.["@langchain/core/messages"] as Record<string, unknown>;
+    registerSerializerCopy(cls, { messages, DeltaSnapshot: copy.exports.DeltaSnapshot as JsonPlusClasses["DeltaSnapshot"] });
+  } else {
     const DeltaSnapshot = copy.exports.DeltaSnapshot as JsonPlusClasses["DeltaSnapshot"];
     const ready = esmMessagesNextTo(copy.file).then(
       (messages) => registerSerializerCopy(cls, { messages, DeltaSnapshot }),

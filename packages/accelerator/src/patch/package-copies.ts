@@ -3,16 +3,24 @@ import { createRequire } from "node:module";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 
-/** One loaded build of a package entry point: its module format, file and exports. */
+/**
+ * One loaded build of a package entry point: its module format, file and exports. A "given" copy is a
+ * module namespace the application passed in `patchLangGraph({ modules })` (e.g. a bundle's own copy);
+ * its `file` is `modules["<specifier>"]` and `modules` is the whole option.
+ */
 export interface PackageCopy {
-  format: "cjs" | "esm";
+  format: "cjs" | "esm" | "given";
   file: string;
   exports: Record<string, unknown>;
+  modules?: Record<string, Record<string, unknown> | undefined>;
 }
 
 /** Where to resolve packages from: the application first, then this package itself. */
 export function resolutionBases(): string[] {
-  const bases = [path.join(process.cwd(), "noop.js"), require.main?.filename, __filename];
+  // Inside an ES module bundle (esbuild's format "esm") neither `require` nor `__filename` need exist.
+  const main = typeof require === "function" ? require.main?.filename : undefined;
+  const here = typeof __filename === "string" ? __filename : undefined;
+  const bases = [path.join(process.cwd(), "noop.js"), main, here];
   return [...new Set(bases.filter((b): b is string => typeof b === "string"))];
 }
 

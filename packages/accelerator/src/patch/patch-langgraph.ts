@@ -3,6 +3,7 @@ import { detachProfiler, getProfiler } from "../profiler/global";
 import { restoreLLMCaches } from "./llm-cache";
 import { restoreMemorySavers } from "./memory-saver";
 import { restoreNodeCaches } from "./node-cache";
+import { type LangGraphModules, checkModules, givenCopies, unsupportedGivenVersions } from "./given-modules";
 import { type PackageCopy, loadCommonJsCopies, loadEsmCopies, resolutionBases } from "./package-copies";
 import { forgetPatchedSerializers } from "../checkpoint/json-plus-copies";
 import { serializersReady } from "./json-plus-serializer";
@@ -11,12 +12,24 @@ import { restoreSqliteSavers } from "./sqlite-saver";
 import { unsupportedVersions } from "./supported-versions";
 import { type Methods, OPT_IN_PARTS, type PatchPart, type PatchTarget, TARGETS, messageReducers } from "./targets";
 
-export type PatchOptions = Partial<Record<PatchPart, boolean>>;
+export type PatchOptions = Partial<Record<PatchPart, boolean>> & {
+  /**
+   * Module namespaces the application imported itself, keyed by specifier (see LangGraphModules):
+   * how a bundle's inlined copies of LangGraph get patched, e.g.
+   * `{ "@langchain/langgraph": langgraph, "@langchain/langgraph-checkpoint": checkpoint }`. Patched
+   * in addition to the copies resolved in node_modules; getPatchStatus() lists them with
+   * `format: "given"` and `file: 'modules["<key>"]'`. A key it does not know throws a TypeError.
+   */
+  modules?: LangGraphModules;
+};
+
+export type { LangGraphModules } from "./given-modules";
 
 export interface PatchedCopy {
   part: PatchPart;
   target: string;
-  format: "cjs" | "esm";
+  /** "given": a namespace from the `modules` option (its `file` is `modules["<key>"]`). */
+  format: "cjs" | "esm" | "given";
   file: string;
   note: string;
 }
@@ -110,8 +123,11 @@ function collectReducers(copies: PackageCopy[]): void {
  * the Rust PostgreSQL engine (its own tables and rows), messages
  * channels merged once per superstep, and LangGraph's and LangChain's InMemoryCache on bounded Rust caches. Patches every copy loaded in the process: the CommonJS builds
  * before this returns its promise, the ES module builds before the promise resolves. Idempotent.
+ * A bundle's inlined copies are not in node_modules: pass them as `{ modules }` (see PatchOptions).
+ * Throws a TypeError, before patching anything, when `modules` holds a key or value it cannot use.
  */
 export async function patchLangGraph(options: PatchOptions = {}): Promise<PatchReport> {
+  const modules = options.modules === undefined ? undefined : checkModules(options.modules, TARGETS);
   const report: PatchReport = { patched: [], alreadyPatched: [], skipped: [] };
   lastSkipped = report.skipped;
   const enabled = TARGETS.filter((t) => {
@@ -131,16 +147,19 @@ export async function patchLangGraph(options: PatchOptions = {}): Promise<PatchR
       });
     return report;
   }
-  const versions = unsupportedVersions(resolutionBases());
+  const versions = unsupportedVersions(resolutionBases()) ?? (modules && unsupportedGivenVersions(modules));
   if (versions) {
     for (const t of enabled) report.skipped.push({ part: t.part, target: t.name, reason: versions });
     return report;
   }
   if (enabled.some((t) => t.part === "profile")) getProfiler(true);
   const found = new Map<PatchTarget, number>();
-  if (enabled.some((t) => t.part === "stateMerger")) collectReducers(loadCommonJsCopies("@langchain/langgraph"));
+  if (enabled.some((t) => t.part === "stateMerger")) {
+    collectReducers(loadCommonJsCopies("@langchain/langgraph"));
+    if (modules?.["@langchain/langgraph"]) collectReducers([{ format: "given", file: "", exports: modules["@langchain/langgraph"] }]);
+  }
   for (const target of enabled) {
-    const copies = loadCommonJsCopies(target.pkg, target.subpath);
+    const copies = [...loadCommonJsCopies(target.pkg, target.subpath), ...(modules ? givenCopies(target, modules) : [])];
     found.set(target, copies.length);
     for (const copy of copies) patchCopy(target, copy, report);
   }
@@ -155,7 +174,7 @@ export async function patchLangGraph(options: PatchOptions = {}): Promise<PatchR
       report.skipped.push({
         part: target.part,
         target: target.name,
-        reason: `${target.pkg} is not installed (looked from ${process.cwd()} and from the accelerator)`,
+        reason: `${target.pkg} is not installed (looked from ${process.cwd()} and from the accelerator${modules ? ", and in the modules given" : ""}); a bundle's copy is patched when given in patchLangGraph({ modules })`,
       });
     }
   }

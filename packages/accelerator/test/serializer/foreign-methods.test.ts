@@ -10,7 +10,9 @@ import { temporaryDatabase } from "../support/temporary-database";
 // before patching keeps its hook running: the decoder stands in only for upstream's own methods
 // (hostile review, round 3, finding 4: the patched savers skipped the hook).
 
-const upstreamLoads = JsonPlusSerializer.prototype._loads;
+type Loads = (this: JsonPlusSerializer, data: string) => Promise<unknown>;
+const proto = JsonPlusSerializer.prototype as unknown as { _loads: Loads };
+const upstreamLoads = proto._loads;
 const upstreamLoadsTyped = JsonPlusSerializer.prototype.loadsTyped;
 let hookCalls = 0;
 
@@ -21,13 +23,13 @@ function migrate(value: unknown): unknown {
 }
 
 beforeAll(() => {
-  JsonPlusSerializer.prototype._loads = async function (this: JsonPlusSerializer, data: string) {
+  proto._loads = async function (this: JsonPlusSerializer, data: string) {
     hookCalls++;
     return migrate(await upstreamLoads.call(this, data));
   };
 });
 afterAll(() => {
-  JsonPlusSerializer.prototype._loads = upstreamLoads;
+  proto._loads = upstreamLoads;
 });
 afterEach(() => unpatchLangGraph());
 

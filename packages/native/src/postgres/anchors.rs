@@ -195,13 +195,16 @@ impl Anchors {
 /// Builds the chain verifier (webpki, possibly wrapped) for a set of roots.
 pub type MakeVerifier = dyn Fn(Arc<RootCertStore>) -> Result<Arc<dyn ServerCertVerifier>, String> + Send + Sync;
 
+/// The verifier built for one choice of certificates (their indexes in the file).
+type Built = Option<(Vec<usize>, Arc<dyn ServerCertVerifier>)>;
+
 /// Verifies a server's chain against the certificates OpenSSL would take from `anchors` at the moment
 /// of the handshake; the webpki verifier for one choice is kept until the moment changes the choice.
 pub struct AnchoredVerifier {
     anchors: Anchors,
     make: Box<MakeVerifier>,
     provider: Arc<CryptoProvider>,
-    built: Mutex<Option<(Vec<usize>, Arc<dyn ServerCertVerifier>)>>,
+    built: Mutex<Built>,
 }
 
 impl std::fmt::Debug for AnchoredVerifier {
@@ -280,5 +283,106 @@ impl ServerCertVerifier for AnchoredVerifier {
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
         self.provider.signature_verification_algorithms.supported_schemes()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Self-signed certificates for one key and name, one per entry of `extensions`, as DER (None when
+    /// openssl is not installed).
+    fn openssl_certs(tag: &str, extensions: &[&str]) -> Option<Vec<CertificateDer<'static>>> {
+        let dir = std::env::temp_dir().join(format!("flg-anchors-{}-{tag}", std::process::id()));
+        std::fs::create_dir_all(&dir).ok()?;
+        let key = dir.join("k.pem");
+        let made = std::process::Command::new("openssl")
+            .args(["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", key.to_str()?])
+            .stderr(std::process::Stdio::null())
+            .status()
+            .ok()?;
+        if !made.success() {
+            return None;
+        }
+        let mut certs = Vec::new();
+        for (i, ext) in extensions.iter().enumerate() {
+            let cnf = dir.join(format!("{i}.cnf"));
+            std::fs::write(&cnf, format!("[req]\ndistinguished_name=dn\n[dn]\n[ext]\nsubjectKeyIdentifier=hash\n{ext}\n"))
+                .ok()?;
+            let out = dir.join(format!("{i}.der"));
+            let status = std::process::Command::new("openssl")
+                .args(["req", "-x509", "-key", key.to_str()?, "-days", "1", "-subj", "/CN=anchor test", "-outform", "DER"])
+                .args(["-config", cnf.to_str()?, "-extensions", "ext", "-out", out.to_str()?])
+                .stderr(std::process::Stdio::null())
+                .status()
+                .ok()?;
+            assert!(status.success(), "openssl req with {ext}");
+            certs.push(CertificateDer::from(std::fs::read(out).ok()?));
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+        Some(certs)
+    }
+
+    const CA: &str = "basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign";
+
+    #[test]
+    fn dates_are_those_of_the_moment() {
+        let Some(certs) = openssl_certs("dates", &[CA]) else { return };
+        let anchors = Anchors::new("sslrootcert file \"/x.pem\"".into(), certs).unwrap();
+        let now = UnixTime::now().as_secs();
+        assert!(anchors.check_usable(now).is_ok());
+        let later = anchors.check_usable(now + 3 * 86_400).unwrap_err();
+        assert!(later.starts_with("sslrootcert file \"/x.pem\" holds no root CA"), "{later}");
+        assert!(later.contains("certificate 1 (CN=anchor test) expired on"), "{later}");
+        assert!(anchors.check_usable(0).unwrap_err().contains("is not valid before"));
+    }
+
+    #[test]
+    fn per_name_the_first_within_its_dates_is_taken_and_must_be_a_ca_for_tls_servers() {
+        let Some(certs) = openssl_certs("order", &[&format!("{CA}\nextendedKeyUsage=clientAuth"), CA]) else { return };
+        let first_bad = Anchors::new("tls.ca".into(), certs.clone()).unwrap();
+        let message = first_bad.check_usable(UnixTime::now().as_secs()).unwrap_err();
+        assert!(
+            message.contains("certificate 1 (CN=anchor test) is refused as a CA for TLS servers: its extendedKeyUsage"),
+            "{message}"
+        );
+        let first_good = Anchors::new("tls.ca".into(), certs.into_iter().rev().collect()).unwrap();
+        assert!(first_good.check_usable(UnixTime::now().as_secs()).is_ok());
+    }
+
+    #[test]
+    fn what_openssl_accepts_as_a_ca_for_tls_servers() {
+        let cases = [
+            (CA, None),
+            ("keyUsage=critical,keyCertSign", None),
+            ("basicConstraints=critical,CA:TRUE\nextendedKeyUsage=serverAuth,clientAuth", None),
+            ("basicConstraints=critical,CA:FALSE", Some("not a CA (basicConstraints CA:FALSE)")),
+            ("basicConstraints=critical,CA:TRUE\nkeyUsage=digitalSignature", Some("keyUsage does not include keyCertSign")),
+            (
+                "basicConstraints=critical,CA:TRUE\nextendedKeyUsage=anyExtendedKeyUsage",
+                Some("extendedKeyUsage does not include serverAuth"),
+            ),
+            ("subjectAltName=DNS:localhost", Some("not a CA (no basicConstraints and no keyUsage)")),
+        ];
+        let Some(certs) = openssl_certs("purposes", &cases.map(|(ext, _)| ext)) else { return };
+        for ((ext, refusal), der) in cases.iter().zip(certs) {
+            let anchors = Anchors::new("tls.ca".into(), vec![der]).unwrap();
+            let result = anchors.check_usable(UnixTime::now().as_secs());
+            match refusal {
+                None => assert!(result.is_ok(), "{ext}: {result:?}"),
+                Some(why) => assert!(result.unwrap_err().contains(why), "{ext}"),
+            }
+        }
+    }
+
+    #[test]
+    fn the_system_bundle_reads_whole() {
+        let Ok(file) = std::fs::File::open("/etc/ssl/certs/ca-certificates.crt") else { return };
+        let certs: Vec<CertificateDer<'static>> =
+            rustls_pemfile::certs(&mut std::io::BufReader::new(file)).collect::<Result<_, _>>().unwrap();
+        let anchors = Anchors::new("sslrootcert file \"ca-certificates.crt\"".into(), certs).unwrap();
+        let selection = anchors.select(UnixTime::now().as_secs());
+        assert!(selection.roots.len() > 100, "{} roots", selection.roots.len());
+        assert!(selection.intermediates.is_empty());
     }
 }

@@ -339,6 +339,23 @@ describe("RustPostgresSaver's own TLS settings decide as node-postgres does", ()
       "ok",
     );
   });
+
+  it("a passphrase-protected key with a wrong passphrase (pg) or none (ours, which takes no passphrase) is refused", async () => {
+    const ca = readFileSync(file("ca.pem"), "utf8");
+    const cert = readFileSync(file("client.crt"), "utf8");
+    const key = readFileSync(file("anchors/client-encrypted.key"), "utf8");
+    const theirs = new pg.Client({ connectionString: tlsUrl("localhost", "", "flgcert"), ssl: { ca, cert, key, passphrase: "wrong" } });
+    await expect(theirs.connect()).rejects.toThrow(/bad decrypt/);
+    void theirs.end().catch(() => {});
+    let message = "";
+    try {
+      new RustPostgresSaver(tlsUrl("localhost", "", "flgcert"), { tls: { ca, cert, key } });
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toMatch(/tls\.key holds no unencrypted private key/);
+    expect(message).not.toMatch(/BEGIN|PRIVATE KEY-----/);
+  });
 });
 
 async function rustWith(tls: { ca: string; verify?: "full" | "chain" | "none" }): Promise<string> {

@@ -106,6 +106,36 @@ fn entry(der: CertificateDer<'static>, index: usize) -> Result<Entry, String> {
     })
 }
 
+/// Why OpenSSL would refuse the chain the server sent, for what webpki does not check on issuers: the
+/// keyUsage of each intermediate on the path from `end_entity` (webpki ignores keyUsage on issuers;
+/// OpenSSL requires keyCertSign). The path is followed by issuer name through `intermediates` up to a
+/// self-issued certificate (a root: those of a CA file are checked by `Anchors`). None when fine or
+/// when a certificate is unreadable here (webpki has already accepted the chain).
+pub fn issuer_refusal(end_entity: &[u8], intermediates: &[CertificateDer<'_>]) -> Option<String> {
+    let mut current = Certificate::from_der(end_entity).ok()?;
+    for _ in 0..intermediates.len() {
+        let issuer = current.tbs_certificate.issuer.to_der().ok()?;
+        let next = intermediates.iter().enumerate().find_map(|(i, der)| {
+            let cert = Certificate::from_der(der.as_ref()).ok()?;
+            (cert.tbs_certificate.subject.to_der().ok()? == issuer).then_some((i, cert))
+        });
+        let (index, cert) = next?;
+        let self_issued = cert.tbs_certificate.subject == cert.tbs_certificate.issuer;
+        if self_issued {
+            return None;
+        }
+        if let Ok(Some(why)) = ca_refusal(&cert, false) {
+            return Some(format!(
+                "the server's intermediate certificate {} ({}) is refused as a CA for TLS servers: {why}",
+                index + 1,
+                cert.tbs_certificate.subject
+            ));
+        }
+        current = cert;
+    }
+    None
+}
+
 /// The CA certificates of one file or PEM text, named in messages as `what` (e.g. `sslrootcert file
 /// "/etc/ca.pem"`; never their contents).
 #[derive(Debug)]
@@ -373,6 +403,130 @@ mod tests {
                 Some(why) => assert!(result.unwrap_err().contains(why), "{ext}"),
             }
         }
+    }
+
+    /// A root, an intermediate with `intermediate_ext` signed by it, and a leaf for localhost signed by
+    /// that; with OpenSSL's verdict on the chain for a TLS server (`openssl verify -purpose sslserver`).
+    fn openssl_chain(tag: &str, intermediate_ext: &str) -> Option<(Vec<u8>, Vec<u8>, bool)> {
+        let dir = std::env::temp_dir().join(format!("flg-chain-{}-{tag}", std::process::id()));
+        std::fs::create_dir_all(&dir).ok()?;
+        let path = |name: &str| dir.join(name).to_str().unwrap().to_string();
+        let run = |args: &[&str]| {
+            std::process::Command::new("openssl")
+                .args(args)
+                .stderr(std::process::Stdio::null())
+                .stdout(std::process::Stdio::null())
+                .status()
+        };
+        std::fs::write(path("root.cnf"), format!("subjectKeyIdentifier=hash\n{CA}\n")).ok()?;
+        std::fs::write(
+            path("inter.cnf"),
+            format!("subjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n{intermediate_ext}\n"),
+        )
+        .ok()?;
+        std::fs::write(
+            path("leaf.cnf"),
+            "subjectAltName=DNS:localhost\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n",
+        )
+        .ok()?;
+        let ok = run(&[
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=chain root",
+            "-keyout",
+            &path("root.key"),
+            "-out",
+            &path("root.pem"),
+            "-addext",
+            "basicConstraints=critical,CA:TRUE",
+            "-addext",
+            "keyUsage=critical,keyCertSign,cRLSign",
+        ])
+        .ok()?
+        .success();
+        if !ok {
+            return None;
+        }
+        for (name, subject, issuer) in [("inter", "/CN=chain intermediate", "root"), ("leaf", "/CN=localhost", "inter")] {
+            run(&[
+                "req",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-subj",
+                subject,
+                "-keyout",
+                &path(&format!("{name}.key")),
+                "-out",
+                &path(&format!("{name}.csr")),
+            ])
+            .ok()?;
+            run(&[
+                "x509",
+                "-req",
+                "-in",
+                &path(&format!("{name}.csr")),
+                "-CA",
+                &path(&format!("{issuer}.pem")),
+                "-CAkey",
+                &path(&format!("{issuer}.key")),
+                "-CAcreateserial",
+                "-days",
+                "1",
+                "-extfile",
+                &path(&format!("{name}.cnf")),
+                "-out",
+                &path(&format!("{name}.pem")),
+            ])
+            .ok()?;
+        }
+        let verdict = run(&[
+            "verify",
+            "-purpose",
+            "sslserver",
+            "-CAfile",
+            &path("root.pem"),
+            "-untrusted",
+            &path("inter.pem"),
+            &path("leaf.pem"),
+        ])
+        .ok()?
+        .success();
+        let der = |name: &str| {
+            let text = std::fs::read(path(name)).unwrap();
+            let certs: Vec<CertificateDer<'static>> =
+                rustls_pemfile::certs(&mut text.as_slice()).collect::<Result<_, _>>().unwrap();
+            certs[0].to_vec()
+        };
+        let chain = (der("leaf.pem"), der("inter.pem"), verdict);
+        let _ = std::fs::remove_dir_all(&dir);
+        Some(chain)
+    }
+
+    #[test]
+    fn an_intermediate_the_server_sends_is_checked_as_openssl_checks_it() {
+        let mut verdicts = Vec::new();
+        for (tag, ext) in [
+            ("good", CA),
+            ("no-cert-sign", "basicConstraints=critical,CA:TRUE\nkeyUsage=critical,digitalSignature"),
+            ("no-ku", "basicConstraints=critical,CA:TRUE"),
+        ] {
+            let Some((leaf, intermediate, openssl_accepts)) = openssl_chain(tag, ext) else { return };
+            verdicts.push(openssl_accepts);
+            let refusal = issuer_refusal(&leaf, &[CertificateDer::from(intermediate)]);
+            assert_eq!(refusal.is_none(), openssl_accepts, "{tag}: {refusal:?}");
+            if let Some(why) = refusal {
+                assert!(why.contains("intermediate certificate 1 (CN=chain intermediate)"), "{why}");
+            }
+        }
+        // OpenSSL refuses only the intermediate whose keyUsage lacks keyCertSign.
+        assert_eq!(verdicts, [true, false, true]);
     }
 
     #[test]

@@ -20,7 +20,7 @@ use rustls::{CertificateError, ClientConfig, DigitallySignedStruct, Error as Tls
 use tokio_postgres::config::SslMode;
 use tokio_postgres_rustls::MakeRustlsConnect;
 
-use super::anchors::{AnchoredVerifier, Anchors};
+use super::anchors::{issuer_refusal, AnchoredVerifier, Anchors};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
@@ -495,7 +495,8 @@ fn key_usage_refuses_tls_server(der: &[u8]) -> bool {
 }
 
 /// What OpenSSL checks beyond webpki for a TLS server (node-postgres and libpq verify with OpenSSL):
-/// a keyUsage extension must allow a TLS server's use of the key.
+/// a keyUsage extension must allow a TLS server's use of the key, and the intermediates the server
+/// sends must allow certificate signing (see `anchors::issuer_refusal`).
 #[derive(Debug)]
 struct ServerKeyUsage(Arc<dyn ServerCertVerifier>);
 
@@ -514,6 +515,11 @@ impl ServerCertVerifier for ServerKeyUsage {
                 std::io::Error::other(
                     "the server certificate's keyUsage allows no TLS server use (OpenSSL's ssl_server purpose)",
                 ),
+            )))));
+        }
+        if let Some(why) = issuer_refusal(end_entity.as_ref(), intermediates) {
+            return Err(TlsError::InvalidCertificate(CertificateError::Other(rustls::OtherError(Arc::new(
+                std::io::Error::other(why),
             )))));
         }
         Ok(verified)

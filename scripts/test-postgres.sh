@@ -8,7 +8,11 @@
 # FLG_PG_TLS=1 makes the cluster serve TLS with a certificate for "localhost" signed by a throwaway test CA
 # ($FLG_PG_DIR/tls/ca.pem), and lets role "flgcert" in only with a client certificate that CA signed
 # (pg_hba "cert"; tls/client.crt and client.key). tls/other-ca.pem is an unrelated CA, and
-# tls/other-client.* a client certificate for "flgcert" that it signed.
+# tls/other-client.* a client certificate for "flgcert" that it signed. tls/anchors/ holds variants of the
+# test CA (its name and key, so they anchor the server's chain) that OpenSSL refuses or accepts as a root:
+# expired, not-yet-valid, client-auth-only (EKU clientAuth), server-auth (EKU serverAuth), any-eku (EKU
+# anyExtendedKeyUsage only), no-basic-constraints (keyUsage keyCertSign only), not-a-ca (CA:FALSE), no-cert-sign (keyUsage without keyCertSign), intermediate (issued by other-ca), and
+# client-encrypted.key, client.key under the passphrase "flg-key-passphrase".
 set -euo pipefail
 
 PORT="${FLG_PG_PORT:-55432}"
@@ -90,6 +94,36 @@ make_certificates() {
   if [ "$(id -u)" = 0 ]; then chown postgres "$tls/server.key"; fi
 }
 
+# Variants of the test CA (see the header), made with `openssl ca`, which can date a certificate in the past.
+make_anchor_variants() {
+  local tls="$DIR/tls" a="$DIR/tls/anchors"
+  [ -f "$a/intermediate.pem" ] && return
+  rm -rf "$a" && mkdir -p "$a/new" && touch "$a/index.txt" && echo 01 >"$a/serial"
+  printf '[ca]\ndefault_ca=d\n[d]\ndatabase=%s/index.txt\nnew_certs_dir=%s/new\nserial=%s/serial\ndefault_md=sha256\npolicy=p\nunique_subject=no\n[p]\ncommonName=supplied\n' \
+    "$a" "$a" "$a" >"$a/ca.cnf"
+  openssl req -new -key "$tls/ca.key" -subj "/CN=fast-langgraph test ca" -out "$a/ca.csr" 2>/dev/null
+  variant() { # variant <name> <extensions> <openssl ca arguments...>
+    local name=$1 ext=$2
+    shift 2
+    printf '%b' "subjectKeyIdentifier=hash\n$ext" >"$a/$name.cnf"
+    openssl ca -batch -notext -config "$a/ca.cnf" -in "$a/ca.csr" -extfile "$a/$name.cnf" -out "$a/$name.pem" "$@" 2>/dev/null
+  }
+  local ca='basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\n'
+  local self=(-selfsign -keyfile "$tls/ca.key")
+  variant expired "$ca" "${self[@]}" -startdate 20200101000000Z -enddate 20210101000000Z
+  variant not-yet-valid "$ca" "${self[@]}" -startdate 20400101000000Z -enddate 20500101000000Z
+  variant client-auth-only "${ca}extendedKeyUsage=clientAuth\n" "${self[@]}" -days 3650
+  variant server-auth "${ca}extendedKeyUsage=serverAuth\n" "${self[@]}" -days 3650
+  variant any-eku "${ca}extendedKeyUsage=anyExtendedKeyUsage\n" "${self[@]}" -days 3650
+  variant no-basic-constraints 'keyUsage=critical,keyCertSign,cRLSign\n' "${self[@]}" -days 3650
+  variant not-a-ca 'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,keyCertSign,cRLSign\n' "${self[@]}" -days 3650
+  variant no-cert-sign 'basicConstraints=critical,CA:TRUE\nkeyUsage=critical,digitalSignature\n' "${self[@]}" -days 3650
+  variant intermediate "${ca}authorityKeyIdentifier=keyid\n" -cert "$tls/other-ca.pem" -keyfile "$tls/other-ca.key" -days 3650
+  openssl pkey -in "$tls/client.key" -aes256 -passout pass:flg-key-passphrase -out "$a/client-encrypted.key"
+  chmod 644 "$a"/*.pem
+  chmod 600 "$a"/*.key
+}
+
 # Serves TLS (once per cluster; clusters made before client certificates existed get them too).
 enable_tls() {
   local tls="$DIR/tls"
@@ -121,7 +155,7 @@ unix_socket_directories = '$DIR'
 max_connections = 200
 EOF
   fi
-  if [ "${FLG_PG_TLS:-0}" = 1 ]; then enable_tls; fi
+  if [ "${FLG_PG_TLS:-0}" = 1 ]; then enable_tls && make_anchor_variants; fi
   if ! running; then ctl start -o "-p $PORT" >/dev/null; fi
   local psql="$(bin_dir)/psql"
   if ! PGPASSWORD="$PASSWORD" "$psql" -h 127.0.0.1 -p "$PORT" -U "$USER_NAME" -d postgres -tAc \

@@ -61,7 +61,6 @@ function pemText(value: unknown, field: string): string | { reason: string } {
 }
 
 const SERVER_AUTH = "1.3.6.1.5.5.7.3.1";
-const ANY_EXTENDED_KEY_USAGE = "2.5.29.37.0";
 
 /**
  * Whether every certificate in `pem` is a self-signed root Node 20 (OpenSSL) takes as a trust anchor for
@@ -78,7 +77,8 @@ function onlyAcceptedSelfSignedRoots(pem: string, now = Date.now()): boolean {
       if (!(cert.ca && cert.issuer === cert.subject && cert.verify(cert.publicKey))) return false;
       if (now < Date.parse(cert.validFrom) || now > Date.parse(cert.validTo)) return false;
       const eku = cert.keyUsage;
-      return eku === undefined || eku.includes(SERVER_AUTH) || eku.includes(ANY_EXTENDED_KEY_USAGE);
+      // OpenSSL's ssl_server purpose: anyExtendedKeyUsage alone does not allow it (tls-anchors.test.ts).
+      return eku === undefined || eku.includes(SERVER_AUTH);
     } catch {
       return false;
     }

@@ -300,6 +300,14 @@ describe("node-postgres ssl objects through the pool's options", () => {
     expect(skipped[0].reason).toMatch(/other than a self-signed root CA/);
   });
 
+  it("a CA whose extended key usage is anyExtendedKeyUsage only keeps PostgresSaver's own code (OpenSSL refuses it)", async () => {
+    const { skipped } = await bothWays(fields("localhost", { ca: readFileSync(file("anchors/any-eku.pem"), "utf8") }), {
+      accepts: false,
+      accelerated: false,
+    });
+    expect(skipped[0].reason).toMatch(/other than a self-signed root CA .* allowing server authentication/);
+  });
+
   it("PGSSLMODE is read as node-postgres reads it", async () => {
     const withEnv = async (mode: string, run: () => Promise<unknown>) => {
       process.env.PGSSLMODE = mode;

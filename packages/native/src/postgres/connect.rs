@@ -42,7 +42,9 @@ pub fn parse_config(conn_string: &str, explicit: Option<tls::ExplicitTls>) -> Re
     if let Some(explicit) = explicit {
         tls = explicit.settings()?;
     }
-    let mut config: Config = rest.parse().map_err(|e| format!("unreadable connection string: {e}"))?;
+    // The driver's cause names the option (never its value): "unknown option `nosuch`".
+    let mut config: Config =
+        rest.parse().map_err(|e: tokio_postgres::Error| format!("unreadable connection string: {}", source_chain(&e)))?;
     config.ssl_mode(tls.ssl_mode());
     Ok((config, tls))
 }
@@ -134,7 +136,7 @@ impl Failure {
         match self {
             Failure::Pg(e) => match e.code() {
                 Some(code) => retryable_state(code),
-                None => !is_tls_refusal(e),
+                None => fault_of(&e.to_string()).retryable() && !is_tls_refusal(e),
             },
             Failure::Pool(_, retry) => *retry,
             Failure::Message(_) => false,
@@ -147,6 +149,80 @@ impl Failure {
             Failure::Pool(m, _) | Failure::Message(m) => m.clone(),
         }
     }
+}
+
+/// What a driver error without a server error code is about. tokio-postgres keeps its error kind
+/// private; its message begins with the kind's text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Fault {
+    /// The connection could not be made or was lost (I/O, connect, TLS handshake, timeout, closed).
+    Unreachable,
+    /// The server's authentication exchange failed on our side (e.g. no password for a password login).
+    Authentication,
+    /// A message from the server could not be read: a new connection cures a confused one.
+    Protocol,
+    /// A message to the server could not be written (e.g. a query too large for the protocol).
+    Encoding,
+    /// A value did not convert to or from its column's type (parameters, columns, row counts).
+    Conversion,
+    /// The connection settings themselves.
+    Configuration,
+    Other,
+}
+
+impl Fault {
+    fn retryable(self) -> bool {
+        matches!(self, Fault::Unreachable | Fault::Protocol | Fault::Other)
+    }
+}
+
+fn fault_of(message: &str) -> Fault {
+    const KINDS: [(&str, Fault); 16] = [
+        ("error communicating with the server", Fault::Unreachable),
+        ("error connecting to server", Fault::Unreachable),
+        ("error performing TLS handshake", Fault::Unreachable),
+        ("timeout waiting for server", Fault::Unreachable),
+        ("connection closed", Fault::Unreachable),
+        ("authentication error", Fault::Authentication),
+        ("error parsing response from server", Fault::Protocol),
+        ("unexpected message from server", Fault::Protocol),
+        ("error encoding message to server", Fault::Encoding),
+        ("error serializing parameter", Fault::Conversion),
+        ("error deserializing column", Fault::Conversion),
+        ("invalid column", Fault::Conversion),
+        ("query returned an unexpected number of", Fault::Conversion),
+        ("expected ", Fault::Conversion),
+        ("invalid connection string", Fault::Configuration),
+        ("invalid configuration", Fault::Configuration),
+    ];
+    KINDS.iter().find(|(prefix, _)| message.starts_with(prefix)).map(|(_, fault)| *fault).unwrap_or(Fault::Other)
+}
+
+/// A TLS alert in which the server refuses the client's certificate (or its absence).
+fn client_certificate_alert(e: &tokio_postgres::Error) -> Option<rustls::AlertDescription> {
+    use rustls::AlertDescription as A;
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(e);
+    while let Some(s) = cur {
+        let tls = s.downcast_ref::<rustls::Error>().or_else(|| {
+            s.downcast_ref::<std::io::Error>().and_then(|io| io.get_ref()).and_then(|inner| inner.downcast_ref::<rustls::Error>())
+        });
+        if let Some(rustls::Error::AlertReceived(alert)) = tls {
+            return matches!(
+                alert,
+                A::UnknownCA
+                    | A::BadCertificate
+                    | A::UnsupportedCertificate
+                    | A::CertificateRevoked
+                    | A::CertificateExpired
+                    | A::CertificateUnknown
+                    | A::CertificateRequired
+                    | A::AccessDenied
+            )
+            .then_some(*alert);
+        }
+        cur = s.source();
+    }
+    None
 }
 
 /// A certificate the client refused, or a server without TLS when TLS is required: another attempt
@@ -200,7 +276,22 @@ fn describe_pg(e: &tokio_postgres::Error, target: &str, tables: &super::tables::
     if e.is_closed() {
         return format!("the connection to PostgreSQL at {target} was closed (server stopped or restarted): {}", source_chain(e));
     }
-    format!("cannot reach PostgreSQL at {target}: {}", source_chain(e))
+    let chain = source_chain(e);
+    if let Some(alert) = client_certificate_alert(e) {
+        return format!("PostgreSQL at {target} refused our client certificate (TLS alert {alert:?}): {chain}");
+    }
+    match fault_of(&chain) {
+        Fault::Unreachable => format!("cannot reach PostgreSQL at {target}: {chain}"),
+        Fault::Authentication => format!("authentication to PostgreSQL at {target} failed: {chain}"),
+        Fault::Protocol => format!("a message from PostgreSQL at {target} could not be read: {chain}"),
+        Fault::Encoding => format!("a message to PostgreSQL at {target} could not be written: {chain}"),
+        Fault::Conversion => format!(
+            "a value did not convert to or from its column's type at {target} (do the checkpoint tables in schema \"{}\" have the columns setup() makes?): {chain}",
+            tables.schema
+        ),
+        Fault::Configuration => format!("the connection settings for PostgreSQL at {target} are invalid: {chain}"),
+        Fault::Other => format!("PostgreSQL at {target}: {chain}"),
+    }
 }
 
 fn pool_failure(e: PoolError, target: &str) -> Failure {
@@ -284,6 +375,33 @@ mod tests {
             assert!(!retryable_state(&code), "{}", code.code());
         }
         assert!(!Failure::Message("bad input".into()).retryable());
+        // Faults without a server code, by the driver's message: only those of the connection are retried.
+        for (message, fault) in [
+            (
+                "error serializing parameter 3: cannot convert between the Rust type `i64` and the Postgres type `int4`",
+                Fault::Conversion,
+            ),
+            ("error deserializing column 0: invalid type", Fault::Conversion),
+            ("expected 2 parameters but got 1", Fault::Conversion),
+            ("error encoding message to server: value too large to transmit", Fault::Encoding),
+            ("authentication error: password missing", Fault::Authentication),
+            ("invalid configuration: host missing", Fault::Configuration),
+        ] {
+            assert_eq!(fault_of(message), fault, "{message}");
+            assert!(!fault.retryable(), "{message}");
+        }
+        for message in [
+            "error communicating with the server: Connection reset by peer (os error 104)",
+            "error connecting to server: Connection refused (os error 111)",
+            "timeout waiting for server",
+            "error parsing response from server: invalid message length",
+        ] {
+            assert!(fault_of(message).retryable(), "{message}");
+        }
+        let timeout = Failure::Pg(tokio_postgres::Error::__private_api_timeout());
+        assert!(timeout.retryable());
+        let tables = super::super::tables::Tables::new("public").unwrap();
+        assert_eq!(timeout.describe("h:5/d", &tables), "cannot reach PostgreSQL at h:5/d: timeout waiting for server");
         assert!(Failure::Pool("timed out".into(), true).retryable());
     }
 }

@@ -57,7 +57,7 @@ async fn ancestors(c: &impl GenericClient, t: &Tables, thread_id: &str, ns: &str
     let mut out = Vec::new();
     let mut seen = HashSet::new();
     for r in rows {
-        let a = Ancestor { id: r.get(0), refs: r.get(1), versions: r.get(2) };
+        let a = Ancestor { id: r.try_get(0)?, refs: r.try_get(1)?, versions: r.try_get(2)? };
         if !seen.insert(a.id.clone()) {
             return Err(Failure::Message(format!(
                 "thread {thread_id:?} (namespace {ns:?}): the parent chain of checkpoint {id:?} has a cycle at {:?}",
@@ -89,13 +89,13 @@ async fn writes_by_checkpoint(
     let rows = c.query(&stmt, &[&thread_id, &ns, &channels]).await?;
     let mut out: HashMap<String, Vec<StoredWrite>> = HashMap::new();
     for r in rows {
-        out.entry(r.get(0)).or_default().push(StoredWrite {
-            task_id: r.get(1),
-            channel: r.get(2),
-            kind: r.get::<_, Option<String>>(3).unwrap_or_else(|| "json".into()),
-            value: r.get(4),
-            task_path: r.get(5),
-            idx: r.get::<_, i32>(6) as i64,
+        out.entry(r.try_get(0)?).or_default().push(StoredWrite {
+            task_id: r.try_get(1)?,
+            channel: r.try_get(2)?,
+            kind: r.try_get::<_, Option<String>>(3)?.unwrap_or_else(|| "json".into()),
+            value: r.try_get(4)?,
+            task_path: r.try_get(5)?,
+            idx: r.try_get::<_, i32>(6)? as i64,
         });
     }
     for writes in out.values_mut() {
@@ -121,14 +121,13 @@ async fn official_seed(
         ))
         .await?;
     let row = c.query_opt(&stmt, &[&thread_id, &ns, &channel, &version]).await?;
-    Ok(row.and_then(|r| {
-        let kind: String = r.get(0);
-        let data: Option<Vec<u8>> = r.get(1);
-        match (kind.as_str(), data) {
-            ("empty", _) | (_, None) => None,
-            (_, Some(data)) => Some(StoredValue { channel: channel.to_string(), owner_id: id.to_string(), kind, data }),
-        }
-    }))
+    let Some(r) = row else { return Ok(None) };
+    let kind: String = r.try_get(0)?;
+    let data: Option<Vec<u8>> = r.try_get(1)?;
+    Ok(match (kind.as_str(), data) {
+        ("empty", _) | (_, None) => None,
+        (_, Some(data)) => Some(StoredValue { channel: channel.to_string(), owner_id: id.to_string(), kind, data }),
+    })
 }
 
 pub async fn delta_channel_history(

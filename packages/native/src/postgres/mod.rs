@@ -2,6 +2,7 @@
 //! I/O on the tokio runtime. It shares the checkpoint model (`crate::checkpoint`: records, channel references,
 //! increment chains, carried channels) and reads and writes the official PostgresSaver's tables.
 
+mod anchors;
 mod binding;
 pub(crate) mod connect;
 mod history;

@@ -22,7 +22,7 @@ pub async fn present(c: &impl GenericClient, t: &Tables) -> Result<Present, Fail
     let row = c
         .query_one("SELECT to_regclass($1) IS NOT NULL, to_regclass($2) IS NOT NULL", &[&t.flg_checkpoints, &t.checkpoints])
         .await?;
-    Ok(Present { compact: row.get(0), official: row.get(1) })
+    Ok(Present { compact: row.try_get(0)?, official: row.try_get(1)? })
 }
 
 pub async fn thread_ids(c: &impl GenericClient, t: &Tables, p: Present) -> Result<Vec<String>, Failure> {
@@ -37,7 +37,7 @@ pub async fn thread_ids(c: &impl GenericClient, t: &Tables, p: Present) -> Resul
         return Ok(Vec::new());
     }
     let rows = c.query(&format!("{} ORDER BY 1", parts.join(" UNION ")), &[]).await?;
-    Ok(rows.iter().map(|r| r.get(0)).collect())
+    Ok(rows.iter().map(|r| r.try_get(0)).collect::<Result<Vec<_>, _>>()?)
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -100,7 +100,7 @@ pub async fn load(c: &impl GenericClient, t: &Tables, p: Present, thread_id: &st
             t.blobs
         );
         for r in c.query(&sql, &[&thread_id]).await? {
-            out.blobs.insert((r.get(0), r.get(1), r.get(2)), (r.get(3), r.get::<_, i32>(4) as i64));
+            out.blobs.insert((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?), (r.try_get(3)?, r.try_get::<_, i32>(4)? as i64));
         }
     }
     if p.compact {
@@ -109,17 +109,18 @@ pub async fn load(c: &impl GenericClient, t: &Tables, p: Present, thread_id: &st
             t.flg_blobs
         );
         for r in c.query(&sql, &[&thread_id]).await? {
-            let link = ValueLink { base: r.get(3), root: r.get(4), size: r.get::<_, i32>(5) as i64 };
-            out.links.insert((r.get(0), r.get(1), r.get(2)), link);
+            let link = ValueLink { base: r.try_get(3)?, root: r.try_get(4)?, size: r.try_get::<_, i32>(5)? as i64 };
+            out.links.insert((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?), link);
         }
         let sql = format!(
             "SELECT checkpoint_ns, checkpoint_id, parent_checkpoint_id, checkpoint, metadata::text, channel_refs FROM {} WHERE thread_id = $1",
             t.flg_checkpoints
         );
         for r in c.query(&sql, &[&thread_id]).await? {
-            let info: CheckpointInfo = serde_json::from_slice(r.get::<_, &[u8]>(3)).unwrap_or_default();
-            let mut h = head(r.get(0), r.get(1), r.get(2), info, r.get(4));
-            let channel_refs = refs::parse(r.get(5)).map_err(|m| format!("thread {thread_id:?}, checkpoint {:?}: {m}", h.id))?;
+            let info: CheckpointInfo = serde_json::from_slice(r.try_get::<_, &[u8]>(3)?).unwrap_or_default();
+            let mut h = head(r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, info, r.try_get(4)?);
+            let channel_refs =
+                refs::parse(r.try_get(5)?).map_err(|m| format!("thread {thread_id:?}, checkpoint {:?}: {m}", h.id))?;
             h.holds = channel_refs.keys().cloned().collect();
             let owners = channel_refs.into_iter().map(|(channel, (owner, _))| (channel, owner)).collect();
             out.compact_refs.insert((h.ns.clone(), h.id.clone()), owners);
@@ -136,11 +137,11 @@ pub async fn load(c: &impl GenericClient, t: &Tables, p: Present, thread_id: &st
             t.checkpoints
         );
         for r in c.query(&sql, &[&thread_id]).await? {
-            let v = r.get::<_, Option<String>>(4).and_then(|v| v.parse().ok()).unwrap_or(0);
-            let info = CheckpointInfo { ts: r.get::<_, Option<String>>(3).unwrap_or_default(), v };
-            let mut h = head(r.get(0), r.get(1), r.get(2), info, r.get(6));
+            let v = r.try_get::<_, Option<String>>(4)?.and_then(|v| v.parse().ok()).unwrap_or(0);
+            let info = CheckpointInfo { ts: r.try_get::<_, Option<String>>(3)?.unwrap_or_default(), v };
+            let mut h = head(r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, info, r.try_get(6)?);
             let versions: BTreeMap<String, String> =
-                r.get::<_, Option<String>>(5).and_then(|text| serde_json::from_str(&text).ok()).unwrap_or_default();
+                r.try_get::<_, Option<String>>(5)?.and_then(|text| serde_json::from_str(&text).ok()).unwrap_or_default();
             // A channel is held when its blob at that version was read and has a value ("empty" marks none);
             // a blob written after the read counts as not held, which only keeps more ancestors.
             h.holds = versions
@@ -164,7 +165,7 @@ pub async fn load(c: &impl GenericClient, t: &Tables, p: Present, thread_id: &st
     }
     if !parts.is_empty() {
         for r in c.query(&parts.join(" UNION "), &[&thread_id]).await? {
-            with_writes.insert((r.get(0), r.get(1)));
+            with_writes.insert((r.try_get(0)?, r.try_get(1)?));
         }
     }
     for h in &mut out.heads {
@@ -194,7 +195,7 @@ pub async fn total_bytes(c: &impl GenericClient, t: &Tables, p: Present) -> Resu
             &[&names],
         )
         .await?;
-    Ok(row.get(0))
+    Ok(row.try_get(0)?)
 }
 
 /// Plain VACUUM of the layouts' tables: dead rows become space later writes reuse, and empty pages at

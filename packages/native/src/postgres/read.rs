@@ -87,14 +87,14 @@ pub async fn heads(c: &impl GenericClient, t: &Tables, query: &ListQuery, exact:
     let mut out: Vec<Head> = Vec::with_capacity(rows.len());
     for r in rows {
         let head = Head {
-            thread_id: r.get(0),
-            checkpoint_ns: r.get(1),
-            checkpoint_id: r.get(2),
-            parent_checkpoint_id: r.get(3),
-            kind: r.get::<_, Option<String>>(4).unwrap_or_else(|| "json".into()),
-            checkpoint: r.get(5),
-            metadata: r.get::<_, String>(6).into_bytes(),
-            refs: r.get(7),
+            thread_id: r.try_get(0)?,
+            checkpoint_ns: r.try_get(1)?,
+            checkpoint_id: r.try_get(2)?,
+            parent_checkpoint_id: r.try_get(3)?,
+            kind: r.try_get::<_, Option<String>>(4)?.unwrap_or_else(|| "json".into()),
+            checkpoint: r.try_get(5)?,
+            metadata: r.try_get::<_, String>(6)?.into_bytes(),
+            refs: r.try_get(7)?,
         };
         // The same checkpoint in both layouts (a thread moved between savers): ours wins.
         let dup = out.last().is_some_and(|p| {
@@ -164,11 +164,11 @@ async fn compact_values_bounded(
     let mut families: HashMap<String, HashMap<String, Link>> = HashMap::new();
     let mut kinds: HashMap<(String, String), String> = HashMap::new();
     for r in rows {
-        let channel: String = r.get(0);
-        let owner: String = r.get(1);
-        kinds.insert((channel.clone(), owner.clone()), r.get(2));
-        let increment = Increment::parse(Some(r.get::<_, &str>(4)))?;
-        families.entry(channel).or_default().insert(owner, Link { base_owner_id: r.get(3), data: r.get(5), increment });
+        let channel: String = r.try_get(0)?;
+        let owner: String = r.try_get(1)?;
+        kinds.insert((channel.clone(), owner.clone()), r.try_get(2)?);
+        let increment = Increment::parse(Some(r.try_get::<_, &str>(4)?))?;
+        families.entry(channel).or_default().insert(owner, Link { base_owner_id: r.try_get(3)?, data: r.try_get(5)?, increment });
     }
     let mut out = Vec::with_capacity(wanted.len());
     for (channel, owner) in wanted {
@@ -199,16 +199,17 @@ async fn official_values(
     );
     let stmt = c.prepare_cached(&sql).await?;
     let rows = c.query(&stmt, &[&thread_id, &ns, &id]).await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| StoredValue {
-            channel: r.get(0),
-            // Not a base for increments: our layout's increments build only on values it stored.
-            owner_id: String::new(),
-            kind: r.get(1),
-            data: r.get::<_, Option<Vec<u8>>>(2).unwrap_or_default(),
+    rows.into_iter()
+        .map(|r| {
+            Ok(StoredValue {
+                channel: r.try_get(0)?,
+                // Not a base for increments: our layout's increments build only on values it stored.
+                owner_id: String::new(),
+                kind: r.try_get(1)?,
+                data: r.try_get::<_, Option<Vec<u8>>>(2)?.unwrap_or_default(),
+            })
         })
-        .collect())
+        .collect()
 }
 
 /// Pending writes of one checkpoint from both layouts, in `writesSortKey` order.
@@ -232,15 +233,17 @@ pub async fn writes(
     let rows = c.query(&stmt, &[&thread_id, &ns, &id]).await?;
     let mut out: Vec<StoredWrite> = rows
         .into_iter()
-        .map(|r| StoredWrite {
-            task_id: r.get(0),
-            channel: r.get(1),
-            kind: r.get::<_, Option<String>>(2).unwrap_or_else(|| "json".into()),
-            value: r.get(3),
-            task_path: r.get(4),
-            idx: r.get::<_, i32>(5) as i64,
+        .map(|r| {
+            Ok(StoredWrite {
+                task_id: r.try_get(0)?,
+                channel: r.try_get(1)?,
+                kind: r.try_get::<_, Option<String>>(2)?.unwrap_or_else(|| "json".into()),
+                value: r.try_get(3)?,
+                task_path: r.try_get(4)?,
+                idx: r.try_get::<_, i32>(5)? as i64,
+            })
         })
-        .collect();
+        .collect::<Result<_, Failure>>()?;
     StoredWrite::sort(&mut out);
     Ok(out)
 }

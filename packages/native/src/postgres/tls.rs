@@ -20,6 +20,8 @@ use rustls::{CertificateError, ClientConfig, DigitallySignedStruct, Error as Tls
 use tokio_postgres::config::SslMode;
 use tokio_postgres_rustls::MakeRustlsConnect;
 
+use super::anchors::{issuer_refusal, AnchoredVerifier, Anchors};
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
     Disable,
@@ -336,32 +338,29 @@ fn pem_key(pem: &Pem) -> Result<PrivateKeyDer<'static>, String> {
     })
 }
 
-fn roots(settings: &TlsSettings) -> Result<RootCertStore, String> {
-    let mut store = RootCertStore::empty();
+/// The roots to verify against: the compiled-in Mozilla roots, or certificates given, which are taken as
+/// OpenSSL takes them for node-postgres (see `anchors`).
+enum Roots {
+    System(RootCertStore),
+    Given(Anchors),
+}
+
+fn roots(settings: &TlsSettings) -> Result<Roots, String> {
     if let Some(text) = &settings.root_pem {
         let certs = pem_certs(&Pem::Text(text.clone()), "tls.ca")?;
-        let (added, _) = store.add_parsable_certificates(certs);
-        if added == 0 {
-            return Err("tls.ca holds no usable CA certificate".into());
-        }
-        return Ok(store);
+        return Ok(Roots::Given(Anchors::new("tls.ca".into(), certs)?));
     }
     match settings.root_cert.as_deref() {
-        None | Some("system") => store.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned()),
+        None | Some("system") => {
+            let mut store = RootCertStore::empty();
+            store.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+            Ok(Roots::System(store))
+        }
         Some(path) => {
-            let file = std::fs::File::open(path).map_err(|e| format!("sslrootcert file {path:?} cannot be read: {e}"))?;
-            let certs: Vec<CertificateDer<'static>> = rustls_pemfile::certs(&mut BufReader::new(file))
-                .collect::<Result<_, _>>()
-                .map_err(|e| format!("sslrootcert file {path:?} is not PEM: {e}"))?;
-            if certs.is_empty() {
-                return Err(format!("sslrootcert file {path:?} holds no certificate"));
-            }
-            for cert in certs {
-                store.add(cert).map_err(|e| format!("sslrootcert file {path:?}: {e}"))?;
-            }
+            let certs = pem_certs(&Pem::File(path.to_string()), "sslrootcert")?;
+            Ok(Roots::Given(Anchors::new(format!("sslrootcert file {path:?}"), certs)?))
         }
     }
-    Ok(store)
 }
 
 /// The connector for `settings`, or None when TLS is off.
@@ -373,11 +372,20 @@ pub fn connector(settings: &TlsSettings) -> Result<Option<MakeRustlsConnect>, St
     let verifier: Arc<dyn ServerCertVerifier> = match settings.check() {
         Check::Nothing => Arc::new(AnyCertificate(provider.clone())),
         check => {
-            let roots = Arc::new(roots(settings)?);
-            let webpki = WebPkiServerVerifier::builder_with_provider(roots, provider.clone())
-                .build()
-                .map_err(|e| format!("cannot check server certificates: {e}"))?;
-            let inner: Arc<dyn ServerCertVerifier> = if check == Check::Chain { Arc::new(ChainOnly(webpki)) } else { webpki };
+            let chain_provider = provider.clone();
+            let make = move |roots: Arc<RootCertStore>| -> Result<Arc<dyn ServerCertVerifier>, String> {
+                let webpki = WebPkiServerVerifier::builder_with_provider(roots, chain_provider.clone())
+                    .build()
+                    .map_err(|e| format!("cannot check server certificates: {e}"))?;
+                Ok(if check == Check::Chain { Arc::new(ChainOnly(webpki)) } else { webpki })
+            };
+            let inner: Arc<dyn ServerCertVerifier> = match roots(settings)? {
+                Roots::System(store) => make(Arc::new(store))?,
+                Roots::Given(anchors) => {
+                    anchors.check_usable(UnixTime::now().as_secs())?;
+                    Arc::new(AnchoredVerifier::new(anchors, Box::new(make), provider.clone()))
+                }
+            };
             Arc::new(ServerKeyUsage(inner))
         }
     };
@@ -487,7 +495,8 @@ fn key_usage_refuses_tls_server(der: &[u8]) -> bool {
 }
 
 /// What OpenSSL checks beyond webpki for a TLS server (node-postgres and libpq verify with OpenSSL):
-/// a keyUsage extension must allow a TLS server's use of the key.
+/// a keyUsage extension must allow a TLS server's use of the key, and the intermediates the server
+/// sends must allow certificate signing (see `anchors::issuer_refusal`).
 #[derive(Debug)]
 struct ServerKeyUsage(Arc<dyn ServerCertVerifier>);
 
@@ -506,6 +515,11 @@ impl ServerCertVerifier for ServerKeyUsage {
                 std::io::Error::other(
                     "the server certificate's keyUsage allows no TLS server use (OpenSSL's ssl_server purpose)",
                 ),
+            )))));
+        }
+        if let Some(why) = issuer_refusal(end_entity.as_ref(), intermediates) {
+            return Err(TlsError::InvalidCertificate(CertificateError::Other(rustls::OtherError(Arc::new(
+                std::io::Error::other(why),
             )))));
         }
         Ok(verified)

@@ -80,4 +80,25 @@ describe("a JsonPlusSerializer method the application replaced before patching",
     expect(foreignSerializerMethod(wrapped)).toMatch(/prototype\.loadsTyped/);
     expect(foreignSerializerMethod(JsonPlusSerializer.prototype)).toMatch(/prototype\._loads/);
   });
+
+  it("takes upstream's text as bundlers reprint it, and nothing else", () => {
+    // Method text as esbuild (`_reviver2`, two-space indents) and webpack (`serde_jsonplus_reviver`) print it.
+    const bundled = [
+      "({ async _loads(data) {\n    return _reviver2(JSON.parse(data));\n  } })",
+      "({ async _loads(data) {\n\t\treturn serde_jsonplus_reviver(JSON.parse(data));\n\t} })",
+    ];
+    for (const source of bundled) {
+      const loads = (0, eval)(source)._loads;
+      expect(foreignSerializerMethod({ loadsTyped: upstreamLoadsTyped, _loads: loads })).toBeUndefined();
+    }
+    const foreign = [
+      "({ _loads: async function (data) { return _reviver(JSON.parse(data)); } })",
+      "({ async _loads(data) { return _reviver(migrate(JSON.parse(data))); } })",
+      "({ _loads(data) { return _reviver(JSON.parse(data)); } })",
+    ];
+    for (const source of foreign) {
+      const loads = (0, eval)(source)._loads;
+      expect(foreignSerializerMethod({ loadsTyped: upstreamLoadsTyped, _loads: loads })).toMatch(/prototype\._loads/);
+    }
+  });
 });

@@ -52,8 +52,12 @@ export interface DecodedList {
 
 const COMMA = 0x2c;
 const CLOSE = 0x5d;
-/** Estimated bytes a template keeps per element beyond the element's bytes. */
-const TEMPLATE_OVERHEAD = 2;
+/**
+ * Bytes templates are counted per byte read, besides the bytes themselves and the shadows' estimate.
+ * Measured: 1,000 zipf-chat messages (716 KB) keep 4.7 MB of heap (templates and shadows) besides the
+ * Buffer; counted as 5.9 MB.
+ */
+const TEMPLATE_OVERHEAD = 3;
 
 function extendsList(data: Uint8Array, old: Uint8Array): boolean {
   const n = old.length;

@@ -60,7 +60,7 @@ export interface SaverCacheOptions {
   valueCacheBytes?: number;
   /**
    * Most bytes of list values getTuple keeps decoded (their bytes plus private templates of their
-   * elements, estimated at 3 bytes per byte read), so that the next read of a grown list decodes only
+   * elements and their shadows, estimated at 4 bytes per byte read plus the shadows), so that the next read of a grown list decodes only
    * its new elements and copies the rest. LRU; default 32 MiB (`DEFAULT_DECODED_LIST_BYTES`); 0 keeps
    * none. Used with LangGraph's JsonPlusSerializer only. `cacheStats().decodedLists`.
    */

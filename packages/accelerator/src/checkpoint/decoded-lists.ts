@@ -15,7 +15,9 @@ import { type ListParts, concatListParts, takeListParts } from "./value-snapshot
  * appended elements alone gives what decoding the whole list gives for them; (2) the templates (two
  * decodes compared, see ValueTemplate); (3) the decoder building what it built then: the same decoder
  * and the same fingerprint of its classes (prototype chains, lc_aliases getters). Anything that does
- * not fit (the bytes are not an extension, an element without a template, UPSTREAM) decodes as before.
+ * not fit (the bytes are not an extension, an element without a template, UPSTREAM) decodes as before;
+ * a list with an element without a template is remembered as refused while it only grows, so that
+ * its reads do not try again.
  * Entries are bounded by bytes (their bytes plus an estimate of their templates), least recently used
  * first.
  */
@@ -34,6 +36,8 @@ export interface DecodedListStats {
 export const DEFAULT_DECODED_LIST_BYTES = 32 * 2 ** 20;
 
 interface Entry {
+  /** The list has an element without a template (or goes to upstream): reads of it and its extensions decode as before. */
+  refused?: boolean;
   decoder: JsonPlusDecoder;
   fingerprint: unknown[];
   /** The bytes as read (a Buffer no one else holds: the engine's copy for this read). */
@@ -93,12 +97,20 @@ export class DecodedLists {
     const fingerprint = decoder.fingerprint();
     if (fingerprint === undefined) return undefined;
     if (entry && entry.decoder === decoder && sameSources(entry.fingerprint, fingerprint)) {
-      if (sameBytes(data, entry.data)) {
+      if (entry.refused) {
+        // Its remembered part holds what has no template: while the list only grows (or an older
+        // checkpoint is read) there is no need to try again.
+        const grows = extendsList(data, entry.data);
+        if (grows || data.length <= entry.data.length) {
+          if (grows) this.set(key, { ...entry, data, bytes: 0 });
+          this.misses++;
+          return undefined;
+        }
+      } else if (sameBytes(data, entry.data)) {
         this.hits++;
         this.touch(key, entry);
         return { value: entry.templates.map((t) => t.instantiate()), parts: entry.parts };
-      }
-      if (extendsList(data, entry.data)) {
+      } else if (entry.templates.length > 0 && extendsList(data, entry.data)) {
         const tail = this.decodeTwice(decoder, `[${this.utf8.decode(data.subarray(entry.data.length))}`);
         if (tail) {
           this.hits++;
@@ -108,11 +120,11 @@ export class DecodedLists {
           this.set(key, { ...entry, data, templates: entry.templates.concat(tail.templates), parts, bytes: 0 });
           return { value, parts };
         }
-        this.delete(key);
+        this.set(key, { ...entry, refused: true, data, templates: [], parts: undefined, bytes: 0 });
+        this.misses++;
         return undefined;
-      }
-      // An older checkpoint of the thread (history, a fork): decoded as before, the entry kept.
-      if (data.length < entry.data.length) {
+      } else if (data.length < entry.data.length) {
+        // An older checkpoint of the thread (history, a fork): decoded as before, the entry kept.
         this.misses++;
         return undefined;
       }
@@ -120,7 +132,7 @@ export class DecodedLists {
     this.misses++;
     const whole = this.decodeTwice(decoder, this.utf8.decode(data));
     if (!whole) {
-      this.delete(key);
+      this.set(key, { refused: true, decoder, fingerprint, data, templates: [], parts: undefined, bytes: 0 });
       return undefined;
     }
     this.set(key, { decoder, fingerprint, data, templates: whole.templates, parts: whole.parts, bytes: 0 });

@@ -145,15 +145,20 @@ describe("decoded lists: a grown list decodes only its new elements and hands ou
     const broken = Buffer.concat([Buffer.from(b1).subarray(0, b1.length - 1), Buffer.from(",1]]")]);
     expect(lists.load(KEY, decoder, broken)).toBeUndefined();
     await expect(decodeUpstream(broken)).rejects.toThrow();
-    expect(lists.stats().entries).toBe(0);
     // Whitespace before the closing bracket is still a prefix of the grown list.
-    const spaced = new TextEncoder().encode("[1 ]");
-    expect(lists.load(KEY, decoder, spaced)?.value).toEqual([1]);
-    expect(lists.load(KEY, decoder, new TextEncoder().encode("[1 ,2]"))?.value).toEqual([1, 2]);
-    expect(lists.stats().hits).toBe(2);
+    const utf8 = (text: string) => new TextEncoder().encode(text);
+    const spacedLists = new DecodedLists();
+    expect(spacedLists.load(KEY, decoder, utf8("[1 ]"))?.value).toEqual([1]);
+    expect(spacedLists.load(KEY, decoder, utf8("[1 ,2]"))?.value).toEqual([1, 2]);
+    expect(spacedLists.stats().hits).toBe(1);
     // A shorter list (an older checkpoint): left to the caller, the entry kept.
-    expect(lists.load(KEY, decoder, new TextEncoder().encode("[1]"))).toBeUndefined();
-    expect(lists.stats()).toMatchObject({ entries: 1, hits: 2 });
+    expect(spacedLists.load(KEY, decoder, utf8("[1]"))).toBeUndefined();
+    expect(spacedLists.stats()).toMatchObject({ entries: 1, hits: 1 });
+    // An empty list with a space ("[ ]"): "[ ,1]" is no JSON, though "[" + "1]" would be.
+    const empty = new DecodedLists();
+    expect(empty.load(KEY, decoder, utf8("[ ]"))?.value).toEqual([]);
+    expect(empty.load(KEY, decoder, utf8("[ ,1]"))?.value).toBeUndefined();
+    expect(empty.stats().hits).toBe(0);
     // [1] then [12]: not an extension (no comma where the bracket was).
     const other = new DecodedLists();
     expect(other.load(KEY, decoder, new TextEncoder().encode("[1]"))?.value).toEqual([1]);
@@ -169,7 +174,23 @@ describe("decoded lists: a grown list decodes only its new elements and hands ou
     // AIMessageChunk with tool call chunks defines accessors on the instance.
     const chunk = new messages.AIMessageChunk({ content: "", tool_call_chunks: [{ name: "f", args: "{}", id: "c", index: 0 }] });
     expect(lists.load(KEY, decoder, await bytesOf([chunk]))).toBeUndefined();
-    expect(lists.stats().entries).toBe(0);
+  });
+
+  it("a list with an element without a template is not tried again while it grows; a changed list is", async () => {
+    const lists = new DecodedLists();
+    const h = (id: string) => new messages.HumanMessage({ content: id, id });
+    const refused = [new Set([1]), h("1")];
+    expect(lists.load(KEY, decoder, await bytesOf(refused))).toBeUndefined();
+    expect(lists.load(KEY, decoder, await bytesOf([...refused, h("2")]))).toBeUndefined();
+    expect(lists.load(KEY, decoder, await bytesOf(refused))).toBeUndefined();
+    expect(lists.stats()).toMatchObject({ entries: 1, hits: 0, misses: 3 });
+    // Not an extension any more (the Set was removed): decoded, templated and served again.
+    const changed = [h("1"), h("2"), h("3")];
+    const read = lists.load(KEY, decoder, await bytesOf(changed));
+    expect(read).toBeDefined();
+    await expectFreshDecode(read?.value as unknown[], await bytesOf(changed));
+    expect(lists.load(KEY, decoder, await bytesOf([...changed, h("4")]))).toBeDefined();
+    expect(lists.stats()).toMatchObject({ hits: 1, misses: 4 });
   });
 
   it("sees a changed lc_aliases getter: the remembered elements are decoded again", async () => {

@@ -121,7 +121,13 @@ const table = [];
 for (const name of names) {
   const ms = endOfThread(name);
   const cpu = cpuAtEnd(name);
-  figures[name] = { msPerTurnAtEnd: ms, xFloor: ms / floorMs, cpuMsPerTurnAtEnd: cpu, cpuXFloor: cpu / floorCpu, perTurnMs: perTurnMedian(name) };
+  figures[name] = {
+    msPerTurnAtEnd: ms,
+    xFloor: ms / floorMs,
+    cpuMsPerTurnAtEnd: cpu,
+    cpuXFloor: cpu / floorCpu,
+    perTurnMs: perTurnMedian(name),
+  };
   table.push({
     saver: name,
     [`ms/turn at ${TURNS * 4} messages`]: ms.toFixed(2),

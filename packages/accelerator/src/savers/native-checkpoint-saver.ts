@@ -93,7 +93,7 @@ export abstract class NativeCheckpointSaver extends BaseCheckpointSaver {
   protected storeIncrements = true;
   /** For layouts that store changed values whole: grown lists spliced from their previous bytes. */
   protected valueBytes: ValueBytesCache | undefined;
-  /** What getTuple decoded last per list channel (our layout): new elements decoded, the rest copied. */
+  /** What getTuple decoded last per list channel (rows read per channel; not the official SQLite layout): new elements decoded, the rest copied. */
   protected decodedLists: DecodedLists | undefined;
   /** The order pending writes come back in, and how pre-v4 checkpoints get their pending sends. */
   protected readRules: ReadRules = { writesOrder: "writesSortKey", pendingSends: "always" };

@@ -2,8 +2,12 @@ import { AIMessage, type BaseMessage, HumanMessage, ToolMessage } from "@langcha
 import { END, MemorySaver, MessagesAnnotation, START, StateGraph } from "@langchain/langgraph";
 import type { BaseCheckpointSaver } from "@langchain/langgraph-checkpoint";
 
-import { RustSqliteSaver, patchLangGraph, unpatchLangGraph } from "../../src";
+import { PostgresSaver } from "@langchain/langgraph-checkpoint-postgres";
+
+import { RustPostgresSaver, RustSqliteSaver, patchLangGraph, unpatchLangGraph } from "../../src";
 import { firstDifference } from "../serializer/same-value";
+import { rustSaverOf } from "../../src/patch/postgres-saver";
+import { freshSchema, postgresUrl } from "../support/postgres";
 import { temporaryDatabase } from "../support/temporary-database";
 
 /**
@@ -132,6 +136,51 @@ describe("decoded lists, differentially against MemorySaver", () => {
     } finally {
       unpatchLangGraph();
     }
+  });
+
+  /** Checkpoints no node was about to run from (the others depend on put timing for a saver with I/O). */
+  const settled = (h: unknown[]) => h.filter((entry) => (entry as [unknown, string[]])[1].length === 0);
+
+  it("RustPostgresSaver (compact layout) gives what MemorySaver gives", async () => {
+    const saver = new RustPostgresSaver(postgresUrl(), { schema: freshSchema("decoded_lists") });
+    await saver.setup();
+    try {
+      const ours = await session(saver);
+      expectSame(ours.states, reference.states);
+      expectSame(settled(ours.history), settled(reference.history));
+      expectSame(ours.fork, reference.fork);
+      expect(saver.cacheStats().decodedLists?.hits).toBeGreaterThan(TURNS);
+    } finally {
+      await saver.end();
+    }
+  });
+
+  it("patched PostgresSaver gives what it gives unpatched", async () => {
+    let hits: number | undefined;
+    const run = async () => {
+      const saver = PostgresSaver.fromConnString(postgresUrl(), { schema: freshSchema("decoded_lists_official") });
+      await saver.setup();
+      try {
+        const result = await session(saver);
+        hits = rustSaverOf(saver)?.cacheStats().decodedLists?.hits;
+        return result;
+      } finally {
+        await saver.end();
+      }
+    };
+    const expected = await run();
+    await patchLangGraph();
+    let actual: Awaited<ReturnType<typeof session>>;
+    try {
+      actual = await run();
+    } finally {
+      unpatchLangGraph();
+    }
+    expectSame(actual.states, expected.states);
+    expectSame(settled(actual.history), settled(expected.history));
+    expectSame(actual.fork, expected.fork);
+    // Its reads went through the Rust saver in the official layout, whose per-channel blobs decoded lists serve.
+    expect(hits).toBeGreaterThan(TURNS);
   });
 
   it("decodedListBytes: 0 turns it off, and the results are the same", async () => {

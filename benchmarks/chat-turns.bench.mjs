@@ -4,7 +4,8 @@
 // without a checkpointer, the history passed in as input), LangGraph's MemorySaver, SqliteSaver (file) and
 // PostgresSaver, each unpatched and after patchLangGraph(), and RustSqliteSaver (file) and RustPostgresSaver.
 // Prints ms per turn at the end of the thread (median of the last 20 turns over all rounds) and the ratio
-// to the floor; draws turn latency along the thread (results/chat-turns-1.svg).
+// to the floor, and the same for the process's CPU time per turn (process.cpuUsage, steadier on a shared
+// machine); draws turn latency along the thread (results/chat-turns-1.svg).
 //   node --expose-gc benchmarks/chat-turns.bench.mjs [--quick] [--turns N] [--rounds N]
 import fs from "node:fs";
 import path from "node:path";
@@ -84,10 +85,18 @@ const names = Object.keys(savers);
 async function measure(name, turns) {
   const saver = await savers[name]();
   const perTurn = [];
+  const cpuPerTurn = [];
   try {
     global.gc?.();
-    const output = await runChatTurns({ turns, checkpointer: saver.checkpointer, onTurn: (_, ms) => perTurn.push(ms) });
-    return { output, perTurn };
+    let last = process.cpuUsage();
+    const onTurn = (_, ms) => {
+      perTurn.push(ms);
+      const now = process.cpuUsage();
+      cpuPerTurn.push((now.user - last.user + now.system - last.system) / 1000);
+      last = now;
+    };
+    const output = await runChatTurns({ turns, checkpointer: saver.checkpointer, onTurn });
+    return { output, perTurn, cpuPerTurn };
   } finally {
     await saver.close();
   }
@@ -104,15 +113,27 @@ for (const name of names) for (const r of runs[name]) assertEqualOutputs(`${name
 const perTurnMedian = (name) => runs[name][0].perTurn.map((_, i) => median(runs[name].map((r) => r.perTurn[i])));
 const endOfThread = (name) => median(runs[name].flatMap((r) => r.perTurn.slice(-LAST)));
 const floorMs = endOfThread("floor");
+// CPU time of this process per turn (all its threads: JavaScript, GC, SQLite's writer, tokio; not the PostgreSQL server's).
+const cpuAtEnd = (name) => median(runs[name].flatMap((r) => r.cpuPerTurn.slice(-LAST)));
+const floorCpu = cpuAtEnd("floor");
 const figures = {};
 const table = [];
 for (const name of names) {
   const ms = endOfThread(name);
-  figures[name] = { msPerTurnAtEnd: ms, xFloor: ms / floorMs, perTurnMs: perTurnMedian(name) };
+  const cpu = cpuAtEnd(name);
+  figures[name] = {
+    msPerTurnAtEnd: ms,
+    xFloor: ms / floorMs,
+    cpuMsPerTurnAtEnd: cpu,
+    cpuXFloor: cpu / floorCpu,
+    perTurnMs: perTurnMedian(name),
+  };
   table.push({
     saver: name,
     [`ms/turn at ${TURNS * 4} messages`]: ms.toFixed(2),
     "x floor": (ms / floorMs).toFixed(1),
+    "CPU ms/turn": cpu.toFixed(2),
+    "CPU x floor": (cpu / floorCpu).toFixed(1),
     "first 20 turns ms/turn": median(runs[name].flatMap((r) => r.perTurn.slice(0, LAST))).toFixed(2),
   });
 }
@@ -157,7 +178,7 @@ recordResult("chat-turns", {
     "the floor is the same graph without a checkpointer with the whole history passed in; each saver fresh per run (SQLite files on local disk, " +
     "PostgreSQL 15 on loopback TCP, a schema per run); patched = after patchLangGraph() with its defaults, unpatched after the run; outputs checked " +
     `equal across savers at 8 turns and on every timed run; ${ROUNDS} interleaved rounds; ms per turn at the end = median of the last ${LAST} turns ` +
-    "of every round.",
+    "of every round; CPU ms per turn = process.cpuUsage() (user + system, all threads of this process, not the PostgreSQL server) over the same turns.",
   figures,
   summary: [
     ["MemorySaver", "MemorySaver, patched"],

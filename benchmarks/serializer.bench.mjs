@@ -65,7 +65,9 @@ console.log(formatTable(rows));
 
 // The same in a saver: RustSqliteSaver.getTuple of a thread whose messages channel holds `size` messages,
 // with the default serde (the decoder) and with a JsonPlusSerializer subclass whose _loads only calls
-// super (so the saver keeps upstream's code): everything else is the same.
+// super (so the saver keeps upstream's code): everything else is the same. Then the next turn's read
+// (the thread grown by 4 messages): upstream's code, the decoder alone (decodedListBytes: 0), and the
+// decoder with decoded lists (only the 4 new messages decoded, the rest copied from templates).
 class UpstreamDecoding extends JsonPlusSerializer {
   _loads(data) {
     return super._loads(data);
@@ -83,14 +85,37 @@ for (const size of SIZES) {
     { source: "loop", step: 1, parents: {} },
     { messages: 1 },
   );
+  // The next turn: the thread grown by four messages, stored as an increment of the list above.
+  const grownCheckpoint = {
+    ...checkpoint,
+    id: emptyCheckpoint().id,
+    channel_values: { messages: [...checkpoint.channel_values.messages, ...zipfChat(size + 4).slice(size)] },
+    channel_versions: { messages: 2 },
+  };
+  const grown = await writer.put(config, grownCheckpoint, { source: "loop", step: 2, parents: {} }, { messages: 2 });
   writer.close();
-  const readers = { upstream: new RustSqliteSaver(file, { serde: new UpstreamDecoding() }), ours: new RustSqliteSaver(file) };
-  const [a, b] = [await readers.upstream.getTuple(config), await readers.ours.getTuple(config)];
+  const readers = {
+    upstream: new RustSqliteSaver(file, { serde: new UpstreamDecoding() }),
+    ours: new RustSqliteSaver(file, { decodedListBytes: 0 }),
+    lists: new RustSqliteSaver(file),
+  };
+  const [a, b, c] = [await readers.upstream.getTuple(config), await readers.ours.getTuple(config), await readers.lists.getTuple(config)];
   assertEqualOutputs(`getTuple, ${size} messages`, a, b);
+  assertEqualOutputs(`getTuple, ${size} messages, decoded lists`, a, c);
+  assertEqualOutputs(`getTuple, ${size} + 4 messages`, await readers.upstream.getTuple(grown), await readers.lists.getTuple(grown));
+  // Each timed read of the grown thread follows a read of the turn before (its decoded list remembered).
+  const primed = async () => {
+    readers.lists.decodedLists = new readers.lists.decodedLists.constructor();
+    await readers.lists.getTuple(config);
+    gc();
+  };
   const results = await interleavedRounds(
     {
       upstream: { before: gc, run: () => readers.upstream.getTuple(config) },
       ours: { before: gc, run: () => readers.ours.getTuple(config) },
+      grownUpstream: { before: gc, run: () => readers.upstream.getTuple(grown) },
+      grownDecoder: { before: gc, run: () => readers.ours.getTuple(grown) },
+      grownLists: { before: primed, run: () => readers.lists.getTuple(grown) },
     },
     { rounds: ROUNDS, warmup: 2 },
   );
@@ -101,6 +126,9 @@ for (const size of SIZES) {
     "getTuple, upstream decoding ms": results.upstream.median.toFixed(2),
     "getTuple, decoder ms": results.ours.median.toFixed(2),
     speedup: `${(results.upstream.median / results.ours.median).toFixed(1)}x`,
+    "next turn (+4), upstream ms": results.grownUpstream.median.toFixed(2),
+    "+4, decoder ms": results.grownDecoder.median.toFixed(2),
+    "+4, decoded lists ms": results.grownLists.median.toFixed(2),
   });
 }
 console.log(formatTable(tupleRows));
@@ -123,6 +151,15 @@ const file = recordResult("serializer", {
       ours: "decoder",
       baselineValue: figures[`getTuple-${size}`].upstream.median,
       oursValue: figures[`getTuple-${size}`].ours.median,
+      unit: "ms",
+    })),
+    SIZES.map((size) => ({
+      case: `getTuple of a ${size}-message thread grown by 4 since the last read`,
+      component: "RustSqliteSaver.getTuple",
+      baseline: "upstream decoding",
+      ours: "decoded lists",
+      baselineValue: figures[`getTuple-${size}`].grownUpstream.median,
+      oursValue: figures[`getTuple-${size}`].grownLists.median,
       unit: "ms",
     })),
   ),

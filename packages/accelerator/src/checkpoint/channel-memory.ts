@@ -1,6 +1,6 @@
 import { RemoveMessage } from "@langchain/core/messages";
 
-import { type MessageKey, ValueSnapshot } from "./value-snapshot";
+import { type ListParts, type MessageKey, ValueSnapshot } from "./value-snapshot";
 
 /**
  * Per (thread, namespace, channel): the value this process last stored or loaded, as a snapshot, with
@@ -148,9 +148,13 @@ export class ChannelMemory {
     this.set(ChannelMemory.key(threadId, ns, channel), version, ownerId, pending.build());
   }
 
-  /** Remembers a value just loaded from the store, before anyone else holds it. */
-  remember(threadId: string, ns: string, channel: string, version: string, ownerId: string, value: unknown): void {
-    this.set(ChannelMemory.key(threadId, ns, channel), version, ownerId, ValueSnapshot.take(value));
+  /**
+   * Remembers a value just loaded from the store, before anyone else holds it; `parts` (from
+   * decoded-lists.ts) are its elements' shadows when known, else the value is walked.
+   */
+  remember(threadId: string, ns: string, channel: string, version: string, ownerId: string, value: unknown, parts?: ListParts): void {
+    const snapshot = parts && Array.isArray(value) ? ValueSnapshot.fromParts(value, parts) : ValueSnapshot.take(value);
+    this.set(ChannelMemory.key(threadId, ns, channel), version, ownerId, snapshot);
   }
 
   /** Marks the channel's remembered value as also stored under `version` (carried without change). */

@@ -77,7 +77,7 @@ function aliasSources(builder: Builder): unknown[] | undefined {
   return sources;
 }
 
-function sameSources(a: unknown[], b: unknown[]): boolean {
+export function sameSources(a: unknown[], b: unknown[]): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
@@ -200,6 +200,7 @@ export class JsonPlusDecoder {
   private readonly utf8 = new TextDecoder();
   /** Whether the text being decoded may hold a `__proto__` key (assigning it sets a prototype upstream). */
   private protoKeys = false;
+  private protos: Set<object | null> | undefined;
 
   constructor(classes: JsonPlusClasses) {
     this.DeltaSnapshot = classes.DeltaSnapshot;
@@ -210,6 +211,33 @@ export class JsonPlusDecoder {
       if (base && typeof value === "function" && (value === base || Object.prototype.isPrototypeOf.call(base.prototype, value.prototype)))
         this.builders.set(name, value as Builder);
     }
+  }
+
+  /**
+   * The prototypes an object this decoder builds itself may have, besides Array.prototype: plain
+   * objects' and the message classes' (what a ValueTemplate of its output may copy).
+   */
+  get instancePrototypes(): ReadonlySet<object | null> {
+    if (!this.protos) {
+      this.protos = new Set<object | null>([Object.prototype]);
+      for (const builder of this.builders.values()) this.protos.add(builder.prototype as object);
+    }
+    return this.protos;
+  }
+
+  /**
+   * What the objects this decoder constructs depend on besides the bytes: each message class's
+   * prototype chain and `lc_aliases` getters (undefined for a class whose aliases are a data
+   * property). Two equal fingerprints (`sameFingerprint`) mean a decode now builds what it built then.
+   */
+  fingerprint(): unknown[] | undefined {
+    const all: unknown[] = [];
+    for (const builder of this.builders.values()) {
+      const sources = aliasSources(builder);
+      if (!sources) return undefined;
+      all.push(sources.length, ...sources);
+    }
+    return all;
   }
 
   /** The classes the fast path constructs itself: `["langchain_core", "messages", name]`. */

@@ -3,7 +3,9 @@ import { TASKS, maxChannelVersion } from "@langchain/langgraph-checkpoint";
 import type { TupleRow, WriteRow } from "@fast-langgraph/native";
 
 import { checkpointConfig } from "./config";
-import { loadTyped } from "./json-plus-copies";
+import { DecodedLists } from "./decoded-lists";
+import { countDecoded, decoderFor, loadTyped } from "./json-plus-copies";
+import type { ListParts } from "./value-snapshot";
 
 /** Where a pre-v4 checkpoint's pending sends are read from: its parent's writes. */
 export interface PendingWritesSource {
@@ -40,7 +42,15 @@ async function migratePendingSends(
 }
 
 /** Called with each channel value loaded from our layout, and the checkpoint id that stored it. */
-export type OnValueLoaded = (row: TupleRow, channel: string, ownerId: string, value: unknown, version: string) => void;
+export type OnValueLoaded = (
+  row: TupleRow,
+  channel: string,
+  ownerId: string,
+  value: unknown,
+  version: string,
+  /** The value's shadow in parts, when decoded-lists.ts knows it (a list of fresh copies). */
+  parts?: ListParts,
+) => void;
 
 /**
  * Pending writes come back in `writesSortKey` order, as LangGraph specifies; "official" keeps the order
@@ -73,6 +83,7 @@ export async function rowToTuple(
   row: TupleRow,
   rules: ReadRules,
   onValueLoaded?: OnValueLoaded,
+  lists?: DecodedLists,
 ): Promise<CheckpointTuple> {
   const { writesOrder, pendingSends } = rules;
   const writes = writesOrder === "official" ? [...row.writes].sort(byTaskIdThenIndex) : row.writes;
@@ -82,13 +93,27 @@ export async function rowToTuple(
     loadWrites(serde, writes),
   ]);
   if (row.layout === "native") {
+    const decoder = lists ? decoderFor(serde) : undefined;
+    const parts: Array<ListParts | undefined> = [];
     const values = await Promise.all(
-      row.values.map((v) => loadTyped(serde, v.kind, rules.plainBytes && v.kind === "bytes" ? new Uint8Array(v.data) : v.data)),
+      row.values.map((v, i) => {
+        // A list this saver decoded before for the thread: only its appended elements are decoded.
+        const list =
+          decoder && lists && v.kind === "json"
+            ? lists.load(DecodedLists.key(row.threadId, row.checkpointNs, v.channel), decoder, v.data)
+            : undefined;
+        if (list) {
+          countDecoded();
+          parts[i] = list.parts;
+          return list.value;
+        }
+        return loadTyped(serde, v.kind, rules.plainBytes && v.kind === "bytes" ? new Uint8Array(v.data) : v.data);
+      }),
     );
     checkpoint.channel_values = Object.fromEntries(row.values.map((v, i) => [v.channel, values[i]]));
     if (onValueLoaded) {
       row.values.forEach((v, i) => {
-        if (v.ownerId !== "") onValueLoaded(row, v.channel, v.ownerId, values[i], String(checkpoint.channel_versions[v.channel]));
+        if (v.ownerId !== "") onValueLoaded(row, v.channel, v.ownerId, values[i], String(checkpoint.channel_versions[v.channel]), parts[i]);
       });
     }
   }

@@ -13,6 +13,45 @@ function messageKey(x: unknown): MessageKey | undefined {
 }
 
 /**
+ * A list's shadow in parts: each element's tokens (between offsets[i] and offsets[i + 1]) and message
+ * key. Kept by decoded-lists.ts for the elements of a list it remembers: a fresh copy of an element has
+ * the same shadow as the decode it was copied from, so a list of copies is remembered without walking it.
+ * Never changed once made (snapshots copy it).
+ */
+export interface ListParts {
+  readonly tokens: ShadowTokens;
+  readonly offsets: number[];
+  readonly keys: Array<MessageKey | undefined>;
+  readonly size: ShadowSize;
+  /** Bytes the parts keep alive (for bounds). */
+  readonly bytes: number;
+}
+
+/** The parts of `list`'s shadow, or undefined when an element's serialization is not fully visible. */
+export function takeListParts(list: unknown[]): ListParts | undefined {
+  const tokens: ShadowTokens = [];
+  const size = { tokens: 0, chars: 0 };
+  const offsets: number[] = [0];
+  const keys: Array<MessageKey | undefined> = [];
+  for (let i = 0; i < list.length; i++) {
+    if (!appendShadow(list[i], tokens, size)) return undefined;
+    offsets.push(tokens.length);
+    keys.push(messageKey(list[i]));
+  }
+  return { tokens, offsets, keys, size, bytes: shadowBytes(size) + offsets.length * 8 };
+}
+
+/** The parts of `a` followed by those of `b` (new arrays; neither is changed). */
+export function concatListParts(a: ListParts, b: ListParts): ListParts {
+  const tokens = a.tokens.concat(b.tokens);
+  const shift = a.tokens.length;
+  const offsets = a.offsets.slice();
+  for (let i = 1; i < b.offsets.length; i++) offsets.push(b.offsets[i] + shift);
+  const size = { tokens: a.size.tokens + b.size.tokens, chars: a.size.chars + b.size.chars };
+  return { tokens, offsets, keys: a.keys.concat(b.keys), size, bytes: shadowBytes(size) + offsets.length * 8 };
+}
+
+/**
  * What a channel value was when it was serialized (or loaded): its shadow, and for a list each
  * element's shadow apart, so that "the list only grew" and "message i is unchanged" can be proven
  * against the live value later, whatever node code did to it in place since.
@@ -44,6 +83,16 @@ export class ValueSnapshot {
       keys.push(messageKey(value[i]));
     }
     return new ValueSnapshot(value.slice(), keys, tokens, offsets, size);
+  }
+
+  /**
+   * The snapshot `take(list)` would give, from the parts of a list whose elements have those shadows
+   * now (fresh copies of the elements the parts were taken of, not yet handed to anyone).
+   */
+  static fromParts(list: unknown[], parts: ListParts): ValueSnapshot {
+    if (Object.getPrototypeOf(list) !== Array.prototype || list.length !== parts.keys.length)
+      throw new Error("ValueSnapshot.fromParts: parts of another list");
+    return new ValueSnapshot(list.slice(), parts.keys.slice(), parts.tokens.slice(), parts.offsets.slice(), { ...parts.size });
   }
 
   get isList(): boolean {

@@ -15,8 +15,10 @@ import { checkpointConfig, checkpointTarget } from "../checkpoint/config";
 import type { ChannelMemory, ChannelMemoryStats, PendingSnapshot } from "../checkpoint/channel-memory";
 import { serializeCheckpointHead, serializeValue } from "../checkpoint/serialize";
 import { loadTyped } from "../checkpoint/json-plus-copies";
+import type { ListParts } from "../checkpoint/value-snapshot";
 import { type PendingWritesSource, type ReadRules, loadWrites, rowToTuple } from "../checkpoint/tuple";
 import type { ValueBytesCache, ValueBytesCacheStats } from "../checkpoint/value-bytes-cache";
+import type { DecodedListStats, DecodedLists } from "../checkpoint/decoded-lists";
 import { type ListRule, listLimit } from "./list-limit";
 
 /** A native store's operations as promises, in the shape the savers share. */
@@ -37,6 +39,8 @@ export interface SaverCacheStats {
   channelMemory?: ChannelMemoryStats;
   /** Serialized values of a layout that stores every changed value whole (the official layouts). */
   valueBytes?: ValueBytesCacheStats;
+  /** The list values getTuple decoded last per thread and channel, whose appended elements alone are decoded next. */
+  decodedLists?: DecodedListStats;
 }
 
 /** The byte bounds of a saver's in-process caches (options shared by RustSqliteSaver and RustPostgresSaver). */
@@ -54,6 +58,13 @@ export interface SaverCacheOptions {
    * `cacheStats().valueBytes`.
    */
   valueCacheBytes?: number;
+  /**
+   * Most bytes of list values getTuple keeps decoded (their bytes plus private templates of their
+   * elements and their shadows, estimated at 4 bytes per byte read plus the shadows), so that the next read of a grown list decodes only
+   * its new elements and copies the rest. LRU; default 32 MiB (`DEFAULT_DECODED_LIST_BYTES`); 0 keeps
+   * none. Used with LangGraph's JsonPlusSerializer only. `cacheStats().decodedLists`.
+   */
+  decodedListBytes?: number;
 }
 
 /** A byte bound from an option: a finite number >= 0, else an error naming the option. */
@@ -82,6 +93,8 @@ export abstract class NativeCheckpointSaver extends BaseCheckpointSaver {
   protected storeIncrements = true;
   /** For layouts that store changed values whole: grown lists spliced from their previous bytes. */
   protected valueBytes: ValueBytesCache | undefined;
+  /** What getTuple decoded last per list channel (rows read per channel; not the official SQLite layout): new elements decoded, the rest copied. */
+  protected decodedLists: DecodedLists | undefined;
   /** The order pending writes come back in, and how pre-v4 checkpoints get their pending sends. */
   protected readRules: ReadRules = { writesOrder: "writesSortKey", pendingSends: "always" };
   /** Store every value a checkpoint holds, not only changed ones (MemorySaver's semantics). */
@@ -111,7 +124,7 @@ export abstract class NativeCheckpointSaver extends BaseCheckpointSaver {
 
   /** The caches this saver keeps in the process: entries and bytes held, against their bounds. */
   cacheStats(): SaverCacheStats {
-    return { channelMemory: this.memory?.stats(), valueBytes: this.valueBytes?.stats() };
+    return { channelMemory: this.memory?.stats(), valueBytes: this.valueBytes?.stats(), decodedLists: this.decodedLists?.stats() };
   }
 
   async getTuple(config: RunnableConfig): Promise<CheckpointTuple | undefined> {
@@ -127,10 +140,10 @@ export abstract class NativeCheckpointSaver extends BaseCheckpointSaver {
     // the run's next put carry what it did not change and store only what it appends.
     const memory = this.memory;
     const remember = memory
-      ? (r: TupleRow, channel: string, ownerId: string, value: unknown, version: string) =>
-          memory.remember(r.threadId, r.checkpointNs, channel, version, ownerId, value)
+      ? (r: TupleRow, channel: string, ownerId: string, value: unknown, version: string, parts?: ListParts) =>
+          memory.remember(r.threadId, r.checkpointNs, channel, version, ownerId, value, parts)
       : undefined;
-    const tuple = await rowToTuple(this.calls, this.serde, row, this.readRules, remember);
+    const tuple = await rowToTuple(this.calls, this.serde, row, this.readRules, remember, this.decodedLists);
     if (this.readRules.callerConfig && config.configurable?.checkpoint_id) tuple.config = config;
     return tuple;
   }
@@ -236,6 +249,7 @@ export abstract class NativeCheckpointSaver extends BaseCheckpointSaver {
         }
       }
       this.memory?.forgetThread(threadId);
+      this.decodedLists?.forgetThread(threadId);
       const whole = await this.serializeChannels(
         threadId,
         checkpointNs,
@@ -437,6 +451,7 @@ export abstract class NativeCheckpointSaver extends BaseCheckpointSaver {
 
   async deleteThread(threadId: string): Promise<void> {
     this.memory?.forgetThread(String(threadId));
+    this.decodedLists?.forgetThread(String(threadId));
     this.valueBytes?.forgetThread(String(threadId));
     await this.calls.deleteThread(String(threadId));
   }

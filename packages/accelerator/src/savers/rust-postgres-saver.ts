@@ -3,6 +3,7 @@ import type { PostgresCheckpointStore } from "@fast-langgraph/native";
 
 import { explainJsonbRefusal } from "./jsonb-refusal";
 import { requireNative } from "../native";
+import { DecodedLists } from "../checkpoint/decoded-lists";
 import { ChannelMemory } from "../checkpoint/channel-memory";
 import { type KeyCodec, keyCodec, keyedCalls } from "./key-boundary";
 import { NativeCheckpointSaver, type CheckpointStoreCalls, type SaverCacheOptions, byteBound } from "./native-checkpoint-saver";
@@ -132,6 +133,7 @@ export class RustPostgresSaver extends NativeCheckpointSaver {
       this.readRules = { writesOrder: "writesSortKey", pendingSends: "when-sent" };
       this.memory = new ChannelMemory(channelMemoryBytes);
     }
+    this.decodedLists = new DecodedLists(byteBound(this.label, "decodedListBytes", options.decodedListBytes));
     if (options.retention) {
       this.stopRetention = scheduleRetention((o) => this.prune(o), options.retention, this.label);
     }

@@ -3,6 +3,7 @@ import type { ChannelVersions, Checkpoint, CheckpointMetadata, SerializerProtoco
 import type { SqliteCheckpointStore } from "@fast-langgraph/native";
 
 import { requireNative } from "../native";
+import { DecodedLists } from "../checkpoint/decoded-lists";
 import { ChannelMemory } from "../checkpoint/channel-memory";
 import { checkpointConfig, checkpointTarget } from "../checkpoint/config";
 import {
@@ -114,6 +115,7 @@ export class RustSqliteSaver extends NativeCheckpointSaver {
     // keys that differ only in lone surrogates, so such keys are refused there.
     this.keys = keyCodec(official ? { store: "SQLite", allowNul: true } : "encode", this.label);
     this.calls = keyedCalls({ ...this.store, putWrites: (req) => this.store.putWrites(req, official) }, this.keys);
+    this.decodedLists = new DecodedLists(byteBound(this.label, "decodedListBytes", options.decodedListBytes));
     this.memory = new ChannelMemory(channelMemoryBytes);
     this.storeIncrements = options.storeIncrements !== false;
     if (options.retention) this.stopRetention = scheduleRetention((o) => this.prune(o), options.retention);

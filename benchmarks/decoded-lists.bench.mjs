@@ -1,0 +1,90 @@
+// What decoded lists save per chat turn: the chat-turns workload (benchmarks/workloads/chat-turns.mjs) on
+// RustSqliteSaver (file and :memory:) with decoded lists on (the default) and off (`decodedListBytes: 0`:
+// every getTuple decodes the whole history), in interleaved rounds; CPU time of the process per turn
+// (process.cpuUsage, all threads) and wall time, medians of the last 20 turns of every round.
+//   node --expose-gc benchmarks/decoded-lists.bench.mjs [--quick] [--turns N] [--rounds N]
+import path from "node:path";
+
+import { RustSqliteSaver } from "@fast-langgraph/accelerator";
+
+import { scratchDir } from "./lib/disk.mjs";
+import { QUICK, assertEqualOutputs, formatTable, interleavedRuns, median, recordResult } from "./lib/harness.mjs";
+import { runChatTurns } from "./workloads/chat-turns.mjs";
+
+const arg = (name, fallback) => {
+  const i = process.argv.indexOf(name);
+  return i > 0 ? Number(process.argv[i + 1]) : fallback;
+};
+const TURNS = arg("--turns", QUICK ? 30 : 250);
+const ROUNDS = arg("--rounds", QUICK ? 1 : 3);
+const LAST = Math.min(20, TURNS);
+const dir = scratchDir("decoded-lists");
+let n = 0;
+
+const variants = {
+  "file, decoded lists": () => new RustSqliteSaver(path.join(dir, `${++n}.sqlite`)),
+  "file, off": () => new RustSqliteSaver(path.join(dir, `${++n}.sqlite`), { decodedListBytes: 0 }),
+  ":memory:, decoded lists": () => new RustSqliteSaver(":memory:"),
+  ":memory:, off": () => new RustSqliteSaver(":memory:", { decodedListBytes: 0 }),
+};
+const names = Object.keys(variants);
+
+async function measure(name, turns) {
+  const saver = variants[name]();
+  const wall = [];
+  const cpu = [];
+  try {
+    global.gc?.();
+    let last = process.cpuUsage();
+    const output = await runChatTurns({
+      turns,
+      checkpointer: saver,
+      onTurn: (_, ms) => {
+        wall.push(ms);
+        const now = process.cpuUsage();
+        cpu.push((now.user - last.user + now.system - last.system) / 1000);
+        last = now;
+      },
+    });
+    return { output, wall, cpu, stats: saver.cacheStats().decodedLists };
+  } finally {
+    saver.close();
+  }
+}
+
+const reference = (await measure(names[1], 8)).output;
+for (const name of names) assertEqualOutputs(`${name} at 8 turns`, (await measure(name, 8)).output, reference);
+const runs = await interleavedRuns(names, ROUNDS, `decoded lists ${TURNS}`, (name) => measure(name, TURNS));
+for (const name of names) for (const r of runs[name]) assertEqualOutputs(`${name} at ${TURNS} turns`, r.output, runs[names[1]][0].output);
+
+const figures = {};
+const rows = names.map((name) => {
+  const cpu = median(runs[name].flatMap((r) => r.cpu.slice(-LAST)));
+  const wall = median(runs[name].flatMap((r) => r.wall.slice(-LAST)));
+  figures[name] = { cpuMsPerTurnAtEnd: cpu, wallMsPerTurnAtEnd: wall, decodedLists: runs[name][0].stats };
+  return {
+    variant: name,
+    [`CPU ms/turn at ${TURNS * 4} messages`]: cpu.toFixed(2),
+    "wall ms/turn": wall.toFixed(2),
+    "decoded-list hits / misses": `${runs[name][0].stats.hits} / ${runs[name][0].stats.misses}`,
+  };
+});
+console.log(formatTable(rows));
+for (const where of ["file", ":memory:"]) {
+  const on = figures[`${where}, decoded lists`].cpuMsPerTurnAtEnd;
+  const off = figures[`${where}, off`].cpuMsPerTurnAtEnd;
+  console.log(`${where}: decoded lists save ${(off - on).toFixed(2)} ms of CPU per turn (${(off / on).toFixed(2)}x)`);
+}
+recordResult("decoded-lists", {
+  method: `chat-turns workload, ${TURNS} turns, RustSqliteSaver with decoded lists on and off (decodedListBytes: 0); ${ROUNDS} interleaved rounds; CPU = process.cpuUsage() user + system per turn, all threads; medians of the last ${LAST} turns of every round; outputs checked equal`,
+  figures,
+  summary: ["file", ":memory:"].map((where) => ({
+    case: `chat turn CPU at ${TURNS * 4} messages, RustSqliteSaver ${where}`,
+    component: "RustSqliteSaver.getTuple",
+    baseline: "decodedListBytes: 0",
+    ours: "decoded lists",
+    baselineValue: figures[`${where}, off`].cpuMsPerTurnAtEnd,
+    oursValue: figures[`${where}, decoded lists`].cpuMsPerTurnAtEnd,
+    unit: "ms",
+  })),
+});

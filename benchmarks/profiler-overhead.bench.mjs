@@ -5,13 +5,10 @@
 // patchLangGraph({ profile: true }) attaches the same handler and probe from Pregel.prototype.stream.
 import os from "node:os";
 
-import { BaseCallbackHandler } from "@langchain/core/callbacks/base";
-import { MemorySaver } from "@langchain/langgraph";
 import { createProfiler } from "@fast-langgraph/accelerator";
 
 import { QUICK, assertEqualOutputs, formatTable, interleavedRounds, median, recordResult } from "./lib/harness.mjs";
-import { runChatTurns } from "./workloads/chat-turns.mjs";
-import { runWorkload, workloads } from "./workloads/langgraph-bench.mjs";
+import { profilerCases } from "./workloads/profiler-cases.mjs";
 
 const TURNS = QUICK ? 20 : 100;
 const agent = QUICK ? "react_agent_10x" : "react_agent_100x";
@@ -20,13 +17,6 @@ const ROUNDS = Number(process.env.PROFILER_BENCH_ROUNDS ?? (QUICK ? 5 : 15));
 const WARMUP = 2;
 const gc = globalThis.gc ?? (() => {});
 if (!globalThis.gc) console.warn("  (run with node --expose-gc: each timed run then starts after a full collection)");
-
-/** A handler that does nothing: what @langchain/core's callback machinery costs once any handler is attached (the floor). */
-class EmptyHandler extends BaseCallbackHandler {
-  name = "empty";
-}
-const handlersOf = (profiler) => (profiler === "floor" ? [new EmptyHandler()] : profiler ? [profiler.handler] : undefined);
-const probe = (profiler, graph) => (profiler && profiler !== "floor" ? profiler.probe(graph) : graph);
 
 const pct = (x) => `${x >= 0 ? "+" : ""}${(x * 100).toFixed(1)}%`;
 /** Median and quartiles of `values`, and half the interquartile range (the noise of a per-round ratio). */
@@ -39,13 +29,7 @@ function spread(values) {
   return { median: median(s), q1: at(0.25), q3: at(0.75), halfIqr: (at(0.75) - at(0.25)) / 2 };
 }
 
-/** Each workload, run with the given profiler attached, an empty handler ("floor"), or nothing. */
-const cases = {
-  [agent]: (profiler) =>
-    runWorkload(probe(profiler, workloads[agent].build(new MemorySaver())), workloads[agent].input(), { callbacks: handlersOf(profiler) }),
-  [`chat_turns_${TURNS}`]: (profiler) =>
-    runChatTurns({ turns: TURNS, checkpointer: new MemorySaver(), callbacks: handlersOf(profiler), onGraph: (g) => probe(profiler, g) }),
-};
+const cases = profilerCases({ agent, turns: TURNS });
 
 const figures = {};
 const table = [];

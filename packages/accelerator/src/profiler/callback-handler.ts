@@ -74,13 +74,34 @@ function digestText(text: string): Digest {
   return [fin(a), fin(b ^ a)];
 }
 
+/**
+ * Digests by message type, id, content length and tool-call count, for the copies of a thread's messages
+ * a saver returns (new objects after every getTuple, with the ids they had): each message is hashed once,
+ * not once per turn. A message edited under its id to a text of the same length, with as many tool calls,
+ * keeps its first digest. Bounded: cleared at MAX_BY_ID entries.
+ */
+const digestsById = new Map<string, Digest>();
+const MAX_BY_ID = 20_000;
+
 function messageDigest(part: unknown): Digest {
   if (typeof part === "string") return digestText(part);
-  const m = part as { getType?: () => string; content?: unknown };
+  const m = part as { getType?: () => string; content?: unknown; id?: unknown; tool_calls?: unknown };
   const known = messageDigests.get(m);
   if (known !== undefined) return known;
   const type = typeof m.getType === "function" ? m.getType() : "?";
-  const digest = digestText(`${type}:${typeof m.content === "string" ? m.content : JSON.stringify(m.content ?? null)}`);
+  const length = typeof m.content === "string" ? m.content.length : Array.isArray(m.content) ? -m.content.length : -1e9;
+  const idKey =
+    typeof m.id === "string" && m.id !== ""
+      ? `${type}\u0000${m.id}\u0000${length}\u0000${Array.isArray(m.tool_calls) ? m.tool_calls.length : -1}`
+      : undefined;
+  let digest = idKey === undefined ? undefined : digestsById.get(idKey);
+  if (digest === undefined) {
+    digest = digestText(`${type}:${typeof m.content === "string" ? m.content : JSON.stringify(m.content ?? null)}`);
+    if (idKey !== undefined) {
+      if (digestsById.size >= MAX_BY_ID) digestsById.clear();
+      digestsById.set(idKey, digest);
+    }
+  }
   messageDigests.set(m, digest);
   return digest;
 }

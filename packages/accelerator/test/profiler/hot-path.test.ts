@@ -60,4 +60,24 @@ describe("repeated prompts with the JS digests", () => {
       );
     expect(profiler.summary().models[0]).toMatchObject({ count: 600, repeatedPrompts: 300 });
   });
+
+  test("a saver's copies of messages with ids repeat the prompt; an edit under the same id does not", async () => {
+    const model = new FakeListChatModel({ responses: ["ok"] });
+    const serde = new JsonPlusSerializer();
+    const history = [
+      new HumanMessage({ content: "what is the weather in Paris?", id: "h-1" }),
+      new AIMessage({ content: "Sunny, 21 degrees.", id: "a-1" }),
+      new HumanMessage({ content: "and tomorrow?", id: "h-2" }),
+    ];
+    const profiler = createProfiler({ otel: false });
+    await model.invoke(history, { callbacks: [profiler.handler] });
+    const [type, bytes] = await serde.dumpsTyped(history);
+    const copy = (await serde.loadsTyped(type, bytes)) as typeof history;
+    expect(copy[0]).not.toBe(history[0]);
+    await model.invoke(copy, { callbacks: [profiler.handler] });
+    expect(profiler.summary().models[0]).toMatchObject({ count: 2, repeatedPrompts: 1 });
+    const edited = [...copy.slice(0, 2), new HumanMessage({ content: "and the day after tomorrow?", id: "h-2" })];
+    await model.invoke(edited, { callbacks: [profiler.handler] });
+    expect(profiler.summary().models[0]).toMatchObject({ count: 3, repeatedPrompts: 1 });
+  });
 });

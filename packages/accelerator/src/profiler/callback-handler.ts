@@ -75,12 +75,18 @@ function digestText(text: string): Digest {
 }
 
 /**
- * Digests by message type, id, content length and tool-call count, for the copies of a thread's messages
- * a saver returns (new objects after every getTuple, with the ids they had): each message is hashed once,
- * not once per turn. A message edited under its id to a text of the same length, with as many tool calls,
- * keeps its first digest. Bounded: cleared at MAX_BY_ID entries.
+ * Digests by message id, with the type, content length and tool-call count they were made for, for the
+ * copies of a thread's messages a saver returns (new objects after every getTuple, with the ids they
+ * had): each message is hashed once, not once per turn. A message edited under its id to a text of the
+ * same length, with as many tool calls, keeps its first digest. Bounded: cleared at MAX_BY_ID entries.
  */
-const digestsById = new Map<string, Digest>();
+interface IdDigest {
+  type: string;
+  length: number;
+  toolCalls: number;
+  digest: Digest;
+}
+const digestsById = new Map<string, IdDigest>();
 const MAX_BY_ID = 20_000;
 
 function messageDigest(part: unknown): Digest {
@@ -89,17 +95,18 @@ function messageDigest(part: unknown): Digest {
   const known = messageDigests.get(m);
   if (known !== undefined) return known;
   const type = typeof m.getType === "function" ? m.getType() : "?";
-  const length = typeof m.content === "string" ? m.content.length : Array.isArray(m.content) ? -m.content.length : -1e9;
-  const idKey =
-    typeof m.id === "string" && m.id !== ""
-      ? `${type}\u0000${m.id}\u0000${length}\u0000${Array.isArray(m.tool_calls) ? m.tool_calls.length : -1}`
-      : undefined;
-  let digest = idKey === undefined ? undefined : digestsById.get(idKey);
-  if (digest === undefined) {
-    digest = digestText(`${type}:${typeof m.content === "string" ? m.content : JSON.stringify(m.content ?? null)}`);
-    if (idKey !== undefined) {
+  const content = m.content;
+  const length = typeof content === "string" ? content.length : Array.isArray(content) ? -content.length : -1e9;
+  const toolCalls = Array.isArray(m.tool_calls) ? m.tool_calls.length : -1;
+  const id = typeof m.id === "string" && m.id !== "" ? m.id : undefined;
+  const same = id === undefined ? undefined : digestsById.get(id);
+  let digest: Digest;
+  if (same !== undefined && same.type === type && same.length === length && same.toolCalls === toolCalls) digest = same.digest;
+  else {
+    digest = digestText(`${type}:${typeof content === "string" ? content : JSON.stringify(content ?? null)}`);
+    if (id !== undefined) {
       if (digestsById.size >= MAX_BY_ID) digestsById.clear();
-      digestsById.set(idKey, digest);
+      digestsById.set(id, { type, length, toolCalls, digest });
     }
   }
   messageDigests.set(m, digest);
@@ -115,7 +122,9 @@ function promptKey(parts: ReadonlyArray<unknown>): string {
   let a = 0x9e3779b9 ^ parts.length;
   let b = 0x85ebca6b;
   for (const part of parts) {
-    const [x, y] = messageDigest(part);
+    const d = messageDigest(part);
+    const x = d[0];
+    const y = d[1];
     a = Math.imul(a ^ x, 0x85ebca6b) ^ (b >>> 15);
     b = Math.imul(b ^ y, 0xc2b2ae35) ^ (a >>> 13);
     a = Math.imul(a ^ (a >>> 16), 0x27d4eb2f);

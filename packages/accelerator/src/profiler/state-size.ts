@@ -1,20 +1,23 @@
 const sizes = new WeakMap<object, number>();
 const SAMPLE = 8;
 /**
- * Estimates of LangChain messages by id and content length, for the copies a saver gives back: a
- * thread's messages are new objects after each getTuple (deserialized), with the ids they had. Bounded:
- * cleared when it reaches MAX_BY_ID entries.
+ * Estimates of LangChain messages by id, with the content length and tool-call count they were made
+ * for, for the copies a saver gives back: a thread's messages are new objects after each getTuple
+ * (deserialized), with the ids they had. Bounded: cleared when it reaches MAX_BY_ID entries.
  */
-const byId = new Map<string, number>();
+interface IdSize {
+  length: number;
+  toolCalls: number;
+  bytes: number;
+}
+const byId = new Map<string, IdSize>();
 const MAX_BY_ID = 20_000;
 
-function messageKey(kwargs: Record<string, unknown>): string | undefined {
-  const id = kwargs.id;
-  if (typeof id !== "string" || id === "") return undefined;
+function shapeOf(kwargs: Record<string, unknown>): { id?: string; length: number; toolCalls: number } {
+  const id = typeof kwargs.id === "string" && kwargs.id !== "" ? kwargs.id : undefined;
   const content = kwargs.content;
-  const toolCalls = kwargs.tool_calls;
   const length = typeof content === "string" ? content.length : Array.isArray(content) ? -content.length : -1e9;
-  return `${id}\u0000${length}\u0000${Array.isArray(toolCalls) ? toolCalls.length : -1}`;
+  return { id, length, toolCalls: Array.isArray(kwargs.tool_calls) ? kwargs.tool_calls.length : -1 };
 }
 
 /**
@@ -64,12 +67,12 @@ export function estimateJsonBytes(value: unknown, budget = 50_000): number {
         const known = sizes.get(v);
         if (known !== undefined) return known;
         const lc = (v as { lc_kwargs?: unknown; lc_id?: unknown }).lc_kwargs;
-        const key = lc && typeof lc === "object" ? messageKey(lc as Record<string, unknown>) : undefined;
-        if (key !== undefined) {
-          const same = byId.get(key);
-          if (same !== undefined) {
-            sizes.set(v, same);
-            return same;
+        const shape = lc && typeof lc === "object" ? shapeOf(lc as Record<string, unknown>) : undefined;
+        if (shape?.id !== undefined) {
+          const same = byId.get(shape.id);
+          if (same !== undefined && same.length === shape.length && same.toolCalls === shape.toolCalls) {
+            sizes.set(v, same.bytes);
+            return same.bytes;
           }
         }
         const target = lc && typeof lc === "object" ? lc : v;
@@ -81,9 +84,9 @@ export function estimateJsonBytes(value: unknown, budget = 50_000): number {
         }
         if (visited <= budget) {
           sizes.set(v, n);
-          if (key !== undefined) {
+          if (shape?.id !== undefined) {
             if (byId.size >= MAX_BY_ID) byId.clear();
-            byId.set(key, n);
+            byId.set(shape.id, { length: shape.length, toolCalls: shape.toolCalls, bytes: n });
           }
         }
         return n;

@@ -68,9 +68,10 @@ for (const [name, run] of Object.entries(cases)) {
     cpu[k] = cpu[k].slice(WARMUP);
     results[k].cpuMedian = median(cpu[k]);
   }
-  const paired = (label) => spread(cpu[label].map((v, i) => v / cpu["no profiler"][i] - 1));
+  const paired = (label, base = "no profiler") => spread(cpu[label].map((v, i) => v / cpu[base][i] - 1));
   const cpuOverhead = paired("profiler on");
   const floor = paired("empty handler (floor)");
+  const aboveFloor = paired("profiler on", "empty handler (floor)");
   const overhead = results["profiler on"].median / results["no profiler"].median - 1;
   const floorOverhead = results["empty handler (floor)"].median / results["no profiler"].median - 1;
   // Noise: how far the per-round ratios spread (half their interquartile range). An effect smaller than
@@ -85,6 +86,8 @@ for (const [name, run] of Object.entries(cases)) {
     cpuOverheadQuartiles: [cpuOverhead.q1, cpuOverhead.q3],
     cpuFloorOverhead: floor.median,
     cpuFloorQuartiles: [floor.q1, floor.q3],
+    cpuAboveFloor: aboveFloor.median,
+    cpuAboveFloorQuartiles: [aboveFloor.q1, aboveFloor.q3],
     resolved,
     loadAverage: [loadBefore, loadAfter],
     recordedTasks: recorded.nodes.reduce((s, n) => s + n.count, 0),
@@ -115,6 +118,14 @@ for (const [name, run] of Object.entries(cases)) {
     "min ms": "",
     "CPU ms": `${pct(cpuOverhead.median)} (${pct(cpuOverhead.q1)}..${pct(cpuOverhead.q3)})${resolved ? "" : " < noise"}`,
     rounds: `load ${loadBefore.toFixed(1)}-${loadAfter.toFixed(1)}`,
+  });
+  table.push({
+    workload: name,
+    run: "profiler over floor, CPU per round",
+    "median ms": "",
+    "min ms": "",
+    "CPU ms": `${pct(aboveFloor.median)} (${pct(aboveFloor.q1)}..${pct(aboveFloor.q3)})${Math.abs(aboveFloor.median) > aboveFloor.halfIqr ? "" : " < noise"}`,
+    rounds: "",
   });
   summary.push({
     case: `${name}, MemorySaver`,

@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import { performance } from "node:perf_hooks";
 import { BaseCallbackHandler } from "@langchain/core/callbacks/base";
 import type { Serialized } from "@langchain/core/load/serializable";
@@ -12,7 +11,11 @@ interface Context {
   kind: "graph" | "task" | "model" | "tool" | "other";
   graphRunId?: string;
   taskId?: string;
+  /** The context shared by this one's "other" children (runnables inside a node), made once. */
+  other?: Context;
 }
+
+const ROOT_OTHER: Context = { kind: "other" };
 
 type Metadata = Record<string, unknown> | undefined;
 
@@ -37,30 +40,81 @@ function isPregel(serialized: Serialized | undefined): boolean {
   return Array.isArray(id) && id[0] === "langgraph" && id[1] === "pregel";
 }
 
-/** Per message object: a 64-bit digest (two 32-bit halves) of its type, content length and first and last KiB of content. */
+/** Per message object: a 64-bit digest (two 32-bit halves) of its type and content (first and last KiB and length when longer). */
 const messageDigests = new WeakMap<object, Digest>();
 type Digest = readonly [number, number];
 const EDGE = 1024;
 
+/**
+ * Two independent 32-bit multiply-xorshift hashes (murmur3's mixing constants and finalizer) of the
+ * text's UTF-16 code units, of its first and last KiB and length when longer than 2 KiB: in JS, with no
+ * allocation, which was cheaper than a sha1 through node:crypto per message. Not a cryptographic hash; a
+ * key for "the same prompt again", where a collision can only merge two prompts in the repeated-prompt count.
+ */
 function digestText(text: string): Digest {
-  const part = text.length > 2 * EDGE ? `${text.length}\u0000${text.slice(0, EDGE)}\u0000${text.slice(-EDGE)}` : text;
-  const d = createHash("sha1").update(part).digest();
-  return [d.readUInt32LE(0), d.readUInt32LE(4)];
+  let a = 0x811c9dc5 ^ text.length;
+  let b = 0x01000193 ^ Math.imul(text.length, 0x9e3779b1);
+  const n = text.length;
+  const step = (c: number) => {
+    a = Math.imul(a ^ c, 0xcc9e2d51);
+    a = (a << 15) | (a >>> 17);
+    b = Math.imul(b ^ c, 0x1b873593);
+    b = (b << 13) | (b >>> 19);
+    b = Math.imul(b, 5) + 0xe6546b64;
+  };
+  if (n > 2 * EDGE) {
+    for (let i = 0; i < EDGE; i++) step(text.charCodeAt(i));
+    for (let i = n - EDGE; i < n; i++) step(text.charCodeAt(i));
+  } else for (let i = 0; i < n; i++) step(text.charCodeAt(i));
+  const fin = (h: number) => {
+    h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+    h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+    return (h ^ (h >>> 16)) >>> 0;
+  };
+  return [fin(a), fin(b ^ a)];
 }
+
+/**
+ * Digests by message id, with the type, content length and tool-call count they were made for, for the
+ * copies of a thread's messages a saver returns (new objects after every getTuple, with the ids they
+ * had): each message is hashed once, not once per turn. A message edited under its id to a text of the
+ * same length, with as many tool calls, keeps its first digest. Bounded: cleared at MAX_BY_ID entries.
+ */
+interface IdDigest {
+  type: string;
+  length: number;
+  toolCalls: number;
+  digest: Digest;
+}
+const digestsById = new Map<string, IdDigest>();
+const MAX_BY_ID = 20_000;
 
 function messageDigest(part: unknown): Digest {
   if (typeof part === "string") return digestText(part);
-  const m = part as { getType?: () => string; content?: unknown };
+  const m = part as { getType?: () => string; content?: unknown; id?: unknown; tool_calls?: unknown };
   const known = messageDigests.get(m);
   if (known !== undefined) return known;
   const type = typeof m.getType === "function" ? m.getType() : "?";
-  const digest = digestText(`${type}:${typeof m.content === "string" ? m.content : JSON.stringify(m.content ?? null)}`);
+  const content = m.content;
+  const length = typeof content === "string" ? content.length : Array.isArray(content) ? -content.length : -1e9;
+  const toolCalls = Array.isArray(m.tool_calls) ? m.tool_calls.length : -1;
+  const id = typeof m.id === "string" && m.id !== "" ? m.id : undefined;
+  const same = id === undefined ? undefined : digestsById.get(id);
+  let digest: Digest;
+  if (same !== undefined && same.type === type && same.length === length && same.toolCalls === toolCalls) digest = same.digest;
+  else {
+    digest = digestText(`${type}:${typeof content === "string" ? content : JSON.stringify(content ?? null)}`);
+    if (id !== undefined) {
+      if (digestsById.size >= MAX_BY_ID) digestsById.clear();
+      digestsById.set(id, { type, length, toolCalls, digest });
+    }
+  }
   messageDigests.set(m, digest);
   return digest;
 }
 
 /**
- * A key for "the same prompt again": the per-message digests (sha1, computed once per message object)
+ * A key for "the same prompt again": the per-message digests (digestText, computed once per message object)
  * folded in order with a 64-bit multiply-xorshift mix, so a call costs one WeakMap lookup and a few
  * integer operations per earlier message rather than hashing the conversation again.
  */
@@ -68,7 +122,9 @@ function promptKey(parts: ReadonlyArray<unknown>): string {
   let a = 0x9e3779b9 ^ parts.length;
   let b = 0x85ebca6b;
   for (const part of parts) {
-    const [x, y] = messageDigest(part);
+    const d = messageDigest(part);
+    const x = d[0];
+    const y = d[1];
     a = Math.imul(a ^ x, 0x85ebca6b) ^ (b >>> 15);
     b = Math.imul(b ^ y, 0xc2b2ae35) ^ (a >>> 13);
     a = Math.imul(a ^ (a >>> 16), 0x27d4eb2f);
@@ -152,7 +208,13 @@ export class ProfilerCallbackHandler extends BaseCallbackHandler {
       this.active.set(runId, { kind: "task", graphRunId: parent.graphRunId, taskId: runId });
       return;
     }
-    this.active.set(runId, { kind: "other", graphRunId: parent?.graphRunId, taskId: parent?.taskId });
+    // Any other runnable: only its place matters, the same for every sibling, so one object per parent.
+    if (parent === undefined) this.active.set(runId, ROOT_OTHER);
+    else if (parent.kind === "other") this.active.set(runId, parent);
+    else {
+      parent.other ??= { kind: "other", graphRunId: parent.graphRunId, taskId: parent.taskId };
+      this.active.set(runId, parent.other);
+    }
   }
 
   private endChain(runId: string, status: RunStatus, error?: string): void {

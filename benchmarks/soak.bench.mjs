@@ -18,8 +18,14 @@ import { benchPostgresUrl } from "./lib/postgres.mjs";
 import { prose } from "./workloads/messages-loop.mjs";
 
 const self = fileURLToPath(import.meta.url);
-const INVOKES = QUICK ? 1_000 : 20_000;
-const THREADS = QUICK ? 100 : 2_000;
+/** `--only MemorySaver` runs only the pairs whose names contain that text; `--invokes N --threads N` resize the run. */
+const argValue = (flag) => {
+  const at = process.argv.indexOf(flag);
+  return at >= 0 ? process.argv[at + 1] : undefined;
+};
+const ONLY = argValue("--only");
+const INVOKES = Number(argValue("--invokes") ?? (QUICK ? 1_000 : 20_000));
+const THREADS = Number(argValue("--threads") ?? (QUICK ? 100 : 2_000));
 const CONCURRENCY = 16;
 const SAMPLES = 10;
 
@@ -27,7 +33,7 @@ const PAIRS = [
   ["MemorySaver", "MemorySaver, patched"],
   ["SqliteSaver", "RustSqliteSaver"],
   ["PostgresSaver", "RustPostgresSaver"],
-];
+].filter((pair) => !ONLY || pair.some((name) => name.includes(ONLY)));
 
 async function makeSaver(name, dir, url) {
   const accelerator = await import("@fast-langgraph/accelerator");
@@ -97,6 +103,7 @@ async function child(name, dir, url) {
   await sample(0);
   delay.enable();
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   let next = 0;
   let done = 0;
   const every = INVOKES / SAMPLES;
@@ -113,6 +120,8 @@ async function child(name, dir, url) {
   };
   await Promise.all(Array.from({ length: CONCURRENCY }, worker));
   const ms = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
+  const cpuMs = (cpu.user + cpu.system) / 1000;
   delay.disable();
   const hash = crypto.createHash("sha256");
   for (let t = 0; t < THREADS; t += Math.max(1, Math.floor(THREADS / 50))) {
@@ -123,18 +132,44 @@ async function child(name, dir, url) {
   if (monitor && schema) await monitor.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
   await monitor?.end();
   console.log(
-    JSON.stringify({ name, ms, samples, loopP99: delay.percentile(99) / 1e6, loopMax: delay.max / 1e6, digest: hash.digest("hex") }),
+    JSON.stringify({
+      name,
+      ms,
+      cpuMs,
+      load: os.loadavg()[0],
+      samples,
+      loopP99: delay.percentile(99) / 1e6,
+      loopMax: delay.max / 1e6,
+      digest: hash.digest("hex"),
+    }),
   );
 }
 
 function run(name, url) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "flg-soak-"));
   try {
-    const out = execFileSync(process.execPath, ["--expose-gc", self, ...(QUICK ? ["--quick"] : []), "--child", name, dir, url ?? ""], {
-      encoding: "utf8",
-      maxBuffer: 64 * 1024 * 1024,
-    });
-    return JSON.parse(out.trim().split("\n").pop());
+    const out = execFileSync(
+      process.execPath,
+      [
+        ...(process.env.SOAK_NODE_FLAGS ?? "").split(" ").filter(Boolean),
+        "--expose-gc",
+        self,
+        ...(QUICK ? ["--quick"] : []),
+        ...["--invokes", String(INVOKES), "--threads", String(THREADS)],
+        ...["--child", name, dir, url ?? ""],
+      ],
+      {
+        encoding: "utf8",
+        maxBuffer: 64 * 1024 * 1024,
+      },
+    );
+    // The last JSON line: flags such as --trace-gc print to stdout too.
+    return JSON.parse(
+      out
+        .trim()
+        .split("\n")
+        .findLast((line) => line.startsWith("{")),
+    );
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
@@ -153,14 +188,16 @@ async function main() {
     const [name, dir, url] = process.argv.slice(childAt + 1);
     return child(name, dir, url || undefined);
   }
-  const url = benchPostgresUrl();
+  const url = PAIRS.some((pair) => pair.some((name) => name.includes("Postgres"))) ? benchPostgresUrl() : undefined;
   console.log(`soak: ${INVOKES} invokes over ${THREADS} threads, ${CONCURRENCY} at a time, each saver in its own process`);
   const results = {};
   for (const pair of PAIRS) {
     for (const name of pair) {
       const r = run(name, name.includes("Postgres") ? url : undefined);
       results[name] = r;
-      console.log(`\n${name}: ${(r.ms / 1000).toFixed(1)} s, event loop p99 ${r.loopP99.toFixed(1)} ms, max ${r.loopMax.toFixed(1)} ms`);
+      console.log(
+        `\n${name}: ${(r.ms / 1000).toFixed(1)} s (CPU ${(r.cpuMs / 1000).toFixed(1)} s, load ${r.load.toFixed(1)}), event loop p99 ${r.loopP99.toFixed(1)} ms, max ${r.loopMax.toFixed(1)} ms`,
+      );
       console.log(
         formatTable(
           r.samples.map((s) => ({
@@ -183,6 +220,7 @@ async function main() {
       pair: `${baseName} -> ${oursName}`,
       "time (s)": `${(base.ms / 1000).toFixed(1)} -> ${(ours.ms / 1000).toFixed(1)}`,
       speedup: `${(base.ms / ours.ms).toFixed(2)}x`,
+      "CPU (s)": `${(base.cpuMs / 1000).toFixed(1)} -> ${(ours.cpuMs / 1000).toFixed(1)}`,
       "loop p99 (ms)": `${base.loopP99.toFixed(1)} -> ${ours.loopP99.toFixed(1)}`,
       "loop max (ms)": `${base.loopMax.toFixed(0)} -> ${ours.loopMax.toFixed(0)}`,
       "final rss (MiB)": `${mb(base.samples.at(-1).rss)} -> ${mb(ours.samples.at(-1).rss)}`,
@@ -191,7 +229,7 @@ async function main() {
     };
   });
   console.log(`\n${formatTable(rows)}`);
-  recordResult("soak", {
+  recordResult(ONLY ? `soak-${ONLY.replace(/\W+/g, "-")}` : "soak", {
     method: `${INVOKES} invokes over ${THREADS} new threads (${INVOKES / THREADS} turns each: a ~200 B human message, a ~600 B answer), ${CONCURRENCY} concurrent requests, one process per saver; samples every ${INVOKES / SAMPLES} invokes`,
     figures: results,
     summary: PAIRS.map(([baseName, oursName]) => ({

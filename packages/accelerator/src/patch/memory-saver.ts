@@ -26,27 +26,35 @@ const stores = new WeakMap<object, RustSqliteSaver>();
 /** Per instance: the order in which threads, and namespaces within them, were first written. */
 const writeOrder = new WeakMap<object, WriteOrder>();
 
-/** Ranks of threads and of (thread, namespace) pairs, from a counter that only grows. */
+/**
+ * Ranks of threads and of (thread, namespace) pairs, from a counter that only grows. Kept as nested
+ * maps: `note` runs on every put, and a thread already noted costs two lookups (no key strings built).
+ */
 class WriteOrder {
-  private readonly ranks = new Map<string, number>();
+  private readonly threads = new Map<string, { rank: number; namespaces: Map<string, number> }>();
   private next = 0;
 
   note(thread: string, ns: string): void {
-    for (const key of [JSON.stringify([thread]), JSON.stringify([thread, ns])]) if (!this.ranks.has(key)) this.ranks.set(key, this.next++);
+    let entry = this.threads.get(thread);
+    if (entry === undefined) {
+      entry = { rank: this.next++, namespaces: new Map() };
+      this.threads.set(thread, entry);
+    }
+    if (!entry.namespaces.has(ns)) entry.namespaces.set(ns, this.next++);
   }
 
   forget(thread: string): void {
-    for (const key of [...this.ranks.keys()]) if (JSON.parse(key)[0] === thread) this.ranks.delete(key);
+    this.threads.delete(thread);
   }
 
   /**
    * The order MemorySaver's own maps (plain objects) iterate in: integer-like keys ("7", "10") first in
    * ascending numeric order, then the others in the order they were first written.
    */
-  rank = (thread: string, ns: string): [number, number] => [
-    arrayIndex(thread) ?? this.ranks.get(JSON.stringify([thread])) ?? Infinity,
-    arrayIndex(ns) ?? this.ranks.get(JSON.stringify([thread, ns])) ?? Infinity,
-  ];
+  rank = (thread: string, ns: string): [number, number] => {
+    const entry = this.threads.get(thread);
+    return [arrayIndex(thread) ?? entry?.rank ?? Infinity, arrayIndex(ns) ?? entry?.namespaces.get(ns) ?? Infinity];
+  };
 }
 
 /** For a key JavaScript orders as an array index, a rank below every insertion rank. */

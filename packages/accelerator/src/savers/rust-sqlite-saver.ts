@@ -149,15 +149,20 @@ export class RustSqliteSaver extends NativeCheckpointSaver {
     return this.native;
   }
 
-  async put(
+  // Not async: our layout's put is the shared one, handed on without another promise and await.
+  put(config: RunnableConfig, checkpoint: Checkpoint, metadata: CheckpointMetadata, newVersions: ChannelVersions): Promise<RunnableConfig> {
+    if (!this.official) return super.put(config, checkpoint, metadata, newVersions);
+    return this.putOfficialFrom(config, checkpoint, metadata, this.official);
+  }
+
+  private async putOfficialFrom(
     config: RunnableConfig,
     checkpoint: Checkpoint,
     metadata: CheckpointMetadata,
-    newVersions: ChannelVersions,
+    serializer: OfficialCheckpointSerializer,
   ): Promise<RunnableConfig> {
-    if (!this.official) return super.put(config, checkpoint, metadata, newVersions);
     const { threadId, checkpointNs, checkpointId: parentId } = checkpointTarget(config, "put");
-    return this.putOfficial(threadId, checkpointNs, parentId, checkpoint, metadata, this.official);
+    return this.putOfficial(threadId, checkpointNs, parentId, checkpoint, metadata, serializer);
   }
 
   private async putOfficial(

@@ -301,3 +301,44 @@ fn a_replayed_mixed_batch_follows_the_requested_savers_rule() {
     assert_eq!(rec.writes.len(), 1);
     assert_eq!(rec.writes[0].value, b"\"b\"".to_vec());
 }
+
+#[test]
+fn reading_other_threads_reuses_the_cached_query_plan() {
+    // SQLite built with STAT4 recompiles a statement when a parameter compared with an indexed column is
+    // rebound, unless the query planner stability guarantee is on: each getTuple of another thread paid
+    // a parse and a plan.
+    let e = engine();
+    for thread in ["a", "b", "c"] {
+        let input = PutIn {
+            thread_id: thread,
+            checkpoint_ns: "",
+            checkpoint_id: "1",
+            parent_checkpoint_id: None,
+            kind: "json",
+            checkpoint: b"{}",
+            metadata: b"{}",
+            blobs: vec![blob("m", "1", b"[1]", None)],
+            carried: vec![],
+            keep_every_value: false,
+            verified: None,
+        };
+        e.with_conn(|c| write::put(c, &e.path, &input)).unwrap();
+    }
+    for thread in ["a", "b", "c", "a"] {
+        let rec = e.with_conn(|c| read::get_tuple(c, &e.path, thread, "", None)).unwrap().unwrap();
+        assert_eq!(rec.thread_id, thread);
+    }
+    e.with_conn(|c| {
+        let stmt = c
+            .prepare_cached(
+                "SELECT thread_id, checkpoint_ns, checkpoint_id, parent_checkpoint_id, type, checkpoint, metadata, channel_refs \
+                 FROM flg_checkpoints WHERE thread_id = ? AND checkpoint_ns = ? ORDER BY checkpoint_id DESC",
+            )
+            .unwrap();
+        // The statement getTuple ran (it has stepped), and it was never recompiled.
+        assert!(stmt.get_status(rusqlite::StatementStatus::VmStep) > 0);
+        assert_eq!(stmt.get_status(rusqlite::StatementStatus::RePrepare), 0);
+        Ok(())
+    })
+    .unwrap();
+}

@@ -1,5 +1,5 @@
 // What decoded lists save per chat turn: the chat-turns workload (benchmarks/workloads/chat-turns.mjs) on
-// RustSqliteSaver (file and :memory:) with decoded lists on (the default) and off (`decodedListBytes: 0`:
+// RustSqliteSaver (file and :memory:) with decoded lists on (opt-in, `decodedListBytes: 32 MiB`) and off (`decodedListBytes: 0`:
 // every getTuple decodes the whole history), in interleaved rounds; CPU time of the process per turn
 // (process.cpuUsage, all threads) and wall time, medians of the last 20 turns of every round.
 //   node --expose-gc benchmarks/decoded-lists.bench.mjs [--quick] [--turns N] [--rounds N]
@@ -18,13 +18,14 @@ const arg = (name, fallback) => {
 const TURNS = arg("--turns", QUICK ? 30 : 250);
 const ROUNDS = arg("--rounds", QUICK ? 1 : 3);
 const LAST = Math.min(20, TURNS);
+const ON = 32 * 2 ** 20;
 const dir = scratchDir("decoded-lists");
 let n = 0;
 
 const variants = {
-  "file, decoded lists": () => new RustSqliteSaver(path.join(dir, `${++n}.sqlite`)),
+  "file, decoded lists": () => new RustSqliteSaver(path.join(dir, `${++n}.sqlite`), { decodedListBytes: ON }),
   "file, off": () => new RustSqliteSaver(path.join(dir, `${++n}.sqlite`), { decodedListBytes: 0 }),
-  ":memory:, decoded lists": () => new RustSqliteSaver(":memory:"),
+  ":memory:, decoded lists": () => new RustSqliteSaver(":memory:", { decodedListBytes: ON }),
   ":memory:, off": () => new RustSqliteSaver(":memory:", { decodedListBytes: 0 }),
 };
 const names = Object.keys(variants);

@@ -97,7 +97,7 @@ for (const size of SIZES) {
   const readers = {
     upstream: new RustSqliteSaver(file, { serde: new UpstreamDecoding() }),
     ours: new RustSqliteSaver(file, { decodedListBytes: 0 }),
-    lists: new RustSqliteSaver(file),
+    lists: new RustSqliteSaver(file, { decodedListBytes: 32 * 2 ** 20 }),
   };
   const [a, b, c] = [await readers.upstream.getTuple(config), await readers.ours.getTuple(config), await readers.lists.getTuple(config)];
   assertEqualOutputs(`getTuple, ${size} messages`, a, b);

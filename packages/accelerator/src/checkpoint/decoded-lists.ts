@@ -33,7 +33,7 @@ export interface DecodedListStats {
 }
 
 /** Default byte bound of a saver's decoded lists: 32 MiB. */
-export const DEFAULT_DECODED_LIST_BYTES = 32 * 2 ** 20;
+export const DEFAULT_DECODED_LIST_BYTES = 0;
 
 interface Entry {
   /** The list has an element without a template (or goes to upstream): reads of it and its extensions decode as before. */

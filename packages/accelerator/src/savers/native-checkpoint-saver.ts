@@ -59,10 +59,13 @@ export interface SaverCacheOptions {
    */
   valueCacheBytes?: number;
   /**
-   * Most bytes of list values getTuple keeps decoded (their bytes plus private templates of their
-   * elements and their shadows, estimated at 4 bytes per byte read plus the shadows), so that the next read of a grown list decodes only
-   * its new elements and copies the rest. LRU; default 32 MiB (`DEFAULT_DECODED_LIST_BYTES`); 0 keeps
-   * none. Used with LangGraph's JsonPlusSerializer only. `cacheStats().decodedLists`.
+   * Opt-in (default 0: off). Most bytes of list values getTuple keeps decoded (their bytes plus private
+   * templates of their elements and their shadows, estimated at 4 bytes per byte read plus the shadows,
+   * which undercounts lists of many small objects), so that the next read of a grown list decodes only its
+   * new elements and copies the rest. It rests on message constructors being pure functions of their
+   * fields: a constructor with side effects (a warning) runs on misses only, and a prototype getter the
+   * constructors read, changed after a read, is not seen. A miss (first read, evicted thread) decodes
+   * twice. LRU. Used with LangGraph's JsonPlusSerializer only. `cacheStats().decodedLists`.
    */
   decodedListBytes?: number;
 }

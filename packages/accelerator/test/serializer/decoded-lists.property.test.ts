@@ -10,6 +10,9 @@ import { ValueTemplate } from "../../src/checkpoint/value-template";
 import { message, stateValue } from "./arbitraries";
 import { firstDifference } from "./same-value";
 
+/** A bound large enough for every case (decoded lists are opt-in: off by default). */
+const ON = 32 * 2 ** 20;
+
 const serde = new JsonPlusSerializer();
 const upstream = JsonPlusSerializer.prototype.loadsTyped;
 const decoder = decoderFor(serde) as JsonPlusDecoder;
@@ -101,7 +104,7 @@ describe("decoded lists: a grown list decodes only its new elements and hands ou
         fc.array(element, { minLength: 1, maxLength: 3 }),
         fc.array(element, { minLength: 1, maxLength: 3 }),
         async (base, added, more) => {
-          const lists = new DecodedLists();
+          const lists = new DecodedLists(ON);
           const b0 = await bytesOf(base);
           const b1 = await bytesOf([...base, ...added]);
           const b2 = await bytesOf([...base, ...added, ...more]);
@@ -131,7 +134,7 @@ describe("decoded lists: a grown list decodes only its new elements and hands ou
   });
 
   it("counts hits and misses, and decodes an extension of the bytes only when it is one", async () => {
-    const lists = new DecodedLists();
+    const lists = new DecodedLists(ON);
     const a = new messages.AIMessage({ content: "a", id: "1" });
     const h = new messages.HumanMessage({ content: "h", id: "2" });
     const b0 = await bytesOf([a]);
@@ -147,7 +150,7 @@ describe("decoded lists: a grown list decodes only its new elements and hands ou
     await expect(decodeUpstream(broken)).rejects.toThrow();
     // Whitespace before the closing bracket is still a prefix of the grown list.
     const utf8 = (text: string) => new TextEncoder().encode(text);
-    const spacedLists = new DecodedLists();
+    const spacedLists = new DecodedLists(ON);
     expect(spacedLists.load(KEY, decoder, utf8("[1 ]"))?.value).toEqual([1]);
     expect(spacedLists.load(KEY, decoder, utf8("[1 ,2]"))?.value).toEqual([1, 2]);
     expect(spacedLists.stats().hits).toBe(1);
@@ -155,19 +158,19 @@ describe("decoded lists: a grown list decodes only its new elements and hands ou
     expect(spacedLists.load(KEY, decoder, utf8("[1]"))).toBeUndefined();
     expect(spacedLists.stats()).toMatchObject({ entries: 1, hits: 1 });
     // An empty list with a space ("[ ]"): "[ ,1]" is no JSON, though "[" + "1]" would be.
-    const empty = new DecodedLists();
+    const empty = new DecodedLists(ON);
     expect(empty.load(KEY, decoder, utf8("[ ]"))?.value).toEqual([]);
     expect(empty.load(KEY, decoder, utf8("[ ,1]"))?.value).toBeUndefined();
     expect(empty.stats().hits).toBe(0);
     // [1] then [12]: not an extension (no comma where the bracket was).
-    const other = new DecodedLists();
+    const other = new DecodedLists(ON);
     expect(other.load(KEY, decoder, new TextEncoder().encode("[1]"))?.value).toEqual([1]);
     expect(other.load(KEY, decoder, new TextEncoder().encode("[12]"))?.value).toEqual([12]);
     expect(other.stats()).toMatchObject({ hits: 0, misses: 2 });
   });
 
   it("a value the templates cannot copy (Map, Set, bytes, an accessor) is decoded as before", async () => {
-    const lists = new DecodedLists();
+    const lists = new DecodedLists(ON);
     expect(lists.load(KEY, decoder, await bytesOf([new Set([1])]))).toBeUndefined();
     expect(lists.load(KEY, decoder, await bytesOf([new Uint8Array([1])]))).toBeUndefined();
     expect(lists.load(KEY, decoder, await bytesOf([new Map([[1, 2]])]))).toBeUndefined();
@@ -177,7 +180,7 @@ describe("decoded lists: a grown list decodes only its new elements and hands ou
   });
 
   it("a list with an element without a template is not tried again while it grows; a changed list is", async () => {
-    const lists = new DecodedLists();
+    const lists = new DecodedLists(ON);
     const h = (id: string) => new messages.HumanMessage({ content: id, id });
     const refused = [new Set([1]), h("1")];
     expect(lists.load(KEY, decoder, await bytesOf(refused))).toBeUndefined();
@@ -194,7 +197,7 @@ describe("decoded lists: a grown list decodes only its new elements and hands ou
   });
 
   it("sees a changed lc_aliases getter: the remembered elements are decoded again", async () => {
-    const lists = new DecodedLists();
+    const lists = new DecodedLists(ON);
     const proto = messages.ToolMessage.prototype;
     const original = Object.getOwnPropertyDescriptor(proto, "lc_aliases") as PropertyDescriptor;
     const json = JSON.stringify([
@@ -225,7 +228,7 @@ describe("decoded lists: a grown list decodes only its new elements and hands ou
 
   it("is bounded by bytes: the least recently used list goes first; 0 keeps none", async () => {
     const one = await bytesOf([new messages.HumanMessage({ content: "x".repeat(1000), id: "1" })]);
-    const probe = new DecodedLists();
+    const probe = new DecodedLists(ON);
     probe.load(DecodedLists.key("a", "", "m"), decoder, one);
     const lists = new DecodedLists(Math.ceil(probe.stats().bytes * 1.5));
     lists.load(DecodedLists.key("a", "", "m"), decoder, one);

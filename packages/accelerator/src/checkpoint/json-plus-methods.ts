@@ -15,11 +15,12 @@ const UPSTREAM_METHODS: Record<string, ReadonlySet<string>> = {
 /**
  * A method's text as compared: without whitespace, and with the module's own `_reviver` under its
  * name, as bundlers rename it (esbuild's `_reviver2` when both builds are inlined, webpack's
- * `serde_jsonplus_reviver` in a concatenated module). Only method-definition text can match, so a function
- * assigned in its place (`proto._loads = async function (data) {...}`) never does.
+ * `serde_jsonplus_reviver` in a concatenated module: a prefix ending in the module's name). Only
+ * method-definition text can match, so a function assigned in its place (`proto._loads = async function
+ * (data) {...}`) never does, nor a method calling a function of another name (`migrate_reviver`).
  */
 function normalized(text: string): string {
-  return text.replace(/\b[\w$]*_reviver\d*\(/g, "_reviver(").replace(/\s+/g, "");
+  return text.replace(/\b(?:[\w$]*jsonplus)?_reviver\d*\(/g, "_reviver(").replace(/\s+/g, "");
 }
 
 /** Why `proto`'s methods are not upstream's own, or undefined when they are. */

@@ -84,7 +84,11 @@ export const TARGETS: PatchTarget[] = [
     pkg: "@langchain/langgraph-checkpoint",
     subpath: ".",
     methodNames: ["get", "set", "clear"],
-    methods: () => acceleratedNodeCacheMethods() as unknown as Methods,
+    methods: (originals, copy) =>
+      acceleratedNodeCacheMethods(
+        originals as unknown as Parameters<typeof acceleratedNodeCacheMethods>[0],
+        copy.exports.InMemoryCache,
+      ) as unknown as Methods,
     note: "LangGraph's node cache (compile({ cache })), including existing instances, from their next call; entries they held before stay behind",
   },
   {

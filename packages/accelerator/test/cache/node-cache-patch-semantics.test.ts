@@ -1,5 +1,5 @@
 import { Annotation, START, StateGraph } from "@langchain/langgraph";
-import { InMemoryCache } from "@langchain/langgraph-checkpoint";
+import { InMemoryCache, JsonPlusSerializer } from "@langchain/langgraph-checkpoint";
 
 import { patchLangGraph, unpatchLangGraph } from "../../src";
 
@@ -60,6 +60,23 @@ const cases: Record<string, (c: Cache) => Promise<unknown>> = {
       value instanceof Uint8Array ? ["top", Object.getPrototypeOf(value) === Uint8Array.prototype, [...value]] : value,
     );
   },
+  "replacing the public cache field empties it": async (c) => {
+    await c.set([{ key: k(["n"], "k"), value: 1 }]);
+    (c as unknown as { cache: object }).cache = {};
+    const after = await c.get([k(["n"], "k")]);
+    await c.set([{ key: k(["n"], "k"), value: 2 }]);
+    return [after, await c.get([k(["n"], "k")])];
+  },
+  "a serde assigned after first use is used from then on": async (c) => {
+    await c.set([{ key: k(["n"], "a"), value: 1 }]);
+    class Tagging extends JsonPlusSerializer {
+      async loadsTyped(type: string, data: Uint8Array | string) {
+        return { tagged: await super.loadsTyped(type, data) };
+      }
+    }
+    c.serde = new Tagging();
+    return c.get([k(["n"], "a")]);
+  },
   "the key handed back is the one asked for": async (c) => {
     await c.set([{ key: k(["n"], "k"), value: 1 }]);
     const asked = k(["n"], "k");
@@ -85,6 +102,26 @@ describe("the patched InMemoryCache answers as LangGraph's own", () => {
     const cache = new InMemoryCache();
     const actual = await outcome(() => run(cache));
     expect(actual).toEqual(expected);
+  });
+
+  it("a subclass reading the cache field keeps LangGraph's own code", async () => {
+    class SizedCache extends InMemoryCache {
+      size() {
+        return Object.values(this.cache).reduce((n, bucket) => n + Object.keys(bucket).length, 0);
+      }
+    }
+    const run = async () => {
+      const c = new SizedCache();
+      await c.set([
+        { key: k(["node"], "k1"), value: 1 },
+        { key: k(["node"], "k2"), value: 2 },
+      ]);
+      return [c.size(), await c.get([k(["node"], "k1")])];
+    };
+    const expected = await run();
+    await patchLangGraph({ memorySaver: false, sqliteSaver: false, postgresSaver: false, stateMerger: false });
+    expect(await run()).toEqual(expected);
+    expect(expected[0]).toBe(2);
   });
 
   it("a node with cachePolicy ttl Infinity is served from the cache (it ran every time patched)", async () => {

@@ -95,6 +95,7 @@ describe("a JsonPlusSerializer method the application replaced before patching",
       "({ _loads: async function (data) { return _reviver(JSON.parse(data)); } })",
       "({ async _loads(data) { return _reviver(migrate(JSON.parse(data))); } })",
       "({ _loads(data) { return _reviver(JSON.parse(data)); } })",
+      "({ async _loads(data) { return migrate_reviver(JSON.parse(data)); } })",
     ];
     for (const source of foreign) {
       const loads = new Function(`return ${source}`)()._loads;

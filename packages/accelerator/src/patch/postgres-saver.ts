@@ -108,6 +108,13 @@ async function startStore({ connection, tls }: RustConnection, schema: string, s
   return store;
 }
 
+/**
+ * A pool whose Rust setup failed (the server unreachable at start-up, say) keeps its own code for this
+ * long, then its next call tries the Rust client again; a reason of configuration (TLS, callbacks) is for good.
+ */
+export const setupRetry = { afterMs: 30_000 };
+const failedSetups = new WeakSet<Promise<RustPostgresSaver | null>>();
+
 function sharedStore(saver: PostgresSaverInstance, schema: string): Promise<RustPostgresSaver | null> {
   const pool = saver.pool as object;
   const key = `${schema}\u0000${serdeKey(saver.serde)}`;
@@ -120,14 +127,23 @@ function sharedStore(saver: PostgresSaverInstance, schema: string): Promise<Rust
   if (pending === undefined) {
     const connection = connectionOfPool(saver.pool as PgPool);
     const fallBack = (reason: string) => {
-      postgresFallbacks.push({ schema, reason });
+      const last = postgresFallbacks.filter((f) => f.schema === schema).pop();
+      if (last?.reason !== reason) postgresFallbacks.push({ schema, reason });
       return null;
     };
     if (typeof connection === "string") {
       pending = Promise.resolve(fallBack(connection));
     } else {
       followPoolEnds(pool, (ended) => void endStoresOf(ended));
-      pending = startStore(connection, schema, saver).catch((error: Error) => fallBack(error.message));
+      const tried: Promise<RustPostgresSaver | null> = startStore(connection, schema, saver).catch((error: Error) => {
+        const forget = setTimeout(() => {
+          if (byKey?.get(key) === tried) byKey.delete(key);
+        }, setupRetry.afterMs);
+        forget.unref();
+        return fallBack(error.message);
+      });
+      failedSetups.add(tried);
+      pending = tried;
     }
     byKey.set(key, pending);
   }
@@ -160,7 +176,11 @@ function decide(saver: PostgresSaverInstance): RustPostgresSaver | null | Promis
   const known = decided.get(saver);
   if (known !== undefined) return known;
   const pending = sharedStore(saver, saver.options?.schema ?? "public");
-  if (!decided.has(saver)) pending.then((store) => decided.set(saver, store));
+  if (!decided.has(saver))
+    pending.then((store) => {
+      // A failed setup is decided again later (setupRetry), so this instance does not keep null for good.
+      if (store || !failedSetups.has(pending)) decided.set(saver, store);
+    });
   return pending;
 }
 

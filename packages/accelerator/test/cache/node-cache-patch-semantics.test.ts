@@ -107,7 +107,8 @@ describe("the patched InMemoryCache answers as LangGraph's own", () => {
   it("a subclass reading the cache field keeps LangGraph's own code", async () => {
     class SizedCache extends InMemoryCache {
       size() {
-        return Object.values(this.cache).reduce((n, bucket) => n + Object.keys(bucket).length, 0);
+        const buckets = (this as unknown as { cache: Record<string, object> }).cache;
+        return Object.values(buckets).reduce((n, bucket) => n + Object.keys(bucket).length, 0);
       }
     }
     const run = async () => {

@@ -183,3 +183,33 @@ describe("a pool the application ends", () => {
     expect(open).toBe(0);
   });
 });
+
+describe("a server unreachable when the patched PostgresSaver first runs", () => {
+  const { privatePostgres } = require("../support/postgres") as typeof import("../support/postgres");
+  const { setupRetry } = require("../../src/patch/postgres-saver") as typeof import("../../src/patch/postgres-saver");
+
+  it("fails as pg fails, then, once the server is back, runs on the Rust client again", async () => {
+    const server = privatePostgres(55439);
+    server.stop();
+    const before = setupRetry.afterMs;
+    setupRetry.afterMs = 200;
+    let pool: pg.Pool | undefined;
+    try {
+      await patchLangGraph(onlyPostgres);
+      pool = new pg.Pool({ connectionString: server.url });
+      const saver = new PostgresSaver(pool, undefined, { schema: freshSchema("down") });
+      await expect(saver.getTuple(config)).rejects.toThrow(/ECONNREFUSED|connect/);
+      expect(isAcceleratedPostgresSaver(saver)).toBe(false);
+      server.start();
+      await new Promise((r) => setTimeout(r, 400));
+      await saver.setup();
+      await graph(saver).invoke({}, config);
+      expect(isAcceleratedPostgresSaver(saver)).toBe(true);
+      expect((await saver.getTuple(config))?.checkpoint.channel_values).toEqual({ v: "written" });
+    } finally {
+      setupRetry.afterMs = before;
+      await pool?.end();
+      server.stop();
+    }
+  });
+});

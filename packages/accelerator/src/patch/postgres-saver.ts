@@ -114,6 +114,8 @@ async function startStore({ connection, tls }: RustConnection, schema: string, s
  */
 export const setupRetry = { afterMs: 30_000 };
 const failedSetups = new WeakSet<Promise<RustPostgresSaver | null>>();
+/** Savers on their own code until a failed setup is tried again. */
+let retrying = new WeakSet<object>();
 
 function sharedStore(saver: PostgresSaverInstance, schema: string): Promise<RustPostgresSaver | null> {
   const pool = saver.pool as object;
@@ -179,7 +181,10 @@ function decide(saver: PostgresSaverInstance): RustPostgresSaver | null | Promis
   if (!decided.has(saver))
     pending.then((store) => {
       // A failed setup is decided again later (setupRetry), so this instance does not keep null for good.
-      if (store || !failedSetups.has(pending)) decided.set(saver, store);
+      if (store || !failedSetups.has(pending)) {
+        decided.set(saver, store);
+        retrying.delete(saver);
+      } else retrying.add(saver);
     });
   return pending;
 }
@@ -191,7 +196,7 @@ export function acceleratedPostgresSaverMethods(originals: SaverMethods) {
     // Versions unique per fork (see RustPostgresSaver.getNextVersion) once the instance is accelerated:
     // with PostgresSaver's integer versions a fork's edit would clash with the original branch's value.
     getNextVersion(this: PostgresSaverInstance, current: number | undefined): number {
-      const keepsItsCode = decided.get(this) === null || typeof connectionOfPool(this.pool as PgPool) === "string";
+      const keepsItsCode = decided.get(this) === null || retrying.has(this) || typeof connectionOfPool(this.pool as PgPool) === "string";
       if (keepsItsCode) return (originals.getNextVersion as unknown as (c: number | undefined) => number).call(this, current);
       return forkSafeNextVersion(current);
     },
@@ -210,6 +215,7 @@ export function restorePostgresSavers(): number {
   open.clear();
   restorePoolEnds();
   decided = new WeakMap();
+  retrying = new WeakSet();
   shared = new WeakMap();
   endedPools = new WeakSet();
   connections = new WeakMap();

@@ -200,6 +200,8 @@ describe("a server unreachable when the patched PostgresSaver first runs", () =>
       const saver = new PostgresSaver(pool, undefined, { schema: freshSchema("down") });
       await expect(saver.getTuple(config)).rejects.toThrow(/ECONNREFUSED|connect/);
       expect(isAcceleratedPostgresSaver(saver)).toBe(false);
+      // On its own code meanwhile, with its own integer versions.
+      expect(saver.getNextVersion(3)).toBe(4);
       server.start();
       await new Promise((r) => setTimeout(r, 400));
       await saver.setup();

@@ -184,7 +184,9 @@ pub fn issuer_refusal(end_entity: &[u8], intermediates: &[CertificateDer<'_>]) -
 }
 
 /// Subject name (DER), issuer name (DER), subject and authority key identifiers (empty when absent).
-fn names(cert: &Certificate) -> Option<(Vec<u8>, Vec<u8>, Vec<u8>, Vec<u8>)> {
+type Names = (Vec<u8>, Vec<u8>, Vec<u8>, Vec<u8>);
+
+fn names(cert: &Certificate) -> Option<Names> {
     let tbs = &cert.tbs_certificate;
     let key_id = extension::<SubjectKeyIdentifier>(cert).ok()?.map(|s| s.0.as_bytes().to_vec()).unwrap_or_default();
     let authority = extension::<AuthorityKeyIdentifier>(cert)
@@ -215,7 +217,7 @@ pub struct Root<'a> {
 /// (OpenSSL: "path length constraint exceeded"). None when fine or when no path is found here (webpki
 /// has already accepted the chain; it checks the constraints of intermediates itself).
 fn path_refusal(end_entity: &[u8], chain: &[CertificateDer<'_>], roots: &[Root<'_>]) -> Option<String> {
-    let certs: Vec<(Vec<u8>, Vec<u8>, Vec<u8>, Vec<u8>)> =
+    let certs: Vec<Names> =
         chain.iter().filter_map(|der| Certificate::from_der(der.as_ref()).ok().as_ref().and_then(names)).collect();
     let (_, mut issuer, _, mut authority) = names(&Certificate::from_der(end_entity).ok()?)?;
     let mut between = 0usize;
@@ -542,7 +544,10 @@ mod tests {
     }
 
     /// As `openssl_chain`, with the root's basicConstraints `root_bc`; the root comes first.
-    fn openssl_chain_under(tag: &str, root_bc: &str, intermediate_ext: &str) -> Option<(Vec<u8>, Vec<u8>, Vec<u8>, bool)> {
+    /// Root, leaf, intermediate (DER) and OpenSSL's verdict.
+    type Chain = (Vec<u8>, Vec<u8>, Vec<u8>, bool);
+
+    fn openssl_chain_under(tag: &str, root_bc: &str, intermediate_ext: &str) -> Option<Chain> {
         let dir = std::env::temp_dir().join(format!("flg-chain-{}-{tag}", std::process::id()));
         std::fs::create_dir_all(&dir).ok()?;
         let path = |name: &str| dir.join(name).to_str().unwrap().to_string();

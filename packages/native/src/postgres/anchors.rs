@@ -539,15 +539,16 @@ mod tests {
     /// A root, an intermediate with `intermediate_ext` signed by it, and a leaf for localhost signed by
     /// that; with OpenSSL's verdict on the chain for a TLS server (`openssl verify -purpose sslserver`).
     fn openssl_chain(tag: &str, intermediate_ext: &str) -> Option<(Vec<u8>, Vec<u8>, bool)> {
-        openssl_chain_under(tag, "basicConstraints=critical,CA:TRUE", intermediate_ext)
+        openssl_chain_under(tag, "basicConstraints=critical,CA:TRUE", intermediate_ext, "")
             .map(|(_, leaf, inter, ok)| (leaf, inter, ok))
     }
 
-    /// As `openssl_chain`, with the root's basicConstraints `root_bc`; the root comes first.
+    /// As `openssl_chain`, with the root's basicConstraints `root_bc` and `leaf_extra` added to the leaf's
+    /// extensions; the root comes first.
     /// Root, leaf, intermediate (DER) and OpenSSL's verdict.
     type Chain = (Vec<u8>, Vec<u8>, Vec<u8>, bool);
 
-    fn openssl_chain_under(tag: &str, root_bc: &str, intermediate_ext: &str) -> Option<Chain> {
+    fn openssl_chain_under(tag: &str, root_bc: &str, intermediate_ext: &str, leaf_extra: &str) -> Option<Chain> {
         let dir = std::env::temp_dir().join(format!("flg-chain-{}-{tag}", std::process::id()));
         std::fs::create_dir_all(&dir).ok()?;
         let path = |name: &str| dir.join(name).to_str().unwrap().to_string();
@@ -566,7 +567,7 @@ mod tests {
         .ok()?;
         std::fs::write(
             path("leaf.cnf"),
-            "subjectAltName=DNS:localhost\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n",
+            format!("subjectAltName=DNS:localhost\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n{leaf_extra}\n"),
         )
         .ok()?;
         let ok = run(&[
@@ -677,7 +678,7 @@ mod tests {
             ("pathlen1", "basicConstraints=critical,CA:TRUE,pathlen:1"),
             ("nopathlen", "basicConstraints=critical,CA:TRUE"),
         ] {
-            let Some((root, leaf, intermediate, openssl_accepts)) = openssl_chain_under(tag, root_bc, CA) else { return };
+            let Some((root, leaf, intermediate, openssl_accepts)) = openssl_chain_under(tag, root_bc, CA, "") else { return };
             verdicts.push(openssl_accepts);
             let anchors = Anchors::new("tls.ca".into(), vec![CertificateDer::from(root.clone())]).unwrap();
             let entry = &anchors.entries[0];
@@ -693,6 +694,58 @@ mod tests {
             assert!(path_refusal(&chain[0], &[], &roots).is_none(), "{tag}");
         }
         assert_eq!(verdicts, [false, true, true]);
+    }
+
+    /// What the whole verifier (this file's checks around webpki) says of the chain root -> intermediate -> leaf.
+    fn verified(root: Vec<u8>, leaf: Vec<u8>, intermediate: Vec<u8>) -> Result<ServerCertVerified, TlsError> {
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let chain_provider = provider.clone();
+        let make = move |roots: Arc<RootCertStore>| -> Result<Arc<dyn ServerCertVerifier>, String> {
+            let webpki = rustls::client::WebPkiServerVerifier::builder_with_provider(roots, chain_provider.clone()).build();
+            Ok(webpki.map_err(|e| e.to_string())? as Arc<dyn ServerCertVerifier>)
+        };
+        let anchors = Anchors::new("tls.ca".into(), vec![CertificateDer::from(root)]).unwrap();
+        let verifier = AnchoredVerifier::new(anchors, Box::new(make), provider);
+        let name = ServerName::try_from("localhost").unwrap();
+        verifier.verify_server_cert(
+            &CertificateDer::from(leaf),
+            &[CertificateDer::from(intermediate)],
+            &name,
+            &[],
+            UnixTime::now(),
+        )
+    }
+
+    #[test]
+    fn critical_extensions_and_path_length_on_the_whole_chain_as_openssl_decides() {
+        let root_ca = "basicConstraints=critical,CA:TRUE";
+        let unknown = "1.2.3.4.5=critical,ASN1:NULL";
+        let cases = [
+            ("plain", root_ca, CA.to_string(), ""),
+            ("pathlen0", "basicConstraints=critical,CA:TRUE,pathlen:0", CA.to_string(), ""),
+            ("pathlen1", "basicConstraints=critical,CA:TRUE,pathlen:1", CA.to_string(), ""),
+            // webpki refuses unknown critical extensions on the certificates the server sends, as OpenSSL does.
+            ("critical-intermediate", root_ca, format!("{CA}\n{unknown}"), ""),
+            ("critical-leaf", root_ca, CA.to_string(), unknown),
+        ];
+        for (tag, root_bc, intermediate_ext, leaf_extra) in cases {
+            let Some((root, leaf, intermediate, openssl_accepts)) =
+                openssl_chain_under(tag, root_bc, &intermediate_ext, leaf_extra)
+            else {
+                return;
+            };
+            let ours = verified(root, leaf, intermediate);
+            assert_eq!(ours.is_ok(), openssl_accepts, "{tag}: ours {ours:?}, OpenSSL accepts: {openssl_accepts}");
+            assert_eq!(openssl_accepts, matches!(tag, "plain" | "pathlen1"), "{tag}");
+        }
+        // Known difference, on the safe side: webpki refuses a critical certificatePolicies on an intermediate,
+        // which OpenSSL handles and accepts (node-postgres connects; RustPostgresSaver refuses).
+        let policies = format!("{CA}\ncertificatePolicies=critical,1.2.3.4");
+        let Some((root, leaf, intermediate, openssl_accepts)) = openssl_chain_under("policies", root_ca, &policies, "") else {
+            return;
+        };
+        assert!(openssl_accepts);
+        assert!(verified(root, leaf, intermediate).is_err());
     }
 
     #[test]

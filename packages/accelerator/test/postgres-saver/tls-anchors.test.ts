@@ -393,6 +393,11 @@ describe("RustPostgresSaver's own TLS settings decide as node-postgres does", ()
     const theirs = new pg.Client({ connectionString: tlsUrl("localhost", ""), ssl: { ca: expired } });
     await expect(theirs.connect()).rejects.toThrow(/certificate has expired/);
     await theirs.end().catch(() => {});
+    expect(
+      () => new RustPostgresSaver(tlsUrl("localhost", ""), { tls: { ca: readFileSync(file("anchors/critical-ext.pem"), "utf8") } }),
+    ).toThrow(
+      /tls\.ca holds no root CA .*certificate 1 \(CN=fast-langgraph test ca\) .*critical .*\(1\.2\.3\.4\.5\): unhandled critical extension/,
+    );
     // With verify "none" no root is consulted: accepted, as rejectUnauthorized: false is.
     expect(await rustWith({ ca: expired, verify: "none" })).toBe("ok");
     expect(await rustWith({ ca: readFileSync(file("ca.pem"), "utf8") + readFileSync(file("anchors/client-auth-only.pem"), "utf8") })).toBe(

@@ -341,6 +341,20 @@ describe("node-postgres ssl objects through the pool's options", () => {
     expect(skipped[0].reason).toMatch(/other than a self-signed root CA/);
   });
 
+  it("{ ca } with a pathlen:0 root and a server sending an intermediate refuses by pg's own code", async () => {
+    const chain = privatePostgres(tlsChainPostgresPort(), { tls: true, chain: true });
+    const ca = (name: string) => readFileSync(`${chain.tlsDir}/${name}`, "utf8");
+    const at = (ssl: pg.PoolConfig["ssl"]) => ({ ...fields("localhost", ssl), port: Number(new URL(chain.url).port) });
+    const { unpatched, skipped } = await bothWays(at({ ca: ca("anchors/pathlen0.pem") }), {
+      accepts: false,
+      accelerated: false,
+      inspect: chain.url,
+    });
+    expect(unpatched).toMatchObject({ message: expect.stringMatching(/path length constraint exceeded/) });
+    expect(skipped[0].reason).toMatch(/pathLenConstraint is 0/);
+    await bothWays(at({ ca: ca("anchors/pathlen1.pem") }), { accepts: true, accelerated: true, encrypted: true, inspect: chain.url });
+  });
+
   it("a CA whose extended key usage is anyExtendedKeyUsage only keeps PostgresSaver's own code (OpenSSL refuses it)", async () => {
     const { skipped } = await bothWays(fields("localhost", { ca: readFileSync(file("anchors/any-eku.pem"), "utf8") }), {
       accepts: false,

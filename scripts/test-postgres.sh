@@ -11,8 +11,11 @@
 # tls/other-client.* a client certificate for "flgcert" that it signed. tls/anchors/ holds variants of the
 # test CA (its name and key, so they anchor the server's chain) that OpenSSL refuses or accepts as a root:
 # expired, not-yet-valid, client-auth-only (EKU clientAuth), server-auth (EKU serverAuth), any-eku (EKU
-# anyExtendedKeyUsage only), no-basic-constraints (keyUsage keyCertSign only), not-a-ca (CA:FALSE), no-cert-sign (keyUsage without keyCertSign), intermediate (issued by other-ca), and
-# client-encrypted.key, client.key under the passphrase "flg-key-passphrase".
+# anyExtendedKeyUsage only), no-basic-constraints (keyUsage keyCertSign only), not-a-ca (CA:FALSE), no-cert-sign (keyUsage without keyCertSign), intermediate (issued by other-ca),
+# critical-ext (an unknown extension 1.2.3.4.5 marked critical), pathlen0 and pathlen1 (basicConstraints
+# pathlen:0 and :1), and client-encrypted.key, client.key under the passphrase "flg-key-passphrase".
+# tls/anchors/chain.pem is a certificate for "localhost" issued by an intermediate CA (chain-int.pem) the test
+# CA signed, followed by that intermediate; FLG_PG_TLS_CHAIN=1 (with FLG_PG_TLS=1) makes the cluster serve it.
 set -euo pipefail
 
 PORT="${FLG_PG_PORT:-55432}"
@@ -97,7 +100,7 @@ make_certificates() {
 # Variants of the test CA (see the header), made with `openssl ca`, which can date a certificate in the past.
 make_anchor_variants() {
   local tls="$DIR/tls" a="$DIR/tls/anchors"
-  [ -f "$a/intermediate.pem" ] && return
+  [ -f "$a/chain.pem" ] && return
   rm -rf "$a" && mkdir -p "$a/new" && touch "$a/index.txt" && echo 01 >"$a/serial"
   printf '[ca]\ndefault_ca=d\n[d]\ndatabase=%s/index.txt\nnew_certs_dir=%s/new\nserial=%s/serial\ndefault_md=sha256\npolicy=p\nunique_subject=no\n[p]\ncommonName=supplied\n' \
     "$a" "$a" "$a" >"$a/ca.cnf"
@@ -119,9 +122,32 @@ make_anchor_variants() {
   variant not-a-ca 'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,keyCertSign,cRLSign\n' "${self[@]}" -days 3650
   variant no-cert-sign 'basicConstraints=critical,CA:TRUE\nkeyUsage=critical,digitalSignature\n' "${self[@]}" -days 3650
   variant intermediate "${ca}authorityKeyIdentifier=keyid\n" -cert "$tls/other-ca.pem" -keyfile "$tls/other-ca.key" -days 3650
+  variant critical-ext "${ca}1.2.3.4.5=critical,ASN1:NULL\n" "${self[@]}" -days 3650
+  variant pathlen0 'basicConstraints=critical,CA:TRUE,pathlen:0\nkeyUsage=critical,keyCertSign,cRLSign\n' "${self[@]}" -days 3650
+  variant pathlen1 'basicConstraints=critical,CA:TRUE,pathlen:1\nkeyUsage=critical,keyCertSign,cRLSign\n' "${self[@]}" -days 3650
+  # The server's chain through an intermediate CA of the test CA (served with FLG_PG_TLS_CHAIN=1).
+  openssl req -newkey rsa:2048 -nodes -subj "/CN=fast-langgraph test intermediate" -keyout "$a/chain-int.key" -out "$a/chain-int.csr" 2>/dev/null
+  printf '%b' "${ca}subjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n" >"$a/chain-int.cnf"
+  openssl x509 -req -in "$a/chain-int.csr" -CA "$tls/ca.pem" -CAkey "$tls/ca.key" -CAcreateserial -days 3650 \
+    -extfile "$a/chain-int.cnf" -out "$a/chain-int.pem" 2>/dev/null
+  openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" -keyout "$a/chain-server.key" -out "$a/chain-server.csr" 2>/dev/null
+  cp "$tls/server.cnf" "$a/chain-server.cnf" && printf 'authorityKeyIdentifier=keyid\n' >>"$a/chain-server.cnf"
+  openssl x509 -req -in "$a/chain-server.csr" -CA "$a/chain-int.pem" -CAkey "$a/chain-int.key" -CAcreateserial -days 3650 \
+    -extfile "$a/chain-server.cnf" -out "$a/chain-server.crt" 2>/dev/null
+  cat "$a/chain-server.crt" "$a/chain-int.pem" >"$a/chain.pem.new"
   openssl pkey -in "$tls/client.key" -aes256 -passout pass:flg-key-passphrase -out "$a/client-encrypted.key"
-  chmod 644 "$a"/*.pem
+  chmod 644 "$a"/*.pem "$a/chain.pem.new"
   chmod 600 "$a"/*.key
+  if [ "$(id -u)" = 0 ]; then chown postgres "$a/chain-server.key"; fi
+  mv "$a/chain.pem.new" "$a/chain.pem"
+}
+
+# Serves tls/anchors/chain.pem (leaf and intermediate) instead of tls/server.crt (FLG_PG_TLS_CHAIN=1).
+serve_chain() {
+  local a="$DIR/tls/anchors"
+  grep -q "^ssl_cert_file = '$a/chain.pem'" "$DATA/postgresql.conf" && return
+  printf "ssl_cert_file = '%s'\nssl_key_file = '%s'\n" "$a/chain.pem" "$a/chain-server.key" >>"$DATA/postgresql.conf"
+  if running; then ctl reload >/dev/null; fi
 }
 
 # Serves TLS (once per cluster; clusters made before client certificates existed get them too).
@@ -156,6 +182,7 @@ max_connections = 200
 EOF
   fi
   if [ "${FLG_PG_TLS:-0}" = 1 ]; then enable_tls && make_anchor_variants; fi
+  if [ "${FLG_PG_TLS:-0}" = 1 ] && [ "${FLG_PG_TLS_CHAIN:-0}" = 1 ]; then serve_chain; fi
   if ! running; then ctl start -o "-p $PORT" >/dev/null; fi
   local psql="$(bin_dir)/psql"
   if ! PGPASSWORD="$PASSWORD" "$psql" -h 127.0.0.1 -p "$PORT" -U "$USER_NAME" -d postgres -tAc \

@@ -5,7 +5,15 @@ import path from "node:path";
 import pg from "pg";
 
 import { RustPostgresSaver } from "../../src";
-import { type PostgresServer, freshSchema, postgresUrl, privatePostgres, tlsPostgresPort, withPg } from "../support/postgres";
+import {
+  type PostgresServer,
+  freshSchema,
+  postgresUrl,
+  privatePostgres,
+  tlsChainPostgresPort,
+  tlsPostgresPort,
+  withPg,
+} from "../support/postgres";
 
 // RustPostgresSaver given TLS settings directly (a connection string's sslrootcert, sslcert, sslkey, or the
 // tls option) decides as node-postgres does: each case runs on both clients against a private TLS server
@@ -15,10 +23,13 @@ import { type PostgresServer, freshSchema, postgresUrl, privatePostgres, tlsPost
 // both failing for an unrelated reason. What node-postgres said is checked too, so the case tests what it
 // names.
 let server: PostgresServer;
+/** A second private TLS server sending its certificate with an intermediate CA the test CA signed. */
+let chainServer: PostgresServer;
 let tlsDir: string;
 let bundles: string;
 beforeAll(() => {
   server = privatePostgres(tlsPostgresPort(), { tls: true });
+  chainServer = privatePostgres(tlsChainPostgresPort(), { tls: true, chain: true });
   tlsDir = server.tlsDir;
   bundles = mkdtempSync(path.join(tmpdir(), "flg-anchors-"));
 });
@@ -34,6 +45,9 @@ function bundle(...names: string[]): string {
 const q = (name: string) => encodeURIComponent(file(name));
 const tlsUrl = (host: string, query: string, user = "flg:flg-test-password") =>
   `postgresql://${user}@${host}:${new URL(server.url).port}/flg?${query}`;
+/** As tlsUrl, on the server whose chain runs through an intermediate (its own test CA and variants). */
+const chainUrl = (query: string) => `postgresql://flg:flg-test-password@localhost:${new URL(chainServer.url).port}/flg?${query}`;
+const chainRoot = (name: string) => `sslrootcert=${encodeURIComponent(`${chainServer.tlsDir}/${name}`)}`;
 const plainUrl = (query: string) => `${postgresUrl()}?${query}`;
 const fixtureExpiredCa = path.resolve(__dirname, "../patch/fixtures/expired-ca.pem");
 
@@ -158,6 +172,52 @@ const cases: Case[] = [
     name: "an intermediate with its root",
     url: () => tlsUrl("localhost", root(bundle("anchors/intermediate.pem", "other-ca.pem"))),
     accepts: true,
+  },
+  {
+    name: "a root with an unknown extension marked critical",
+    url: () => tlsUrl("localhost", root("anchors/critical-ext.pem")),
+    accepts: false,
+    pg: /unhandled critical extension/,
+    ours: /critical-ext\.pem" holds no root CA .*certificate 1 \(CN=fast-langgraph test ca\) is refused .*critical .*\(1\.2\.3\.4\.5\)/,
+  },
+  {
+    name: "valid, then one with an unknown critical extension, same CA",
+    url: () => tlsUrl("localhost", root(bundle("ca.pem", "anchors/critical-ext.pem"))),
+    accepts: true,
+  },
+  // pathLenConstraint of the root: the CA certificates between the server's certificate and the root.
+  {
+    name: "a pathlen:0 root signing the server's certificate",
+    url: () => tlsUrl("localhost", root("anchors/pathlen0.pem")),
+    accepts: true,
+  },
+  {
+    name: "the test CA, the server sending an intermediate",
+    url: () => chainUrl(chainRoot("ca.pem")),
+    accepts: true,
+    inspect: () => chainServer.url,
+  },
+  {
+    name: "a pathlen:0 root, the server sending an intermediate",
+    url: () => chainUrl(chainRoot("anchors/pathlen0.pem")),
+    accepts: false,
+    pg: /path length constraint exceeded/,
+    ours: /1 CA certificate\(s\) between its certificate and the root certificate 1 \(CN=fast-langgraph test ca\) whose pathLenConstraint is 0 .*pathlen0\.pem/,
+    inspect: () => chainServer.url,
+  },
+  {
+    name: "a pathlen:0 root, the server sending an intermediate, verify-full",
+    url: () => chainUrl(`sslmode=verify-full&${chainRoot("anchors/pathlen0.pem")}`),
+    accepts: false,
+    pg: /path length constraint exceeded/,
+    ours: /pathLenConstraint is 0/,
+    inspect: () => chainServer.url,
+  },
+  {
+    name: "a pathlen:1 root, the server sending an intermediate",
+    url: () => chainUrl(chainRoot("anchors/pathlen1.pem")),
+    accepts: true,
+    inspect: () => chainServer.url,
   },
   // Bundles: OpenSSL takes, per name, the first certificate within its dates, and does not try another.
   { name: "expired, then valid, same CA", url: () => tlsUrl("localhost", root(bundle("anchors/expired.pem", "ca.pem"))), accepts: true },
@@ -333,6 +393,11 @@ describe("RustPostgresSaver's own TLS settings decide as node-postgres does", ()
     const theirs = new pg.Client({ connectionString: tlsUrl("localhost", ""), ssl: { ca: expired } });
     await expect(theirs.connect()).rejects.toThrow(/certificate has expired/);
     await theirs.end().catch(() => {});
+    expect(
+      () => new RustPostgresSaver(tlsUrl("localhost", ""), { tls: { ca: readFileSync(file("anchors/critical-ext.pem"), "utf8") } }),
+    ).toThrow(
+      /tls\.ca holds no root CA .*certificate 1 \(CN=fast-langgraph test ca\) .*critical .*\(1\.2\.3\.4\.5\): unhandled critical extension/,
+    );
     // With verify "none" no root is consulted: accepted, as rejectUnauthorized: false is.
     expect(await rustWith({ ca: expired, verify: "none" })).toBe("ok");
     expect(await rustWith({ ca: readFileSync(file("ca.pem"), "utf8") + readFileSync(file("anchors/client-auth-only.pem"), "utf8") })).toBe(

@@ -6,7 +6,15 @@ import pg from "pg";
 
 import { RustPostgresSaver, getPatchStatus, patchLangGraph, unpatchLangGraph } from "../../src";
 import { isAcceleratedPostgresSaver } from "../../src/patch/postgres-saver";
-import { type PostgresServer, freshSchema, postgresUrl, privatePostgres, tlsPostgresPort, withPg } from "../support/postgres";
+import {
+  type PostgresServer,
+  freshSchema,
+  postgresUrl,
+  privatePostgres,
+  tlsChainPostgresPort,
+  tlsPostgresPort,
+  withPg,
+} from "../support/postgres";
 
 // Each TLS setting node-postgres reads, in both directions, against a private TLS server (a throwaway CA;
 // the server's certificate names "localhost" only; role flgcert logs in only with a client certificate
@@ -53,7 +61,14 @@ async function preparedSchema(inspectUrl: string): Promise<string> {
 async function tryRustPostgresSaver(connectionString: string, inspectUrl: string): Promise<boolean> {
   inspectUrl = `${inspectUrl}?sslmode=disable`;
   const schema = await preparedSchema(inspectUrl);
-  const saver = new RustPostgresSaver(connectionString, { schema, connectTimeoutMs: 2000 });
+  let saver: RustPostgresSaver;
+  try {
+    // A CA file OpenSSL refuses outright is named by the constructor.
+    saver = new RustPostgresSaver(connectionString, { schema, connectTimeoutMs: 2000 });
+  } catch {
+    await withPg((c) => c.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`), inspectUrl).catch(() => {});
+    return false;
+  }
   try {
     const checkpoint = { ...emptyCheckpoint(), id: uuid6(-1), channel_values: { a: "secret" }, channel_versions: { a: 1 } };
     const config = await saver.put(
@@ -194,6 +209,32 @@ describe("a patched PostgresSaver over TLS decides as node-postgres does", () =>
     );
   });
 
+  it("a root with an unknown critical extension refuses (OpenSSL: unhandled critical extension), by pg's own code", async () => {
+    const { unpatched, skipped } = await bothWays(
+      { connectionString: tlsUrl("localhost", `sslrootcert=${q("anchors/critical-ext.pem")}`) },
+      { accepts: false, accelerated: false },
+    );
+    expect(unpatched).toMatchObject({ message: expect.stringMatching(/unhandled critical extension/) });
+    expect(skipped[0].reason).toMatch(/unhandled critical extension|1\.2\.3\.4\.5/);
+  });
+
+  it("a pathlen:0 root with a server sending an intermediate refuses (OpenSSL: path length constraint exceeded); pathlen:1 is accelerated", async () => {
+    const chain = privatePostgres(tlsChainPostgresPort(), { tls: true, chain: true });
+    const chainUrl = (name: string) =>
+      `postgresql://flg:flg-test-password@localhost:${new URL(chain.url).port}/flg?sslrootcert=${encodeURIComponent(`${chain.tlsDir}/${name}`)}`;
+    const { unpatched, skipped } = await bothWays(
+      { connectionString: chainUrl("anchors/pathlen0.pem") },
+      { accepts: false, accelerated: false, inspect: chain.url },
+    );
+    expect(unpatched).toMatchObject({ message: expect.stringMatching(/path length constraint exceeded/) });
+    expect(skipped[0].reason).toMatch(/pathLenConstraint is 0/);
+    await bothWays(
+      { connectionString: chainUrl("anchors/pathlen1.pem") },
+      { accepts: true, accelerated: true, encrypted: true, inspect: chain.url },
+    );
+    await bothWays({ connectionString: chainUrl("ca.pem") }, { accepts: true, accelerated: true, encrypted: true, inspect: chain.url });
+  });
+
   it("sslmode=no-verify encrypts without checks, accelerated; it still refuses a server without TLS", async () => {
     await bothWays({ connectionString: tlsUrl("127.0.0.1", "sslmode=no-verify") }, { accepts: true, accelerated: true, encrypted: true });
     await bothWays({ connectionString: plainUrl("sslmode=no-verify") }, { accepts: false, accelerated: false, inspect: postgresUrl() });
@@ -298,6 +339,20 @@ describe("node-postgres ssl objects through the pool's options", () => {
       accelerated: false,
     });
     expect(skipped[0].reason).toMatch(/other than a self-signed root CA/);
+  });
+
+  it("{ ca } with a pathlen:0 root and a server sending an intermediate refuses by pg's own code", async () => {
+    const chain = privatePostgres(tlsChainPostgresPort(), { tls: true, chain: true });
+    const ca = (name: string) => readFileSync(`${chain.tlsDir}/${name}`, "utf8");
+    const at = (ssl: pg.PoolConfig["ssl"]) => ({ ...fields("localhost", ssl), port: Number(new URL(chain.url).port) });
+    const { unpatched, skipped } = await bothWays(at({ ca: ca("anchors/pathlen0.pem") }), {
+      accepts: false,
+      accelerated: false,
+      inspect: chain.url,
+    });
+    expect(unpatched).toMatchObject({ message: expect.stringMatching(/path length constraint exceeded/) });
+    expect(skipped[0].reason).toMatch(/pathLenConstraint is 0/);
+    await bothWays(at({ ca: ca("anchors/pathlen1.pem") }), { accepts: true, accelerated: true, encrypted: true, inspect: chain.url });
   });
 
   it("a CA whose extended key usage is anyExtendedKeyUsage only keeps PostgresSaver's own code (OpenSSL refuses it)", async () => {

@@ -36,9 +36,14 @@ export function postgresUrl(): string {
 }
 
 /** A server of its own, for tests that stop and restart it while other test files use the shared one. */
-export function privatePostgres(port: number, options: { tls?: boolean } = {}): PostgresServer {
+export function privatePostgres(port: number, options: { tls?: boolean; chain?: boolean } = {}): PostgresServer {
   const dir = `/tmp/fast-langgraph-pg-${port}`;
-  const env = { FLG_PG_PORT: String(port), FLG_PG_DIR: dir, FLG_PG_TLS: options.tls ? "1" : "0" };
+  const env = {
+    FLG_PG_PORT: String(port),
+    FLG_PG_DIR: dir,
+    FLG_PG_TLS: options.tls ? "1" : "0",
+    FLG_PG_TLS_CHAIN: options.chain ? "1" : "0",
+  };
   const serverUrl = control(env, "start");
   return {
     url: serverUrl,
@@ -77,4 +82,12 @@ export async function dropSchema(schema: string, connectionString = postgresUrl(
 /** The port of the private TLS server (FLG_TEST_TLS_PG_PORT, default 55434; its folder follows the port). */
 export function tlsPostgresPort(): number {
   return Number(process.env.FLG_TEST_TLS_PG_PORT ?? 55434);
+}
+
+/**
+ * The port of the private TLS server that sends its certificate with an intermediate CA (scripts/test-postgres.sh
+ * FLG_PG_TLS_CHAIN=1): FLG_TEST_TLS_CHAIN_PG_PORT, default the TLS server's port + 1.
+ */
+export function tlsChainPostgresPort(): number {
+  return Number(process.env.FLG_TEST_TLS_CHAIN_PG_PORT ?? tlsPostgresPort() + 1);
 }

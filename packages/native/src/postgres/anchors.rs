@@ -15,6 +15,13 @@
 //!   try the next certificate of that name.
 //! - Only a self-issued certificate (subject equal to issuer) ends a chain; another one taken from the
 //!   file is used as an intermediate, whose own issuer must be found the same way.
+//! - A certificate taken with an extension marked critical that OpenSSL does not handle (its
+//!   `X509_supported_extension` list, `SUPPORTED_EXTENSIONS` here) is refused ("unhandled critical
+//!   extension"). webpki already refuses those on the certificates the server sends (and more: it also
+//!   refuses critical policy extensions OpenSSL handles).
+//! - The root's pathLenConstraint bounds the CA certificates between the server's certificate and the
+//!   root (self-issued intermediates not counted, as OpenSSL counts); webpki checks it only on
+//!   intermediates, so it is checked here per handshake (`path_refusal`).
 
 use std::sync::{Arc, Mutex};
 
@@ -31,6 +38,36 @@ const SERVER_AUTH: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.5.5.
 const NETSCAPE_SGC: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.16.840.1.113730.4.1");
 const MICROSOFT_SGC: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.4.1.311.10.3.3");
 
+/// The extensions OpenSSL 3 handles when marked critical (`X509_supported_extension` in
+/// crypto/x509/v3_purp.c, with RFC 3779): any other critical extension makes it refuse the certificate.
+const SUPPORTED_EXTENSIONS: [ObjectIdentifier; 15] = [
+    ObjectIdentifier::new_unwrap("2.16.840.1.113730.1.1"), // netscape-cert-type
+    ObjectIdentifier::new_unwrap("2.5.29.15"),             // keyUsage
+    ObjectIdentifier::new_unwrap("2.5.29.17"),             // subjectAltName
+    ObjectIdentifier::new_unwrap("2.5.29.19"),             // basicConstraints
+    ObjectIdentifier::new_unwrap("2.5.29.32"),             // certificatePolicies
+    ObjectIdentifier::new_unwrap("2.5.29.31"),             // cRLDistributionPoints
+    ObjectIdentifier::new_unwrap("2.5.29.37"),             // extendedKeyUsage
+    ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.1.7"),     // sbgp-ipAddrBlock
+    ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.1.8"),     // sbgp-autonomousSysNum
+    ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.48.1.5"),  // OCSP noCheck
+    ObjectIdentifier::new_unwrap("2.5.29.36"),             // policyConstraints
+    ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.1.14"),    // proxyCertInfo
+    ObjectIdentifier::new_unwrap("2.5.29.30"),             // nameConstraints
+    ObjectIdentifier::new_unwrap("2.5.29.33"),             // policyMappings
+    ObjectIdentifier::new_unwrap("2.5.29.54"),             // inhibitAnyPolicy
+];
+
+/// The first extension of `cert` marked critical that OpenSSL does not handle.
+fn unhandled_critical(cert: &Certificate) -> Option<ObjectIdentifier> {
+    cert.tbs_certificate
+        .extensions
+        .iter()
+        .flatten()
+        .find(|e| e.critical && !SUPPORTED_EXTENSIONS.contains(&e.extn_id))
+        .map(|e| e.extn_id)
+}
+
 /// One certificate of the file, with what OpenSSL decides on.
 #[derive(Debug)]
 struct Entry {
@@ -38,6 +75,8 @@ struct Entry {
     /// Subject name (DER) and subject key identifier: the certificates OpenSSL considers for one issuer.
     group: (Vec<u8>, Vec<u8>),
     self_issued: bool,
+    /// basicConstraints pathLenConstraint, when given.
+    path_len: Option<u8>,
     /// Seconds since the Unix epoch.
     not_before: u64,
     not_after: u64,
@@ -56,6 +95,11 @@ fn extension<T: AssociatedOid + for<'a> Decode<'a>>(cert: &Certificate) -> Resul
 
 /// Why OpenSSL's ssl_server purpose refuses `cert` as a CA (its check_ca and xku_reject), or None.
 fn ca_refusal(cert: &Certificate, self_issued: bool) -> Result<Option<String>, String> {
+    if let Some(oid) = unhandled_critical(cert) {
+        return Ok(Some(format!(
+            "it has an extension marked critical that OpenSSL does not handle ({oid}): unhandled critical extension"
+        )));
+    }
     let key_usage = extension::<KeyUsage>(cert)?;
     if key_usage.as_ref().is_some_and(|ku| !ku.key_cert_sign()) {
         return Ok(Some("its keyUsage does not include keyCertSign".into()));
@@ -92,11 +136,14 @@ fn entry(der: CertificateDer<'static>, index: usize) -> Result<Entry, String> {
     // OpenSSL's "self-issued": the same name, and an authority key identifier, if any, naming its own key.
     let self_issued = subject == issuer && authority.is_none_or(|id| key_id.is_empty() || id == key_id);
     let refusal = ca_refusal(&cert, self_issued).map_err(|e| format!("{label}: {e}"))?;
+    let path_len =
+        extension::<BasicConstraints>(&cert).map_err(|e| format!("{label}: {e}"))?.and_then(|bc| bc.path_len_constraint);
     let validity = &tbs.validity;
     Ok(Entry {
         der,
         group: (subject, key_id),
         self_issued,
+        path_len,
         not_before: validity.not_before.to_unix_duration().as_secs(),
         not_after: validity.not_after.to_unix_duration().as_secs(),
         label,
@@ -132,6 +179,68 @@ pub fn issuer_refusal(end_entity: &[u8], intermediates: &[CertificateDer<'_>]) -
             ));
         }
         current = cert;
+    }
+    None
+}
+
+/// Subject name (DER), issuer name (DER), subject and authority key identifiers (empty when absent).
+type Names = (Vec<u8>, Vec<u8>, Vec<u8>, Vec<u8>);
+
+fn names(cert: &Certificate) -> Option<Names> {
+    let tbs = &cert.tbs_certificate;
+    let key_id = extension::<SubjectKeyIdentifier>(cert).ok()?.map(|s| s.0.as_bytes().to_vec()).unwrap_or_default();
+    let authority = extension::<AuthorityKeyIdentifier>(cert)
+        .ok()?
+        .and_then(|a| a.key_identifier)
+        .map(|id| id.as_bytes().to_vec())
+        .unwrap_or_default();
+    Some((tbs.subject.to_der().ok()?, tbs.issuer.to_der().ok()?, key_id, authority))
+}
+
+/// Whether a certificate with `subject` and key identifier `key_id` can have issued one naming `issuer`
+/// and authority key identifier `authority` (OpenSSL's name and key identifier match).
+fn issues(subject: &[u8], key_id: &[u8], issuer: &[u8], authority: &[u8]) -> bool {
+    subject == issuer && (authority.is_empty() || key_id.is_empty() || authority == key_id)
+}
+
+/// A root the path may end at: subject name, key identifier, pathLenConstraint, label.
+pub struct Root<'a> {
+    subject: &'a [u8],
+    key_id: &'a [u8],
+    path_len: Option<u8>,
+    label: &'a str,
+}
+
+/// Why OpenSSL would refuse the path from `end_entity` through `chain` (the server's intermediates, then
+/// those taken from the CA file) to one of `roots` for the root's pathLenConstraint: more CA
+/// certificates that are not self-issued between the server's certificate and the root than it allows
+/// (OpenSSL: "path length constraint exceeded"). None when fine or when no path is found here (webpki
+/// has already accepted the chain; it checks the constraints of intermediates itself).
+fn path_refusal(end_entity: &[u8], chain: &[CertificateDer<'_>], roots: &[Root<'_>]) -> Option<String> {
+    let certs: Vec<Names> =
+        chain.iter().filter_map(|der| Certificate::from_der(der.as_ref()).ok().as_ref().and_then(names)).collect();
+    let (_, mut issuer, _, mut authority) = names(&Certificate::from_der(end_entity).ok()?)?;
+    let mut between = 0usize;
+    let mut used = vec![false; certs.len()];
+    for _ in 0..=certs.len() {
+        if let Some(root) = roots.iter().find(|r| issues(r.subject, r.key_id, &issuer, &authority)) {
+            let limit = usize::from(root.path_len?);
+            return (between > limit).then(|| {
+                format!(
+                    "the server's chain has {between} CA certificate(s) between its certificate and the root {} whose pathLenConstraint is {limit} (OpenSSL: path length constraint exceeded)",
+                    root.label
+                )
+            });
+        }
+        let (index, next) = certs
+            .iter()
+            .enumerate()
+            .find(|(i, (subject, _, key_id, _))| !used[*i] && issues(subject, key_id, &issuer, &authority))?;
+        used[index] = true;
+        if next.0 != next.1 {
+            between += 1;
+        }
+        (issuer, authority) = (next.1.clone(), next.3.clone());
     }
     None
 }
@@ -285,12 +394,27 @@ impl ServerCertVerifier for AnchoredVerifier {
         let verifier = self.verifier(&selection)?;
         let mut chain: Vec<CertificateDer<'_>> = intermediates.to_vec();
         chain.extend(selection.intermediates.iter().cloned());
-        match verifier.verify_server_cert(end_entity, &chain, server_name, ocsp, now) {
-            Err(TlsError::InvalidCertificate(CertificateError::UnknownIssuer)) if !selection.refused.is_empty() => Err(refusal(
-                format!("certificate not trusted (UnknownIssuer); in {}: {}", self.anchors.what, selection.refused.join("; ")),
-            )),
-            other => other,
+        let verified = match verifier.verify_server_cert(end_entity, &chain, server_name, ocsp, now) {
+            Err(TlsError::InvalidCertificate(CertificateError::UnknownIssuer)) if !selection.refused.is_empty() => {
+                return Err(refusal(format!(
+                    "certificate not trusted (UnknownIssuer); in {}: {}",
+                    self.anchors.what,
+                    selection.refused.join("; ")
+                )))
+            }
+            other => other?,
+        };
+        let roots: Vec<Root<'_>> = selection
+            .taken
+            .iter()
+            .map(|&i| &self.anchors.entries[i])
+            .filter(|e| e.self_issued)
+            .map(|e| Root { subject: &e.group.0, key_id: &e.group.1, path_len: e.path_len, label: &e.label })
+            .collect();
+        if let Some(why) = path_refusal(end_entity.as_ref(), &chain, &roots) {
+            return Err(refusal(format!("{} (in {})", why, self.anchors.what)));
         }
+        Ok(verified)
     }
 
     fn verify_tls12_signature(
@@ -393,6 +517,13 @@ mod tests {
                 Some("extendedKeyUsage does not include serverAuth"),
             ),
             ("subjectAltName=DNS:localhost", Some("not a CA (no basicConstraints and no keyUsage)")),
+            (
+                "basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign\n1.2.3.4.5=critical,ASN1:NULL",
+                Some("extension marked critical that OpenSSL does not handle (1.2.3.4.5)"),
+            ),
+            ("basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign\n1.2.3.4.5=ASN1:NULL", None),
+            ("basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign\ncertificatePolicies=critical,1.2.3.4", None),
+            ("basicConstraints=critical,CA:TRUE,pathlen:0\nkeyUsage=critical,keyCertSign", None),
         ];
         let Some(certs) = openssl_certs("purposes", &cases.map(|(ext, _)| ext)) else { return };
         for ((ext, refusal), der) in cases.iter().zip(certs) {
@@ -408,6 +539,16 @@ mod tests {
     /// A root, an intermediate with `intermediate_ext` signed by it, and a leaf for localhost signed by
     /// that; with OpenSSL's verdict on the chain for a TLS server (`openssl verify -purpose sslserver`).
     fn openssl_chain(tag: &str, intermediate_ext: &str) -> Option<(Vec<u8>, Vec<u8>, bool)> {
+        openssl_chain_under(tag, "basicConstraints=critical,CA:TRUE", intermediate_ext, "")
+            .map(|(_, leaf, inter, ok)| (leaf, inter, ok))
+    }
+
+    /// As `openssl_chain`, with the root's basicConstraints `root_bc` and `leaf_extra` added to the leaf's
+    /// extensions; the root comes first.
+    /// Root, leaf, intermediate (DER) and OpenSSL's verdict.
+    type Chain = (Vec<u8>, Vec<u8>, Vec<u8>, bool);
+
+    fn openssl_chain_under(tag: &str, root_bc: &str, intermediate_ext: &str, leaf_extra: &str) -> Option<Chain> {
         let dir = std::env::temp_dir().join(format!("flg-chain-{}-{tag}", std::process::id()));
         std::fs::create_dir_all(&dir).ok()?;
         let path = |name: &str| dir.join(name).to_str().unwrap().to_string();
@@ -426,7 +567,7 @@ mod tests {
         .ok()?;
         std::fs::write(
             path("leaf.cnf"),
-            "subjectAltName=DNS:localhost\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n",
+            format!("subjectAltName=DNS:localhost\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n{leaf_extra}\n"),
         )
         .ok()?;
         let ok = run(&[
@@ -444,7 +585,7 @@ mod tests {
             "-out",
             &path("root.pem"),
             "-addext",
-            "basicConstraints=critical,CA:TRUE",
+            root_bc,
             "-addext",
             "keyUsage=critical,keyCertSign,cRLSign",
         ])
@@ -504,7 +645,7 @@ mod tests {
                 rustls_pemfile::certs(&mut text.as_slice()).collect::<Result<_, _>>().unwrap();
             certs[0].to_vec()
         };
-        let chain = (der("leaf.pem"), der("inter.pem"), verdict);
+        let chain = (der("root.pem"), der("leaf.pem"), der("inter.pem"), verdict);
         let _ = std::fs::remove_dir_all(&dir);
         Some(chain)
     }
@@ -527,6 +668,84 @@ mod tests {
         }
         // OpenSSL refuses only the intermediate whose keyUsage lacks keyCertSign.
         assert_eq!(verdicts, [true, false, true]);
+    }
+
+    #[test]
+    fn the_roots_path_length_constraint_bounds_the_cas_below_it_as_openssl_counts() {
+        let mut verdicts = Vec::new();
+        for (tag, root_bc) in [
+            ("pathlen0", "basicConstraints=critical,CA:TRUE,pathlen:0"),
+            ("pathlen1", "basicConstraints=critical,CA:TRUE,pathlen:1"),
+            ("nopathlen", "basicConstraints=critical,CA:TRUE"),
+        ] {
+            let Some((root, leaf, intermediate, openssl_accepts)) = openssl_chain_under(tag, root_bc, CA, "") else { return };
+            verdicts.push(openssl_accepts);
+            let anchors = Anchors::new("tls.ca".into(), vec![CertificateDer::from(root.clone())]).unwrap();
+            let entry = &anchors.entries[0];
+            let roots = [Root { subject: &entry.group.0, key_id: &entry.group.1, path_len: entry.path_len, label: &entry.label }];
+            let chain = [CertificateDer::from(intermediate)];
+            let refusal = path_refusal(&leaf, &chain, &roots);
+            assert_eq!(refusal.is_none(), openssl_accepts, "{tag}: {refusal:?}");
+            if let Some(why) = refusal {
+                assert!(why.contains("1 CA certificate(s) between"), "{why}");
+                assert!(why.contains("root certificate 1 (CN=chain root) whose pathLenConstraint is 0"), "{why}");
+            }
+            // The root signing the server's certificate itself: nothing between, always within.
+            assert!(path_refusal(&chain[0], &[], &roots).is_none(), "{tag}");
+        }
+        assert_eq!(verdicts, [false, true, true]);
+    }
+
+    /// What the whole verifier (this file's checks around webpki) says of the chain root -> intermediate -> leaf.
+    fn verified(root: Vec<u8>, leaf: Vec<u8>, intermediate: Vec<u8>) -> Result<ServerCertVerified, TlsError> {
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let chain_provider = provider.clone();
+        let make = move |roots: Arc<RootCertStore>| -> Result<Arc<dyn ServerCertVerifier>, String> {
+            let webpki = rustls::client::WebPkiServerVerifier::builder_with_provider(roots, chain_provider.clone()).build();
+            Ok(webpki.map_err(|e| e.to_string())? as Arc<dyn ServerCertVerifier>)
+        };
+        let anchors = Anchors::new("tls.ca".into(), vec![CertificateDer::from(root)]).unwrap();
+        let verifier = AnchoredVerifier::new(anchors, Box::new(make), provider);
+        let name = ServerName::try_from("localhost").unwrap();
+        verifier.verify_server_cert(
+            &CertificateDer::from(leaf),
+            &[CertificateDer::from(intermediate)],
+            &name,
+            &[],
+            UnixTime::now(),
+        )
+    }
+
+    #[test]
+    fn critical_extensions_and_path_length_on_the_whole_chain_as_openssl_decides() {
+        let root_ca = "basicConstraints=critical,CA:TRUE";
+        let unknown = "1.2.3.4.5=critical,ASN1:NULL";
+        let cases = [
+            ("whole-plain", root_ca, CA.to_string(), ""),
+            ("whole-pathlen0", "basicConstraints=critical,CA:TRUE,pathlen:0", CA.to_string(), ""),
+            ("whole-pathlen1", "basicConstraints=critical,CA:TRUE,pathlen:1", CA.to_string(), ""),
+            // webpki refuses unknown critical extensions on the certificates the server sends, as OpenSSL does.
+            ("critical-intermediate", root_ca, format!("{CA}\n{unknown}"), ""),
+            ("critical-leaf", root_ca, CA.to_string(), unknown),
+        ];
+        for (tag, root_bc, intermediate_ext, leaf_extra) in cases {
+            let Some((root, leaf, intermediate, openssl_accepts)) =
+                openssl_chain_under(tag, root_bc, &intermediate_ext, leaf_extra)
+            else {
+                return;
+            };
+            let ours = verified(root, leaf, intermediate);
+            assert_eq!(ours.is_ok(), openssl_accepts, "{tag}: ours {ours:?}, OpenSSL accepts: {openssl_accepts}");
+            assert_eq!(openssl_accepts, matches!(tag, "whole-plain" | "whole-pathlen1"), "{tag}");
+        }
+        // Known difference, on the safe side: webpki refuses a critical certificatePolicies on an intermediate,
+        // which OpenSSL handles and accepts (node-postgres connects; RustPostgresSaver refuses).
+        let policies = format!("{CA}\ncertificatePolicies=critical,1.2.3.4");
+        let Some((root, leaf, intermediate, openssl_accepts)) = openssl_chain_under("policies", root_ca, &policies, "") else {
+            return;
+        };
+        assert!(openssl_accepts);
+        assert!(verified(root, leaf, intermediate).is_err());
     }
 
     #[test]

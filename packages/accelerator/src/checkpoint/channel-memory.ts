@@ -1,5 +1,6 @@
 import { RemoveMessage } from "@langchain/core/messages";
 
+import { ByteLru } from "./byte-lru";
 import { type ListParts, type MessageKey, ValueSnapshot } from "./value-snapshot";
 
 /**
@@ -35,7 +36,6 @@ interface Entry {
   version: string;
   ownerId: string;
   snapshot: ValueSnapshot;
-  bytes: number;
 }
 
 interface MessageLike {
@@ -64,11 +64,11 @@ export interface ChannelMemoryStats {
 export const DEFAULT_CHANNEL_MEMORY_BYTES = 32 * 2 ** 20;
 
 export class ChannelMemory {
-  private readonly entries = new Map<string, Entry>();
-  private bytes = 0;
-  private evictions = 0;
+  private readonly entries: ByteLru<Entry>;
 
-  constructor(readonly maxBytes = DEFAULT_CHANNEL_MEMORY_BYTES) {}
+  constructor(readonly maxBytes = DEFAULT_CHANNEL_MEMORY_BYTES) {
+    this.entries = new ByteLru(maxBytes);
+  }
 
   private static key(threadId: string, ns: string, channel: string): string {
     return `${threadId}\u0000${ns}\u0000${channel}`;
@@ -164,36 +164,19 @@ export class ChannelMemory {
   }
 
   forget(threadId: string, ns: string, channel: string): void {
-    this.delete(ChannelMemory.key(threadId, ns, channel));
+    this.entries.delete(ChannelMemory.key(threadId, ns, channel));
   }
 
   forgetThread(threadId: string): void {
-    const prefix = `${threadId}\u0000`;
-    for (const key of [...this.entries.keys()]) if (key.startsWith(prefix)) this.delete(key);
+    this.entries.deletePrefix(`${threadId}\u0000`);
   }
 
   stats(): ChannelMemoryStats {
-    return { entries: this.entries.size, bytes: this.bytes, maxBytes: this.maxBytes, evictions: this.evictions };
+    return { entries: this.entries.size, bytes: this.entries.bytes, maxBytes: this.maxBytes, evictions: this.entries.evictions };
   }
 
   private set(key: string, version: string, ownerId: string, snapshot: ValueSnapshot | undefined): void {
-    this.delete(key);
-    if (snapshot === undefined) return;
-    const bytes = snapshot.bytes + key.length * 2;
-    if (bytes > this.maxBytes) return;
-    this.entries.set(key, { version, ownerId, snapshot, bytes });
-    this.bytes += bytes;
-    while (this.bytes > this.maxBytes) {
-      const oldest = this.entries.keys().next().value as string;
-      this.delete(oldest);
-      this.evictions += 1;
-    }
-  }
-
-  private delete(key: string): void {
-    const entry = this.entries.get(key);
-    if (entry === undefined) return;
-    this.entries.delete(key);
-    this.bytes -= entry.bytes;
+    if (snapshot === undefined) this.entries.delete(key);
+    else this.entries.set(key, { version, ownerId, snapshot }, snapshot.bytes + key.length * 2);
   }
 }

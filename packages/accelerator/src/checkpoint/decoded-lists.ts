@@ -1,3 +1,4 @@
+import { ByteLru } from "./byte-lru";
 import { type JsonPlusDecoder, UPSTREAM, sameSources } from "./json-plus-decoder";
 import { ValueTemplate } from "./value-template";
 import { type ListParts, concatListParts, takeListParts } from "./value-snapshot";
@@ -45,7 +46,6 @@ interface Entry {
   templates: ValueTemplate[];
   /** Each element's shadow and message key, to remember the value without walking it (or undefined). */
   parts: ListParts | undefined;
-  bytes: number;
 }
 
 /** A list read: its value (fresh), and its parts for a snapshot when they are known. */
@@ -74,14 +74,14 @@ function sameBytes(data: Uint8Array, old: Uint8Array): boolean {
 }
 
 export class DecodedLists {
-  private readonly entries = new Map<string, Entry>();
+  private readonly entries: ByteLru<Entry>;
   private readonly utf8 = new TextDecoder();
-  private bytes = 0;
   private hits = 0;
   private misses = 0;
-  private evictions = 0;
 
-  constructor(readonly maxBytes = DEFAULT_DECODED_LIST_BYTES) {}
+  constructor(readonly maxBytes = DEFAULT_DECODED_LIST_BYTES) {
+    this.entries = new ByteLru(maxBytes);
+  }
 
   static key(threadId: string, ns: string, channel: string): string {
     return `${threadId}\u0000${ns}\u0000${channel}`;
@@ -102,13 +102,13 @@ export class DecodedLists {
         // checkpoint is read) there is no need to try again.
         const grows = extendsList(data, entry.data);
         if (grows || data.length <= entry.data.length) {
-          if (grows) this.set(key, { ...entry, data, bytes: 0 });
+          if (grows) this.set(key, { ...entry, data });
           this.misses++;
           return undefined;
         }
       } else if (sameBytes(data, entry.data)) {
         this.hits++;
-        this.touch(key, entry);
+        this.entries.touch(key);
         return { value: entry.templates.map((t) => t.instantiate()), parts: entry.parts };
       } else if (entry.templates.length > 0 && extendsList(data, entry.data)) {
         const tail = this.decodeTwice(decoder, `[${this.utf8.decode(data.subarray(entry.data.length))}`);
@@ -117,10 +117,10 @@ export class DecodedLists {
           const value = entry.templates.map((t) => t.instantiate());
           for (const item of tail.value) value.push(item);
           const parts = entry.parts && tail.parts ? concatListParts(entry.parts, tail.parts) : undefined;
-          this.set(key, { ...entry, data, templates: entry.templates.concat(tail.templates), parts, bytes: 0 });
+          this.set(key, { ...entry, data, templates: entry.templates.concat(tail.templates), parts });
           return { value, parts };
         }
-        this.set(key, { ...entry, refused: true, data, templates: [], parts: undefined, bytes: 0 });
+        this.set(key, { ...entry, refused: true, data, templates: [], parts: undefined });
         this.misses++;
         return undefined;
       } else if (data.length < entry.data.length) {
@@ -132,10 +132,10 @@ export class DecodedLists {
     this.misses++;
     const whole = this.decodeTwice(decoder, this.utf8.decode(data));
     if (!whole) {
-      this.set(key, { refused: true, decoder, fingerprint, data, templates: [], parts: undefined, bytes: 0 });
+      this.set(key, { refused: true, decoder, fingerprint, data, templates: [], parts: undefined });
       return undefined;
     }
-    this.set(key, { decoder, fingerprint, data, templates: whole.templates, parts: whole.parts, bytes: 0 });
+    this.set(key, { decoder, fingerprint, data, templates: whole.templates, parts: whole.parts });
     return { value: whole.value, parts: whole.parts };
   }
 
@@ -163,43 +163,21 @@ export class DecodedLists {
   }
 
   forgetThread(threadId: string): void {
-    const prefix = `${threadId}\u0000`;
-    for (const key of [...this.entries.keys()]) if (key.startsWith(prefix)) this.delete(key);
+    this.entries.deletePrefix(`${threadId}\u0000`);
   }
 
   stats(): DecodedListStats {
     return {
       entries: this.entries.size,
-      bytes: this.bytes,
+      bytes: this.entries.bytes,
       maxBytes: this.maxBytes,
       hits: this.hits,
       misses: this.misses,
-      evictions: this.evictions,
+      evictions: this.entries.evictions,
     };
   }
 
-  private touch(key: string, entry: Entry): void {
-    this.entries.delete(key);
-    this.entries.set(key, entry);
-  }
-
   private set(key: string, entry: Entry): void {
-    this.delete(key);
-    entry.bytes = entry.data.length * (1 + TEMPLATE_OVERHEAD) + (entry.parts?.bytes ?? 0) + key.length * 2;
-    if (entry.bytes > this.maxBytes) return;
-    this.entries.set(key, entry);
-    this.bytes += entry.bytes;
-    while (this.bytes > this.maxBytes) {
-      const oldest = this.entries.keys().next().value as string;
-      this.delete(oldest);
-      this.evictions += 1;
-    }
-  }
-
-  private delete(key: string): void {
-    const entry = this.entries.get(key);
-    if (entry === undefined) return;
-    this.entries.delete(key);
-    this.bytes -= entry.bytes;
+    this.entries.set(key, entry, entry.data.length * (1 + TEMPLATE_OVERHEAD) + (entry.parts?.bytes ?? 0) + key.length * 2);
   }
 }

@@ -1,5 +1,6 @@
 import type { SerializerProtocol } from "@langchain/langgraph-checkpoint";
 
+import { ByteLru } from "./byte-lru";
 import { serializeValue } from "./serialize";
 import { ValueSnapshot } from "./value-snapshot";
 
@@ -7,7 +8,6 @@ interface Entry {
   version: unknown;
   snapshot: ValueSnapshot;
   bytes: Buffer;
-  size: number;
 }
 
 export interface ValueBytesCacheStats {
@@ -28,13 +28,14 @@ export const DEFAULT_VALUE_BYTES_CACHE_BYTES = 32 * 2 ** 20;
  * The bytes depend only on the value, never on what a store holds. Bounded by bytes (LRU).
  */
 export class ValueBytesCache {
-  private readonly entries = new Map<string, Entry>();
-  private size = 0;
+  private readonly entries: ByteLru<Entry>;
 
   constructor(
     private readonly serde: SerializerProtocol,
     readonly maxBytes = DEFAULT_VALUE_BYTES_CACHE_BYTES,
-  ) {}
+  ) {
+    this.entries = new ByteLru(maxBytes);
+  }
 
   /** The value's bytes, or undefined when it does not serialize to JSON (serialize it whole with serde). */
   async bytes(threadId: string, ns: string, channel: string, version: unknown, value: unknown): Promise<Buffer | undefined> {
@@ -63,32 +64,18 @@ export class ValueBytesCache {
       if (kind !== "json") return undefined;
       bytes = full;
     }
-    this.delete(key);
-    if (snapshot) {
-      const size = bytes.length + snapshot.bytes + key.length * 2;
-      if (size <= this.maxBytes) {
-        this.entries.set(key, { version, snapshot, bytes, size });
-        this.size += size;
-        while (this.size > this.maxBytes) this.delete(this.entries.keys().next().value as string);
-      }
-    }
+    if (snapshot) this.entries.set(key, { version, snapshot, bytes }, bytes.length + snapshot.bytes + key.length * 2);
+    else this.entries.delete(key);
     return bytes;
   }
 
   /** Entries held and their bytes (serialized values plus snapshots), against `maxBytes`. */
   stats(): ValueBytesCacheStats {
-    return { entries: this.entries.size, bytes: this.size, maxBytes: this.maxBytes };
+    return { entries: this.entries.size, bytes: this.entries.bytes, maxBytes: this.maxBytes };
   }
 
   forgetThread(threadId: string): void {
-    for (const key of [...this.entries.keys()]) if (key.startsWith(`${threadId}\u0000`)) this.delete(key);
-  }
-
-  private delete(key: string): void {
-    const entry = this.entries.get(key);
-    if (entry === undefined) return;
-    this.entries.delete(key);
-    this.size -= entry.size;
+    this.entries.deletePrefix(`${threadId}\u0000`);
   }
 }
 

@@ -16,17 +16,13 @@ import { SqliteSaver } from "@langchain/langgraph-checkpoint-sqlite";
 import { RustPostgresSaver, RustSqliteSaver, patchLangGraph, unpatchLangGraph } from "@fast-langgraph/accelerator";
 
 import { scratchDir } from "./lib/disk.mjs";
-import { QUICK, RESULTS_DIR, assertEqualOutputs, formatTable, interleavedRuns, median, recordResult } from "./lib/harness.mjs";
+import { QUICK, numberArg, RESULTS_DIR, assertEqualOutputs, formatTable, interleavedRuns, median, recordResult } from "./lib/harness.mjs";
 import { benchPostgresUrl, withPg } from "./lib/postgres.mjs";
 import { lineChart } from "./lib/svg-chart.mjs";
 import { runChatTurns } from "./workloads/chat-turns.mjs";
 
-const arg = (name, fallback) => {
-  const i = process.argv.indexOf(name);
-  return i > 0 ? Number(process.argv[i + 1]) : fallback;
-};
-const TURNS = arg("--turns", QUICK ? 30 : 250);
-const ROUNDS = arg("--rounds", QUICK ? 1 : 3);
+const TURNS = numberArg("--turns", QUICK ? 30 : 250);
+const ROUNDS = numberArg("--rounds", QUICK ? 1 : 3);
 const LAST = Math.min(20, TURNS);
 const dir = scratchDir("chat-turns");
 const url = benchPostgresUrl();

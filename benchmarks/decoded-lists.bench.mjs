@@ -8,15 +8,11 @@ import path from "node:path";
 import { RustSqliteSaver } from "@fast-langgraph/accelerator";
 
 import { scratchDir } from "./lib/disk.mjs";
-import { QUICK, assertEqualOutputs, formatTable, interleavedRuns, median, recordResult } from "./lib/harness.mjs";
+import { QUICK, numberArg, assertEqualOutputs, formatTable, interleavedRuns, median, recordResult } from "./lib/harness.mjs";
 import { runChatTurns } from "./workloads/chat-turns.mjs";
 
-const arg = (name, fallback) => {
-  const i = process.argv.indexOf(name);
-  return i > 0 ? Number(process.argv[i + 1]) : fallback;
-};
-const TURNS = arg("--turns", QUICK ? 30 : 250);
-const ROUNDS = arg("--rounds", QUICK ? 1 : 3);
+const TURNS = numberArg("--turns", QUICK ? 30 : 250);
+const ROUNDS = numberArg("--rounds", QUICK ? 1 : 3);
 const LAST = Math.min(20, TURNS);
 const ON = 32 * 2 ** 20;
 const dir = scratchDir("decoded-lists");

@@ -7,6 +7,12 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 
 export const QUICK = process.argv.includes("--quick") || process.env.BENCH_QUICK === "1";
+
+/** The number after `--name` on the command line, else `fallback`. */
+export function numberArg(name, fallback) {
+  const i = process.argv.indexOf(name);
+  return i > 0 ? Number(process.argv[i + 1]) : fallback;
+}
 /** Full runs write results/; quick runs write results/quick/ so they never overwrite published figures. */
 export const RESULTS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), "..", "results", ...(QUICK ? ["quick"] : []));
 

@@ -33,7 +33,7 @@ export interface DecodedListStats {
   evictions: number;
 }
 
-/** Default byte bound of a saver's decoded lists: 32 MiB. */
+/** Default byte bound of a saver's decoded lists: 0, off (they are opt-in: see `decodedListBytes`). */
 export const DEFAULT_DECODED_LIST_BYTES = 0;
 
 interface Entry {

@@ -7,6 +7,7 @@ import {
   unverifiedVersions,
 } from "../checkpoint/json-plus-copies";
 import { foreignSerializerMethod } from "../checkpoint/json-plus-methods";
+import { messageClassesMismatch } from "../checkpoint/json-plus-probe";
 import { givenVersion } from "./given-modules";
 import type { PackageCopy } from "./package-copies";
 
@@ -58,7 +59,12 @@ export function acceleratedSerializerMethods(originals: Record<string, Method>, 
   if (copy.format === "cjs") registerSerializerCopy(cls, commonJsClasses(copy));
   else if (copy.format === "given") {
     const messages = copy.modules?.["@langchain/core/messages"] as Record<string, unknown>;
-    registerSerializerCopy(cls, { messages, DeltaSnapshot: copy.exports.DeltaSnapshot as JsonPlusClasses["DeltaSnapshot"] });
+    const classes = { messages, DeltaSnapshot: copy.exports.DeltaSnapshot as JsonPlusClasses["DeltaSnapshot"] };
+    const checked = messageClassesMismatch(cls as never, originals.loadsTyped as never, classes).then(
+      (reason) => registerSerializerCopy(cls, reason ?? classes),
+      (error: Error) => registerSerializerCopy(cls, `upstream decodes: ${error.message}`),
+    );
+    pending.push(checked);
   } else {
     const DeltaSnapshot = copy.exports.DeltaSnapshot as JsonPlusClasses["DeltaSnapshot"];
     const ready = esmMessagesNextTo(copy.file).then(

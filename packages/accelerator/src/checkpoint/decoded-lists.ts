@@ -1,6 +1,7 @@
 import { ByteLru } from "./byte-lru";
 import { JsonPlusDecoder, UPSTREAM } from "./json-plus-decoder";
 import { copyParsed } from "./parsed-json";
+import { stampDepartures } from "./shadow";
 import { type ListParts, concatListParts, takeListParts } from "./value-snapshot";
 
 /**
@@ -97,6 +98,13 @@ function parseList(text: string): unknown[] | undefined {
   }
 }
 
+/** The list's parts, unless a getter toJSON reads differs from how the process first saw it (see shadow.ts). */
+function partsOf(list: unknown[]): ListParts | undefined {
+  const before = stampDepartures();
+  const parts = takeListParts(list);
+  return stampDepartures() === before ? parts : undefined;
+}
+
 export class DecodedLists {
   private readonly entries: ByteLru<Entry>;
   private readonly utf8 = new TextDecoder();
@@ -146,7 +154,7 @@ export class DecodedLists {
         if (value === undefined) return this.decline(key, entry, data);
         this.hits++;
         const fresh = value.slice(entry.parsed.length);
-        const tailParts = takeListParts(fresh);
+        const tailParts = partsOf(fresh);
         const parts = entry.parts && tailParts ? concatListParts(entry.parts, tailParts) : undefined;
         const parsed = entry.parsed.concat(kept);
         this.set(key, { decoder, data, parsed, parsedBytes: entry.parsedBytes + size.bytes, protoKeys, parts });
@@ -172,7 +180,7 @@ export class DecodedLists {
       this.set(key, { refused: true, decoder, data, parsed: [], parsedBytes: 0, protoKeys, parts: undefined });
       return LIST_UPSTREAM;
     }
-    const parts = takeListParts(value);
+    const parts = partsOf(value);
     this.set(key, { decoder, data, parsed: kept, parsedBytes: size.bytes, protoKeys, parts });
     return { value, parts };
   }

@@ -220,6 +220,8 @@ export class DecodedLists {
   }
 
   private set(key: string, entry: Entry): void {
-    this.entries.set(key, entry, ENTRY_BYTES + entry.data.length + entry.parsedBytes + (entry.parts?.bytes ?? 0) + key.length * 2);
+    // The parts' strings are the parses' strings (counted there): the parts add their token and offset slots.
+    const parts = entry.parts ? (entry.parts.size.tokens + entry.parts.offsets.length) * 8 : 0;
+    this.entries.set(key, entry, ENTRY_BYTES + entry.data.length + entry.parsedBytes + parts + key.length * 2);
   }
 }

@@ -12,10 +12,10 @@
  * thing: an object's header and one pointer per property (properties beyond the in-object slots live
  * in a backing store of the same size), an array's JSArray header plus its elements store, a string's
  * header and characters (two bytes each when any is beyond Latin-1), a heap number for a non-Smi
- * number. Checked against process.memoryUsage() over many entries (test/checkpoint/decoded-lists-bytes.test.ts).
+ * number. Checked against process.memoryUsage() over many entries (test/serializer/decoded-lists-bytes.test.ts).
  */
-const OBJECT_BYTES = 56;
-const ARRAY_BYTES = 48;
+const OBJECT_BYTES = 88;
+const ARRAY_BYTES = 64;
 const POINTER_BYTES = 8;
 const STRING_BYTES = 24;
 const NUMBER_BYTES = 16;

@@ -67,7 +67,7 @@ console.log(formatTable(rows));
 // with the default serde (the decoder) and with a JsonPlusSerializer subclass whose _loads only calls
 // super (so the saver keeps upstream's code): everything else is the same. Then the next turn's read
 // (the thread grown by 4 messages): upstream's code, the decoder alone (decodedListBytes: 0), and the
-// decoder with decoded lists (only the 4 new messages decoded, the rest copied from templates).
+// decoder with decoded lists (only the 4 new messages parsed; every message revived from remembered parses).
 class UpstreamDecoding extends JsonPlusSerializer {
   _loads(data) {
     return super._loads(data);

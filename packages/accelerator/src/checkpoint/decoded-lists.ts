@@ -26,7 +26,8 @@ import { type ListParts, concatListParts, takeListParts } from "./value-snapshot
  * build the same object twice) is serialized again. Anything that does not fit (invalid JSON, the
  * decoder leaving the value to upstream) decodes as before; such a list is remembered as refused
  * while it only grows, so that its reads do not try again.
- * One decode per miss: the miss's parse is revived and handed out, its copy is kept.
+ * One decode per miss, and no more work than without decoded lists: the miss's parse is revived and
+ * handed out, and only the bytes and shadows are kept; the private copy is parsed at the second read.
  * Entries are bounded by bytes, least recently used first: the bytes read, the copies as counted by
  * parsed-json.ts, the shadows, and the key.
  */
@@ -48,6 +49,9 @@ export interface DecodedListStats {
  */
 export const DEFAULT_DECODED_LIST_BYTES = 64 * 2 ** 20;
 
+/** Bytes counted per shadow token of an entry's parts (see `set`). */
+const PART_TOKEN_BYTES = 12;
+
 /** What an entry costs besides its parts: the Entry object, its arrays' headers, the LRU's map slot. */
 const ENTRY_BYTES = 256;
 
@@ -57,8 +61,13 @@ interface Entry {
   decoder: JsonPlusDecoder;
   /** The bytes as read (a Buffer no one else holds: the engine's copy for this read). */
   data: Uint8Array;
-  /** Each element's JSON.parse result, a private copy (parsed-json.ts). */
-  parsed: unknown[];
+  /** How many elements the list has. */
+  count: number;
+  /**
+   * Each element's JSON.parse result, a private copy (parsed-json.ts); undefined until the list is
+   * read a second time (a cold read costs what it costs without decoded lists: no copy is made).
+   */
+  parsed: unknown[] | undefined;
   /** Bytes `parsed` keeps (parsed-json.ts's count). */
   parsedBytes: number;
   /** Whether the text may hold a `__proto__` key (JsonPlusDecoder.mayHoldProtoKeys). */
@@ -138,26 +147,29 @@ export class DecodedLists {
           return undefined;
         }
       } else if (sameBytes(data, entry.data)) {
-        const value = this.revive(decoder, entry.parsed, [], entry.protoKeys);
+        const base = this.basis(key, entry);
+        if (base === undefined) return this.decline(key, entry, data);
+        const value = this.revive(decoder, base, [], entry.protoKeys);
         if (value === undefined) return this.decline(key, entry, data);
         this.hits++;
         this.entries.touch(key);
         return { value, parts: entry.parts };
-      } else if (entry.parsed.length > 0 && extendsList(data, entry.data)) {
+      } else if (entry.count > 0 && extendsList(data, entry.data)) {
+        const base = this.basis(key, entry);
         const text = `[${this.utf8.decode(data.subarray(entry.data.length))}`;
         const tail = parseList(text);
-        if (tail === undefined) return this.decline(key, entry, data);
+        if (base === undefined || tail === undefined) return this.decline(key, entry, data);
         const protoKeys = entry.protoKeys || JsonPlusDecoder.mayHoldProtoKeys(text);
         const size = { bytes: 0 };
         const kept = copyParsed(tail, size) as unknown[];
-        const value = this.revive(decoder, entry.parsed, tail, protoKeys);
+        const value = this.revive(decoder, base, tail, protoKeys);
         if (value === undefined) return this.decline(key, entry, data);
         this.hits++;
-        const fresh = value.slice(entry.parsed.length);
+        const fresh = value.slice(base.length);
         const tailParts = partsOf(fresh);
         const parts = entry.parts && tailParts ? concatListParts(entry.parts, tailParts) : undefined;
-        const parsed = entry.parsed.concat(kept);
-        this.set(key, { decoder, data, parsed, parsedBytes: entry.parsedBytes + size.bytes, protoKeys, parts });
+        const parsed = base.concat(kept);
+        this.set(key, { decoder, data, count: parsed.length, parsed, parsedBytes: entry.parsedBytes + size.bytes, protoKeys, parts });
         return { value, parts };
       } else if (data.length < entry.data.length) {
         // An older checkpoint of the thread (history, a fork): decoded as before, the entry kept.
@@ -170,19 +182,32 @@ export class DecodedLists {
     const parsed = parseList(text);
     const protoKeys = JsonPlusDecoder.mayHoldProtoKeys(text);
     if (parsed === undefined) {
-      this.set(key, { refused: true, decoder, data, parsed: [], parsedBytes: 0, protoKeys, parts: undefined });
+      this.set(key, { refused: true, decoder, data, count: 0, parsed: undefined, parsedBytes: 0, protoKeys, parts: undefined });
       return undefined;
     }
-    const size = { bytes: 0 };
-    const kept = copyParsed(parsed, size) as unknown[];
     const value = decoder.reviveParsed(parsed, protoKeys);
     if (value === UPSTREAM || !Array.isArray(value)) {
-      this.set(key, { refused: true, decoder, data, parsed: [], parsedBytes: 0, protoKeys, parts: undefined });
+      this.set(key, { refused: true, decoder, data, count: 0, parsed: undefined, parsedBytes: 0, protoKeys, parts: undefined });
       return LIST_UPSTREAM;
     }
     const parts = partsOf(value);
-    this.set(key, { decoder, data, parsed: kept, parsedBytes: size.bytes, protoKeys, parts });
+    this.set(key, { decoder, data, count: value.length, parsed: undefined, parsedBytes: 0, protoKeys, parts });
     return { value, parts };
+  }
+
+  /**
+   * The entry's private parse, made at its second read (from its bytes, the ones read then), or
+   * undefined when those bytes are no JSON list of `count` elements (they were, at the first read).
+   */
+  private basis(key: string, entry: Entry): unknown[] | undefined {
+    if (entry.parsed) return entry.parsed;
+    const parsed = parseList(this.utf8.decode(entry.data));
+    if (parsed === undefined || parsed.length !== entry.count) return undefined;
+    const size = { bytes: 0 };
+    entry.parsed = copyParsed(parsed, size) as unknown[];
+    entry.parsedBytes = size.bytes;
+    this.set(key, entry);
+    return entry.parsed;
   }
 
   /**
@@ -200,7 +225,7 @@ export class DecodedLists {
   /** The decoder declines what it revived before (a class changed since): decode as before from now on. */
   private decline(key: string, entry: Entry, data: Uint8Array): undefined {
     this.misses++;
-    this.set(key, { ...entry, refused: true, data, parsed: [], parsedBytes: 0, parts: undefined });
+    this.set(key, { ...entry, refused: true, data, count: 0, parsed: undefined, parsedBytes: 0, parts: undefined });
     return undefined;
   }
 
@@ -220,8 +245,11 @@ export class DecodedLists {
   }
 
   private set(key: string, entry: Entry): void {
-    // The parts' strings are the parses' strings (counted there): the parts add their token and offset slots.
-    const parts = entry.parts ? (entry.parts.size.tokens + entry.parts.offsets.length) * 8 : 0;
+    // The parts: their token and offset slots, the heap numbers among the tokens (12 bytes a token in
+    // all), and their strings, which are the first decode's (the private parse, made at the second read,
+    // has its own), at a byte a character (chat text is one-byte).
+    const p = entry.parts;
+    const parts = p ? p.size.tokens * PART_TOKEN_BYTES + p.offsets.length * 8 + p.size.chars : 0;
     this.entries.set(key, entry, ENTRY_BYTES + entry.data.length + entry.parsedBytes + parts + key.length * 2);
   }
 }

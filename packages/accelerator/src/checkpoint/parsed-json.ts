@@ -25,10 +25,11 @@ export interface CopySize {
   bytes: number;
 }
 
+/** A character beyond Latin-1: V8 then keeps the string with two bytes per character. */
+const TWO_BYTE = /[^\u0000-\u00ff]/;
+
 function stringBytes(s: string): number {
-  // One byte per character unless a character needs two (V8's two-byte strings).
-  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0xff) return STRING_BYTES + 2 * s.length;
-  return STRING_BYTES + s.length;
+  return STRING_BYTES + (TWO_BYTE.test(s) ? 2 * s.length : s.length);
 }
 
 /**

@@ -26,7 +26,7 @@ export interface CopySize {
 }
 
 /** A character beyond Latin-1: V8 then keeps the string with two bytes per character. */
-const TWO_BYTE = /[^\u0000-\u00ff]/;
+const TWO_BYTE = /[\u0100-\uffff]/;
 
 function stringBytes(s: string): number {
   return STRING_BYTES + (TWO_BYTE.test(s) ? 2 * s.length : s.length);

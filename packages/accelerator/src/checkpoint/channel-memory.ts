@@ -1,6 +1,7 @@
 import { RemoveMessage } from "@langchain/core/messages";
 
 import { ByteLru } from "./byte-lru";
+import { stampDepartures } from "./shadow";
 import { type ListParts, type MessageKey, ValueSnapshot } from "./value-snapshot";
 
 /**
@@ -153,7 +154,13 @@ export class ChannelMemory {
    * decoded-lists.ts) are its elements' shadows when known, else the value is walked.
    */
   remember(threadId: string, ns: string, channel: string, version: string, ownerId: string, value: unknown, parts?: ListParts): void {
+    const before = stampDepartures();
     const snapshot = parts && Array.isArray(value) ? ValueSnapshot.fromParts(value, parts) : ValueSnapshot.take(value);
+    // Taken under a redefined toJSON getter: the value may not serialize to the stored bytes (shadow.ts).
+    if (stampDepartures() !== before) {
+      this.entries.delete(ChannelMemory.key(threadId, ns, channel));
+      return;
+    }
     this.set(ChannelMemory.key(threadId, ns, channel), version, ownerId, snapshot);
   }
 

@@ -1,49 +1,78 @@
 import { ByteLru } from "./byte-lru";
-import { type JsonPlusDecoder, UPSTREAM, sameSources } from "./json-plus-decoder";
-import { ValueTemplate } from "./value-template";
+import { JsonPlusDecoder, UPSTREAM } from "./json-plus-decoder";
+import { copyParsed } from "./parsed-json";
+import { stampDepartures } from "./shadow";
 import { type ListParts, concatListParts, takeListParts } from "./value-snapshot";
 
 /**
  * Per (thread, namespace, channel): the bytes of the list value this saver last decoded, with a
- * private template of each element (see value-template.ts). A chat thread's messages channel grows by
- * a few messages per turn: when the next read's bytes are the remembered bytes with elements
- * appended (`[A,B` + `,C,D]`), only the appended elements are parsed and revived; every element is
- * handed out as a fresh copy of its template, as a fresh decode would be. Templates are never handed
- * out, so no code can change them.
+ * private copy of each element's `JSON.parse` result (plain data, never handed out). A chat thread's
+ * messages channel grows by a few messages per turn: when the next read's bytes are the remembered
+ * bytes (or those bytes with elements appended: `[A,B` + `,C,D]`), only the appended elements are
+ * UTF-8 decoded and parsed; every element is then revived by the decoder from a fresh copy of its
+ * parse, exactly as `decodeText` revives a fresh parse (json-plus-decoder.ts): the same
+ * constructors called with the same arguments in the same order, every class's `lc_aliases` and
+ * every getter the constructors read looked up at that time, on every read. So what is handed out is
+ * built by the same steps as a fresh decode; only the UTF-8 decoding and `JSON.parse` of unchanged
+ * elements are skipped, and those are pure functions of the bytes.
  *
  * Exactness rests on: (1) the JSON grammar: if `[A,B]` is valid, `[A,B,C]` holds A and B then C, and
- * the decoder revives each element of a list independently (json-plus-decoder.ts), so decoding the
- * appended elements alone gives what decoding the whole list gives for them; (2) the templates (two
- * decodes compared, see ValueTemplate); (3) the decoder building what it built then: the same decoder
- * and the same fingerprint of its classes (prototype chains, lc_aliases getters). Anything that does
- * not fit (the bytes are not an extension, an element without a template, UPSTREAM) decodes as before;
- * a list with an element without a template is remembered as refused while it only grows, so that
- * its reads do not try again.
- * Entries are bounded by bytes (their bytes plus an estimate of their templates), least recently used
- * first.
+ * the decoder revives each element of a list independently, so parsing the appended elements alone
+ * gives what parsing the whole list gives for them; (2) parsed-json.ts: a copy of a parse is another
+ * parse of the same text. The elements' shadows (value-snapshot.ts), which ChannelMemory keeps to
+ * prove at the next put that the list only grew, are those of the read that first decoded each
+ * element: they describe a fresh decode of the same bytes, and a put compares the live value against
+ * them, so a value that differs from them in any way (in-place edits, a constructor that does not
+ * build the same object twice) is serialized again. Anything that does not fit (invalid JSON, the
+ * decoder leaving the value to upstream) decodes as before; such a list is remembered as refused
+ * while it only grows, so that its reads do not try again.
+ * One decode per miss, and no more work than without decoded lists: the miss's parse is revived and
+ * handed out, and only the bytes and shadows are kept; the private copy is parsed at the second read.
+ * Entries are bounded by bytes, least recently used first: the bytes read, the copies as counted by
+ * parsed-json.ts, the shadows, and the key.
  */
 export interface DecodedListStats {
   entries: number;
   bytes: number;
   maxBytes: number;
-  /** Reads served from remembered elements (only appended elements, if any, were decoded). */
+  /** Reads served from remembered elements (only appended elements, if any, were parsed). */
   hits: number;
   /** Reads decoded whole (no entry, or bytes that do not extend it). */
   misses: number;
   evictions: number;
 }
 
-/** Default byte bound of a saver's decoded lists: 0, off (they are opt-in: see `decodedListBytes`). */
-export const DEFAULT_DECODED_LIST_BYTES = 0;
+/**
+ * Default byte bound of a saver's decoded lists: 64 MiB. A thread of 1,000 chat messages (~700 KB as
+ * stored) counts 2.62 MiB after its first read (`node --expose-gc benchmarks/decoded-lists.bench.mjs`
+ * prints it) and about 4 MiB once its parse is kept (the chat case of decoded-lists-bytes.test.ts
+ * counts 5.7 bytes per stored byte), so the default keeps the last ~16 such threads read.
+ */
+export const DEFAULT_DECODED_LIST_BYTES = 64 * 2 ** 20;
+
+/** Bytes counted per shadow token of an entry's parts (see `set`). */
+const PART_TOKEN_BYTES = 12;
+
+/** What an entry costs besides its parts: the Entry object, its arrays' headers, the LRU's map slot. */
+const ENTRY_BYTES = 256;
 
 interface Entry {
-  /** The list has an element without a template (or goes to upstream): reads of it and its extensions decode as before. */
+  /** The list holds what the decoder leaves to upstream: reads of it and its extensions decode as before. */
   refused?: boolean;
   decoder: JsonPlusDecoder;
-  fingerprint: unknown[];
   /** The bytes as read (a Buffer no one else holds: the engine's copy for this read). */
   data: Uint8Array;
-  templates: ValueTemplate[];
+  /** How many elements the list has. */
+  count: number;
+  /**
+   * Each element's JSON.parse result, a private copy (parsed-json.ts); undefined until the list is
+   * read a second time (a cold read costs what it costs without decoded lists: no copy is made).
+   */
+  parsed: unknown[] | undefined;
+  /** Bytes `parsed` keeps (parsed-json.ts's count). */
+  parsedBytes: number;
+  /** Whether the text may hold a `__proto__` key (JsonPlusDecoder.mayHoldProtoKeys). */
+  protoKeys: boolean;
   /** Each element's shadow and message key, to remember the value without walking it (or undefined). */
   parts: ListParts | undefined;
 }
@@ -54,14 +83,11 @@ export interface DecodedList {
   parts: ListParts | undefined;
 }
 
+/** `load`'s answer when the decoder left the whole list to upstream: run upstream's code, not the decoder again. */
+export const LIST_UPSTREAM = "upstream";
+
 const COMMA = 0x2c;
 const CLOSE = 0x5d;
-/**
- * Bytes templates are counted per byte read, besides the bytes themselves and the shadows' estimate.
- * Measured: 1,000 zipf-chat messages (716 KB) keep 4.7 MB of heap (templates and shadows) besides the
- * Buffer; counted as 5.9 MB.
- */
-const TEMPLATE_OVERHEAD = 3;
 
 function extendsList(data: Uint8Array, old: Uint8Array): boolean {
   const n = old.length;
@@ -71,6 +97,22 @@ function extendsList(data: Uint8Array, old: Uint8Array): boolean {
 
 function sameBytes(data: Uint8Array, old: Uint8Array): boolean {
   return data.length === old.length && Buffer.from(data.buffer, data.byteOffset, data.length).equals(old);
+}
+
+function parseList(text: string): unknown[] | undefined {
+  try {
+    const parsed: unknown = JSON.parse(text);
+    return Array.isArray(parsed) ? parsed : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The list's parts, unless a getter toJSON reads differs from how the process first saw it (see shadow.ts). */
+function partsOf(list: unknown[]): ListParts | undefined {
+  const before = stampDepartures();
+  const parts = takeListParts(list);
+  return stampDepartures() === before ? parts : undefined;
 }
 
 export class DecodedLists {
@@ -88,17 +130,16 @@ export class DecodedLists {
   }
 
   /**
-   * The decoder's value of `data` (a JSON list of a channel) or undefined when the caller should
-   * decode as before. Remembers the list's elements for the next read of the same key.
+   * The decoder's value of `data` (a JSON list of a channel); undefined when the caller should decode
+   * as before, LIST_UPSTREAM when it should run upstream's code (the decoder just declined these bytes).
+   * Remembers the list's elements for the next read of the same key.
    */
-  load(key: string, decoder: JsonPlusDecoder, data: Uint8Array): DecodedList | undefined {
+  load(key: string, decoder: JsonPlusDecoder, data: Uint8Array): DecodedList | typeof LIST_UPSTREAM | undefined {
     if (this.maxBytes === 0 || data.length < 2 || data[0] !== 0x5b) return undefined;
     const entry = this.entries.get(key);
-    const fingerprint = decoder.fingerprint();
-    if (fingerprint === undefined) return undefined;
-    if (entry && entry.decoder === decoder && sameSources(entry.fingerprint, fingerprint)) {
+    if (entry && entry.decoder === decoder) {
       if (entry.refused) {
-        // Its remembered part holds what has no template: while the list only grows (or an older
+        // Its remembered part holds what the decoder declines: while the list only grows (or an older
         // checkpoint is read) there is no need to try again.
         const grows = extendsList(data, entry.data);
         if (grows || data.length <= entry.data.length) {
@@ -107,22 +148,30 @@ export class DecodedLists {
           return undefined;
         }
       } else if (sameBytes(data, entry.data)) {
+        const base = this.basis(key, entry);
+        if (base === undefined) return this.decline(key, entry, data);
+        const value = this.revive(decoder, base, [], entry.protoKeys);
+        if (value === undefined) return this.decline(key, entry, data);
         this.hits++;
         this.entries.touch(key);
-        return { value: entry.templates.map((t) => t.instantiate()), parts: entry.parts };
-      } else if (entry.templates.length > 0 && extendsList(data, entry.data)) {
-        const tail = this.decodeTwice(decoder, `[${this.utf8.decode(data.subarray(entry.data.length))}`);
-        if (tail) {
-          this.hits++;
-          const value = entry.templates.map((t) => t.instantiate());
-          for (const item of tail.value) value.push(item);
-          const parts = entry.parts && tail.parts ? concatListParts(entry.parts, tail.parts) : undefined;
-          this.set(key, { ...entry, data, templates: entry.templates.concat(tail.templates), parts });
-          return { value, parts };
-        }
-        this.set(key, { ...entry, refused: true, data, templates: [], parts: undefined });
-        this.misses++;
-        return undefined;
+        return { value, parts: entry.parts };
+      } else if (entry.count > 0 && extendsList(data, entry.data)) {
+        const base = this.basis(key, entry);
+        const text = `[${this.utf8.decode(data.subarray(entry.data.length))}`;
+        const tail = parseList(text);
+        if (base === undefined || tail === undefined) return this.decline(key, entry, data);
+        const protoKeys = entry.protoKeys || JsonPlusDecoder.mayHoldProtoKeys(text);
+        const size = { bytes: 0 };
+        const kept = copyParsed(tail, size) as unknown[];
+        const value = this.revive(decoder, base, tail, protoKeys);
+        if (value === undefined) return this.decline(key, entry, data);
+        this.hits++;
+        const fresh = value.slice(base.length);
+        const tailParts = partsOf(fresh);
+        const parts = entry.parts && tailParts ? concatListParts(entry.parts, tailParts) : undefined;
+        const parsed = base.concat(kept);
+        this.set(key, { decoder, data, count: parsed.length, parsed, parsedBytes: entry.parsedBytes + size.bytes, protoKeys, parts });
+        return { value, parts };
       } else if (data.length < entry.data.length) {
         // An older checkpoint of the thread (history, a fork): decoded as before, the entry kept.
         this.misses++;
@@ -130,36 +179,55 @@ export class DecodedLists {
       }
     }
     this.misses++;
-    const whole = this.decodeTwice(decoder, this.utf8.decode(data));
-    if (!whole) {
-      this.set(key, { refused: true, decoder, fingerprint, data, templates: [], parts: undefined });
+    const text = this.utf8.decode(data);
+    const parsed = parseList(text);
+    const protoKeys = JsonPlusDecoder.mayHoldProtoKeys(text);
+    if (parsed === undefined) {
+      this.set(key, { refused: true, decoder, data, count: 0, parsed: undefined, parsedBytes: 0, protoKeys, parts: undefined });
       return undefined;
     }
-    this.set(key, { decoder, fingerprint, data, templates: whole.templates, parts: whole.parts });
-    return { value: whole.value, parts: whole.parts };
+    const value = decoder.reviveParsed(parsed, protoKeys);
+    if (value === UPSTREAM || !Array.isArray(value)) {
+      this.set(key, { refused: true, decoder, data, count: 0, parsed: undefined, parsedBytes: 0, protoKeys, parts: undefined });
+      return LIST_UPSTREAM;
+    }
+    const parts = partsOf(value);
+    this.set(key, { decoder, data, count: value.length, parsed: undefined, parsedBytes: 0, protoKeys, parts });
+    return { value, parts };
   }
 
   /**
-   * Decodes a JSON list twice: the first decode is handed out (nobody held it before), the second
-   * (with the first) makes each element's template. Undefined when the decoder leaves it to upstream
-   * or an element has no template.
+   * The entry's private parse, made at its second read (from its bytes, the ones read then), or
+   * undefined when those bytes are no JSON list of `count` elements (they were, at the first read).
    */
-  private decodeTwice(
-    decoder: JsonPlusDecoder,
-    text: string,
-  ): { value: unknown[]; templates: ValueTemplate[]; parts: ListParts | undefined } | undefined {
-    const a = decoder.decodeText(text);
-    if (a === UPSTREAM || !Array.isArray(a)) return undefined;
-    const b = decoder.decodeText(text) as unknown[];
-    const protos = decoder.instancePrototypes;
-    const templates: ValueTemplate[] = [];
-    for (let i = 0; i < a.length; i++) {
-      const template = ValueTemplate.build(a[i], b[i], protos);
-      if (!template) return undefined;
-      templates.push(template);
-    }
-    // Shadows of the fresh decode: every copy of a template has the same (value-snapshot.ts).
-    return { value: a, templates, parts: takeListParts(a) };
+  private basis(key: string, entry: Entry): unknown[] | undefined {
+    if (entry.parsed) return entry.parsed;
+    const parsed = parseList(this.utf8.decode(entry.data));
+    if (parsed === undefined || parsed.length !== entry.count) return undefined;
+    const size = { bytes: 0 };
+    entry.parsed = copyParsed(parsed, size) as unknown[];
+    entry.parsedBytes = size.bytes;
+    this.set(key, entry);
+    return entry.parsed;
+  }
+
+  /**
+   * A fresh parse of the remembered elements (copies) followed by `tail` (a fresh parse, handed over),
+   * revived as one list by the decoder, or undefined when the decoder declines it now.
+   */
+  private revive(decoder: JsonPlusDecoder, parsed: unknown[], tail: unknown[], protoKeys: boolean): unknown[] | undefined {
+    const list: unknown[] = [];
+    for (let i = 0; i < parsed.length; i++) list.push(copyParsed(parsed[i]));
+    for (let i = 0; i < tail.length; i++) list.push(tail[i]);
+    const value = decoder.reviveParsed(list, protoKeys);
+    return value === UPSTREAM || !Array.isArray(value) ? undefined : value;
+  }
+
+  /** The decoder declines what it revived before (a class changed since): decode as before from now on. */
+  private decline(key: string, entry: Entry, data: Uint8Array): undefined {
+    this.misses++;
+    this.set(key, { ...entry, refused: true, data, count: 0, parsed: undefined, parsedBytes: 0, parts: undefined });
+    return undefined;
   }
 
   forgetThread(threadId: string): void {
@@ -178,6 +246,11 @@ export class DecodedLists {
   }
 
   private set(key: string, entry: Entry): void {
-    this.entries.set(key, entry, entry.data.length * (1 + TEMPLATE_OVERHEAD) + (entry.parts?.bytes ?? 0) + key.length * 2);
+    // The parts: their token and offset slots, the heap numbers among the tokens (12 bytes a token in
+    // all), and their strings, which are the first decode's (the private parse, made at the second read,
+    // has its own), at a byte a character (chat text is one-byte).
+    const p = entry.parts;
+    const parts = p ? p.size.tokens * PART_TOKEN_BYTES + p.offsets.length * 8 + p.size.chars : 0;
+    this.entries.set(key, entry, ENTRY_BYTES + entry.data.length + entry.parsedBytes + parts + key.length * 2);
   }
 }

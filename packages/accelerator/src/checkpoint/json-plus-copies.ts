@@ -58,6 +58,11 @@ export function countDecoded(): void {
   stats.decoded++;
 }
 
+/** Counts a value another path of ours (decoded-lists.ts) found the decoder declines, handed to upstream's code. */
+export function countUpstream(): void {
+  stats.upstream++;
+}
+
 function decodeCounted(decoder: JsonPlusDecoder, type: string, data: unknown): unknown {
   const value = decoder.decodeTyped(type, data);
   if (value === UPSTREAM) stats.upstream++;
@@ -185,6 +190,25 @@ export function loadTyped(serde: { loadsTyped(type: string, data: never): Promis
   if (decoder) {
     const value = decodeCounted(decoder, type, data);
     if (value !== UPSTREAM) return value;
+  }
+  return serde.loadsTyped(type, data as never);
+}
+
+/**
+ * `serde.loadsTyped(type, data)` by upstream's own code, for bytes the decoder just declined: when
+ * `serde`'s loadsTyped is our patched one, its copy's original (so the decoder does not run twice).
+ */
+export function upstreamLoadsTyped(
+  serde: { loadsTyped(type: string, data: never): Promise<unknown> },
+  type: string,
+  data: unknown,
+): Promise<unknown> {
+  let proto = Object.getPrototypeOf(serde);
+  for (let depth = 0; proto !== null && depth < 16; depth++, proto = Object.getPrototypeOf(proto)) {
+    const copy = copies.get(proto);
+    if (copy?.patched !== undefined && serde.loadsTyped === copy.patched)
+      return (copy.loadsTyped as (t: string, d: unknown) => Promise<unknown>).call(serde, type, data);
+    if (copy) break;
   }
   return serde.loadsTyped(type, data as never);
 }

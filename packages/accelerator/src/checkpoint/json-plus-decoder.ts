@@ -77,7 +77,7 @@ function aliasSources(builder: Builder): unknown[] | undefined {
   return sources;
 }
 
-export function sameSources(a: unknown[], b: unknown[]): boolean {
+function sameSources(a: unknown[], b: unknown[]): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
@@ -200,7 +200,6 @@ export class JsonPlusDecoder {
   private readonly utf8 = new TextDecoder();
   /** Whether the text being decoded may hold a `__proto__` key (assigning it sets a prototype upstream). */
   private protoKeys = false;
-  private protos: Set<object | null> | undefined;
 
   constructor(classes: JsonPlusClasses) {
     this.DeltaSnapshot = classes.DeltaSnapshot;
@@ -211,33 +210,6 @@ export class JsonPlusDecoder {
       if (base && typeof value === "function" && (value === base || Object.prototype.isPrototypeOf.call(base.prototype, value.prototype)))
         this.builders.set(name, value as Builder);
     }
-  }
-
-  /**
-   * The prototypes an object this decoder builds itself may have, besides Array.prototype: plain
-   * objects' and the message classes' (what a ValueTemplate of its output may copy).
-   */
-  get instancePrototypes(): ReadonlySet<object | null> {
-    if (!this.protos) {
-      this.protos = new Set<object | null>([Object.prototype]);
-      for (const builder of this.builders.values()) this.protos.add(builder.prototype as object);
-    }
-    return this.protos;
-  }
-
-  /**
-   * What the objects this decoder constructs depend on besides the bytes: each message class's
-   * prototype chain and `lc_aliases` getters (undefined for a class whose aliases are a data
-   * property). Two equal fingerprints (`sameFingerprint`) mean a decode now builds what it built then.
-   */
-  fingerprint(): unknown[] | undefined {
-    const all: unknown[] = [];
-    for (const builder of this.builders.values()) {
-      const sources = aliasSources(builder);
-      if (!sources) return undefined;
-      all.push(sources.length, ...sources);
-    }
-    return all;
   }
 
   /** The classes the fast path constructs itself: `["langchain_core", "messages", name]`. */
@@ -268,8 +240,22 @@ export class JsonPlusDecoder {
     } catch {
       return UPSTREAM;
     }
+    return this.reviveParsed(parsed, JsonPlusDecoder.mayHoldProtoKeys(text));
+  }
+
+  /** Whether JSON `text` may hold a `__proto__` key (spelled out or escaped), for `reviveParsed`. */
+  static mayHoldProtoKeys(text: string): boolean {
+    return text.includes("proto") || text.includes("\\u");
+  }
+
+  /**
+   * What `decodeText` gives for the text `parsed` is a fresh `JSON.parse` of (or an exact copy of one,
+   * parsed-json.ts), or `UPSTREAM`; `protoKeys` from `mayHoldProtoKeys` of that text. Revives `parsed`
+   * in place: the caller must hold it alone.
+   */
+  reviveParsed(parsed: unknown, protoKeys: boolean): unknown {
     const outer = this.protoKeys;
-    this.protoKeys = text.includes("proto") || text.includes("\\u");
+    this.protoKeys = protoKeys;
     try {
       return this.revive(parsed);
     } catch {

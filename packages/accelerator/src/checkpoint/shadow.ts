@@ -69,6 +69,97 @@ function visibleObject(value: object): boolean {
 }
 
 /**
+ * What LangChain's `Serializable.toJSON` reads besides the instance's own fields: these properties
+ * along the prototype chain (and the class's `lc_name`, through `lc_id`). A redefined getter changes
+ * the bytes an unchanged instance serializes to, so shadows of such objects record a stamp of them.
+ */
+const SERIALIZATION_KEYS = [
+  "toJSON",
+  "lc_serializable",
+  "lc_aliases",
+  "lc_secrets",
+  "lc_attributes",
+  "lc_id",
+  "lc_namespace",
+  "lc_serializable_keys",
+  "constructor",
+];
+
+interface ChainStamp {
+  sources: unknown[];
+  stamp: object;
+  /** The stamp of the chain as this process first saw it, and its sources. */
+  baseline: object;
+  baselineSources: unknown[];
+}
+
+/** How many stamps handed out differed from their chain's baseline (see `stampDepartures`). */
+let departures = 0;
+
+/**
+ * A counter that grows whenever a shadow is taken or matched of an object whose chain differs from
+ * how this process first saw it (a getter toJSON reads was redefined since). A value just loaded from
+ * a store is remembered as "serializes to the stored bytes" only when its shadow was taken without a
+ * departure: the stored bytes were written under the getters in effect then, not the redefined ones.
+ */
+export function stampDepartures(): number {
+  return departures;
+}
+
+const stamps = new WeakMap<object, ChainStamp>();
+/** Prototypes whose stamp was checked in the current synchronous run (cleared in a microtask). */
+let checked: Set<object> | undefined;
+
+function chainSources(proto: object): unknown[] {
+  const sources: unknown[] = [];
+  for (let current: object | null = proto; current !== null; current = Object.getPrototypeOf(current)) {
+    sources.push(current);
+    for (const key of SERIALIZATION_KEYS) {
+      const d = Object.getOwnPropertyDescriptor(current, key);
+      sources.push(d?.get, d?.value);
+    }
+  }
+  const ctor = (proto as { constructor?: unknown }).constructor;
+  sources.push(typeof ctor === "function" ? (ctor as { lc_name?: unknown }).lc_name : undefined);
+  return sources;
+}
+
+/**
+ * An object that stays the same while every getter, method and class `toJSON` reads from `proto`'s
+ * chain is the same function (or data value): a new one after any of them was redefined, or the
+ * chain changed. Checked at most once per prototype per synchronous run (a getter redefined between
+ * turns is always seen).
+ */
+function chainStamp(proto: object): object {
+  const known = stamps.get(proto);
+  if (known && checked?.has(proto)) {
+    if (known.stamp !== known.baseline) departures++;
+    return known.stamp;
+  }
+  const sources = chainSources(proto);
+  if (checked === undefined) {
+    checked = new Set();
+    queueMicrotask(() => {
+      checked = undefined;
+    });
+  }
+  checked.add(proto);
+  if (known && known.sources.length === sources.length && known.sources.every((s, i) => s === sources[i])) {
+    if (known.stamp !== known.baseline) departures++;
+    return known.stamp;
+  }
+  // Back to the chain as first seen: the baseline stamp again.
+  if (known && known.baselineSources.length === sources.length && known.baselineSources.every((s, i) => s === sources[i])) {
+    stamps.set(proto, { ...known, sources, stamp: known.baseline });
+    return known.baseline;
+  }
+  const stamp = {};
+  if (known) departures++;
+  stamps.set(proto, { sources, stamp, baseline: known?.baseline ?? stamp, baselineSources: known?.baselineSources ?? sources });
+  return stamp;
+}
+
+/**
  * Appends the shadow of `value` to `out`. Returns false (and leaves `out` with partial tokens the
  * caller must discard) when the value is not fully visible.
  */
@@ -90,7 +181,10 @@ export function appendShadow(value: unknown, out: ShadowTokens, size: ShadowSize
   if (!visibleObject(value)) return false;
   // Visibility is decided here, once: it rests on the prototype and the toJSON in effect, which a match
   // compares, and on the keys, which it walks.
-  out.push(OPEN_OBJECT, Object.getPrototypeOf(value), (value as { toJSON?: unknown }).toJSON);
+  const proto = Object.getPrototypeOf(value);
+  const toJSON = (value as { toJSON?: unknown }).toJSON;
+  out.push(OPEN_OBJECT, proto, toJSON);
+  if (typeof toJSON === "function") out.push(chainStamp(proto));
   size.tokens += 4;
   for (const key in value) {
     // Only data properties: reading an accessor could run code (and its value is not the shadow's to keep).
@@ -131,14 +225,11 @@ export function matchShadow(value: unknown, tokens: ShadowTokens, pos: number, d
     }
     return at;
   }
-  if (
-    tokens[pos] !== OPEN_OBJECT ||
-    tokens[pos + 1] !== Object.getPrototypeOf(value) ||
-    tokens[pos + 2] !== (value as { toJSON?: unknown }).toJSON
-  ) {
-    return -1;
-  }
+  const proto = Object.getPrototypeOf(value);
+  const toJSON = (value as { toJSON?: unknown }).toJSON;
+  if (tokens[pos] !== OPEN_OBJECT || tokens[pos + 1] !== proto || tokens[pos + 2] !== toJSON) return -1;
   let at = pos + 3;
+  if (typeof toJSON === "function" && tokens[at++] !== chainStamp(proto)) return -1;
   for (const key in value) {
     if (tokens[at] !== key) return -1;
     at = matchShadow((value as Record<string, unknown>)[key], tokens, at + 1, depth + 1);

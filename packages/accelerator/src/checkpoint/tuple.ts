@@ -3,8 +3,8 @@ import { TASKS, maxChannelVersion } from "@langchain/langgraph-checkpoint";
 import type { TupleRow, WriteRow } from "@fast-langgraph/native";
 
 import { checkpointConfig } from "./config";
-import { DecodedLists } from "./decoded-lists";
-import { countDecoded, decoderFor, loadTyped } from "./json-plus-copies";
+import { DecodedLists, LIST_UPSTREAM } from "./decoded-lists";
+import { countDecoded, countUpstream, decoderFor, loadTyped, upstreamLoadsTyped } from "./json-plus-copies";
 import type { ListParts } from "./value-snapshot";
 
 /** Where a pre-v4 checkpoint's pending sends are read from: its parent's writes. */
@@ -102,6 +102,11 @@ export async function rowToTuple(
           decoder && lists && v.kind === "json"
             ? lists.load(DecodedLists.key(row.threadId, row.checkpointNs, v.channel), decoder, v.data)
             : undefined;
+        if (list === LIST_UPSTREAM) {
+          // The decoder just declined these bytes: upstream's code, without decoding them again.
+          countUpstream();
+          return upstreamLoadsTyped(serde, v.kind, v.data);
+        }
         if (list) {
           countDecoded();
           parts[i] = list.parts;

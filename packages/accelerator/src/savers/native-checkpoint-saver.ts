@@ -59,13 +59,12 @@ export interface SaverCacheOptions {
    */
   valueCacheBytes?: number;
   /**
-   * Opt-in (default 0: off). Most bytes of list values getTuple keeps decoded (their bytes plus private
-   * templates of their elements and their shadows, estimated at 4 bytes per byte read plus the shadows,
-   * which undercounts lists of many small objects), so that the next read of a grown list decodes only its
-   * new elements and copies the rest. It rests on message constructors being pure functions of their
-   * fields: a constructor with side effects (a warning) runs on misses only, and a prototype getter the
-   * constructors read, changed after a read, is not seen. A miss (first read, evicted thread) decodes
-   * twice. LRU. Used with LangGraph's JsonPlusSerializer only. `cacheStats().decodedLists`.
+   * Most bytes of list values getTuple keeps parsed (default 64 MiB; 0 turns it off): the bytes read,
+   * a private copy of each element's JSON parse and the elements' shadows, counted as V8 keeps them.
+   * The next read of the same or a grown list UTF-8 decodes and parses only its new elements; every
+   * element is then revived from a fresh copy of its parse by the same code as a fresh decode
+   * (constructors, getters and aliases run on every read). LRU. Used with LangGraph's
+   * JsonPlusSerializer only. `cacheStats().decodedLists`.
    */
   decodedListBytes?: number;
 }

@@ -6,13 +6,14 @@ import { PostgresSaver } from "@langchain/langgraph-checkpoint-postgres";
 
 import { RustPostgresSaver, RustSqliteSaver, patchLangGraph, unpatchLangGraph } from "../../src";
 import { firstDifference } from "../serializer/same-value";
+import { rustStoreOf } from "../../src/patch/memory-saver";
 import { rustSaverOf } from "../../src/patch/postgres-saver";
 import { freshSchema, postgresUrl } from "../support/postgres";
 import { temporaryDatabase } from "../support/temporary-database";
 
 /**
- * getTuple of our savers decodes only a grown list's new elements and hands out copies of private
- * templates for the rest (src/checkpoint/decoded-lists.ts). Differential: every state a thread goes
+ * getTuple of our savers parses only a grown list's new elements and revives every element from a
+ * private copy of its parse (src/checkpoint/decoded-lists.ts). Differential: every state a thread goes
  * through, read back with the whole history of checkpoints, forks and in-place changes by nodes and
  * by callers, is the same (same classes, own properties, descriptors and values) as with LangGraph's
  * own MemorySaver.
@@ -100,7 +101,7 @@ function expectSame(actual: unknown, expected: unknown): void {
   if (difference) throw new Error(`differs from MemorySaver at ${difference}`);
 }
 
-/** Decoded lists are opt-in (they rest on message constructors being pure; see README "Decoded lists"). */
+/** An explicit bound (decoded lists are on by default: see the last test). */
 const ON = 32 * 2 ** 20;
 
 describe("decoded lists, differentially against MemorySaver", () => {
@@ -123,7 +124,7 @@ describe("decoded lists, differentially against MemorySaver", () => {
       else expectSame(settled(ours.history), settled(reference.history));
       expectSame(ours.fork, reference.fork);
       const stats = saver.cacheStats().decodedLists;
-      // The path under test was taken: most getTuple reads of the messages list were served from templates.
+      // The path under test was taken: most getTuple reads of the messages list were served from remembered parses.
       expect(stats?.hits).toBeGreaterThan(TURNS);
       expect(stats?.bytes).toBeLessThanOrEqual(stats?.maxBytes as number);
     } finally {
@@ -134,8 +135,11 @@ describe("decoded lists, differentially against MemorySaver", () => {
   it("patched MemorySaver gives what MemorySaver gives", async () => {
     await patchLangGraph();
     try {
-      const ours = await session(new MemorySaver());
+      const saver = new MemorySaver();
+      const ours = await session(saver);
       expectSame(ours, reference);
+      // Decoded lists are on by default: the patched class runs on them.
+      expect(rustStoreOf(saver as never).cacheStats().decodedLists?.hits).toBeGreaterThan(TURNS);
     } finally {
       unpatchLangGraph();
     }
@@ -182,12 +186,14 @@ describe("decoded lists, differentially against MemorySaver", () => {
     expectSame(actual.states, expected.states);
     expectSame(settled(actual.history), settled(expected.history));
     expectSame(actual.fork, expected.fork);
-    // Decoded lists are opt-in: a patched class never runs on them.
-    expect(hits).toBe(0);
+    // Decoded lists are on by default: the patched class runs on them.
+    expect(hits).toBeGreaterThan(TURNS);
   });
 
-  it("off by default (and with decodedListBytes: 0), with the same results", async () => {
-    expect(new RustSqliteSaver(":memory:").cacheStats().decodedLists?.maxBytes).toBe(0);
+  it("on by default with a 64 MiB bound; off with decodedListBytes: 0, with the same results", async () => {
+    const byDefault = new RustSqliteSaver(":memory:");
+    expect(byDefault.cacheStats().decodedLists?.maxBytes).toBe(64 * 2 ** 20);
+    byDefault.close();
     const saver = new RustSqliteSaver(":memory:", { decodedListBytes: 0 });
     try {
       expectSame(await session(saver), reference);

@@ -2,15 +2,14 @@ import * as messages from "@langchain/core/messages";
 import { JsonPlusSerializer } from "@langchain/langgraph-checkpoint";
 import fc from "fast-check";
 
-import { DecodedLists } from "../../src/checkpoint/decoded-lists";
+import { type DecodedList, DecodedLists, LIST_UPSTREAM } from "../../src/checkpoint/decoded-lists";
 import { decoderFor } from "../../src/checkpoint/json-plus-copies";
 import type { JsonPlusDecoder } from "../../src/checkpoint/json-plus-decoder";
 import { ValueSnapshot } from "../../src/checkpoint/value-snapshot";
-import { ValueTemplate } from "../../src/checkpoint/value-template";
 import { message, stateValue } from "./arbitraries";
 import { firstDifference } from "./same-value";
 
-/** A bound large enough for every case (decoded lists are opt-in: off by default). */
+/** A bound large enough for every case. */
 const ON = 32 * 2 ** 20;
 
 const serde = new JsonPlusSerializer();
@@ -96,7 +95,13 @@ function mutateDeeply(value: unknown, seen = new Set<object>()): void {
 const element = fc.oneof({ weight: 6, arbitrary: message }, { weight: 1, arbitrary: stateValue });
 const stats = { reads: 0, served: 0 };
 
-describe("decoded lists: a grown list decodes only its new elements and hands out fresh copies", () => {
+/** A read the lists served themselves (not left to the caller). */
+function served(read: ReturnType<DecodedLists["load"]>): DecodedList {
+  if (read === undefined || read === LIST_UPSTREAM) throw new Error(`not served: ${String(read)}`);
+  return read;
+}
+
+describe("decoded lists: a grown list parses only its new elements and revives every element afresh", () => {
   it("every read equals a fresh upstream decode, whatever was done to earlier results", async () => {
     await fc.assert(
       fc.asyncProperty(
@@ -112,7 +117,7 @@ describe("decoded lists: a grown list decodes only its new elements and hands ou
           for (const bytes of [b0, b1, b1, b0, b2, b2]) {
             stats.reads++;
             const read = lists.load(KEY, decoder, bytes);
-            if (!read) continue; // the caller decodes as before
+            if (!read || read === LIST_UPSTREAM) continue; // the caller decodes as before
             stats.served++;
             await expectFreshDecode(read.value, bytes);
             if (read.parts) expect(ValueSnapshot.fromParts(read.value, read.parts).matches(read.value)).toBe(true);
@@ -129,7 +134,7 @@ describe("decoded lists: a grown list decodes only its new elements and hands ou
   });
 
   it("served most reads of message lists itself (the comparisons are not all fallbacks)", () => {
-    // Reads of an older (shorter) list and lists holding a value without a template are left to the caller.
+    // Reads of an older (shorter) list and lists holding what the decoder leaves to upstream are left to the caller.
     expect(stats.served).toBeGreaterThan(stats.reads / 3);
   });
 
@@ -143,7 +148,7 @@ describe("decoded lists: a grown list decodes only its new elements and hands ou
     expect(lists.stats()).toMatchObject({ entries: 1, hits: 0, misses: 1 });
     const grown = lists.load(KEY, decoder, b1);
     expect(lists.stats()).toMatchObject({ entries: 1, hits: 1, misses: 1 });
-    await expectFreshDecode(grown?.value as unknown[], b1);
+    await expectFreshDecode(served(grown).value, b1);
     // Bytes that extend the remembered ones but are not JSON: left to the caller (upstream's error).
     const broken = Buffer.concat([Buffer.from(b1).subarray(0, b1.length - 1), Buffer.from(",1]]")]);
     expect(lists.load(KEY, decoder, broken)).toBeUndefined();
@@ -151,48 +156,51 @@ describe("decoded lists: a grown list decodes only its new elements and hands ou
     // Whitespace before the closing bracket is still a prefix of the grown list.
     const utf8 = (text: string) => new TextEncoder().encode(text);
     const spacedLists = new DecodedLists(ON);
-    expect(spacedLists.load(KEY, decoder, utf8("[1 ]"))?.value).toEqual([1]);
-    expect(spacedLists.load(KEY, decoder, utf8("[1 ,2]"))?.value).toEqual([1, 2]);
+    expect(served(spacedLists.load(KEY, decoder, utf8("[1 ]"))).value).toEqual([1]);
+    expect(served(spacedLists.load(KEY, decoder, utf8("[1 ,2]"))).value).toEqual([1, 2]);
     expect(spacedLists.stats().hits).toBe(1);
     // A shorter list (an older checkpoint): left to the caller, the entry kept.
     expect(spacedLists.load(KEY, decoder, utf8("[1]"))).toBeUndefined();
     expect(spacedLists.stats()).toMatchObject({ entries: 1, hits: 1 });
     // An empty list with a space ("[ ]"): "[ ,1]" is no JSON, though "[" + "1]" would be.
     const empty = new DecodedLists(ON);
-    expect(empty.load(KEY, decoder, utf8("[ ]"))?.value).toEqual([]);
-    expect(empty.load(KEY, decoder, utf8("[ ,1]"))?.value).toBeUndefined();
+    expect(served(empty.load(KEY, decoder, utf8("[ ]"))).value).toEqual([]);
+    expect(empty.load(KEY, decoder, utf8("[ ,1]"))).toBeUndefined();
     expect(empty.stats().hits).toBe(0);
     // [1] then [12]: not an extension (no comma where the bracket was).
     const other = new DecodedLists(ON);
-    expect(other.load(KEY, decoder, new TextEncoder().encode("[1]"))?.value).toEqual([1]);
-    expect(other.load(KEY, decoder, new TextEncoder().encode("[12]"))?.value).toEqual([12]);
+    expect(served(other.load(KEY, decoder, new TextEncoder().encode("[1]"))).value).toEqual([1]);
+    expect(served(other.load(KEY, decoder, new TextEncoder().encode("[12]"))).value).toEqual([12]);
     expect(other.stats()).toMatchObject({ hits: 0, misses: 2 });
   });
 
-  it("a value the templates cannot copy (Map, Set, bytes, an accessor) is decoded as before", async () => {
-    const lists = new DecodedLists(ON);
-    expect(lists.load(KEY, decoder, await bytesOf([new Set([1])]))).toBeUndefined();
-    expect(lists.load(KEY, decoder, await bytesOf([new Uint8Array([1])]))).toBeUndefined();
-    expect(lists.load(KEY, decoder, await bytesOf([new Map([[1, 2]])]))).toBeUndefined();
-    // AIMessageChunk with tool call chunks defines accessors on the instance.
+  it("serves what the decoder revives itself (Map, Set, bytes, chunks with accessors), each read afresh", async () => {
     const chunk = new messages.AIMessageChunk({ content: "", tool_call_chunks: [{ name: "f", args: "{}", id: "c", index: 0 }] });
-    expect(lists.load(KEY, decoder, await bytesOf([chunk]))).toBeUndefined();
+    for (const value of [[new Set([1])], [new Uint8Array([1])], [new Map([[1, { a: 2 }]])], [chunk], [new Date(0), undefined]]) {
+      const lists = new DecodedLists(ON);
+      const bytes = await bytesOf(value);
+      const first = served(lists.load(KEY, decoder, bytes));
+      const second = served(lists.load(KEY, decoder, bytes));
+      await expectFreshDecode(first.value, bytes);
+      await expectFreshDecode(second.value, bytes);
+      if (typeof first.value[0] === "object" && first.value[0] !== null) expect(second.value[0]).not.toBe(first.value[0]);
+    }
   });
 
-  it("a list with an element without a template is not tried again while it grows; a changed list is", async () => {
+  it("a list the decoder leaves to upstream goes to upstream's code once, and is not tried again while it grows", async () => {
     const lists = new DecodedLists(ON);
     const h = (id: string) => new messages.HumanMessage({ content: id, id });
-    const refused = [new Set([1]), h("1")];
-    expect(lists.load(KEY, decoder, await bytesOf(refused))).toBeUndefined();
+    // An `lc` key inside kwargs: upstream escapes it; the decoder leaves such values to upstream.
+    const refused = [new messages.HumanMessage({ content: "x", id: "0", additional_kwargs: { lc: 1 } }), h("1")];
+    expect(lists.load(KEY, decoder, await bytesOf(refused))).toBe(LIST_UPSTREAM);
     expect(lists.load(KEY, decoder, await bytesOf([...refused, h("2")]))).toBeUndefined();
     expect(lists.load(KEY, decoder, await bytesOf(refused))).toBeUndefined();
     expect(lists.stats()).toMatchObject({ entries: 1, hits: 0, misses: 3 });
-    // Not an extension any more (the Set was removed): decoded, templated and served again.
-    const changed = [h("1"), h("2"), h("3")];
-    const read = lists.load(KEY, decoder, await bytesOf(changed));
-    expect(read).toBeDefined();
-    await expectFreshDecode(read?.value as unknown[], await bytesOf(changed));
-    expect(lists.load(KEY, decoder, await bytesOf([...changed, h("4")]))).toBeDefined();
+    // Not an extension any more (the refused message was removed), and longer: decoded and served again.
+    const changed = [h("1"), h("2"), h("3"), h("4"), h("5")];
+    const read = served(lists.load(KEY, decoder, await bytesOf(changed)));
+    await expectFreshDecode(read.value, await bytesOf(changed));
+    served(lists.load(KEY, decoder, await bytesOf([...changed, h("6")])));
     expect(lists.stats()).toMatchObject({ hits: 1, misses: 4 });
   });
 
@@ -209,15 +217,14 @@ describe("decoded lists: a grown list decodes only its new elements and hands ou
       },
     ]);
     const bytes = new TextEncoder().encode(json);
-    const artifactOf = (read: ReturnType<DecodedLists["load"]>) => (read?.value[0] as messages.ToolMessage | undefined)?.artifact;
-    const served = lists.load(KEY, decoder, bytes);
-    expect(served).toBeDefined();
-    expect(artifactOf(served)).toBeUndefined();
+    const artifactOf = (read: ReturnType<DecodedLists["load"]>) => (served(read).value[0] as messages.ToolMessage).artifact;
+    const first = lists.load(KEY, decoder, bytes);
+    expect(artifactOf(first)).toBeUndefined();
     Object.defineProperty(proto, "lc_aliases", { configurable: true, get: () => ({ tool_call_id: "tool_call_id", artifact: "art_ref" }) });
     try {
       const read = lists.load(KEY, decoder, bytes);
       expect(artifactOf(read)).toBe(1);
-      expect(firstDifference(await decodeUpstream(bytes), read?.value)).toBeUndefined();
+      expect(firstDifference(await decodeUpstream(bytes), served(read).value)).toBeUndefined();
     } finally {
       Object.defineProperty(proto, "lc_aliases", original);
     }
@@ -241,45 +248,92 @@ describe("decoded lists: a grown list decodes only its new elements and hands ou
   });
 });
 
-describe("ValueTemplate", () => {
-  const protos = new Set<object | null>([Object.prototype]);
+describe("decoded lists run what a fresh decode runs, on every read (hostile review round 4, findings 3 and 7)", () => {
+  const base = messages.BaseMessage.prototype;
 
-  it("copies share what two decodes share and nothing else; aliasing inside a value is kept", () => {
-    const shared = { constant: true };
-    const make = () => {
-      const inner = { n: [1, 2] };
-      return { shared, a: inner, b: inner, list: [inner] };
-    };
-    const template = ValueTemplate.build(make(), make(), protos);
-    const one = template?.instantiate() as ReturnType<typeof make>;
-    const two = template?.instantiate() as ReturnType<typeof make>;
-    expect(one).toEqual(make());
-    expect(one.shared).toBe(shared);
-    expect(one.a).toBe(one.b);
-    expect(one.list[0]).toBe(one.a);
-    expect(one.a).not.toBe(two.a);
+  /** Runs `body` with a getter `lc_serializable_keys` on BaseMessage.prototype (read by every message constructor). */
+  async function withKeysGetter<T>(get: () => string[] | undefined, body: () => Promise<T>): Promise<T> {
+    const before = Object.getOwnPropertyDescriptor(base, "lc_serializable_keys");
+    Object.defineProperty(base, "lc_serializable_keys", { configurable: true, get });
+    try {
+      return await body();
+    } finally {
+      if (before) Object.defineProperty(base, "lc_serializable_keys", before);
+      else delete (base as { lc_serializable_keys?: unknown }).lc_serializable_keys;
+    }
+  }
+
+  it("a constructor's side effect (a counter) runs as often as with upstream's decode, misses included (one decode per miss)", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(message, { minLength: 1, maxLength: 4 }),
+        fc.array(message, { minLength: 1, maxLength: 3 }),
+        async (a, b) => {
+          const b0 = await bytesOf(a);
+          const b1 = await bytesOf([...a, ...b]);
+          const reads = [b0, b0, b1, b1, b0];
+          let count = 0;
+          const counting = () => {
+            count++;
+            return undefined;
+          };
+          const upstreamCount = await withKeysGetter(counting, async () => {
+            count = 0;
+            for (const bytes of reads) await decodeUpstream(bytes);
+            return count;
+          });
+          const oursCount = await withKeysGetter(counting, async () => {
+            count = 0;
+            const lists = new DecodedLists(ON);
+            for (const bytes of reads) {
+              const read = lists.load(KEY, decoder, bytes);
+              if (read === undefined || read === LIST_UPSTREAM) await decodeUpstream(bytes);
+            }
+            return count;
+          });
+          expect(upstreamCount).toBeGreaterThan(0);
+          expect(oursCount).toBe(upstreamCount);
+        },
+      ),
+      { numRuns: Math.min(RUNS, 100) },
+    );
   });
 
-  it("gives no template when the decodes differ (a random id, a different shape) or hold what it cannot copy", () => {
-    expect(ValueTemplate.build({ id: "a" }, { id: "b" }, protos)).toBeUndefined();
-    expect(ValueTemplate.build({ a: 1 }, { a: 1, b: 2 }, protos)).toBeUndefined();
-    const inner = {};
-    expect(ValueTemplate.build({ x: inner, y: inner }, { x: {}, y: {} }, protos)).toBeUndefined();
-    expect(ValueTemplate.build([new Map()], [new Map()], protos)).toBeUndefined();
-    expect(ValueTemplate.build(Object.freeze({}), Object.freeze({}), protos)).toBeUndefined();
-    const withGetter = () => Object.defineProperty({}, "g", { get: () => 1, enumerable: true });
-    expect(ValueTemplate.build(withGetter(), withGetter(), protos)).toBeUndefined();
+  it("a getter the constructors read, redefined on BaseMessage.prototype after a read, is honoured by the next read", async () => {
+    const list = [
+      new messages.HumanMessage({ content: "h", id: "1", name: "n" }),
+      new messages.AIMessage({ content: "a", id: "2", tool_calls: [{ id: "t", name: "f", args: { x: 1 } }] }),
+      new messages.ToolMessage({ content: "r", tool_call_id: "t", id: "3" }),
+    ];
+    const bytes = await bytesOf(list);
+    const lists = new DecodedLists(ON);
+    await expectFreshDecode(served(lists.load(KEY, decoder, bytes)).value, bytes);
+    await withKeysGetter(
+      () => ["content", "id"],
+      async () => {
+        const read = served(lists.load(KEY, decoder, bytes));
+        const fresh = (await decodeUpstream(bytes)) as messages.BaseMessage[];
+        // The redefined getter changes what the constructor keeps (lc_kwargs), as upstream's decode shows.
+        expect(Object.keys(fresh[0].lc_kwargs)).toEqual(["content", "id"]);
+        expect(firstDifference(fresh, read.value)).toBeUndefined();
+        await expectFreshDecode(read.value, bytes);
+      },
+    );
+    await expectFreshDecode(served(lists.load(KEY, decoder, bytes)).value, bytes);
   });
 
-  it("reproduces property attributes and keys the prototype chain has (defined, not assigned)", () => {
-    const make = () => {
-      const o = JSON.parse('{"__proto__":1,"toString":2}');
-      Object.defineProperty(o, "hidden", { value: 3, enumerable: false, writable: false, configurable: true });
-      return o;
-    };
-    const copy = ValueTemplate.build(make(), make(), protos)?.instantiate() as object;
-    expect(Object.getPrototypeOf(copy)).toBe(Object.prototype);
-    expect(Object.getOwnPropertyDescriptors(copy)).toEqual(Object.getOwnPropertyDescriptors(make()));
-    expect(Reflect.ownKeys(copy)).toEqual(Reflect.ownKeys(make()));
+  it("a prototype chain changed after a read (a method added to BaseMessage.prototype) is what the next read's values have", async () => {
+    const bytes = await bytesOf([new messages.HumanMessage({ content: "h", id: "1" })]);
+    const lists = new DecodedLists(ON);
+    served(lists.load(KEY, decoder, bytes));
+    const marker = Symbol("added");
+    Object.defineProperty(base, marker, { configurable: true, get: () => "seen" });
+    try {
+      const read = served(lists.load(KEY, decoder, bytes));
+      expect((read.value[0] as Record<symbol, unknown>)[marker]).toBe("seen");
+      await expectFreshDecode(read.value, bytes);
+    } finally {
+      delete (base as unknown as Record<symbol, unknown>)[marker];
+    }
   });
 });

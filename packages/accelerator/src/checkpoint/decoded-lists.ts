@@ -43,12 +43,13 @@ export interface DecodedListStats {
 }
 
 /**
- * Default byte bound of a saver's decoded lists: 64 MiB. A thread of 1,000 chat messages (~700 KB as
- * stored) counts 2.62 MiB after its first read (`node --expose-gc benchmarks/decoded-lists.bench.mjs`
- * prints it) and about 4 MiB once its parse is kept (the chat case of decoded-lists-bytes.test.ts
- * counts 5.7 bytes per stored byte), so the default keeps the last ~16 such threads read.
+ * Default byte bound of a saver's decoded lists: 0, off (opt-in: per turn they save about a tenth of the
+ * CPU on a file and nothing on `:memory:`, and a thread read once per process pays 1.05-1.2x for what
+ * they keep; README "Decoded lists"). A thread of 1,000 chat messages (~700 KB as stored) counts
+ * 2.62 MiB after its first read (`node --expose-gc benchmarks/decoded-lists.bench.mjs` prints it) and
+ * about 4 MiB once its parse is kept (5.7 bytes per stored byte in decoded-lists-bytes.test.ts's chat case).
  */
-export const DEFAULT_DECODED_LIST_BYTES = 64 * 2 ** 20;
+export const DEFAULT_DECODED_LIST_BYTES = 0;
 
 /** Bytes counted per shadow token of an entry's parts (see `set`). */
 const PART_TOKEN_BYTES = 12;
@@ -117,7 +118,8 @@ function partsOf(list: unknown[]): ListParts | undefined {
 
 export class DecodedLists {
   private readonly entries: ByteLru<Entry>;
-  private readonly utf8 = new TextDecoder();
+  // A BOM after the comma is text JSON.parse refuses, as it refuses it in the whole list: keep it.
+  private readonly utf8 = new TextDecoder("utf-8", { ignoreBOM: true });
   private hits = 0;
   private misses = 0;
 
@@ -159,7 +161,8 @@ export class DecodedLists {
         const base = this.basis(key, entry);
         const text = `[${this.utf8.decode(data.subarray(entry.data.length))}`;
         const tail = parseList(text);
-        if (base === undefined || tail === undefined) return this.decline(key, entry, data);
+        // `[A,B` + `,]` parses as a tail of nothing, but `[A,B,]` is not JSON: an extension has an element.
+        if (base === undefined || tail === undefined || tail.length === 0) return this.decline(key, entry, data);
         const protoKeys = entry.protoKeys || JsonPlusDecoder.mayHoldProtoKeys(text);
         const size = { bytes: 0 };
         const kept = copyParsed(tail, size) as unknown[];

@@ -101,7 +101,7 @@ function expectSame(actual: unknown, expected: unknown): void {
   if (difference) throw new Error(`differs from MemorySaver at ${difference}`);
 }
 
-/** An explicit bound (decoded lists are on by default: see the last test). */
+/** An explicit bound (decoded lists are opt-in: see the last test). */
 const ON = 32 * 2 ** 20;
 
 describe("decoded lists, differentially against MemorySaver", () => {
@@ -138,8 +138,8 @@ describe("decoded lists, differentially against MemorySaver", () => {
       const saver = new MemorySaver();
       const ours = await session(saver);
       expectSame(ours, reference);
-      // Decoded lists are on by default: the patched class runs on them.
-      expect(rustStoreOf(saver as never).cacheStats().decodedLists?.hits).toBeGreaterThan(TURNS);
+      // Decoded lists are opt-in: the patched class keeps them off.
+      expect(rustStoreOf(saver as never).cacheStats().decodedLists).toMatchObject({ maxBytes: 0, entries: 0, hits: 0 });
     } finally {
       unpatchLangGraph();
     }
@@ -186,16 +186,14 @@ describe("decoded lists, differentially against MemorySaver", () => {
     expectSame(actual.states, expected.states);
     expectSame(settled(actual.history), settled(expected.history));
     expectSame(actual.fork, expected.fork);
-    // Decoded lists are on by default: the patched class runs on them.
-    expect(hits).toBeGreaterThan(TURNS);
+    // Decoded lists are opt-in: the patched class keeps them off.
+    expect(hits).toBe(0);
   });
 
-  it("on by default with a 64 MiB bound; off with decodedListBytes: 0, with the same results", async () => {
-    const byDefault = new RustSqliteSaver(":memory:");
-    expect(byDefault.cacheStats().decodedLists?.maxBytes).toBe(64 * 2 ** 20);
-    byDefault.close();
-    const saver = new RustSqliteSaver(":memory:", { decodedListBytes: 0 });
+  it("off by default (a 0 bound), with the same results as on", async () => {
+    const saver = new RustSqliteSaver(":memory:");
     try {
+      expect(saver.cacheStats().decodedLists?.maxBytes).toBe(0);
       expectSame(await session(saver), reference);
       expect(saver.cacheStats().decodedLists).toMatchObject({ entries: 0, hits: 0 });
     } finally {

@@ -159,6 +159,16 @@ describe("decoded lists: a grown list parses only its new elements and revives e
     expect(served(spacedLists.load(KEY, decoder, utf8("[1 ]"))).value).toEqual([1]);
     expect(served(spacedLists.load(KEY, decoder, utf8("[1 ,2]"))).value).toEqual([1, 2]);
     expect(spacedLists.stats().hits).toBe(1);
+    // A comma and nothing, or a BOM after the comma (which TextDecoder would strip at a text's start): not JSON
+    // as a whole list, so left to the caller on a warm entry too (hostile review round 5, finding 2).
+    for (const tail of [",]", ", ]", ",\uFEFF2]"]) {
+      const warm = new DecodedLists(ON);
+      expect(served(warm.load(KEY, decoder, utf8("[1]"))).value).toEqual([1]);
+      expect(served(warm.load(KEY, decoder, utf8("[1]"))).value).toEqual([1]);
+      expect(warm.stats().hits).toBe(1);
+      expect(warm.load(KEY, decoder, utf8(`[1${tail}`))).toBeUndefined();
+      expect(() => JSON.parse(`[1${tail}`)).toThrow(SyntaxError);
+    }
     // A shorter list (an older checkpoint): left to the caller, the entry kept.
     expect(spacedLists.load(KEY, decoder, utf8("[1]"))).toBeUndefined();
     expect(spacedLists.stats()).toMatchObject({ entries: 1, hits: 1 });

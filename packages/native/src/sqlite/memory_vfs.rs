@@ -171,7 +171,10 @@ unsafe extern "C" fn x_sector_size(_: *mut ffi::sqlite3_file) -> c_int {
 }
 
 unsafe extern "C" fn x_device_characteristics(_: *mut ffi::sqlite3_file) -> c_int {
-    ffi::SQLITE_IOCAP_ATOMIC | ffi::SQLITE_IOCAP_POWERSAFE_OVERWRITE | ffi::SQLITE_IOCAP_SAFE_APPEND | ffi::SQLITE_IOCAP_SEQUENTIAL
+    ffi::SQLITE_IOCAP_ATOMIC
+        | ffi::SQLITE_IOCAP_POWERSAFE_OVERWRITE
+        | ffi::SQLITE_IOCAP_SAFE_APPEND
+        | ffi::SQLITE_IOCAP_SEQUENTIAL
 }
 
 static IO_METHODS: ffi::sqlite3_io_methods = ffi::sqlite3_io_methods {

@@ -124,6 +124,11 @@ export declare class SqliteCheckpointStore {
   get path(): string
   /** Calls queued to or running on the writer thread (each one a promise JavaScript awaits). */
   get queuedCalls(): number
+  /**
+   * Bytes a ":memory:" database holds (its pages, in 64 KiB chunks; SQLite's page cache above them
+   * is bounded at 2 MiB); `null` for a file. Falls when pruning frees pages; never waits.
+   */
+  get memoryBytes(): number | null
   /** Whether `close()` was called: a plain flag, never waits for work in flight. */
   get closed(): boolean
   /** Creates the official saver's tables if missing (for importing rows in its layout). */

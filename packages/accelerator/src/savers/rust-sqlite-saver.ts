@@ -144,6 +144,15 @@ export class RustSqliteSaver extends NativeCheckpointSaver {
     return this.native.closed;
   }
 
+  /**
+   * Bytes an in-memory database (":memory:", and every patched MemorySaver's store) holds: its pages,
+   * allocated in 64 KiB chunks; SQLite's page cache above them is bounded by `PRAGMA cache_size`.
+   * Falls when a prune or `vacuum()` shortens the database. `null` for a file (see its size on disk).
+   */
+  get memoryBytes(): number | null {
+    return this.native.memoryBytes;
+  }
+
   /** @internal The napi store, for the bridges that move other savers' data in and out. */
   get nativeStore(): SqliteCheckpointStore {
     return this.native;

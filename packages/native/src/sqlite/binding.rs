@@ -73,6 +73,13 @@ impl SqliteCheckpointStore {
         self.engine.queued() as u32
     }
 
+    /// Bytes a ":memory:" database holds (its pages, in 64 KiB chunks; SQLite's page cache above them
+    /// is bounded at 2 MiB); `null` for a file. Falls when pruning frees pages; never waits.
+    #[napi(getter)]
+    pub fn memory_bytes(&self) -> Option<i64> {
+        self.engine.memory_bytes().map(|b| b as i64)
+    }
+
     /// Whether `close()` was called: a plain flag, never waits for work in flight.
     #[napi(getter)]
     pub fn closed(&self) -> bool {

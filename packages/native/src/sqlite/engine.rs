@@ -3,14 +3,14 @@
 //! no libuv pool thread ever waits for SQLite and completion order is call order. The `*Sync`
 //! calls (the in-process path for ":memory:") run on the calling thread.
 
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc::{channel, Sender};
 use std::sync::{Arc, Mutex};
 
 use rusqlite::{Connection, OpenFlags};
 
 use super::error::{describe, EngineResult};
-use super::schema;
+use super::{memory_vfs, schema};
 
 /// A unit of work for the writer thread.
 pub type Job = Box<dyn FnOnce() + Send>;
@@ -24,6 +24,8 @@ pub struct Engine {
     pending: Arc<AtomicUsize>,
     /// The writer thread's queue; only the JavaScript thread sends to it.
     writer: Mutex<Option<Sender<Job>>>,
+    /// For ":memory:", the bytes its database holds (a live count the VFS keeps; no lock to read).
+    memory_bytes: Option<Arc<AtomicU64>>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -52,7 +54,16 @@ impl Engine {
             | OpenFlags::SQLITE_OPEN_CREATE
             | OpenFlags::SQLITE_OPEN_URI
             | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let mut conn = Connection::open_with_flags(path, flags).map_err(|e| describe(path, e))?;
+        // ":memory:" lives in our in-memory VFS (see memory_vfs.rs): SQLite's own ":memory:" keeps the
+        // whole database in its page cache and scans all of it on some commits.
+        let in_memory = path == ":memory:";
+        let mut conn = if in_memory {
+            memory_vfs::register()?;
+            Connection::open_with_flags_and_vfs("flg-memory-db", flags, memory_vfs::VFS_NAME)
+        } else {
+            Connection::open_with_flags(path, flags)
+        }
+        .map_err(|e| describe(path, e))?;
         let sync = match synchronous {
             Synchronous::Normal => "NORMAL",
             Synchronous::Full => "FULL",
@@ -66,8 +77,15 @@ impl Engine {
                 missing.join(", ")
             ));
         }
-        conn.query_row("PRAGMA journal_mode=WAL", [], |_| Ok(())).map_err(|e| describe(path, e))?;
-        conn.execute_batch(&format!("PRAGMA synchronous={sync}; PRAGMA foreign_keys=OFF;")).map_err(|e| describe(path, e))?;
+        if in_memory {
+            // One connection owns the file; the rollback journal lives in memory, as for SQLite's ":memory:".
+            conn.query_row("PRAGMA locking_mode=EXCLUSIVE", [], |_| Ok(())).map_err(|e| describe(path, e))?;
+            conn.query_row("PRAGMA journal_mode=MEMORY", [], |_| Ok(())).map_err(|e| describe(path, e))?;
+            conn.execute_batch("PRAGMA synchronous=OFF; PRAGMA foreign_keys=OFF;").map_err(|e| describe(path, e))?;
+        } else {
+            conn.query_row("PRAGMA journal_mode=WAL", [], |_| Ok(())).map_err(|e| describe(path, e))?;
+            conn.execute_batch(&format!("PRAGMA synchronous={sync}; PRAGMA foreign_keys=OFF;")).map_err(|e| describe(path, e))?;
+        }
         // A new file gets incremental auto-vacuum, so pruning can hand freed pages back to the disk.
         let empty: bool =
             conn.query_row("SELECT COUNT(*) = 0 FROM sqlite_master", [], |r| r.get(0)).map_err(|e| describe(path, e))?;
@@ -85,7 +103,9 @@ impl Engine {
         if official_layout {
             super::official_layout::ensure_tables(&conn, path)?;
         }
+        let memory_bytes = if in_memory { memory_vfs::held_bytes(&conn) } else { None };
         Ok(Self {
+            memory_bytes,
             path: path.to_string(),
             conn: Mutex::new(Some(conn)),
             closed: AtomicBool::new(false),
@@ -177,6 +197,11 @@ impl Engine {
     /// A plain flag: never waits.
     pub fn is_closed(&self) -> bool {
         self.closed.load(Ordering::SeqCst)
+    }
+
+    /// Bytes an in-memory (":memory:") database holds; `None` for a file. Never waits.
+    pub fn memory_bytes(&self) -> Option<u64> {
+        self.memory_bytes.as_ref().map(|b| b.load(Ordering::Relaxed))
     }
 
     /// Calls queued to or running on the writer thread.

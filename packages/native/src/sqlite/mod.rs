@@ -4,6 +4,7 @@ mod binding;
 mod engine;
 mod error;
 mod history;
+mod memory_vfs;
 mod official_layout;
 mod ops;
 mod prune;

@@ -261,7 +261,11 @@ pub fn release_free_pages(conn: &Connection, path: &str) -> EngineResult<()> {
     let e = sql_err(path);
     let mode: i64 = conn.query_row("PRAGMA auto_vacuum", [], |r| r.get(0)).map_err(&e)?;
     if mode == 2 {
-        conn.execute_batch("PRAGMA incremental_vacuum").map_err(&e)?;
+        // Each step of the statement frees one page: step it to the end (one step, as `execute_batch`
+        // does, returned a single page per prune).
+        let mut statement = conn.prepare("PRAGMA incremental_vacuum").map_err(&e)?;
+        let mut rows = statement.query([]).map_err(&e)?;
+        while rows.next().map_err(&e)?.is_some() {}
     }
     Ok(())
 }

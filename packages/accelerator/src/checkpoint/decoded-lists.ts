@@ -1,6 +1,7 @@
 import { ByteLru } from "./byte-lru";
 import { JsonPlusDecoder, UPSTREAM } from "./json-plus-decoder";
 import { copyParsed } from "./parsed-json";
+import { assignmentDefinesOwn } from "./plain-assignment";
 import { stampDepartures } from "./shadow";
 import { type ListParts, concatListParts, takeListParts } from "./value-snapshot";
 
@@ -138,6 +139,8 @@ export class DecodedLists {
    */
   load(key: string, decoder: JsonPlusDecoder, data: Uint8Array): DecodedList | typeof LIST_UPSTREAM | undefined {
     if (this.maxBytes === 0 || data.length < 2 || data[0] !== 0x5b) return undefined;
+    // Copies are made by assignment: while Object.prototype is not plain, the decoder goes upstream.
+    if (!assignmentDefinesOwn()) return undefined;
     const entry = this.entries.get(key);
     if (entry && entry.decoder === decoder) {
       if (entry.refused) {

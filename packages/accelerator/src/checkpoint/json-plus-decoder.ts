@@ -19,6 +19,7 @@
  * constructor that throws) returns `UPSTREAM`.
  */
 export const UPSTREAM: unique symbol = Symbol("decode with upstream");
+import { assignmentDefinesOwn } from "./plain-assignment";
 
 export interface JsonPlusClasses {
   /** The exports of `@langchain/core/messages` in the copy that JsonPlusSerializer's `load` imports. */
@@ -60,27 +61,6 @@ function invertedAliases(builder: Builder): Record<string, string> {
   const inverted: Record<string, string> = {};
   for (const [key, value] of Object.entries(aliases)) inverted[value] = key;
   return inverted;
-}
-
-/**
- * What `invertedAliases` depends on: the prototype chain and the `lc_aliases` getter of each
- * prototype. Undefined when a prototype holds lc_aliases as a data property (an object that could
- * be changed in place): then the aliases are computed on every call, as upstream does.
- */
-function aliasSources(builder: Builder): unknown[] | undefined {
-  const sources: unknown[] = [];
-  for (let current: unknown = builder; typeof current === "function" && current.prototype; current = Object.getPrototypeOf(current)) {
-    const descriptor = Object.getOwnPropertyDescriptor(current.prototype as object, "lc_aliases");
-    if (descriptor && !descriptor.get) return undefined;
-    sources.push(current, descriptor?.get);
-  }
-  return sources;
-}
-
-function sameSources(a: unknown[], b: unknown[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }
 
 /** A kwargs value upstream's JSON round trip drops (an `{lc: 2, type: "undefined"}` record). */
@@ -195,8 +175,6 @@ export class JsonPlusDecoder {
   private readonly builders = new Map<string, Builder>();
   private readonly DeltaSnapshot: JsonPlusClasses["DeltaSnapshot"];
   private readonly camel = new Map<string, string>();
-  /** Per class: its inverted aliases, valid while its chain and lc_aliases getters are the same functions. */
-  private readonly aliases = new Map<Builder, { sources: unknown[]; inverted: Record<string, string> }>();
   private readonly utf8 = new TextDecoder();
   /** Whether the text being decoded may hold a `__proto__` key (assigning it sets a prototype upstream). */
   private protoKeys = false;
@@ -254,6 +232,7 @@ export class JsonPlusDecoder {
    * in place: the caller must hold it alone.
    */
   reviveParsed(parsed: unknown, protoKeys: boolean): unknown {
+    if (!assignmentDefinesOwn()) return UPSTREAM;
     const outer = this.protoKeys;
     this.protoKeys = protoKeys;
     try {
@@ -325,17 +304,11 @@ export class JsonPlusDecoder {
   }
 
   /**
-   * The class's inverted aliases, computed again whenever its prototype chain or one of its
-   * `lc_aliases` getters changed (the message classes' getters return constant maps).
+   * Computed for every message, as upstream's load() does: the getters run each time (a getter may
+   * count its calls, or return another map later: hostile review round 5, finding 5).
    */
   private aliasesOf(builder: Builder): Record<string, string> {
-    const sources = aliasSources(builder);
-    if (!sources) return invertedAliases(builder);
-    const cached = this.aliases.get(builder);
-    if (cached && sameSources(cached.sources, sources)) return cached.inverted;
-    const inverted = invertedAliases(builder);
-    this.aliases.set(builder, { sources, inverted });
-    return inverted;
+    return invertedAliases(builder);
   }
 
   private camelCase(key: string): string {

@@ -1,0 +1,105 @@
+import { HumanMessage, ToolMessage } from "@langchain/core/messages";
+import { JsonPlusSerializer } from "@langchain/langgraph-checkpoint";
+
+import { RustSqliteSaver } from "../../src";
+import { loadTyped } from "../../src/checkpoint/json-plus-copies";
+import { firstDifference } from "./same-value";
+
+// Code elsewhere in the process that changes what upstream's reviver builds between reads: an lc_aliases getter
+// whose map changes (the same function), and an accessor or a read-only property on Object.prototype (upstream
+// builds objects by assignment). The decoder and decoded lists must give what upstream gives on every read
+// (hostile review round 5, findings 4 and 5).
+const serde = new JsonPlusSerializer();
+const upstream = (bytes: Uint8Array) => JsonPlusSerializer.prototype.loadsTyped.call(serde, "json", bytes);
+
+type Outcome = { value: unknown } | { error: string };
+async function outcome(read: () => unknown): Promise<Outcome> {
+  try {
+    return { value: await read() };
+  } catch (error) {
+    return { error: `${(error as Error).constructor.name}: ${(error as Error).message}` };
+  }
+}
+
+async function expectSameAsUpstream(bytes: Uint8Array, ours: () => unknown): Promise<Outcome> {
+  const [theirs, mine] = [await outcome(() => upstream(bytes)), await outcome(ours)];
+  if ("error" in theirs || "error" in mine) expect(mine).toEqual(theirs);
+  else expect(firstDifference(theirs.value, mine.value)).toBeUndefined();
+  return theirs;
+}
+
+describe("an lc_aliases getter that returns another map later", () => {
+  const original = Object.getOwnPropertyDescriptor(ToolMessage.prototype, "lc_aliases") as PropertyDescriptor;
+  let rename = true;
+  let calls = 0;
+  beforeAll(() => {
+    Object.defineProperty(ToolMessage.prototype, "lc_aliases", {
+      configurable: true,
+      get() {
+        calls++;
+        return rename ? { tool_call_id: "tool_call_id", artifact: "art_ref" } : { tool_call_id: "tool_call_id" };
+      },
+    });
+  });
+  afterAll(() => Object.defineProperty(ToolMessage.prototype, "lc_aliases", original));
+
+  it("maps kwargs through the map in effect at each read, calling the getter as often as upstream", async () => {
+    rename = true;
+    const [, bytes] = await serde.dumpsTyped([new ToolMessage({ content: "c", tool_call_id: "x", id: "m1", artifact: { big: 1 } })]);
+    for (const flag of [true, false, true]) {
+      rename = flag;
+      calls = 0;
+      await upstream(bytes);
+      const upstreamCalls = calls;
+      calls = 0;
+      await loadTyped(serde, "json", bytes);
+      expect(calls).toBe(upstreamCalls);
+      const theirs = await expectSameAsUpstream(bytes, () => loadTyped(serde, "json", bytes));
+      const message = ("value" in theirs ? (theirs.value as ToolMessage[]) : [])[0];
+      expect(message.artifact).toEqual(flag ? { big: 1 } : undefined);
+    }
+  });
+});
+
+describe("Object.prototype with an accessor or a read-only property named like a state key", () => {
+  const state = [{ url: "https://x", score: 0.9 }, new HumanMessage({ content: "q", id: "h1", additional_kwargs: { score: 3 } })];
+  afterEach(() => {
+    delete (Object.prototype as Record<string, unknown>).score;
+  });
+
+  it.each([
+    ["a setter that defines nothing", { configurable: true, get: () => undefined, set: () => {} }],
+    ["a read-only property", { configurable: true, value: undefined, writable: false }],
+  ])("the decoder gives what upstream gives, with %s", async (_name, descriptor) => {
+    const [, bytes] = await serde.dumpsTyped(state);
+    Object.defineProperty(Object.prototype, "score", descriptor);
+    await expectSameAsUpstream(bytes, () => loadTyped(serde, "json", bytes));
+  });
+
+  it.each([
+    ["a setter that defines nothing", { configurable: true, get: () => undefined, set: () => {} }],
+    ["a read-only property", { configurable: true, value: undefined, writable: false }],
+  ])("decoded lists give what upstream gives on every read, misses and hits, with %s", async (_name, descriptor) => {
+    const saver = new RustSqliteSaver(":memory:", { decodedListBytes: 2 ** 20 });
+    try {
+      const config = { configurable: { thread_id: "t", checkpoint_ns: "" } };
+      const checkpoint = {
+        v: 4,
+        id: "1",
+        ts: "2026-12-01T00:00:00.000Z",
+        channel_values: { sources: state },
+        channel_versions: { sources: 1 },
+        versions_seen: {},
+      };
+      await saver.put(config, checkpoint as never, { source: "input", step: -1, parents: {} } as never, { sources: 1 });
+      const [, bytes] = await serde.dumpsTyped(state);
+      const read = async () => ((await saver.getTuple(config))?.checkpoint.channel_values as { sources: unknown }).sources;
+      await read(); // remembered while Object.prototype is plain
+      await read();
+      Object.defineProperty(Object.prototype, "score", descriptor);
+      for (let i = 0; i < 3; i++) await expectSameAsUpstream(bytes, read);
+    } finally {
+      saver.close();
+    }
+  });
+});

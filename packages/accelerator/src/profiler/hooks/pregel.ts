@@ -1,7 +1,8 @@
 import { performance } from "node:perf_hooks";
 import type { TaskRecord } from "../records";
 import { recorders } from "./active";
-import { type GraphRunState, type TaskLike, currentTaskId } from "./recorder";
+import { AsyncLocalStorageProviderSingleton } from "@langchain/core/singletons";
+import { type GraphConfig, type GraphRunState, type TaskLike, currentTaskId } from "./recorder";
 import { settle } from "./settle";
 
 type RunLoop = (this: object, params: RunLoopParams) => Promise<unknown>;
@@ -20,12 +21,38 @@ interface RunLoopParams {
   loop?: {
     tasks?: Record<string, PregelTaskLike>;
     acceptPush?: (...args: unknown[]) => Promise<PregelTaskLike | undefined>;
+    checkpointerPromises?: Iterable<unknown>;
   };
   runner?: { tick?: (...args: unknown[]) => Promise<unknown> };
   config?: { configurable?: Record<string, unknown>; metadata?: Record<string, unknown>; runName?: string };
 }
 
 const TIMED = Symbol("fast-langgraph.profiler.timedProc");
+
+/**
+ * The runs each graph was asked for (its `stream` call, which invoke and streamEvents make) and that
+ * have not reached their loop yet, with their thread. LangGraph reads a run's first checkpoint before
+ * `_runLoop`, so a run is recorded from its stream call, as LangChain's chain-start callback has it;
+ * `_runLoop` takes the oldest entry of its thread (else one with no thread). A stream call that fails
+ * before its loop runs ends its runs with that error.
+ */
+interface Asked {
+  thread: unknown;
+  runs: GraphRunState[];
+}
+const asked = new WeakMap<object, Asked[]>();
+
+function threadOf(config: unknown): unknown {
+  return (config as { configurable?: { thread_id?: unknown } } | undefined)?.configurable?.thread_id;
+}
+
+function takeAsked(graph: object, thread: unknown): Asked | undefined {
+  const list = asked.get(graph);
+  if (!list) return undefined;
+  let i = list.findIndex((e) => e.thread === thread);
+  if (i < 0) i = list.findIndex((e) => e.thread === undefined);
+  return i < 0 ? undefined : list.splice(i, 1)[0];
+}
 
 /**
  * Gives the task a `proc` that inherits from its own (every property, `instanceof` and the subgraphs
@@ -84,19 +111,60 @@ export function profiledPregelMethods(originals: { _runLoop: RunLoop; stream: St
   const stream = originals.stream;
   return {
     stream(this: object, input: unknown, options?: unknown) {
-      for (const r of recorders) r.onGraph(this);
-      return stream.call(this, input, options);
+      if (recorders.length === 0) return stream.call(this, input, options);
+      const now = performance.now();
+      const ambient = AsyncLocalStorageProviderSingleton.getRunnableConfig();
+      const thread = threadOf(options) ?? threadOf(ambient);
+      const parent = currentTaskId(options);
+      const runs = recorders.map((r) => {
+        r.onGraph(this);
+        return r.startGraphRun(this, options as GraphConfig | undefined, parent, now, thread);
+      });
+      const entry: Asked = { thread, runs };
+      const list = asked.get(this) ?? [];
+      if (list.length === 0) asked.set(this, list);
+      list.push(entry);
+      const out = stream.call(this, input, options);
+      // Watches for a failure before the loop only: the caller gets `out` itself.
+      if (out instanceof Promise)
+        out.catch((err) => {
+          const i = list.indexOf(entry);
+          if (i < 0) return;
+          list.splice(i, 1);
+          for (const run of runs) run.recorder.endGraphRun(run, err, true);
+        });
+      return out;
     },
     _runLoop(this: object, params: RunLoopParams) {
       if (recorders.length === 0) return original.call(this, params);
-      const now = performance.now();
-      const parent = currentTaskId(params?.config);
-      const runs = recorders.map((r) => r.startGraphRun(this, params?.config, parent, now));
-      instrument(params, runs);
+      const pending = takeAsked(this, threadOf(params?.config));
+      let runs = pending?.runs;
+      if (!runs) {
+        const now = performance.now();
+        const parent = currentTaskId(params?.config);
+        runs = recorders.map((r) => r.startGraphRun(this, params?.config, parent, now));
+      }
+      const started = runs;
+      instrument(params, started);
       return settle(
         () => original.call(this, params),
         (err, failed) => {
-          for (const run of runs) run.recorder.endGraphRun(run, err, failed);
+          const end = () => {
+            for (const run of started) run.recorder.endGraphRun(run, err, failed);
+          };
+          // The run ends once its checkpoint writes are done, as LangGraph's stream waits for them after
+          // the loop (an array or a Set, by version); the caller does not wait for this.
+          const pendingWrites = () => [...(params?.loop?.checkpointerPromises ?? [])];
+          if (pendingWrites().length === 0) end();
+          else
+            (async () => {
+              for (let round = 0; round < 16; round++) {
+                const writes = pendingWrites();
+                if (writes.length === 0) break;
+                await Promise.allSettled(writes);
+              }
+              end();
+            })();
         },
       );
     },

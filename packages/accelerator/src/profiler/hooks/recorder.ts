@@ -7,7 +7,7 @@ import type { ProfileStore } from "../store";
 /** LangGraph's CONFIG_KEY_TASK_ID: every task's config carries its task id under this configurable key. */
 const TASK_ID = "__pregel_task_id";
 
-interface ConfigLike {
+export interface GraphConfig {
   configurable?: Record<string, unknown>;
   metadata?: Record<string, unknown>;
   tags?: string[];
@@ -16,9 +16,9 @@ interface ConfigLike {
 
 /** The LangGraph task id in `config`, else in the config LangChain keeps in its AsyncLocalStorage (set for every node function). */
 export function currentTaskId(config?: unknown): string | undefined {
-  const id = (config as ConfigLike | undefined)?.configurable?.[TASK_ID];
+  const id = (config as GraphConfig | undefined)?.configurable?.[TASK_ID];
   if (typeof id === "string") return id;
-  const ambient = AsyncLocalStorageProviderSingleton.getRunnableConfig() as ConfigLike | undefined;
+  const ambient = AsyncLocalStorageProviderSingleton.getRunnableConfig() as GraphConfig | undefined;
   const fromAmbient = ambient?.configurable?.[TASK_ID];
   return typeof fromAmbient === "string" ? fromAmbient : undefined;
 }
@@ -40,7 +40,7 @@ export interface TaskLike {
   id: string;
   name: string | number | symbol;
   triggers?: unknown[];
-  config?: ConfigLike;
+  config?: GraphConfig;
 }
 
 /**
@@ -68,10 +68,16 @@ export class HookRecorder {
     return `${this.prefix}${kind}${++this.seq}`;
   }
 
-  startGraphRun(graph: object, config: ConfigLike | undefined, parentTaskId: string | undefined, now: number): GraphRunState {
+  startGraphRun(
+    graph: object,
+    config: GraphConfig | undefined,
+    parentTaskId: string | undefined,
+    now: number,
+    thread?: unknown,
+  ): GraphRunState {
     const id = this.nextId("g");
     const name = config?.runName ?? (graph as { getName?: () => string }).getName?.() ?? "graph";
-    const thread = config?.configurable?.thread_id ?? config?.metadata?.thread_id;
+    thread ??= config?.configurable?.thread_id ?? config?.metadata?.thread_id;
     this.store.add("graphRuns", {
       id,
       name: String(name),
@@ -92,7 +98,7 @@ export class HookRecorder {
     }
   }
 
-  startTask(run: GraphRunState, task: TaskLike, config: ConfigLike | undefined, now: number): TaskRecord {
+  startTask(run: GraphRunState, task: TaskLike, config: GraphConfig | undefined, now: number): TaskRecord {
     const c = config ?? task.config;
     const metadata = c?.metadata;
     const node = String(metadata?.langgraph_node ?? String(task.name));

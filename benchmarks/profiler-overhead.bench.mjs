@@ -1,8 +1,9 @@
 // What the profiler costs: react_agent_100x (LangGraph.js's bench workload) and a chat-turns loop, each
-// on a MemorySaver, with no profiler and with a profiler attached the way users attach it: its callback
-// handler in config.callbacks and its probe on the graph's checkpointer (per-channel size estimates on;
-// OpenTelemetry through @opentelemetry/api, installed here, with no SDK registered: a no-op tracer).
-// patchLangGraph({ profile: true }) attaches the same handler and probe from Pregel.prototype.stream.
+// on a MemorySaver, with no profiler; with the profiler's hooks (profiler.attach(), what
+// patchLangGraph({ profile: true }) uses: no LangChain callbacks); with its callback handler in
+// config.callbacks; and with an empty callback handler (the floor of any callback-based profiler). Both
+// profiler modes probe the graph's checkpointer (per-channel size estimates on; OpenTelemetry through
+// @opentelemetry/api, installed here, with no SDK registered: a no-op tracer).
 import os from "node:os";
 
 import { createProfiler } from "@fast-langgraph/accelerator";
@@ -40,23 +41,45 @@ for (const [name, run] of Object.entries(cases)) {
   const on = await run(check);
   const recorded = check.summary();
   if (recorded.totals.graphRuns === 0 || recorded.checkpoints.length === 0) throw new Error(`${name}: the profiler recorded nothing`);
-  assertEqualOutputs(`${name} profiled`, on, await run(undefined));
+  const plain = await run(undefined);
+  assertEqualOutputs(`${name} profiled`, on, plain);
+  // The hook mode records the same runs, nodes, model and tool calls and checkpoint ops as the handler.
+  const hookCheck = await createProfiler().attach();
+  const hooked = await run(undefined);
+  hookCheck.detach();
+  assertEqualOutputs(`${name} hooks`, hooked, plain);
+  const counts = (s) =>
+    JSON.stringify([s.totals.graphRuns, ...["nodes", "models", "tools", "checkpoints"].map((k) => s[k].reduce((a, x) => a + x.count, 0))]);
+  if (counts(hookCheck.summary()) !== counts(recorded))
+    throw new Error(
+      `${name}: the hooks recorded ${counts(hookCheck.summary())}, the handler ${counts(recorded)} (runs, nodes, models, tools, checkpoint ops)`,
+    );
   // Per run: the process's CPU time (process.cpuUsage: user + system, every thread) and wall time. On a
   // shared machine wall time also counts waiting for a core; CPU time does not, but still drifts with the
   // machine (caches, clock), so the overhead is taken per round, between runs adjacent in time.
-  const labels = ["no profiler", "empty handler (floor)", "profiler on"];
-  const arg = { "no profiler": undefined, "empty handler (floor)": "floor", "profiler on": null };
+  const labels = ["no profiler", "profiler hooks", "empty handler (floor)", "profiler handler"];
+  const arg = { "no profiler": undefined, "empty handler (floor)": "floor", "profiler handler": null, "profiler hooks": "hooks" };
   const cpu = Object.fromEntries(labels.map((l) => [l, []]));
+  // The hook mode: a fresh profiler attached before the run (installing the hooks, outside the timing)
+  // and detached after it (removing them), so that the other runs have no hook installed at all.
+  let attached;
   const timed = Object.fromEntries(
     labels.map((label) => [
       label,
       {
-        before: () => gc(),
+        before: async () => {
+          if (arg[label] === "hooks") attached = await createProfiler().attach();
+          gc();
+        },
         run: async () => {
           const t0 = process.cpuUsage();
-          await run(arg[label] === null ? createProfiler() : arg[label]);
+          await run(arg[label] === null ? createProfiler() : arg[label] === "hooks" ? undefined : arg[label]);
           const d = process.cpuUsage(t0);
           cpu[label].push((d.user + d.system) / 1000);
+        },
+        after: () => {
+          attached?.detach();
+          attached = undefined;
         },
       },
     ]),
@@ -69,18 +92,25 @@ for (const [name, run] of Object.entries(cases)) {
     results[k].cpuMedian = median(cpu[k]);
   }
   const paired = (label, base = "no profiler") => spread(cpu[label].map((v, i) => v / cpu[base][i] - 1));
-  const cpuOverhead = paired("profiler on");
+  const cpuOverhead = paired("profiler handler");
+  const hooks = paired("profiler hooks");
   const floor = paired("empty handler (floor)");
-  const aboveFloor = paired("profiler on", "empty handler (floor)");
-  const overhead = results["profiler on"].median / results["no profiler"].median - 1;
+  const aboveFloor = paired("profiler handler", "empty handler (floor)");
+  const overhead = results["profiler handler"].median / results["no profiler"].median - 1;
+  const hooksOverhead = results["profiler hooks"].median / results["no profiler"].median - 1;
   const floorOverhead = results["empty handler (floor)"].median / results["no profiler"].median - 1;
   // Noise: how far the per-round ratios spread (half their interquartile range). An effect smaller than
   // that is not resolved by this run: run again with more rounds or on a quieter machine.
   const resolved = Math.abs(cpuOverhead.median) > cpuOverhead.halfIqr;
+  const hooksResolved = Math.abs(hooks.median) > hooks.halfIqr;
   figures[name] = {
     ...results,
     cpuRuns: cpu,
     overhead,
+    hooksOverhead,
+    cpuHooksOverhead: hooks.median,
+    cpuHooksQuartiles: [hooks.q1, hooks.q3],
+    hooksResolved,
     floorOverhead,
     cpuOverhead: cpuOverhead.median,
     cpuOverheadQuartiles: [cpuOverhead.q1, cpuOverhead.q3],
@@ -105,6 +135,14 @@ for (const [name, run] of Object.entries(cases)) {
     });
   table.push({
     workload: name,
+    run: "hooks, CPU per round (median, IQR)",
+    "median ms": `${pct(hooksOverhead)} wall`,
+    "min ms": "",
+    "CPU ms": `${pct(hooks.median)} (${pct(hooks.q1)}..${pct(hooks.q3)})${hooksResolved ? "" : " < noise"}`,
+    rounds: "",
+  });
+  table.push({
+    workload: name,
     run: "floor, CPU per round (median, IQR)",
     "median ms": `${pct(floorOverhead)} wall`,
     "min ms": "",
@@ -113,7 +151,7 @@ for (const [name, run] of Object.entries(cases)) {
   });
   table.push({
     workload: name,
-    run: "profiler, CPU per round (median, IQR)",
+    run: "handler, CPU per round (median, IQR)",
     "median ms": `${pct(overhead)} wall`,
     "min ms": "",
     "CPU ms": `${pct(cpuOverhead.median)} (${pct(cpuOverhead.q1)}..${pct(cpuOverhead.q3)})${resolved ? "" : " < noise"}`,
@@ -121,7 +159,7 @@ for (const [name, run] of Object.entries(cases)) {
   });
   table.push({
     workload: name,
-    run: "profiler over floor, CPU per round",
+    run: "handler over floor, CPU per round",
     "median ms": "",
     "min ms": "",
     "CPU ms": `${pct(aboveFloor.median)} (${pct(aboveFloor.q1)}..${pct(aboveFloor.q3)})${Math.abs(aboveFloor.median) > aboveFloor.halfIqr ? "" : " < noise"}`,
@@ -131,9 +169,9 @@ for (const [name, run] of Object.entries(cases)) {
     case: `${name}, MemorySaver`,
     component: "-",
     baseline: "no profiler",
-    ours: "profiler on",
+    ours: "profiler hooks",
     baselineValue: results["no profiler"].median,
-    oursValue: results["profiler on"].median,
+    oursValue: results["profiler hooks"].median,
     unit: "ms",
   });
 }
@@ -142,8 +180,9 @@ recordResult("profiler-overhead", {
   method:
     `${agent} (createReactAgent, scripted model calling one tool ${QUICK ? 10 : 100} times, no model latency) streamed on a fresh MemorySaver thread, and ${TURNS} chat turns ` +
     "(benchmarks/workloads/chat-turns.mjs: per turn a 300 B human message, a tool call, an 800 B tool result and a 600 B answer; scripted model, no latency) " +
-    "on one MemorySaver thread; no profiler vs createProfiler() attached " +
-    "(handler in config.callbacks, probe on the checkpointer with channel size estimates, no-op OpenTelemetry tracer), and an empty BaseCallbackHandler " +
+    "on one MemorySaver thread; no profiler vs createProfiler() attached with attach() (hooks on Pregel, BaseChatModel and StructuredTool, no callbacks; " +
+    "attached before and detached after each hooked run, outside its timing) and with its handler in config.callbacks " +
+    "(both with the probe on the checkpointer with channel size estimates, no-op OpenTelemetry tracer), and an empty BaseCallbackHandler " +
     "(what @langchain/core's callbacks cost with any handler: the floor for a callback-based profiler); outputs checked equal; " +
     `${ROUNDS} interleaved rounds after ${WARMUP} warm-ups, each run after a full GC; wall-time medians, and the overhead in CPU time (process.cpuUsage) ` +
     "as the median and quartiles of per-round ratios against the unprofiled run of the same round; `resolved` is false when the median is within half the " +

@@ -1,6 +1,7 @@
-// The profiler-overhead workloads, each runnable with a profiler attached the way users attach it (its
-// handler in config.callbacks and its probe on the graph's checkpointer), with an empty LangChain
-// callback handler ("floor"), or with nothing (undefined).
+// The profiler-overhead workloads, each runnable with a profiler attached through LangChain's callbacks
+// (its handler in config.callbacks and its probe on the graph's checkpointer), with an empty LangChain
+// callback handler ("floor"), or with nothing (undefined). A profiler attached with `attach()` (the
+// hooks, no callbacks) is run as "nothing": it records every run in the process on its own.
 import { BaseCallbackHandler } from "@langchain/core/callbacks/base";
 import { MemorySaver } from "@langchain/langgraph";
 

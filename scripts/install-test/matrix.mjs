@@ -98,6 +98,17 @@ async function run(checkpointer) {
 }
 
 const unpatched = await run(new MemorySaver());
+// The profiler's hooks (no callbacks) on this version: the same results, and one record per node attempt
+// (plan, left and right once per question; review interrupted, then resumed, per question).
+const profiler = await acc.createProfiler({ otel: false }).attach();
+const profiled = await run(new MemorySaver());
+profiler.detach();
+const profilerNodes = Object.fromEntries(
+  profiler
+    .summary()
+    .nodes.map((n) => [n.node, n.count])
+    .sort(([a], [b]) => a.localeCompare(b)),
+);
 const report = await acc.patchLangGraph();
 const status = acc.getPatchStatus();
 const patched = await run(new MemorySaver());
@@ -113,10 +124,14 @@ const out = {
   interrupted,
   patchedEqualsUnpatched: same(unpatched, patched),
   rustSqliteSaverEqualsUnpatched: same(unpatched, sqlite),
+  profiledEqualsUnpatched: same(unpatched, profiled),
+  profilerNodes,
 };
+const profilerOk = out.profiledEqualsUnpatched && same(profilerNodes, { left: 2, plan: 2, review: 4, right: 2 });
 console.log(JSON.stringify(out));
-if (!out.active || !interrupted || !out.patchedEqualsUnpatched || !out.rustSqliteSaverEqualsUnpatched) {
+if (!out.active || !interrupted || !out.patchedEqualsUnpatched || !out.rustSqliteSaverEqualsUnpatched || !profilerOk) {
   for (const [name, got] of [
+    ["profiled MemorySaver", profiled],
     ["patched MemorySaver", patched],
     ["RustSqliteSaver", sqlite],
   ])

@@ -1,4 +1,5 @@
 import { autoPatch } from "./patch/auto-patch";
+import "./patch/profile-hooks";
 
 export { NativeBindingUnavailableError, type NativeStatus, native, nativeStatus } from "./native";
 export { RustSqliteSaver, type RustSqliteSaverOptions } from "./savers/rust-sqlite-saver";

@@ -1,5 +1,5 @@
 import { type NativeStatus, nativeStatus } from "../native";
-import { detachProfiler, getProfiler } from "../profiler/global";
+import { activateProcessProfiler, detachProfiler } from "../profiler/global";
 import { restoreLLMCaches } from "./llm-cache";
 import { restoreMemorySavers } from "./memory-saver";
 import { restoreNodeCaches } from "./node-cache";
@@ -75,7 +75,8 @@ interface Applied {
 const applied = new Map<object, Applied>();
 let lastSkipped: SkippedPart[] = [];
 
-function patchCopy(target: PatchTarget, copy: PackageCopy, report: PatchReport): void {
+/** Replaces `target`'s methods on one copy's class (idempotent per prototype); what it did goes into `report`. */
+export function patchCopy(target: PatchTarget, copy: PackageCopy, report: PatchReport): void {
   const cls = copy.exports[target.name];
   const proto = typeof cls === "function" ? (cls.prototype as Record<string, unknown> | undefined) : undefined;
   if (!proto) {
@@ -152,7 +153,7 @@ export async function patchLangGraph(options: PatchOptions = {}): Promise<PatchR
     for (const t of enabled) report.skipped.push({ part: t.part, target: t.name, reason: versions });
     return report;
   }
-  if (enabled.some((t) => t.part === "profile")) getProfiler(true);
+  if (enabled.some((t) => t.part === "profile")) activateProcessProfiler();
   const found = new Map<PatchTarget, number>();
   if (enabled.some((t) => t.part === "stateMerger")) {
     collectReducers(loadCommonJsCopies("@langchain/langgraph"));
@@ -180,6 +181,21 @@ export async function patchLangGraph(options: PatchOptions = {}): Promise<PatchR
   }
   await serializersReady();
   return report;
+}
+
+/** Restores the original methods of the copies patched for `part`; returns them. */
+export function restorePart(part: PatchPart): PatchedCopy[] {
+  const restored: PatchedCopy[] = [];
+  for (const [key, { copy, proto, originals }] of applied) {
+    if (copy.part !== part) continue;
+    for (const { name, own, value } of originals) {
+      if (own) Object.defineProperty(proto, name, { value, writable: true, configurable: true, enumerable: false });
+      else delete proto[name];
+    }
+    applied.delete(key);
+    restored.push(copy);
+  }
+  return restored;
 }
 
 /** What is patched now, and what the last patchLangGraph() skipped and why. */

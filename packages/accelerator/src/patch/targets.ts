@@ -6,7 +6,9 @@ import { acceleratedPostgresSaverMethods } from "./postgres-saver";
 import { acceleratedSqliteSaverMethods } from "./sqlite-saver";
 import { batchedMessagesUpdate } from "./binary-operator-aggregate";
 import type { PackageCopy } from "./package-copies";
-import { profiledPregelMethods } from "./pregel";
+import { profiledChatModelMethods } from "../profiler/hooks/chat-model";
+import { profiledPregelMethods } from "../profiler/hooks/pregel";
+import { profiledToolMethods } from "../profiler/hooks/structured-tool";
 
 /** The parts patchLangGraph can accelerate; each can be switched off by an option of the same name. */
 export type PatchPart = "memorySaver" | "sqliteSaver" | "postgresSaver" | "stateMerger" | "caches" | "serializer" | "profile";
@@ -115,9 +117,31 @@ export const TARGETS: PatchTarget[] = [
     name: "Pregel",
     pkg: "@langchain/langgraph",
     subpath: "./pregel",
-    methodNames: ["stream"],
+    methodNames: ["stream", "_runLoop"],
     methods: (originals) =>
       profiledPregelMethods(originals as unknown as Parameters<typeof profiledPregelMethods>[0]) as unknown as Methods,
-    note: "every graph run (invoke, stream, streamEvents), including graphs compiled before patching: the process-wide profiler (getProfiler()) records it and probes its checkpointer",
+    note: "every graph run (invoke, stream, streamEvents; subgraphs too), including graphs compiled before patching: the process-wide profiler (getProfiler()) records the run and its node tasks, with no LangChain callback handler, and probes the graph's checkpointer",
+  },
+  {
+    part: "profile",
+    name: "BaseChatModel",
+    pkg: "@langchain/core",
+    subpath: "./language_models/chat_models",
+    methodNames: ["generate", "_streamIterator"],
+    methods: (originals, copy) =>
+      profiledChatModelMethods(
+        originals as unknown as Parameters<typeof profiledChatModelMethods>[0],
+        (copy.exports.BaseChatModel as { prototype: { _streamResponseChunks?: unknown } }).prototype._streamResponseChunks,
+      ) as unknown as Methods,
+    note: "every chat model's invoke, batch, generate and stream (subclasses that override these methods keep their own, unrecorded): latency, time to first chunk, tokens, cache hit or miss",
+  },
+  {
+    part: "profile",
+    name: "StructuredTool",
+    pkg: "@langchain/core",
+    subpath: "./tools",
+    methodNames: ["invoke"],
+    methods: (originals) => profiledToolMethods(originals as unknown as Parameters<typeof profiledToolMethods>[0]) as unknown as Methods,
+    note: "every tool's invoke (Tool, DynamicTool, DynamicStructuredTool, tool()), as LangGraph's ToolNode calls it",
   },
 ];

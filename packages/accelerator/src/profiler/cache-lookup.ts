@@ -1,4 +1,5 @@
 import { noteCacheLookup, recordingModelCalls } from "../model-notes";
+import { takeGenerating } from "./hooks/active";
 
 /**
  * LangChain's model cache (a chat model's `cache` option: InMemoryCache, RustLLMCache, any BaseCache)
@@ -8,7 +9,8 @@ import { noteCacheLookup, recordingModelCalls } from "../model-notes";
  * method, in the CommonJS and the ES module build of the @langchain/core this package resolves (its peer), to note
  * each lookup's outcome for the profilers recording that run. The wrapper returns the method's own result
  * untouched, and reads it only while a profiler has a model call open. Installed once, by the first
- * profiler; it stays (it costs one map-size check per cached call).
+ * profiler; it stays (it costs one map-size check per cached call). The hook path (no callbacks, so no run
+ * ids) is told through `takeGenerating()`: BaseChatModel.generate calls this method before its first await.
  */
 const HOOKED = Symbol.for("fast-langgraph.profiler.generateCached");
 let installing: Promise<void> | undefined;
@@ -24,7 +26,13 @@ function hook(exports: Record<string, unknown>): void {
   if (!proto || proto[HOOKED] || typeof proto._generateCached !== "function") return;
   const original = proto._generateCached as GenerateCached;
   proto._generateCached = async function generateCached(this: unknown, args: unknown) {
+    // The profiler's generate hook (hooks/chat-model.ts) is in its synchronous part: its model call, if any.
+    const hooked = takeGenerating();
     const output = await original.call(this, args);
+    if (hooked) {
+      const outcome = output?.missingPromptIndices?.includes(0) ? "miss" : "hit";
+      for (const record of hooked) record.cache ??= outcome;
+    }
     if (recordingModelCalls()) {
       const missing = new Set(output?.missingPromptIndices ?? []);
       const managers = output?.startedRunManagers ?? [];

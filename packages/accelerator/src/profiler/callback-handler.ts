@@ -22,14 +22,14 @@ type Metadata = Record<string, unknown> | undefined;
 const CONTROL_FLOW = new Set(["ParentCommand"]);
 const INTERRUPTS = new Set(["GraphInterrupt", "NodeInterrupt"]);
 
-function statusOf(err: unknown): { status: RunStatus; error?: string } {
+export function statusOf(err: unknown): { status: RunStatus; error?: string } {
   const name = (err as { name?: string } | undefined)?.name ?? "";
   if (INTERRUPTS.has(name)) return { status: "interrupted" };
   if (CONTROL_FLOW.has(name)) return { status: "ok" };
   return { status: "error", error: errorText(err) };
 }
 
-function isRateLimit(err: unknown): boolean {
+export function isRateLimit(err: unknown): boolean {
   const e = err as { status?: unknown; response?: { status?: unknown }; message?: unknown } | undefined;
   if (e?.status === 429 || e?.response?.status === 429) return true;
   return /\b429\b|rate.?limit/i.test(String(e?.message ?? ""));
@@ -118,7 +118,7 @@ function messageDigest(part: unknown): Digest {
  * folded in order with a 64-bit multiply-xorshift mix, so a call costs one WeakMap lookup and a few
  * integer operations per earlier message rather than hashing the conversation again.
  */
-function promptKey(parts: ReadonlyArray<unknown>): string {
+export function promptKey(parts: ReadonlyArray<unknown>): string {
   let a = 0x9e3779b9 ^ parts.length;
   let b = 0x85ebca6b;
   for (const part of parts) {
@@ -133,7 +133,7 @@ function promptKey(parts: ReadonlyArray<unknown>): string {
   return `${(a >>> 0).toString(16).padStart(8, "0")}${(b >>> 0).toString(16).padStart(8, "0")}`;
 }
 
-function usageOf(output: LLMResult): { input?: number; output?: number } {
+export function usageOf(output: LLMResult): { input?: number; output?: number } {
   const gen = output.generations?.[0]?.[0] as { message?: { usage_metadata?: { input_tokens?: number; output_tokens?: number } } };
   const usage = gen?.message?.usage_metadata;
   if (usage) return { input: usage.input_tokens, output: usage.output_tokens };
@@ -155,7 +155,14 @@ export class ProfilerCallbackHandler extends BaseCallbackHandler {
   private readonly active = new Map<string, Context>();
   private readonly attempts = new Map<string, number>();
 
-  constructor(private readonly store: ProfileStore) {
+  /**
+   * `hooked()`: true while the profiler's hooks record into the same store (profiler.attach()); the
+   * handler then records nothing, so that no run is recorded twice.
+   */
+  constructor(
+    private readonly store: ProfileStore,
+    private readonly hooked: () => boolean = () => false,
+  ) {
     super();
   }
 
@@ -173,6 +180,7 @@ export class ProfilerCallbackHandler extends BaseCallbackHandler {
     _runType?: string,
     runName?: string,
   ): void {
+    if (this.hooked()) return;
     const now = performance.now();
     const parent = this.contextOf(parentRunId);
     if (isPregel(chain)) {
@@ -274,6 +282,7 @@ export class ProfilerCallbackHandler extends BaseCallbackHandler {
     metadata?: Metadata,
     runName?: string,
   ): void {
+    if (this.hooked()) return;
     this.startModel(runId, parentRunId, runName ?? String(llm.id?.[llm.id.length - 1] ?? "model"), messages[0] ?? [], metadata);
   }
 
@@ -288,7 +297,7 @@ export class ProfilerCallbackHandler extends BaseCallbackHandler {
     runName?: string,
   ): void {
     // Chat models without handleChatModelStart support fall back to this; never record a run twice.
-    if (this.active.has(runId)) return;
+    if (this.active.has(runId) || this.hooked()) return;
     this.startModel(runId, parentRunId, runName ?? String(llm.id?.[llm.id.length - 1] ?? "llm"), prompts, metadata);
   }
 
@@ -329,6 +338,7 @@ export class ProfilerCallbackHandler extends BaseCallbackHandler {
     _metadata?: Metadata,
     runName?: string,
   ): void {
+    if (this.hooked()) return;
     const parent = this.contextOf(parentRunId);
     this.active.set(runId, { kind: "tool", graphRunId: parent?.graphRunId, taskId: parent?.taskId });
     this.store.add("toolCalls", {

@@ -12,6 +12,8 @@ import { type HtmlOptions, renderHtml } from "./report-html";
 import { type OtelTracer, createOtelExporter } from "./otel";
 import { renderText } from "./report-text";
 import { ProfileStore } from "./store";
+import { activate, deactivate, hookInstaller, recorders } from "./hooks/active";
+import { HookRecorder } from "./hooks/recorder";
 
 export interface ProfilerOptions extends ProbeOptions {
   /** Bound on each list of raw records (graph runs, tasks, model calls, tool calls, checkpoint ops). Default 100,000. */
@@ -40,8 +42,15 @@ const isSaver = (x: unknown): x is object =>
 
 export class Profiler {
   readonly store: ProfileStore;
-  /** The callback handler to pass in `config.callbacks`; it records graph runs, nodes, model and tool calls. */
+  /**
+   * The callback handler to pass in `config.callbacks`; it records graph runs, nodes, model and tool
+   * calls. It costs LangChain's callback machinery: once any handler is attached, every runnable in the
+   * graph builds a callback manager and run managers (see the README's profiler figures). `attach()`
+   * records the same without it.
+   */
   readonly handler: ProfilerCallbackHandler;
+  /** What the hooks (attach(), patchLangGraph({ profile: true })) record through. */
+  readonly recorder: HookRecorder;
   /**
    * Resolves once the profiler sees cache misses of LangChain's model cache in ES module builds of
    * @langchain/core too (loaded asynchronously; CommonJS builds are covered from construction).
@@ -52,7 +61,8 @@ export class Profiler {
 
   constructor(readonly options: ProfilerOptions = {}) {
     this.store = new ProfileStore(options.maxRecords);
-    this.handler = new ProfilerCallbackHandler(this.store);
+    this.handler = new ProfilerCallbackHandler(this.store, () => recorders.includes(this.recorder));
+    this.recorder = new HookRecorder(this.store, (graph) => this.probe(graph as Probeable));
     this.ready = installCacheLookupHook();
     if (options.otel !== false) {
       const exporter = createOtelExporter(typeof options.otel === "object" ? options.otel.tracer : undefined);
@@ -68,6 +78,43 @@ export class Profiler {
     const saver = isSaver(target) ? target : (target as Probeable).checkpointer;
     if (isSaver(saver) && !this.unprobes.has(saver)) this.unprobes.set(saver, probeCheckpointer(saver, this.sink, this.options));
     return target;
+  }
+
+  /**
+   * Records every graph run in the process from hooks on LangGraph's and @langchain/core's classes
+   * (Pregel's run loop, BaseChatModel, StructuredTool; src/profiler/hooks/), with no callback handler,
+   * and probes each graph's checkpointer, until `detach()`. Installs the hooks on every loaded copy of
+   * the packages (as patchLangGraph finds them) if they are not installed yet: CommonJS builds before
+   * this returns, ES module builds before its promise resolves. Needs the package's root entry point
+   * loaded (it provides the installer); throws an Error otherwise. Idempotent.
+   */
+  async attach(): Promise<this> {
+    const installer = hookInstaller();
+    if (!installer) throw new Error("profiler.attach(): the hook installer is not loaded; import @fast-langgraph/accelerator");
+    activate(this.recorder);
+    await installer.install();
+    return this;
+  }
+
+  /** Stops recording from the hooks, and removes them when no other profiler uses them; records stay. Probes stay until dispose(). */
+  detach(): void {
+    this.deactivateHooks();
+    hookInstaller()?.uninstall();
+  }
+
+  /** Whether the hooks record into this profiler. */
+  get attached(): boolean {
+    return recorders.includes(this.recorder);
+  }
+
+  /** @internal The installed hooks record into this profiler (patchLangGraph's process-wide mode). */
+  activateHooks(): void {
+    activate(this.recorder);
+  }
+
+  /** @internal */
+  deactivateHooks(): void {
+    deactivate(this.recorder);
   }
 
   /** `config` with this profiler's handler added to `config.callbacks` (an array of handlers or a CallbackManager). */
@@ -125,9 +172,11 @@ export class Profiler {
 }
 
 /**
- * A profiler for LangGraph.js runs. Attach its `handler` through `config.callbacks`
- * (`graph.invoke(input, profiler.withCallbacks({ configurable }))`) and `probe(graph)` to time the
- * graph's checkpointer; or process-wide with `patchLangGraph({ profile: true })`.
+ * A profiler for LangGraph.js runs. Process-wide with no LangChain callbacks: `await profiler.attach()`
+ * (or `patchLangGraph({ profile: true })` / FAST_LANGGRAPH_PROFILE=1 for the process-wide getProfiler()).
+ * Or per run: its `handler` through `config.callbacks` (`graph.invoke(input, profiler.withCallbacks({
+ * configurable }))`) and `probe(graph)` to time the graph's checkpointer; that path costs LangChain's
+ * callback machinery.
  */
 export function createProfiler(options: ProfilerOptions = {}): Profiler {
   return new Profiler(options);

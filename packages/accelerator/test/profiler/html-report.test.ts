@@ -7,7 +7,8 @@ import { Annotation, START, Send, StateGraph } from "@langchain/langgraph";
 import { SqliteSaver } from "@langchain/langgraph-checkpoint-sqlite";
 import { chromium } from "playwright-core";
 import { z } from "zod";
-import { createProfiler } from "../../src/profiler";
+import "../../src/patch/profile-hooks";
+import { type Profiler, createProfiler } from "../../src/profiler";
 import { ScheduledChatModel, sleep } from "../support/profiler-models";
 
 const CHROMIUM = "/usr/bin/chromium";
@@ -43,6 +44,25 @@ function agentLikeGraph(saver: SqliteSaver, model: ScheduledChatModel) {
     .compile({ checkpointer: saver });
 }
 
+type Mode = "callback handler" | "hooks (attach)";
+const MODES: Mode[] = ["callback handler", "hooks (attach)"];
+
+/** Three runs of `graph` on one thread, recorded through the callback handler and probe, or through the hooks. */
+async function record(mode: Mode, profiler: Profiler, graph: ReturnType<typeof agentLikeGraph>, thread: string) {
+  const config = { configurable: { thread_id: thread } };
+  if (mode === "callback handler") {
+    profiler.probe(graph);
+    for (let i = 0; i < 3; i++) await graph.invoke({ notes: [] }, profiler.withCallbacks(config));
+    return;
+  }
+  await profiler.attach();
+  try {
+    for (let i = 0; i < 3; i++) await graph.invoke({ notes: [] }, config);
+  } finally {
+    profiler.detach();
+  }
+}
+
 describe("profiler HTML report and advice", () => {
   let dir: string;
   beforeAll(() => {
@@ -50,12 +70,11 @@ describe("profiler HTML report and advice", () => {
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  test("advice rules fire on measured figures, name their evidence, and respect their thresholds", async () => {
+  test.each(MODES)("advice rules fire on measured figures, name their evidence, and respect their thresholds: %s", async (mode) => {
     const model = new ScheduledChatModel(0);
-    const graph = agentLikeGraph(SqliteSaver.fromConnString(join(dir, "advice.db")), model);
+    const graph = agentLikeGraph(SqliteSaver.fromConnString(join(dir, `advice-${mode.length}.db`)), model);
     const profiler = createProfiler({ thresholds: { stateGrowthBytesPerStep: 1024 } });
-    profiler.probe(graph);
-    for (let i = 0; i < 3; i++) await graph.invoke({ notes: [] }, profiler.withCallbacks({ configurable: { thread_id: "adv" } }));
+    await record(mode, profiler, graph, "adv");
     const summary = profiler.summary();
     const advice = profiler.advice(summary);
     const rules = advice.map((a) => a.rule);
@@ -89,14 +108,13 @@ describe("profiler HTML report and advice", () => {
     expect(json.raw.checkpointOps.length).toBe(profiler.store.data.checkpointOps.length);
   });
 
-  test("the HTML report renders in headless Chromium without console errors and shows the run's nodes", async () => {
+  test.each(MODES)("the HTML report renders in headless Chromium without console errors and shows the run's nodes: %s", async (mode) => {
     if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: run scripts/install-chromium.sh (as root)`);
     const model = new ScheduledChatModel(4);
-    const graph = agentLikeGraph(SqliteSaver.fromConnString(join(dir, "html.db")), model);
+    const graph = agentLikeGraph(SqliteSaver.fromConnString(join(dir, `html-${mode.length}.db`)), model);
     const profiler = createProfiler();
-    profiler.probe(graph);
-    for (let i = 0; i < 3; i++) await graph.invoke({ notes: [] }, profiler.withCallbacks({ configurable: { thread_id: "html" } }));
-    const file = profiler.writeHtml(join(dir, "report.html"), { title: "profile of a fan-out graph" });
+    await record(mode, profiler, graph, "html");
+    const file = profiler.writeHtml(join(dir, `report-${mode.length}.html`), { title: "profile of a fan-out graph" });
     const html = readFileSync(file, "utf8");
     expect(html).not.toMatch(/<script[^>]+src=|<link[^>]+href=|https?:\/\//);
 
@@ -122,7 +140,9 @@ describe("profiler HTML report and advice", () => {
       await page.locator("#timeline .bar").first().hover();
       expect(await page.locator("#detail").innerText()).toMatch(/step/);
       const shot =
-        process.env.FLG_UPDATE_SCREENSHOT === "1" ? resolve(__dirname, "../../../../docs/profiler-report.png") : join(dir, "report.png");
+        process.env.FLG_UPDATE_SCREENSHOT === "1" && mode === "callback handler"
+          ? resolve(__dirname, "../../../../docs/profiler-report.png")
+          : join(dir, `report-${mode.length}.png`);
       await page.screenshot({ path: shot, fullPage: true });
       expect(existsSync(shot)).toBe(true);
       expect(problems).toEqual([]);

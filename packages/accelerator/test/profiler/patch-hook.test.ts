@@ -11,6 +11,8 @@ import { patchOptionsFromEnv } from "../../src/patch/auto-patch";
 import { getPatchStatus, patchLangGraph, unpatchLangGraph } from "../../src/patch/patch-langgraph";
 import { getProfiler } from "../../src/profiler/global";
 
+/** Pregel's run loop as installed now (a private method in LangGraph's types). */
+const runLoop = () => (Pregel.prototype as unknown as Record<string, unknown>)._runLoop;
 const State = Annotation.Root({ n: Annotation<number>({ reducer: (a, b) => a + b, default: () => 0 }) });
 const OTHERS_OFF = { memorySaver: false, sqliteSaver: false, postgresSaver: false, stateMerger: false, caches: false } as const;
 
@@ -41,15 +43,15 @@ describe("patchLangGraph({ profile: true })", () => {
   });
 
   test("is opt-in, attaches to every graph run once (subgraphs included), probes the graph's saver, and switches off", async () => {
-    const original = Pregel.prototype.stream;
+    const original = runLoop();
     await patchLangGraph(OTHERS_OFF);
-    expect(Pregel.prototype.stream).toBe(original);
+    expect(runLoop()).toBe(original);
     expect(getPatchStatus().patched.some((p) => p.part === "profile")).toBe(false);
 
     const report = await patchLangGraph({ ...OTHERS_OFF, profile: true });
     expect(report.patched.filter((p) => p.part === "profile").map((p) => `${p.target}:${p.format}`)).toContain("Pregel:cjs");
     expect(getPatchStatus().patched.some((p) => p.part === "profile" && p.target === "Pregel")).toBe(true);
-    expect(Pregel.prototype.stream).not.toBe(original);
+    expect(runLoop()).not.toBe(original);
 
     const log: string[] = [];
     const sub = new StateGraph(State)
@@ -74,7 +76,7 @@ describe("patchLangGraph({ profile: true })", () => {
     profiler.reset();
     const config = { configurable: { thread_id: "hook" } };
     await graph.invoke({ n: 0 }, config);
-    // The user's own handler list, with the profiler's handler already in it, is not doubled.
+    // The profiler's own handler in the user's callbacks records nothing while the hooks record the run: not doubled.
     await graph.invoke({ n: 0 }, { ...config, callbacks: [profiler.handler] });
     for await (const _ of await graph.stream({ n: 0 }, config));
 
@@ -93,7 +95,7 @@ describe("patchLangGraph({ profile: true })", () => {
     }).toEqual({ ...saver.calls, list: 0 });
 
     unpatchLangGraph();
-    expect(Pregel.prototype.stream).toBe(original);
+    expect(runLoop()).toBe(original);
     expect(Object.hasOwn(saver, "put")).toBe(false);
     const before = profiler.store.data.tasks.length;
     await graph.invoke({ n: 0 }, config);
@@ -110,6 +112,10 @@ describe("patchLangGraph({ profile: true })", () => {
       env: { ...process.env, FAST_LANGGRAPH_PROFILE: "1", FAST_LANGGRAPH_AUTO_PATCH: "" },
     });
     const seen = JSON.parse(out.trim().split("\n").pop() as string);
-    expect(seen).toEqual({ patched: ["profile:Pregel"], runs: 3, nodes: { one: 3, two: 3 } });
+    expect(seen).toEqual({
+      patched: ["profile:BaseChatModel", "profile:Pregel", "profile:StructuredTool"],
+      runs: 3,
+      nodes: { one: 3, two: 3 },
+    });
   });
 });

@@ -36,8 +36,21 @@ export interface RustPostgresSaverOptions extends SaverCacheOptions {
   layout?: "official" | "compact";
   /** Connections kept in the pool (default 10). */
   maxConnections?: number;
-  /** How long connecting may take before an operation fails, in ms (default 5000). */
+  /**
+   * How long making a connection (TCP, TLS, startup, authentication) may take, in ms (default 5000;
+   * 0: no limit, as node-postgres's `connectionTimeoutMillis` 0). Waiting for a free pooled connection is
+   * bounded by twice this. A call that cannot get a connection fails with an error naming host:port and
+   * database, never the password.
+   */
   connectTimeoutMs?: number;
+  /**
+   * Further attempts when no connection can be made (refused, unreachable, timed out, the server starting
+   * up), after 50, 200, 500, 1000 ms and then 2000 ms each (default 0: one attempt per call, as
+   * node-postgres makes it; 5 rides out a restart of about 3.7 s). A fault of a connection that was made
+   * (closed under the call, a serialization failure) still runs the call again on another connection, at
+   * most 5 times; getting that connection is again under this budget.
+   */
+  connectRetries?: number;
   /**
    * Close a pooled connection idle this long, in ms (default 10000, as node-postgres's
    * `idleTimeoutMillis` that PostgresSaver's pool uses; 0 keeps idle connections open). Idle time
@@ -95,6 +108,7 @@ export class RustPostgresSaver extends NativeCheckpointSaver {
       schema: options.schema,
       maxConnections: options.maxConnections,
       connectTimeoutMs: options.connectTimeoutMs,
+      connectRetries: options.connectRetries,
       toastCompression: options.toastCompression,
       idleTimeoutMs: options.idleTimeoutMs,
       tls: options.tls,
@@ -198,9 +212,19 @@ export class RustPostgresSaver extends NativeCheckpointSaver {
 
   /**
    * Connections in the pool: open (`size`), idle (`available`), callers waiting, the bound, the idle
-   * timeout in ms (0: none) and how many connections it has closed.
+   * timeout in ms (0: none), how many connections it has closed, the connect timeout in ms (0: none)
+   * and the further connect attempts a call makes.
    */
-  poolStatus(): { size: number; available: number; waiting: number; maxSize: number; idleTimeoutMs: number; idleClosed: number } {
+  poolStatus(): {
+    size: number;
+    available: number;
+    waiting: number;
+    maxSize: number;
+    idleTimeoutMs: number;
+    idleClosed: number;
+    connectTimeoutMs: number;
+    connectRetries: number;
+  } {
     return this.native.poolStatus();
   }
 

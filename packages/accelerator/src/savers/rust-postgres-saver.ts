@@ -1,6 +1,7 @@
 import type { Checkpoint, SerializerProtocol } from "@langchain/langgraph-checkpoint";
 import type { PostgresCheckpointStore } from "@fast-langgraph/native";
 
+import { settleInCheckPhase } from "./check-phase";
 import { explainJsonbRefusal } from "./jsonb-refusal";
 import { requireNative } from "../native";
 import { DecodedLists } from "../checkpoint/decoded-lists";
@@ -117,17 +118,20 @@ export class RustPostgresSaver extends NativeCheckpointSaver {
     const channelMemoryBytes = byteBound(this.label, "channelMemoryBytes", options.channelMemoryBytes);
     const valueCacheBytes = byteBound(this.label, "valueCacheBytes", options.valueCacheBytes);
     const store = this.native;
+    // Each call's result reaches JavaScript in the check phase of the turn it completed in (see
+    // settleInCheckPhase): one step per request per turn of the event loop.
+    const later = settleInCheckPhase;
     const calls: CheckpointStoreCalls = {
       put: (req) =>
-        store.put(req, official).catch((error: unknown) => {
+        later(store.put(req, official)).catch((error: unknown) => {
           throw explainJsonbRefusal(error, this.label, req);
         }),
-      putWrites: (req) => store.putWrites(req, official),
-      getTuple: (threadId, ns, id) => store.getTuple(threadId, ns, id),
-      list: (req) => store.list(req),
-      deleteThread: (threadId) => store.deleteThread(threadId),
-      deltaChannelHistory: (threadId, ns, id, channels) => store.deltaChannelHistory(threadId, ns, id, channels),
-      pendingWrites: (threadId, ns, id) => store.pendingWrites(threadId, ns, id),
+      putWrites: (req) => later(store.putWrites(req, official)),
+      getTuple: (threadId, ns, id) => later(store.getTuple(threadId, ns, id)),
+      list: (req) => later(store.list(req)),
+      deleteThread: (threadId) => later(store.deleteThread(threadId)),
+      deltaChannelHistory: (threadId, ns, id, channels) => later(store.deltaChannelHistory(threadId, ns, id, channels)),
+      pendingWrites: (threadId, ns, id) => later(store.pendingWrites(threadId, ns, id)),
     };
     // The official layout is PostgresSaver's tables: keys it would merge (lone surrogates) or cannot
     // store (NUL) are refused there; our compact layout encodes them.

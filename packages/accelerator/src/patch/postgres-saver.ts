@@ -174,7 +174,7 @@ function sharedStore(saver: PostgresSaverInstance, schema: string): Promise<Rust
         // unpatched (their first step is the same connect), without a second attempt by pg's own code.
         (error: Error) => {
           forgetLater();
-          fallBack(`PostgreSQL was unreachable when first used: ${error?.message ?? error}`);
+          fallBack(`node-postgres could not connect when first used: ${error?.message ?? error}`);
           throw error;
         },
       );

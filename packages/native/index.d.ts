@@ -362,6 +362,10 @@ export interface PoolStatus {
   idleTimeoutMs: number
   /** Connections closed so far for being idle longer than that. */
   idleClosed: number
+  /** How long making a connection may take, in ms (0: no limit). */
+  connectTimeoutMs: number
+  /** Further attempts when no connection can be made (0: one attempt per call). */
+  connectRetries: number
 }
 
 export interface PostgresSetupResult {
@@ -376,8 +380,20 @@ export interface PostgresStoreOptions {
   schema?: string
   /** Connections kept in the pool (default 10). */
   maxConnections?: number
-  /** How long connecting may take before an operation fails, in ms (default 5000). */
+  /**
+   * How long making a connection (TCP, TLS, startup, authentication) may take, in ms (default
+   * 5000; 0: no limit, as node-postgres's `connectionTimeoutMillis` 0). Waiting for a free pooled
+   * connection is bounded by twice this.
+   */
   connectTimeoutMs?: number
+  /**
+   * Further attempts when no connection can be made (refused, unreachable, timed out, the server
+   * starting up), after 50, 200, 500, 1000 ms and then 2000 ms each (default 0: one attempt, as
+   * node-postgres makes it; 5 rides out a restart of about 3.7 s). A fault of a connection that was
+   * made (closed under the call, a serialization failure) still runs the call again on another
+   * connection, at most 5 times.
+   */
+  connectRetries?: number
   /**
    * How the server compresses large values written here: "lz4" (default; cheaper for the server than
    * pglz), "pglz", or "server" (the server's default_toast_compression).

@@ -8,4 +8,5 @@ mod js_bytes;
 pub mod messages;
 pub mod postgres;
 pub mod resilience;
+mod runtime;
 pub mod sqlite;

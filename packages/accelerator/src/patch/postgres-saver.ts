@@ -91,13 +91,34 @@ function serdeKey(serde: object): string {
   return `custom-${serdeIds.get(serde)}`;
 }
 
+/**
+ * Connects once through the node-postgres pool itself (the connection is closed, not pooled), so a
+ * server that is down fails the first call with pg's own error after pg's own single attempt, as the
+ * unpatched saver's first query would; resolves when the server answers.
+ */
+async function reachThroughPg(pool: PgPool): Promise<void> {
+  const client = await (pool as unknown as { connect(): Promise<{ release(destroy?: boolean): void }> }).connect();
+  client.release(true);
+}
+
 /** A Rust saver for the pool's connection, set up; rejects with the reason it cannot be used. */
 async function startStore({ connection, tls }: RustConnection, schema: string, saver: PostgresSaverInstance): Promise<RustPostgresSaver> {
   // A connection string node-postgres accepts may hold parameters the Rust client does not know.
   const maxConnections = Number(saver.pool?.options?.max ?? 10);
   // node-postgres closes idle connections after idleTimeoutMillis (10000 by default; 0: never).
   const idleTimeoutMs = Number(saver.pool?.options?.idleTimeoutMillis ?? 10000);
-  const store = new RustPostgresSaver(connection, { schema, serde: saver.serde, maxConnections, idleTimeoutMs, tls });
+  // ... and gives up connecting after connectionTimeoutMillis (0 by default: no limit), making one
+  // attempt per call.
+  const connectTimeoutMs = Number(saver.pool?.options?.connectionTimeoutMillis ?? 0) || 0;
+  const store = new RustPostgresSaver(connection, {
+    schema,
+    serde: saver.serde,
+    maxConnections,
+    idleTimeoutMs,
+    connectTimeoutMs,
+    connectRetries: 0,
+    tls,
+  });
   try {
     await store.setup();
   } catch (error) {
@@ -137,13 +158,26 @@ function sharedStore(saver: PostgresSaverInstance, schema: string): Promise<Rust
       pending = Promise.resolve(fallBack(connection));
     } else {
       followPoolEnds(pool, (ended) => void endStoresOf(ended));
-      const tried: Promise<RustPostgresSaver | null> = startStore(connection, schema, saver).catch((error: Error) => {
+      const forgetLater = () => {
         const forget = setTimeout(() => {
           if (byKey?.get(key) === tried) byKey.delete(key);
         }, setupRetry.afterMs);
         forget.unref();
-        return fallBack(error.message);
-      });
+      };
+      const tried: Promise<RustPostgresSaver | null> = reachThroughPg(saver.pool as PgPool).then(
+        () =>
+          startStore(connection, schema, saver).catch((error: Error) => {
+            forgetLater();
+            return fallBack(error.message);
+          }),
+        // pg could not connect: the calls waiting for this decision fail with pg's error, as they would
+        // unpatched (their first step is the same connect), without a second attempt by pg's own code.
+        (error: Error) => {
+          forgetLater();
+          fallBack(`node-postgres could not connect when first used: ${error?.message ?? error}`);
+          throw error;
+        },
+      );
       failedSetups.add(tried);
       pending = tried;
     }
@@ -161,7 +195,8 @@ async function endStoresOf(pool: object): Promise<void> {
   shared.delete(pool);
   endedPools.add(pool);
   for (const pending of byPool?.values() ?? []) {
-    const store = await pending;
+    // A pool pg could not reach has no Rust saver (its calls got pg's error).
+    const store = await pending.catch(() => null);
     if (store) {
       open.delete(store);
       await store.end();
@@ -179,13 +214,16 @@ function decide(saver: PostgresSaverInstance): RustPostgresSaver | null | Promis
   if (known !== undefined) return known;
   const pending = sharedStore(saver, saver.options?.schema ?? "public");
   if (!decided.has(saver))
-    pending.then((store) => {
-      // A failed setup is decided again later (setupRetry), so this instance does not keep null for good.
-      if (store || !failedSetups.has(pending)) {
-        decided.set(saver, store);
-        retrying.delete(saver);
-      } else retrying.add(saver);
-    });
+    pending.then(
+      (store) => {
+        // A failed setup is decided again later (setupRetry), so this instance does not keep null for good.
+        if (store || !failedSetups.has(pending)) {
+          decided.set(saver, store);
+          retrying.delete(saver);
+        } else retrying.add(saver);
+      },
+      () => retrying.add(saver),
+    );
   return pending;
 }
 

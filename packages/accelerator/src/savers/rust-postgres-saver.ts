@@ -1,6 +1,7 @@
 import type { Checkpoint, SerializerProtocol } from "@langchain/langgraph-checkpoint";
 import type { PostgresCheckpointStore } from "@fast-langgraph/native";
 
+import { settleInCheckPhase } from "./check-phase";
 import { explainJsonbRefusal } from "./jsonb-refusal";
 import { requireNative } from "../native";
 import { DecodedLists } from "../checkpoint/decoded-lists";
@@ -36,8 +37,21 @@ export interface RustPostgresSaverOptions extends SaverCacheOptions {
   layout?: "official" | "compact";
   /** Connections kept in the pool (default 10). */
   maxConnections?: number;
-  /** How long connecting may take before an operation fails, in ms (default 5000). */
+  /**
+   * How long making a connection (TCP, TLS, startup, authentication) may take, in ms (default 5000;
+   * 0: no limit, as node-postgres's `connectionTimeoutMillis` 0). Waiting for a free pooled connection is
+   * bounded by twice this. A call that cannot get a connection fails with an error naming host:port and
+   * database, never the password.
+   */
   connectTimeoutMs?: number;
+  /**
+   * Further attempts when no connection can be made (refused, unreachable, timed out, the server starting
+   * up), after 50, 200, 500, 1000 ms and then 2000 ms each (default 0: one attempt per call, as
+   * node-postgres makes it; 5 rides out a restart of about 3.7 s). A fault of a connection that was made
+   * (closed under the call, a serialization failure) still runs the call again on another connection, at
+   * most 5 times; getting that connection is again under this budget.
+   */
+  connectRetries?: number;
   /**
    * Close a pooled connection idle this long, in ms (default 10000, as node-postgres's
    * `idleTimeoutMillis` that PostgresSaver's pool uses; 0 keeps idle connections open). Idle time
@@ -95,6 +109,7 @@ export class RustPostgresSaver extends NativeCheckpointSaver {
       schema: options.schema,
       maxConnections: options.maxConnections,
       connectTimeoutMs: options.connectTimeoutMs,
+      connectRetries: options.connectRetries,
       toastCompression: options.toastCompression,
       idleTimeoutMs: options.idleTimeoutMs,
       tls: options.tls,
@@ -103,17 +118,20 @@ export class RustPostgresSaver extends NativeCheckpointSaver {
     const channelMemoryBytes = byteBound(this.label, "channelMemoryBytes", options.channelMemoryBytes);
     const valueCacheBytes = byteBound(this.label, "valueCacheBytes", options.valueCacheBytes);
     const store = this.native;
+    // Each call's result reaches JavaScript in the check phase of the turn it completed in (see
+    // settleInCheckPhase): one step per request per turn of the event loop.
+    const later = settleInCheckPhase;
     const calls: CheckpointStoreCalls = {
       put: (req) =>
-        store.put(req, official).catch((error: unknown) => {
+        later(store.put(req, official)).catch((error: unknown) => {
           throw explainJsonbRefusal(error, this.label, req);
         }),
-      putWrites: (req) => store.putWrites(req, official),
-      getTuple: (threadId, ns, id) => store.getTuple(threadId, ns, id),
-      list: (req) => store.list(req),
-      deleteThread: (threadId) => store.deleteThread(threadId),
-      deltaChannelHistory: (threadId, ns, id, channels) => store.deltaChannelHistory(threadId, ns, id, channels),
-      pendingWrites: (threadId, ns, id) => store.pendingWrites(threadId, ns, id),
+      putWrites: (req) => later(store.putWrites(req, official)),
+      getTuple: (threadId, ns, id) => later(store.getTuple(threadId, ns, id)),
+      list: (req) => later(store.list(req)),
+      deleteThread: (threadId) => later(store.deleteThread(threadId)),
+      deltaChannelHistory: (threadId, ns, id, channels) => later(store.deltaChannelHistory(threadId, ns, id, channels)),
+      pendingWrites: (threadId, ns, id) => later(store.pendingWrites(threadId, ns, id)),
     };
     // The official layout is PostgresSaver's tables: keys it would merge (lone surrogates) or cannot
     // store (NUL) are refused there; our compact layout encodes them.
@@ -198,9 +216,19 @@ export class RustPostgresSaver extends NativeCheckpointSaver {
 
   /**
    * Connections in the pool: open (`size`), idle (`available`), callers waiting, the bound, the idle
-   * timeout in ms (0: none) and how many connections it has closed.
+   * timeout in ms (0: none), how many connections it has closed, the connect timeout in ms (0: none)
+   * and the further connect attempts a call makes.
    */
-  poolStatus(): { size: number; available: number; waiting: number; maxSize: number; idleTimeoutMs: number; idleClosed: number } {
+  poolStatus(): {
+    size: number;
+    available: number;
+    waiting: number;
+    maxSize: number;
+    idleTimeoutMs: number;
+    idleClosed: number;
+    connectTimeoutMs: number;
+    connectRetries: number;
+  } {
     return this.native.poolStatus();
   }
 

@@ -27,7 +27,8 @@ function loop(checkpointer: RustPostgresSaver, onStep: (step: number) => void) {
 
 describe.each(["official", "compact"] as const)("%s layout: the server restarts", (layout) => {
   it("during a run: the run completes and its whole history is stored", async () => {
-    const saver = new RustPostgresSaver(server.url, { schema: freshSchema(`restart_${layout}`), layout });
+    // Connecting while the server restarts fails; five further attempts (about 3.7 s) ride it out.
+    const saver = new RustPostgresSaver(server.url, { schema: freshSchema(`restart_${layout}`), layout, connectRetries: 5 });
     await saver.setup();
     const config = { configurable: { thread_id: `run-${Date.now()}` }, recursionLimit: 1000 };
     let restart: Promise<void> | undefined;

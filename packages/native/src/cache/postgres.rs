@@ -112,7 +112,7 @@ impl PgTier {
             &tls,
             &PoolOptions {
                 max_connections: config.max_connections,
-                connect_timeout: config.connect_timeout,
+                connect_timeout: Some(config.connect_timeout),
                 toast_compression: None,
             },
         )?;

@@ -24,8 +24,16 @@ pub struct PostgresStoreOptions {
     pub schema: Option<String>,
     /// Connections kept in the pool (default 10).
     pub max_connections: Option<u32>,
-    /// How long connecting may take before an operation fails, in ms (default 5000).
+    /// How long making a connection (TCP, TLS, startup, authentication) may take, in ms (default
+    /// 5000; 0: no limit, as node-postgres's `connectionTimeoutMillis` 0). Waiting for a free pooled
+    /// connection is bounded by twice this.
     pub connect_timeout_ms: Option<u32>,
+    /// Further attempts when no connection can be made (refused, unreachable, timed out, the server
+    /// starting up), after 50, 200, 500, 1000 ms and then 2000 ms each (default 0: one attempt, as
+    /// node-postgres makes it; 5 rides out a restart of about 3.7 s). A fault of a connection that was
+    /// made (closed under the call, a serialization failure) still runs the call again on another
+    /// connection, at most 5 times.
+    pub connect_retries: Option<u32>,
     /// How the server compresses large values written here: "lz4" (default; cheaper for the server than
     /// pglz), "pglz", or "server" (the server's default_toast_compression).
     pub toast_compression: Option<String>,
@@ -76,6 +84,10 @@ pub struct PoolStatus {
     pub idle_timeout_ms: u32,
     /// Connections closed so far for being idle longer than that.
     pub idle_closed: u32,
+    /// How long making a connection may take, in ms (0: no limit).
+    pub connect_timeout_ms: u32,
+    /// Further attempts when no connection can be made (0: one attempt per call).
+    pub connect_retries: u32,
 }
 
 struct Inner {
@@ -84,6 +96,8 @@ struct Inner {
     target: String,
     idle_timeout: Option<Duration>,
     idle_closed: Arc<AtomicU32>,
+    connect_timeout: Option<Duration>,
+    connect_retries: u32,
 }
 
 impl Inner {
@@ -99,12 +113,12 @@ impl Inner {
         F: FnMut(deadpool_postgres::Object) -> Fut,
         Fut: std::future::Future<Output = std::result::Result<T, Failure>>,
     {
-        match connect::with_client(&self.pool, &self.target, &mut op).await {
+        match connect::with_client_retrying(&self.pool, &self.target, self.connect_retries, &mut op).await {
             Err(Failure::Pg(e)) if e.code() == Some(&tokio_postgres::error::SqlState::UNDEFINED_TABLE) => {
                 if !self.adopt_official_schema().await? {
                     return Err(self.fail(Failure::Pg(e)));
                 }
-                connect::with_client(&self.pool, &self.target, op).await.map_err(|f| self.fail(f))
+                connect::with_client_retrying(&self.pool, &self.target, self.connect_retries, op).await.map_err(|f| self.fail(f))
             }
             other => other.map_err(|f| self.fail(f)),
         }
@@ -112,7 +126,7 @@ impl Inner {
 
     async fn adopt_official_schema(&self) -> Result<bool> {
         let tables = self.tables.clone();
-        connect::with_client(&self.pool, &self.target, |mut client| {
+        connect::with_client_retrying(&self.pool, &self.target, self.connect_retries, |mut client| {
             let tables = tables.clone();
             async move {
                 let row = client.query_one("SELECT to_regclass($1) IS NOT NULL", &[&tables.migrations]).await?;
@@ -142,6 +156,7 @@ impl PostgresCheckpointStore {
             schema: None,
             max_connections: None,
             connect_timeout_ms: None,
+            connect_retries: None,
             toast_compression: None,
             idle_timeout_ms: None,
             tls: None,
@@ -162,7 +177,11 @@ impl PostgresCheckpointStore {
             connect::parse_config(&conn_string, explicit).map_err(|m| invalid_arg(format!("RustPostgresSaver: {m}")))?;
         let target = connect::describe_target(&config);
         let max_connections = options.max_connections.unwrap_or(10).max(1) as usize;
-        let connect_timeout = Duration::from_millis(options.connect_timeout_ms.unwrap_or(5000).max(1) as u64);
+        let connect_timeout = match options.connect_timeout_ms.unwrap_or(5000) {
+            0 => None,
+            ms => Some(Duration::from_millis(ms as u64)),
+        };
+        let connect_retries = options.connect_retries.unwrap_or(0);
         let pool = connect::build_pool(config, &tls, &PoolOptions { max_connections, connect_timeout, toast_compression })
             .map_err(|m| engine_error("RustPostgresSaver", m))?;
         let idle_timeout = match options.idle_timeout_ms.unwrap_or(10_000) {
@@ -173,7 +192,7 @@ impl PostgresCheckpointStore {
         if let Some(idle) = idle_timeout {
             connect::close_idle_connections(&pool, idle, idle_closed.clone());
         }
-        Ok(Self { inner: Arc::new(Inner { pool, tables, target, idle_timeout, idle_closed }) })
+        Ok(Self { inner: Arc::new(Inner { pool, tables, target, idle_timeout, idle_closed, connect_timeout, connect_retries }) })
     }
 
     /// host:port/database, for messages and diagnostics.
@@ -202,6 +221,8 @@ impl PostgresCheckpointStore {
             max_size: s.max_size as u32,
             idle_timeout_ms: self.inner.idle_timeout.map_or(0, |d| d.as_millis() as u32),
             idle_closed: self.inner.idle_closed.load(Ordering::Relaxed),
+            connect_timeout_ms: self.inner.connect_timeout.map_or(0, |d| d.as_millis() as u32),
+            connect_retries: self.inner.connect_retries,
         }
     }
 

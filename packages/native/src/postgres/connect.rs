@@ -14,7 +14,9 @@ use super::tls::{self, TlsSettings};
 
 pub struct PoolOptions {
     pub max_connections: usize,
-    pub connect_timeout: Duration,
+    /// How long making a connection (TCP, TLS, startup and authentication) may take; None: no limit,
+    /// as node-postgres's `connectionTimeoutMillis` 0.
+    pub connect_timeout: Option<Duration>,
     /// How new values are compressed (PostgreSQL's default_toast_compression) on our connections.
     pub toast_compression: Option<&'static str>,
 }
@@ -50,7 +52,9 @@ pub fn parse_config(conn_string: &str, explicit: Option<tls::ExplicitTls>) -> Re
 }
 
 pub fn build_pool(mut config: Config, tls: &TlsSettings, options: &PoolOptions) -> Result<Pool, String> {
-    config.connect_timeout(options.connect_timeout);
+    if let Some(timeout) = options.connect_timeout {
+        config.connect_timeout(timeout);
+    }
     if config.get_application_name().is_none() {
         config.application_name("fast-langgraph RustPostgresSaver");
     }
@@ -73,9 +77,9 @@ pub fn build_pool(mut config: Config, tls: &TlsSettings, options: &PoolOptions) 
     builder
         .max_size(options.max_connections)
         .runtime(Runtime::Tokio1)
-        .wait_timeout(Some(options.connect_timeout * 2))
-        .create_timeout(Some(options.connect_timeout))
-        .recycle_timeout(Some(options.connect_timeout))
+        .wait_timeout(options.connect_timeout.map(|t| t * 2))
+        .create_timeout(options.connect_timeout)
+        .recycle_timeout(options.connect_timeout)
         .build()
         .map_err(|e| format!("cannot build the connection pool: {e}"))
 }
@@ -307,27 +311,57 @@ fn pool_failure(e: PoolError, target: &str) -> Failure {
 }
 
 /// Delays before each further attempt of an operation that met a transient fault: about 3.7 s in
-/// all, enough to ride out a server restart.
+/// all, enough to ride out a server restart. A further connect attempt (see `with_client_retrying`)
+/// waits the same steps, the last one repeated.
 const RETRY_DELAYS_MS: [u64; 5] = [50, 200, 500, 1000, 2000];
 
-/// Runs `op` on a pooled connection, again on a fresh one after a transient fault.
-pub async fn with_client<T, F, Fut>(pool: &Pool, target: &str, mut op: F) -> Result<T, Failure>
+/// Further connect attempts `with_client` makes (the cache tier's policy): as many as the delays.
+pub const LEGACY_CONNECT_RETRIES: u32 = RETRY_DELAYS_MS.len() as u32;
+
+fn retry_delay(attempt: u32) -> Duration {
+    Duration::from_millis(RETRY_DELAYS_MS[(attempt as usize).min(RETRY_DELAYS_MS.len() - 1)])
+}
+
+/// Runs `op` on a pooled connection, again on a fresh one after a transient fault (see
+/// `with_client_retrying`), with `LEGACY_CONNECT_RETRIES` further connect attempts.
+pub async fn with_client<T, F, Fut>(pool: &Pool, target: &str, op: F) -> Result<T, Failure>
 where
     F: FnMut(Object) -> Fut,
     Fut: Future<Output = Result<T, Failure>>,
 {
-    let mut attempt = 0;
+    with_client_retrying(pool, target, LEGACY_CONNECT_RETRIES, op).await
+}
+
+/// Runs `op` on a pooled connection. Two kinds of failure, two budgets:
+/// - no connection could be had (refused, unreachable, timed out, the server starting up, no free
+///   connection within the wait bound): tried again at most `connect_retries` times (0: one attempt,
+///   as node-postgres makes it), after the delays of `RETRY_DELAYS_MS`;
+/// - a transient fault of a connection that was made (closed under the call, serialization failure,
+///   deadlock): the operation runs again on another connection, at most `RETRY_DELAYS_MS.len()` times;
+///   getting that connection is again under the first budget.
+pub async fn with_client_retrying<T, F, Fut>(pool: &Pool, target: &str, connect_retries: u32, mut op: F) -> Result<T, Failure>
+where
+    F: FnMut(Object) -> Fut,
+    Fut: Future<Output = Result<T, Failure>>,
+{
+    let (mut connect_attempt, mut op_attempt) = (0u32, 0u32);
     loop {
-        let result = match pool.get().await {
-            Ok(client) => op(client).await,
-            Err(e) => Err(pool_failure(e, target)),
-        };
-        match result {
-            Err(f) if f.retryable() && attempt < RETRY_DELAYS_MS.len() => {
-                tokio::time::sleep(Duration::from_millis(RETRY_DELAYS_MS[attempt])).await;
-                attempt += 1;
+        match pool.get().await {
+            Ok(client) => match op(client).await {
+                Err(f) if f.retryable() && (op_attempt as usize) < RETRY_DELAYS_MS.len() => {
+                    tokio::time::sleep(retry_delay(op_attempt)).await;
+                    op_attempt += 1;
+                }
+                other => return other,
+            },
+            Err(e) => {
+                let failure = pool_failure(e, target);
+                if !failure.retryable() || connect_attempt >= connect_retries {
+                    return Err(failure);
+                }
+                tokio::time::sleep(retry_delay(connect_attempt)).await;
+                connect_attempt += 1;
             }
-            other => return other,
         }
     }
 }
@@ -403,5 +437,68 @@ mod tests {
         let tables = super::super::tables::Tables::new("public").unwrap();
         assert_eq!(timeout.describe("h:5/d", &tables), "cannot reach PostgreSQL at h:5/d: timeout waiting for server");
         assert!(Failure::Pool("timed out".into(), true).retryable());
+    }
+
+    /// A listener on a free loopback port that counts accepted connections: `answer` false holds each
+    /// one open without a word; true closes it at once (a server that drops every connection).
+    fn counting_listener(close_at_once: bool) -> (u16, Arc<AtomicU32>) {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let accepted = Arc::new(AtomicU32::new(0));
+        let count = accepted.clone();
+        std::thread::spawn(move || {
+            let mut held = Vec::new();
+            for stream in listener.incoming().flatten() {
+                count.fetch_add(1, Ordering::SeqCst);
+                if !close_at_once {
+                    held.push(stream);
+                }
+            }
+        });
+        (port, accepted)
+    }
+
+    fn attempt(port: u16, connect_timeout: Option<Duration>, connect_retries: u32) -> Result<(), Failure> {
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        runtime.block_on(async {
+            let url = format!("postgresql://app:s3cret-pw@127.0.0.1:{port}/agents?sslmode=disable");
+            let (config, tls) = parse_config(&url, None).unwrap();
+            let options = PoolOptions { max_connections: 2, connect_timeout, toast_compression: None };
+            let pool = build_pool(config, &tls, &options).unwrap();
+            with_client_retrying(&pool, "127.0.0.1", connect_retries, |_client| async { Ok(()) }).await
+        })
+    }
+
+    #[test]
+    fn a_server_that_drops_every_connection_gets_one_attempt_plus_the_retries_asked_for() {
+        let (port, accepted) = counting_listener(true);
+        let tables = super::super::tables::Tables::new("public").unwrap();
+        let failure = attempt(port, Some(Duration::from_secs(5)), 0).unwrap_err();
+        assert_eq!(accepted.load(Ordering::SeqCst), 1);
+        let message = failure.describe(&format!("127.0.0.1:{port}/agents"), &tables);
+        assert!(message.contains(&format!("127.0.0.1:{port}/agents")), "{message}");
+        assert!(!message.contains("s3cret-pw"), "{message}");
+        attempt(port, Some(Duration::from_secs(5)), 2).unwrap_err();
+        assert_eq!(accepted.load(Ordering::SeqCst), 1 + 3);
+    }
+
+    #[test]
+    fn nothing_listening_fails_the_one_attempt_naming_host_and_port() {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let tables = super::super::tables::Tables::new("public").unwrap();
+        let failure = attempt(port, None, 0).unwrap_err();
+        let message = failure.describe(&format!("127.0.0.1:{port}/agents"), &tables);
+        assert!(message.starts_with(&format!("cannot reach PostgreSQL at 127.0.0.1:{port}/agents")), "{message}");
+        assert!(message.contains("refused"), "{message}");
+    }
+
+    #[test]
+    fn a_listener_that_never_answers_fails_at_the_connect_timeout_once() {
+        let (port, accepted) = counting_listener(false);
+        let failure = attempt(port, Some(Duration::from_millis(200)), 0).unwrap_err();
+        assert_eq!(accepted.load(Ordering::SeqCst), 1);
+        let tables = super::super::tables::Tables::new("public").unwrap();
+        let message = failure.describe("127.0.0.1", &tables);
+        assert!(message.contains("timed out") || message.contains("timeout"), "{message}");
     }
 }

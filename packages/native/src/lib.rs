@@ -9,3 +9,4 @@ pub mod messages;
 pub mod postgres;
 pub mod resilience;
 pub mod sqlite;
+pub mod sqlite_vfs;

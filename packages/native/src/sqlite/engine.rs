@@ -52,6 +52,8 @@ impl Engine {
             | OpenFlags::SQLITE_OPEN_CREATE
             | OpenFlags::SQLITE_OPEN_URI
             | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        // Before the first connection: our SQLite's locks must exclude another SQLite copy's in this process.
+        crate::sqlite_vfs::ofd_locks::install();
         let mut conn = Connection::open_with_flags(path, flags).map_err(|e| describe(path, e))?;
         let sync = match synchronous {
             Synchronous::Normal => "NORMAL",

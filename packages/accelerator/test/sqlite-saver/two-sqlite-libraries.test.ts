@@ -116,22 +116,26 @@ describeLinux("another SQLite library opening and closing our file in this proce
   it("better-sqlite3 writing while our connection writes: no corruption, every commit present", async () => {
     const file = temporaryDatabase("two-writers");
     const saver = new RustSqliteSaver(file, { busyTimeoutMs: 10000 });
-    const admin = new Database(file, { timeout: 10000 });
-    admin.exec("CREATE TABLE IF NOT EXISTS admin_log (n INTEGER NOT NULL)");
-    const insert = admin.prepare("INSERT INTO admin_log (n) VALUES (?)");
     const g = chat(saver);
+    await turn(g, "q1");
     const turns = 20;
-    try {
-      for (let i = 1; i <= turns; i++) {
-        const running = turn(g, `q${i}`);
-        insert.run(i); // while the turn's puts are on our writer thread
-        await running;
-        insert.run(-i);
-      }
-    } finally {
-      admin.close();
+    for (let i = 1; i <= turns; i++) {
+      const running = i === 1 ? Promise.resolve() : turn(g, `q${i}`);
+      // better-sqlite3 writes while the turn's puts are on our writer thread, and closes: its SQLite's last close
+      // must neither checkpoint and delete the WAL under us nor drop our locks.
+      const other = new Database(file, { timeout: 10000 });
+      other.exec("CREATE TABLE IF NOT EXISTS admin_log (n INTEGER NOT NULL)");
+      other.prepare("INSERT INTO admin_log (n) VALUES (?)").run(i);
+      other.prepare("INSERT INTO admin_log (n) VALUES (?)").run(-i);
+      other.close();
+      await running;
     }
     expect(readInAnotherProcess(file, "rust")).toEqual(contents(turns));
+    const second = new RustSqliteSaver(file);
+    const history = [];
+    for await (const t of second.list(config)) history.push(t.checkpoint.id);
+    second.close();
+    expect(history).toHaveLength(3 * turns); // three checkpoints a turn (input, START, model): every commit present
     saver.close();
     expect(integrity(file)).toBe("ok");
     const check = new Database(file, { readonly: true });

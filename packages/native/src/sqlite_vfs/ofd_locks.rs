@@ -110,6 +110,20 @@ mod imp {
         (unsafe { libc::fstat(fd, &mut st) } == 0).then_some((st.st_dev as u64, st.st_ino as u64))
     }
 
+    /// A descriptor to own the file's OFD locks: a read-write description when `fd` is read-only (a read-only first
+    /// connection must not make a later read-write connection's write locks fail with EBADF), else a `dup` of `fd`.
+    fn new_owner(fd: c_int) -> c_int {
+        let flags = unsafe { libc::fcntl(fd, libc::F_GETFL) };
+        if flags >= 0 && flags & libc::O_ACCMODE == libc::O_RDONLY {
+            let proc_path = format!("/proc/self/fd/{fd}\0");
+            let rw = unsafe { libc::open(proc_path.as_ptr().cast(), libc::O_RDWR | libc::O_CLOEXEC) };
+            if rw >= 0 {
+                return rw;
+            }
+        }
+        unsafe { libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, 0) }
+    }
+
     /// The OFD owner for `fd`, registering both on first sight. None: not a file we can map (the call passes through).
     fn owner_for(t: &mut Table, fd: c_int) -> Option<(c_int, (u64, u64))> {
         if let Some(key) = t.fds.get(&fd).copied() {
@@ -119,7 +133,7 @@ mod imp {
         let inode = match t.inodes.entry(key) {
             std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
             std::collections::hash_map::Entry::Vacant(e) => {
-                let owner = unsafe { libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, 0) };
+                let owner = new_owner(fd);
                 if owner < 0 {
                     return None;
                 }

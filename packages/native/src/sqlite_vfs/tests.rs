@@ -120,3 +120,20 @@ fn our_close_waits_while_this_process_holds_a_classic_lock_on_the_file() {
     drop(b);
     assert_eq!(ofd_locks::held_descriptors(&path), None, "no descriptor is left for a closed file");
 }
+
+#[test]
+fn a_read_only_first_connection_does_not_stop_a_later_writer() {
+    let path = temp_db("readonly-first");
+    {
+        let setup = Connection::open(&path).unwrap();
+        // Rollback journal: a writer takes write locks on the database file itself (RESERVED, PENDING, EXCLUSIVE).
+        setup.execute_batch("CREATE TABLE t(x); INSERT INTO t VALUES (1);").unwrap();
+    }
+    assert!(ofd_locks::install());
+    // The first descriptor the lock table sees for the file is read-only; a write lock on it would fail (EBADF).
+    let reader = Connection::open_with_flags(&path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
+    assert_eq!(reader.query_row("SELECT count(*) FROM t", [], |r| r.get::<_, i64>(0)).unwrap(), 1);
+    let writer = open(&path);
+    writer.execute_batch("BEGIN IMMEDIATE; INSERT INTO t VALUES (2); COMMIT").unwrap();
+    assert_eq!(reader.query_row("SELECT count(*) FROM t", [], |r| r.get::<_, i64>(0)).unwrap(), 2);
+}

@@ -62,9 +62,10 @@ cycles(tsGraph, "accelerator");
 const rsSrc = path.join(root, "packages/native/src");
 const rsAllowed = {
   checkpoint: ["checkpoint", "messages", "error", "js_bytes"],
-  sqlite: ["sqlite", "checkpoint", "messages", "error", "js_bytes"],
+  sqlite: ["sqlite", "sqlite_vfs", "checkpoint", "messages", "error", "js_bytes"],
+  sqlite_vfs: ["sqlite_vfs"],
   postgres: ["postgres", "checkpoint", "messages", "error", "js_bytes"],
-  cache: ["cache", "postgres", "error", "js_bytes"],
+  cache: ["cache", "postgres", "sqlite_vfs", "error", "js_bytes"],
   messages: ["messages", "error", "js_bytes"],
   resilience: ["resilience", "error"],
 };

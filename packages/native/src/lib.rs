@@ -10,3 +10,4 @@ pub mod postgres;
 pub mod resilience;
 mod runtime;
 pub mod sqlite;
+pub mod sqlite_vfs;

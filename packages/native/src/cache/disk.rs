@@ -48,6 +48,7 @@ pub fn key_hash(key: &[u8]) -> Vec<u8> {
 
 fn open_connection(path: &str, max_bytes: usize) -> Result<Connection, OpenError> {
     let unusable = |e: rusqlite::Error| OpenError::Unusable(format!("cache file {path:?} is unusable: {e}"));
+    crate::sqlite_vfs::ofd_locks::install();
     let conn =
         Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE).map_err(unusable)?;
     conn.busy_timeout(std::time::Duration::from_secs(5)).map_err(unusable)?;

@@ -54,6 +54,8 @@ impl Engine {
             | OpenFlags::SQLITE_OPEN_CREATE
             | OpenFlags::SQLITE_OPEN_URI
             | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        // Before the first connection: our SQLite's locks must exclude another SQLite copy's in this process.
+        crate::sqlite_vfs::ofd_locks::install();
         // ":memory:" lives in our in-memory VFS (see memory_vfs.rs): SQLite's own ":memory:" keeps the
         // whole database in its page cache and scans all of it on some commits.
         let in_memory = path == ":memory:";

@@ -93,7 +93,11 @@ describe("Object.prototype with an accessor or a read-only property named like a
       };
       await saver.put(config, checkpoint as never, { source: "input", step: -1, parents: {} } as never, { sources: 1 });
       const [, bytes] = await serde.dumpsTyped(state);
-      const read = async () => ((await saver.getTuple(config))?.checkpoint.channel_values as { sources: unknown }).sources;
+      const read = async () => {
+        const tuple = await saver.getTuple(config);
+        if (!tuple) throw new Error("the checkpoint put above is gone");
+        return (tuple.checkpoint.channel_values as { sources: unknown }).sources;
+      };
       await read(); // remembered while Object.prototype is plain
       await read();
       Object.defineProperty(Object.prototype, "score", descriptor);

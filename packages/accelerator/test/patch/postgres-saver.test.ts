@@ -133,12 +133,12 @@ describe("a patched PostgresSaver", () => {
     expect(getPatchStatus().skipped).toContainEqual({
       part: "postgresSaver",
       target: `a PostgresSaver (schema "${schema}")`,
-      // pg's sslmode=require verifies like verify-full against Node's roots: the Rust client is given
-      // that and refuses too, unless NODE_EXTRA_CA_CERTS adds roots the patch does not reproduce.
+      // The first call connects through pg, which refuses (a server without TLS): its error is the reason;
+      // unless NODE_EXTRA_CA_CERTS adds roots the patch does not reproduce, which is decided first.
       reason: expect.stringMatching(
         process.env.NODE_EXTRA_CA_CERTS
           ? /^keeps its own code: it verifies against Node's roots plus NODE_EXTRA_CA_CERTS$/
-          : /^keeps its own code: the Rust client could not set up .*server does not support TLS/,
+          : /^keeps its own code: node-postgres could not connect when first used: .*does not support SSL/,
       ),
     });
     expect(saver.getNextVersion(3)).toBe(4);

@@ -294,21 +294,15 @@ export class JsonPlusDecoder {
     if (typeof raw !== "object" || raw === null || Array.isArray(raw)) throw BAIL;
     const kwargs = normalizeKwargs(raw, 1) as Record<string, unknown>;
     if (kwargs === ABSENT) throw BAIL;
-    const aliases = this.aliasesOf(builder);
+    // For every message, as upstream's load() does: the getters run each time (one may count its calls,
+    // or return another map later: hostile review round 5, finding 5).
+    const aliases = invertedAliases(builder);
     const fields: Record<string, unknown> = {};
     for (const key in kwargs) if (Object.hasOwn(kwargs, key)) fields[aliases[key] || this.camelCase(key)] = kwargs[key];
     const instance = new builder(fields) as { constructor: unknown };
     const ctor = instance.constructor as object;
     if (Object.getOwnPropertyDescriptor(ctor, "name")?.value !== name) Object.defineProperty(ctor, "name", { value: name });
     return instance;
-  }
-
-  /**
-   * Computed for every message, as upstream's load() does: the getters run each time (a getter may
-   * count its calls, or return another map later: hostile review round 5, finding 5).
-   */
-  private aliasesOf(builder: Builder): Record<string, string> {
-    return invertedAliases(builder);
   }
 
   private camelCase(key: string): string {

@@ -4,8 +4,9 @@
  * code gave `Object.prototype` an accessor or a read-only property (a setter then swallows the key,
  * a read-only one makes the assignment throw). Upstream's reviver builds objects by assignment, the
  * decoder keeps JSON.parse's own properties: the two agree only while this holds, so the decoder
- * leaves everything to upstream when it does not (hostile review round 5, finding 4). About a
- * microsecond: a dozen property descriptors.
+ * leaves everything to upstream when it does not (hostile review round 5, finding 4). Checked once
+ * per decoded value, not per element: about 2.6 µs (a dozen property descriptors; Node 20 on this
+ * project's 2-core machine, a 200,000-call loop) against milliseconds for a chat history's decode.
  */
 export function assignmentDefinesOwn(): boolean {
   const descriptors = Object.getOwnPropertyDescriptors(Object.prototype);

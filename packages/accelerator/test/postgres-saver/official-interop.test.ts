@@ -1,20 +1,14 @@
-import { AIMessage, HumanMessage } from "@langchain/core/messages";
-import { END, MessagesAnnotation, START, Send, StateGraph } from "@langchain/langgraph";
+import { HumanMessage } from "@langchain/core/messages";
+import { Send } from "@langchain/langgraph";
 import { type BaseCheckpointSaver, TASKS, emptyCheckpoint, uuid6 } from "@langchain/langgraph-checkpoint";
 import { PostgresSaver } from "@langchain/langgraph-checkpoint-postgres";
 
 import { RustPostgresSaver } from "../../src";
-import { messagesAgent } from "../support/graphs";
+import { answeringChat, messagesAgent } from "../support/graphs";
 import { normalize } from "../support/normalize";
 import { dropSchema, freshSchema, postgresUrl, withPg } from "../support/postgres";
 
-function chat(checkpointer: BaseCheckpointSaver) {
-  return new StateGraph(MessagesAnnotation)
-    .addNode("model", (s) => ({ messages: [new AIMessage(`answer #${s.messages.length}`)] }))
-    .addEdge(START, "model")
-    .addEdge("model", END)
-    .compile({ checkpointer });
-}
+const chat = answeringChat;
 
 async function history(checkpointer: BaseCheckpointSaver, threadId: string) {
   const out = [];

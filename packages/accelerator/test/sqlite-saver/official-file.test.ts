@@ -2,20 +2,13 @@ import Database from "better-sqlite3";
 import { SqliteSaver } from "@langchain/langgraph-checkpoint-sqlite";
 
 import { RustSqliteSaver } from "../../src";
-import { messagesAgent } from "../support/graphs";
+import { answeringChat, messagesAgent } from "../support/graphs";
 import { normalize } from "../support/normalize";
 import { temporaryDatabase } from "../support/temporary-database";
-import { AIMessage, HumanMessage } from "@langchain/core/messages";
-import { END, MessagesAnnotation, START, StateGraph } from "@langchain/langgraph";
+import { HumanMessage } from "@langchain/core/messages";
 import type { BaseCheckpointSaver } from "@langchain/langgraph-checkpoint";
 
-function chat(checkpointer: BaseCheckpointSaver) {
-  return new StateGraph(MessagesAnnotation)
-    .addNode("model", (s) => ({ messages: [new AIMessage(`answer #${s.messages.length}`)] }))
-    .addEdge(START, "model")
-    .addEdge("model", END)
-    .compile({ checkpointer });
-}
+const chat = answeringChat;
 
 async function history(checkpointer: BaseCheckpointSaver, threadId: string) {
   const out = [];

@@ -2,14 +2,13 @@ import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 
-import { AIMessage, HumanMessage } from "@langchain/core/messages";
-import { END, MessagesAnnotation, START, StateGraph } from "@langchain/langgraph";
-import type { BaseCheckpointSaver } from "@langchain/langgraph-checkpoint";
+import { HumanMessage } from "@langchain/core/messages";
 import { SqliteSaver } from "@langchain/langgraph-checkpoint-sqlite";
 import Database from "better-sqlite3";
 
 import { patchLangGraph, RustSqliteSaver, unpatchLangGraph } from "../../src";
 import { isAcceleratedSqliteSaver } from "../../src/patch/sqlite-saver";
+import { answeringChat } from "../support/graphs";
 import { temporaryDatabase } from "../support/temporary-database";
 
 // Two SQLite copies in one process on one file (hostile review round 5, finding 1): ours (rusqlite, bundled) and
@@ -21,13 +20,7 @@ const linux = process.platform === "linux" && (process.arch === "x64" || process
 const describeLinux = linux ? describe : describe.skip;
 const config = { configurable: { thread_id: "t" } };
 
-function chat(checkpointer: BaseCheckpointSaver) {
-  return new StateGraph(MessagesAnnotation)
-    .addNode("model", (s) => ({ messages: [new AIMessage(`answer #${s.messages.length}`)] }))
-    .addEdge(START, "model")
-    .addEdge("model", END)
-    .compile({ checkpointer });
-}
+const chat = answeringChat;
 
 const turn = (g: ReturnType<typeof chat>, text: string) => g.invoke({ messages: [new HumanMessage(text)] }, config);
 

@@ -188,3 +188,12 @@ export async function deltaChannelMessages(checkpointer: BaseCheckpointSaver): P
 }
 
 export const scenarios = { messagesAgent, parallelBranches, subgraph, interruptAndResume, updateStateFork, deltaChannelMessages };
+
+/** One node answering every turn with `answer #<messages so far>`: the smallest chat thread, for layout tests. */
+export function answeringChat(checkpointer: BaseCheckpointSaver) {
+  return new StateGraph(MessagesAnnotation)
+    .addNode("model", (s) => ({ messages: [new AIMessage(`answer #${s.messages.length}`)] }))
+    .addEdge(START, "model")
+    .addEdge("model", END)
+    .compile({ checkpointer });
+}

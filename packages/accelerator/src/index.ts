@@ -7,6 +7,7 @@ export { RustPostgresSaver, type RustPostgresSaverOptions } from "./savers/rust-
 export type { PostgresConnection } from "./savers/postgres-connection";
 export type { SaverCacheOptions, SaverCacheStats } from "./savers/native-checkpoint-saver";
 export type { ChannelMemoryStats } from "./checkpoint/channel-memory";
+export type { MemorySaverStatus } from "./patch/memory-saver";
 export type { ValueBytesCacheStats } from "./checkpoint/value-bytes-cache";
 export { prunePostgresSaver, schedulePostgresSaverRetention, vacuumPostgresSaver } from "./retention/postgres-saver";
 export type { PruneOptions, PruneReport, RetentionOptions } from "./savers/retention";

@@ -17,6 +17,12 @@
  *   JSON round trip through `load` upstream changes in ways reproduced here (normalizeKwargs).
  * Everything else (other `lc: 1` ids, secrets, escaped objects, deeper kwargs, invalid JSON, a
  * constructor that throws) returns `UPSTREAM`.
+ *
+ * Nothing user code can observe runs before the whole value is known to stay on the fast path: the
+ * message constructors (and the `lc_aliases` getters they read) and the constructions whose
+ * arguments hold a message are deferred to the end of the walk, in the walk's order (post-order). So a
+ * value that leaves for upstream runs each constructor once, in upstream's code, as without the patch.
+ * A constructor that throws is the exception: those before it ran once here and run again upstream.
  */
 export const UPSTREAM: unique symbol = Symbol("decode with upstream");
 import { assignmentDefinesOwn } from "./plain-assignment";
@@ -171,6 +177,22 @@ function constructorRecord(record: Record<string, unknown>): unknown {
 
 const ENVELOPE_KEYS = new Set(["lc", "type", "id", "kwargs"]);
 
+/** A construction deferred to the end of the walk; `value` is set when it has run. */
+class Deferred {
+  value: unknown;
+  readonly run: () => unknown;
+  constructor(run: () => unknown) {
+    this.run = run;
+  }
+}
+
+/** Where a deferred value goes once built: `container[key]`. */
+interface Slot {
+  container: Record<string | number, unknown> | unknown[];
+  key: string | number;
+  deferred: Deferred;
+}
+
 export class JsonPlusDecoder {
   private readonly builders = new Map<string, Builder>();
   private readonly DeltaSnapshot: JsonPlusClasses["DeltaSnapshot"];
@@ -178,6 +200,8 @@ export class JsonPlusDecoder {
   private readonly utf8 = new TextDecoder();
   /** Whether the text being decoded may hold a `__proto__` key (assigning it sets a prototype upstream). */
   private protoKeys = false;
+  /** The walk's deferred constructions and the slots they fill, in the order they are to run. */
+  private pending: Array<Deferred | Slot> = [];
 
   constructor(classes: JsonPlusClasses) {
     this.DeltaSnapshot = classes.DeltaSnapshot;
@@ -234,24 +258,47 @@ export class JsonPlusDecoder {
   reviveParsed(parsed: unknown, protoKeys: boolean): unknown {
     if (!assignmentDefinesOwn()) return UPSTREAM;
     const outer = this.protoKeys;
+    const outerPending = this.pending;
     this.protoKeys = protoKeys;
+    this.pending = [];
     try {
-      return this.revive(parsed);
+      const revived = this.revive(parsed);
+      const pending = this.pending;
+      for (let i = 0; i < pending.length; i++) {
+        const step = pending[i];
+        if (step instanceof Deferred) step.value = step.run();
+        else (step.container as Record<string | number, unknown>)[step.key] = step.deferred.value;
+      }
+      return revived instanceof Deferred ? revived.value : revived;
     } catch {
       // BAIL, or anything upstream would meet too (a constructor throwing): upstream decides.
       return UPSTREAM;
     } finally {
       this.protoKeys = outer;
+      this.pending = outerPending;
     }
+  }
+
+  private defer(run: () => unknown): Deferred {
+    const deferred = new Deferred(run);
+    this.pending.push(deferred);
+    return deferred;
+  }
+
+  /** `container[key] = value`, or, for a deferred value, once it is built. */
+  private place(container: Record<string | number, unknown> | unknown[], key: string | number, value: unknown): void {
+    if (value instanceof Deferred) this.pending.push({ container, key, deferred: value });
+    (container as Record<string | number, unknown>)[key] = value;
   }
 
   /** In place: every array and object came fresh from JSON.parse and nobody else holds them. */
   private revive(value: unknown): unknown {
     if (typeof value !== "object" || value === null) return value;
+    const before = this.pending.length;
     if (Array.isArray(value)) {
       for (let i = 0; i < value.length; i++) {
         const item = value[i];
-        if (typeof item === "object" && item !== null) value[i] = this.revive(item);
+        if (typeof item === "object" && item !== null) this.place(value, i, this.revive(item));
       }
       return value;
     }
@@ -261,21 +308,33 @@ export class JsonPlusDecoder {
     const keys = Object.keys(record);
     for (let k = 0; k < keys.length; k++) {
       const item = record[keys[k]];
-      if (typeof item === "object" && item !== null) record[keys[k]] = this.revive(item);
+      if (typeof item === "object" && item !== null) this.place(record, keys[k], this.revive(item));
     }
-    return this.finish(record);
+    return this.finish(record, before);
   }
 
   /** Upstream builds `{}` and assigns each key: an own `__proto__` key then sets the prototype. */
   private reviveByAssignment(record: Record<string, unknown>): unknown {
+    const before = this.pending.length;
     const revived: Record<string, unknown> = {};
-    for (const [key, item] of Object.entries(record)) revived[key] = this.revive(item);
+    for (const [key, item] of Object.entries(record)) {
+      const value = this.revive(item);
+      // A message as a prototype: upstream's checks below would read through it before it exists here.
+      if (key === "__proto__" && value instanceof Deferred) throw BAIL;
+      this.place(revived, key, value);
+    }
     if (revived.lc === 1 && revived.type === "constructor" && Array.isArray(revived.id)) throw BAIL;
-    return this.finish(revived);
+    return this.finish(revived, before);
   }
 
-  private finish(record: Record<string, unknown>): unknown {
+  /** The record's own revival; deferred when its arguments hold a deferred construction (`before`: the pending count before its children). */
+  private finish(record: Record<string, unknown>, before: number): unknown {
     if (record.lc !== 2) return record;
+    if (this.pending.length > before) return this.defer(() => this.finishNow(record));
+    return this.finishNow(record);
+  }
+
+  private finishNow(record: Record<string, unknown>): unknown {
     if (record.type === "undefined") return undefined;
     if (record.type === "delta_snapshot" && Object.hasOwn(record, "value")) return new this.DeltaSnapshot(record.value);
     if (record.type === "constructor") return constructorRecord(record) ?? record;
@@ -294,6 +353,10 @@ export class JsonPlusDecoder {
     if (typeof raw !== "object" || raw === null || Array.isArray(raw)) throw BAIL;
     const kwargs = normalizeKwargs(raw, 1) as Record<string, unknown>;
     if (kwargs === ABSENT) throw BAIL;
+    return this.defer(() => this.build(builder, kwargs, name as string));
+  }
+
+  private build(builder: Builder, kwargs: Record<string, unknown>, name: string): unknown {
     // For every message, as upstream's load() does: the getters run each time (one may count its calls,
     // or return another map later: hostile review round 5, finding 5).
     const aliases = invertedAliases(builder);

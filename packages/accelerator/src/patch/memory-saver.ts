@@ -163,6 +163,27 @@ export const acceleratedMemorySaverMethods = {
   },
 };
 
+/** What the accelerated MemorySavers of the process hold (see `PatchStatus.memorySavers`). */
+export interface MemorySaverStatus {
+  /** Live MemorySaver instances whose threads are in a Rust store. */
+  instances: number;
+  /** Bytes their in-memory databases hold, summed (`RustSqliteSaver.memoryBytes` of each store). */
+  memoryBytes: number;
+}
+
+export function memorySaverStatus(): MemorySaverStatus {
+  let instances = 0;
+  let memoryBytes = 0;
+  for (const ref of accelerated) {
+    const saver = ref.deref();
+    const store = saver && stores.get(saver);
+    if (!store) continue;
+    instances += 1;
+    memoryBytes += store.memoryBytes ?? 0;
+  }
+  return { instances, memoryBytes };
+}
+
 /**
  * Moves every accelerated instance's threads back into its own maps (the format MemorySaver reads) and
  * closes the Rust stores. Returns how many instances were restored.

@@ -1,7 +1,7 @@
 import { type NativeStatus, nativeStatus } from "../native";
 import { activateProcessProfiler, detachProfiler } from "../profiler/global";
 import { restoreLLMCaches } from "./llm-cache";
-import { restoreMemorySavers } from "./memory-saver";
+import { type MemorySaverStatus, memorySaverStatus, restoreMemorySavers } from "./memory-saver";
 import { restoreNodeCaches } from "./node-cache";
 import { type LangGraphModules, checkModules, givenCopies, unsupportedGivenVersions } from "./given-modules";
 import { type PackageCopy, loadCommonJsCopies, loadEsmCopies, resolutionBases } from "./package-copies";
@@ -54,6 +54,11 @@ export interface PatchStatus {
   native: NativeStatus;
   patched: PatchedCopy[];
   skipped: SkippedPart[];
+  /**
+   * The accelerated MemorySavers: how many are alive and the bytes their threads take in Rust (a
+   * MemorySaver has no bound, as unpatched; `deleteThread` and retention free them).
+   */
+  memorySavers: MemorySaverStatus;
 }
 
 export interface UnpatchReport {
@@ -208,7 +213,13 @@ export function getPatchStatus(): PatchStatus {
       reason: `keeps its own code: ${f.reason}`,
     }),
   );
-  return { active: patched.length > 0, native: nativeStatus(), patched, skipped: [...lastSkipped, ...instances] };
+  return {
+    active: patched.length > 0,
+    native: nativeStatus(),
+    patched,
+    skipped: [...lastSkipped, ...instances],
+    memorySavers: memorySaverStatus(),
+  };
 }
 
 /**

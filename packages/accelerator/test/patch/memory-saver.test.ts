@@ -1,5 +1,6 @@
 import { MemorySaver } from "@langchain/langgraph";
 
+import { getPatchStatus, patchLangGraph, unpatchLangGraph } from "../../src";
 import { acceleratedMemorySaverMethods, restoreMemorySavers } from "../../src/patch/memory-saver";
 import { scenarios } from "../support/graphs";
 import { normalize } from "../support/normalize";
@@ -67,5 +68,31 @@ describe("MemorySaver kept in a Rust store", () => {
       { source: "update", step: 99, parents: {} },
     );
     expect((await saver.getTuple(tuple))?.checkpoint.channel_values.messages).toEqual(again?.checkpoint.channel_values.messages);
+  });
+});
+
+describe("getPatchStatus().memorySavers", () => {
+  it("counts the accelerated instances and the bytes their stores hold, falling when a thread is deleted", async () => {
+    await patchLangGraph();
+    try {
+      const start = getPatchStatus().memorySavers;
+      const saver = new MemorySaver();
+      const config = { configurable: { thread_id: "big", checkpoint_ns: "" } };
+      const text = "a checkpoint of some size ".repeat(20_000);
+      await saver.put(
+        config,
+        { v: 4, id: "1", ts: "2026-12-02T00:00:00.000Z", channel_values: { text }, channel_versions: { text: 1 }, versions_seen: {} },
+        { source: "input", step: -1, parents: {} },
+        { text: 1 },
+      );
+      const held = getPatchStatus().memorySavers;
+      expect(held.instances).toBe(start.instances + 1);
+      expect(held.memoryBytes - start.memoryBytes).toBeGreaterThan(text.length);
+      await saver.deleteThread("big");
+      expect(getPatchStatus().memorySavers.memoryBytes).toBeLessThan(held.memoryBytes);
+    } finally {
+      unpatchLangGraph();
+    }
+    expect(getPatchStatus().memorySavers).toEqual({ instances: 0, memoryBytes: 0 });
   });
 });

@@ -61,6 +61,66 @@ describe("an lc_aliases getter that returns another map later", () => {
   });
 });
 
+describe("a value that leaves the fast path after its messages", () => {
+  const original = Object.getOwnPropertyDescriptor(HumanMessage.prototype, "lc_aliases");
+  let calls = 0;
+  beforeAll(() => {
+    Object.defineProperty(HumanMessage.prototype, "lc_aliases", {
+      configurable: true,
+      get() {
+        calls++;
+        return {};
+      },
+    });
+  });
+  afterAll(() => {
+    if (original) Object.defineProperty(HumanMessage.prototype, "lc_aliases", original);
+    else delete (HumanMessage.prototype as { lc_aliases?: unknown }).lc_aliases;
+  });
+
+  const envelope = (kwargs: object) => ({ lc: 1, type: "constructor", id: ["langchain_core", "messages", "HumanMessage"], kwargs });
+  const nested = (depth: number): object => (depth === 0 ? { leaf: true } : { next: nested(depth - 1) });
+
+  // Messages first, then what the decoder leaves to upstream: an lc id outside the messages, a secret, a message
+  // inside a message's kwargs. Each message's lc_aliases getter must run as often as upstream alone runs it.
+  it.each<[string, object]>([
+    ["another lc class", { lc: 1, type: "constructor", id: ["langchain_core", "documents", "Document"], kwargs: { page_content: "p" } }],
+    [
+      "a message whose kwargs hold a secret",
+      envelope({ content: "c", additional_kwargs: { key: { lc: 1, type: "secret", id: ["NOT_SET_ANYWHERE"] } } }),
+    ],
+    ["a message whose kwargs nest 60 deep", envelope({ content: "c", additional_kwargs: nested(60) })],
+  ])("with %s, the getters run as often as upstream's", async (_name, tail) => {
+    const messages = [new HumanMessage({ content: "a", id: "h1" }), new HumanMessage({ content: "b", id: "h2" })];
+    const [, head] = await serde.dumpsTyped({ history: messages });
+    const text = `${new TextDecoder().decode(head).slice(0, -1)},"later":${JSON.stringify(tail)}}`;
+    const bytes = new TextEncoder().encode(text);
+    calls = 0;
+    const theirs = await outcome(() => upstream(bytes));
+    const upstreamCalls = calls;
+    calls = 0;
+    const mine = await outcome(() => loadTyped(serde, "json", bytes));
+    expect(calls).toBe(upstreamCalls);
+    if ("error" in theirs || "error" in mine) expect(mine).toEqual(theirs);
+    else expect(firstDifference(theirs.value, mine.value)).toBeUndefined();
+  });
+
+  it("keeps messages nested in Maps, Sets and DeltaSnapshots where upstream puts them", async () => {
+    const message = new HumanMessage({ content: "m", id: "h3" });
+    const state = { map: new Map([["k", message]]), set: new Set([message]), list: [[message]] };
+    const [, bytes] = await serde.dumpsTyped(state);
+    calls = 0;
+    await upstream(bytes);
+    const upstreamCalls = calls;
+    calls = 0;
+    await expectSameAsUpstream(bytes, () => loadTyped(serde, "json", bytes));
+    expect(calls).toBe(2 * upstreamCalls);
+    const mine = (await loadTyped(serde, "json", bytes)) as typeof state;
+    expect(mine.map.get("k")).toBeInstanceOf(HumanMessage);
+    expect([...mine.set][0]).toBeInstanceOf(HumanMessage);
+  });
+});
+
 describe("Object.prototype with an accessor or a read-only property named like a state key", () => {
   const state = [{ url: "https://x", score: 0.9 }, new HumanMessage({ content: "q", id: "h1", additional_kwargs: { score: 3 } })];
   afterEach(() => {

@@ -85,6 +85,9 @@ const BUILT_IN_PROTOTYPES = new Set<object>([
   Function.prototype,
 ]);
 
+/** A class's prototype (compared by identity); a prototype made from data, such as `{constructor: null}`, is compared by value. */
 function isBuiltInPrototype(proto: object): boolean {
-  return BUILT_IN_PROTOTYPES.has(proto) || Object.hasOwn(proto, "constructor");
+  if (BUILT_IN_PROTOTYPES.has(proto)) return true;
+  const ctor = Object.getOwnPropertyDescriptor(proto, "constructor")?.value;
+  return typeof ctor === "function" && ctor.prototype === proto;
 }

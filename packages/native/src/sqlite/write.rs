@@ -278,5 +278,11 @@ pub fn delete_thread(conn: &mut Connection, path: &str, thread_id: &str) -> Engi
     for table in tables {
         tx.execute(&format!("DELETE FROM {table} WHERE thread_id = ?1"), [thread_id]).map_err(&e)?;
     }
-    tx.commit().map_err(&e)
+    tx.commit().map_err(&e)?;
+    // In memory, as a MemorySaver's deleteThread does, the thread's bytes are returned at once (a file
+    // keeps its free pages for later writes, as the official SqliteSaver's does).
+    if path == ":memory:" {
+        super::prune::release_free_pages(conn, path)?;
+    }
+    Ok(())
 }

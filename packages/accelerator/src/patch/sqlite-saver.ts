@@ -18,18 +18,37 @@ type Method = (...args: never[]) => unknown;
  * as does one opened read-only or closed by the application.
  */
 let stores = new WeakMap<object, RustSqliteSaver | null>();
-const open = new Set<RustSqliteSaver>();
+/** Each open Rust connection and the saver it serves (held weakly: an app may make a saver per request). */
+const open = new Map<RustSqliteSaver, WeakRef<SqliteSaverInstance>>();
+/** A saver collected without `db.close()`: its Rust connection closes with it, as better-sqlite3's does. */
+const closeWhenCollected = new FinalizationRegistry<RustSqliteSaver>((store) => {
+  if (open.delete(store)) store.close();
+});
+/** `open.size` after the last sweep; the next sweep runs when it has doubled (amortized O(1) per saver). */
+let sweptAt = 0;
+
+function closeStore(saver: SqliteSaverInstance, store: RustSqliteSaver): void {
+  open.delete(store);
+  closeWhenCollected.unregister(saver);
+  store.close();
+  stores.set(saver, null);
+}
+
+/** Closes the Rust connections of savers whose database the application closed, and that were not called since. */
+function sweepClosed(): void {
+  for (const [store, ref] of open) {
+    const saver = ref.deref();
+    if (saver?.db?.open === false) closeStore(saver, store);
+  }
+  sweptAt = open.size;
+}
 
 function rustStoreOf(saver: SqliteSaverInstance): RustSqliteSaver | null {
   let store = stores.get(saver);
   // Once the application closes the saver's better-sqlite3 database, its own code runs (and refuses,
   // "The database connection is not open") and the Rust connection to the file goes too.
   if (saver.db?.open === false) {
-    if (store) {
-      open.delete(store);
-      store.close();
-      stores.set(saver, null);
-    }
+    if (store) closeStore(saver, store);
     return null;
   }
   if (store === undefined) {
@@ -41,7 +60,11 @@ function rustStoreOf(saver: SqliteSaverInstance): RustSqliteSaver | null {
         // node code can edit state in place, exactly as the unpatched saver sees it.
         new RustSqliteSaver(db.name as string, { layout: "official", serde: saver.serde, errorLabel: "SqliteSaver", offThread: false })
       : null;
-    if (store) open.add(store);
+    if (store) {
+      if (open.size >= Math.max(16, 2 * sweptAt)) sweepClosed();
+      open.set(store, new WeakRef(saver));
+      closeWhenCollected.register(saver, store, saver);
+    }
     stores.set(saver, store);
   }
   return store;
@@ -55,8 +78,13 @@ export function acceleratedSqliteSaverMethods(originals: Record<DelegatedMethod,
 /** Closes the Rust connections; the files hold nothing the official saver cannot read. */
 export function restoreSqliteSavers(): number {
   const count = open.size;
-  for (const store of open) store.close();
+  for (const [store, ref] of open) {
+    const saver = ref.deref();
+    if (saver) closeWhenCollected.unregister(saver);
+    store.close();
+  }
   open.clear();
+  sweptAt = 0;
   stores = new WeakMap();
   return count;
 }

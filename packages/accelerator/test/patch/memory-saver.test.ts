@@ -83,7 +83,6 @@ describe("getPatchStatus().memorySavers", () => {
         config,
         { v: 4, id: "1", ts: "2026-12-02T00:00:00.000Z", channel_values: { text }, channel_versions: { text: 1 }, versions_seen: {} },
         { source: "input", step: -1, parents: {} },
-        { text: 1 },
       );
       const held = getPatchStatus().memorySavers;
       expect(held.instances).toBe(start.instances + 1);

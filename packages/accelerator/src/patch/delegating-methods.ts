@@ -40,9 +40,31 @@ function frozen(serde: Serde, values: unknown[]): () => Promise<unknown[]> {
  * knows its answer it gives it synchronously, so a call reaches the saver in the same turn, as an
  * unpatched call would; the first calls, made while it is still deciding, wait with frozen copies.
  */
+/** Told when a call starts on a Rust store and when it has settled (so a store can end once idle). */
+export interface CallTracker {
+  begin(store: BaseCheckpointSaver): void;
+  end(store: BaseCheckpointSaver): void;
+}
+
+function tracked<R>(tracker: CallTracker | undefined, store: BaseCheckpointSaver, call: () => Promise<R>): Promise<R> {
+  if (!tracker) return call();
+  tracker.begin(store);
+  let result: Promise<R>;
+  try {
+    result = call();
+  } catch (error) {
+    tracker.end(store);
+    throw error;
+  }
+  const done = () => tracker.end(store);
+  result.then(done, done);
+  return result;
+}
+
 export function delegatingSaverMethods<Instance extends { serde: Serde }>(
   storeOf: (saver: Instance) => Store | Promise<Store>,
   originals: Record<DelegatedMethod, Method>,
+  tracker?: CallTracker,
 ) {
   const via = <A extends unknown[], R>(
     name: DelegatedMethod,
@@ -52,7 +74,7 @@ export function delegatingSaverMethods<Instance extends { serde: Serde }>(
     function (this: Instance, ...args: A): Promise<R> {
       const original = originals[name] as unknown as (...a: A) => Promise<R>;
       const store = storeOf(this);
-      if (!(store instanceof Promise)) return store ? run(store, ...args) : original.apply(this, args);
+      if (!(store instanceof Promise)) return store ? tracked(tracker, store, () => run(store, ...args)) : original.apply(this, args);
       const positions = freeze?.(args) ?? [];
       const thaw = frozen(
         this.serde,
@@ -64,14 +86,23 @@ export function delegatingSaverMethods<Instance extends { serde: Serde }>(
         positions.forEach((p, i) => {
           final[p] = copies[i];
         });
-        return ready ? run(ready, ...final) : original.apply(this, final);
+        return ready ? tracked(tracker, ready, () => run(ready, ...final)) : original.apply(this, final);
       });
     };
   return {
     getTuple: via("getTuple", (s, config: RunnableConfig) => s.getTuple(config)),
     list: async function* (this: Instance, config: RunnableConfig, options?: CheckpointListOptions) {
       const store = await storeOf(this);
-      yield* store ? store.list(config, options) : (originals.list as unknown as BaseCheckpointSaver["list"]).call(this, config, options);
+      if (!store) {
+        yield* (originals.list as unknown as BaseCheckpointSaver["list"]).call(this, config, options);
+        return;
+      }
+      tracker?.begin(store);
+      try {
+        yield* store.list(config, options);
+      } finally {
+        tracker?.end(store);
+      }
     },
     put: via(
       "put",

@@ -1,7 +1,7 @@
 import { type BaseCheckpointSaver, JsonPlusSerializer } from "@langchain/langgraph-checkpoint";
 import { isDefaultSerde } from "../checkpoint/serialize";
 
-import { type DelegatedMethod, delegatingSaverMethods } from "./delegating-methods";
+import { type CallTracker, type DelegatedMethod, delegatingSaverMethods } from "./delegating-methods";
 import { type RustConnection, rustConnectionOf } from "./pg-connection";
 import { followPoolEnds, restorePoolEnds } from "./pg-pool-end";
 import type { PgConnectionParameters } from "./postgres-tls";
@@ -64,9 +64,37 @@ export function connectionOfPool(pool: PgPool | undefined): RustConnection | str
   return known;
 }
 
+/** The pool events whose listeners run code on a connection before PostgresSaver's queries use it. */
+const SESSION_EVENTS = ["connect", "acquire"] as const;
+
+/**
+ * Why the pool's sessions are set up by code the Rust client's connections would not run (a `connect`
+ * or `acquire` listener that sets a role or settings, a Client class or Pool subclass of the app's own),
+ * or undefined. Checked on every call: listeners can be added at any time.
+ */
+export function sessionSetupOf(pool: PgPool): string | undefined {
+  const emitter = pool as PgPool & { listenerCount?: (event: string) => number };
+  for (const event of SESSION_EVENTS) {
+    if ((emitter.listenerCount?.(event) ?? 0) > 0)
+      return `its pool runs code on each connection ('${event}' listeners), which the Rust client's connections would not run`;
+  }
+  return undefined;
+}
+
+/** Whether `pool` is node-postgres's own `pg.Pool`, not a subclass or a wrapper that could change its sessions. */
+function isPgOwnPool(pool: PgPool): boolean {
+  const proto = Object.getPrototypeOf(pool) as { constructor?: { name?: string } } | null;
+  if (proto?.constructor?.name !== "BoundPool") return false;
+  if (Object.hasOwn(pool, "connect") || Object.hasOwn(pool, "query") || Object.hasOwn(proto, "connect")) return false;
+  const base = Object.getPrototypeOf(proto) as Record<string, unknown> | null;
+  return Boolean(base && Object.hasOwn(base, "connect") && (pool as unknown as Record<string, unknown>).connect === base.connect);
+}
+
 function readConnection(pool: PgPool): RustConnection | string {
   const options = pool.options;
   if (!options) return "its pool exposes no connection options";
+  if (options.Client !== undefined) return "its pool makes its connections with a Client class of its own (options.Client)";
+  if (!isPgOwnPool(pool)) return "its pool is not node-postgres's own Pool (a subclass or a wrapper may set up its sessions)";
   if (typeof options.password === "function") return "its pool takes the password from a callback";
   if (typeof pool.Client !== "function") return "its pool has no node-postgres Client class to read the settings from";
   // Checked before a client is built: pg's Connection calls a stream factory on construction.
@@ -138,6 +166,11 @@ const failedSetups = new WeakSet<Promise<RustPostgresSaver | null>>();
 /** Savers on their own code until a failed setup is tried again. */
 let retrying = new WeakSet<object>();
 
+function noteFallback(schema: string, reason: string): void {
+  const last = postgresFallbacks.filter((f) => f.schema === schema).pop();
+  if (last?.reason !== reason) postgresFallbacks.push({ schema, reason });
+}
+
 function sharedStore(saver: PostgresSaverInstance, schema: string): Promise<RustPostgresSaver | null> {
   const pool = saver.pool as object;
   const key = `${schema}\u0000${serdeKey(saver.serde)}`;
@@ -150,8 +183,7 @@ function sharedStore(saver: PostgresSaverInstance, schema: string): Promise<Rust
   if (pending === undefined) {
     const connection = connectionOfPool(saver.pool as PgPool);
     const fallBack = (reason: string) => {
-      const last = postgresFallbacks.filter((f) => f.schema === schema).pop();
-      if (last?.reason !== reason) postgresFallbacks.push({ schema, reason });
+      noteFallback(schema, reason);
       return null;
     };
     if (typeof connection === "string") {
@@ -172,8 +204,10 @@ function sharedStore(saver: PostgresSaverInstance, schema: string): Promise<Rust
           }),
         // pg could not connect: the calls waiting for this decision fail with pg's error, as they would
         // unpatched (their first step is the same connect), without a second attempt by pg's own code.
+        // The next call connects through pg again, as an unpatched call would (hostile review round 6,
+        // finding 5: a remembered failure failed every call for 30 s after the server came back).
         (error: Error) => {
-          forgetLater();
+          if (byKey?.get(key) === tried) byKey.delete(key);
           fallBack(`node-postgres could not connect when first used: ${error?.message ?? error}`);
           throw error;
         },
@@ -210,6 +244,11 @@ function decide(saver: PostgresSaverInstance): RustPostgresSaver | null | Promis
     void endStoresOf(saver.pool);
     return null;
   }
+  const hooks = sessionSetupOf(saver.pool);
+  if (hooks !== undefined) {
+    noteFallback(saver.options?.schema ?? "public", hooks);
+    return null;
+  }
   const known = decided.get(saver);
   if (known !== undefined) return known;
   const pending = sharedStore(saver, saver.options?.schema ?? "public");
@@ -227,14 +266,37 @@ function decide(saver: PostgresSaverInstance): RustPostgresSaver | null | Promis
   return pending;
 }
 
+/** Calls in flight per Rust saver, and the savers to end once theirs have settled (unpatchLangGraph). */
+const inFlight = new Map<object, number>();
+const endWhenIdle = new Set<object>();
+const calls: CallTracker = {
+  begin(store) {
+    inFlight.set(store, (inFlight.get(store) ?? 0) + 1);
+  },
+  end(store) {
+    const left = (inFlight.get(store) ?? 1) - 1;
+    if (left > 0) {
+      inFlight.set(store, left);
+      return;
+    }
+    inFlight.delete(store);
+    if (endWhenIdle.delete(store)) void (store as RustPostgresSaver).end();
+  },
+};
+
 /** The methods installed on PostgresSaver.prototype while patched; `originals` serve instances that keep their code. */
 export function acceleratedPostgresSaverMethods(originals: SaverMethods) {
   return {
-    ...delegatingSaverMethods<PostgresSaverInstance>(decide, originals),
+    ...delegatingSaverMethods<PostgresSaverInstance>(decide, originals, calls),
     // Versions unique per fork (see RustPostgresSaver.getNextVersion) once the instance is accelerated:
     // with PostgresSaver's integer versions a fork's edit would clash with the original branch's value.
     getNextVersion(this: PostgresSaverInstance, current: number | undefined): number {
-      const keepsItsCode = decided.get(this) === null || retrying.has(this) || typeof connectionOfPool(this.pool as PgPool) === "string";
+      // Once accelerated, the fork-safe versions stay, even for calls a session hook added later sends to
+      // PostgresSaver's own code (both read either kind).
+      const keepsItsCode =
+        decided.get(this) === null ||
+        (decided.get(this) === undefined && (retrying.has(this) || (this.pool !== undefined && sessionSetupOf(this.pool) !== undefined))) ||
+        typeof connectionOfPool(this.pool as PgPool) === "string";
       if (keepsItsCode) return (originals.getNextVersion as unknown as (c: number | undefined) => number).call(this, current);
       return forkSafeNextVersion(current);
     },
@@ -249,7 +311,12 @@ export function acceleratedPostgresSaverMethods(originals: SaverMethods) {
 /** Ends the Rust pools; the database holds nothing PostgresSaver cannot read. */
 export function restorePostgresSavers(): number {
   const count = open.size;
-  for (const store of open) void store.end();
+  // Calls already made finish on their Rust saver (hostile review round 6, finding 8: they failed with
+  // "the saver has been ended"); new calls run PostgresSaver's own code from now on.
+  for (const store of open) {
+    if (inFlight.has(store)) endWhenIdle.add(store);
+    else void store.end();
+  }
   open.clear();
   restorePoolEnds();
   decided = new WeakMap();

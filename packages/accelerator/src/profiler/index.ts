@@ -56,7 +56,10 @@ export class Profiler {
    * @langchain/core too (loaded asynchronously; CommonJS builds are covered from construction).
    */
   readonly ready: Promise<void>;
-  private readonly unprobes = new Map<object, () => void>();
+  /** Held weakly: a service that makes a saver per request must not keep every saver it profiled. */
+  private unprobes = new WeakMap<object, () => void>();
+  private probed = new Set<WeakRef<object>>();
+  private probedAtSweep = 0;
   private readonly sink = (r: Parameters<ProfileStore["addCheckpointOp"]>[0]) => this.store.addCheckpointOp(r);
 
   constructor(readonly options: ProfilerOptions = {}) {
@@ -76,7 +79,11 @@ export class Profiler {
    */
   probe<T extends Probeable>(target: T): T {
     const saver = isSaver(target) ? target : (target as Probeable).checkpointer;
-    if (isSaver(saver) && !this.unprobes.has(saver)) this.unprobes.set(saver, probeCheckpointer(saver, this.sink, this.options));
+    if (isSaver(saver) && !this.unprobes.has(saver)) {
+      this.unprobes.set(saver, probeCheckpointer(saver, this.sink, this.options));
+      this.probed.add(new WeakRef(saver));
+      if (this.probed.size >= Math.max(64, 2 * this.probedAtSweep)) this.sweepProbed();
+    }
     return target;
   }
 
@@ -166,8 +173,19 @@ export class Profiler {
 
   /** Removes this profiler's probes from every checkpointer it probed. */
   dispose(): void {
-    for (const unprobe of this.unprobes.values()) unprobe();
-    this.unprobes.clear();
+    for (const ref of this.probed) {
+      const saver = ref.deref();
+      if (saver) this.unprobes.get(saver)?.();
+    }
+    this.unprobes = new WeakMap();
+    this.probed.clear();
+    this.probedAtSweep = 0;
+  }
+
+  /** Forgets the references of collected savers (amortized: when the set has doubled since the last sweep). */
+  private sweepProbed(): void {
+    for (const ref of this.probed) if (ref.deref() === undefined) this.probed.delete(ref);
+    this.probedAtSweep = this.probed.size;
   }
 }
 

@@ -26,6 +26,7 @@
  */
 export const UPSTREAM: unique symbol = Symbol("decode with upstream");
 import { assignmentDefinesOwn } from "./plain-assignment";
+import { invertedAliases } from "./pure-aliases";
 
 export interface JsonPlusClasses {
   /** The exports of `@langchain/core/messages` in the copy that JsonPlusSerializer's `load` imports. */
@@ -57,16 +58,6 @@ function camelCase(key: string): string {
     .replace(SEPARATORS, "_")
     .toLowerCase()
     .replace(AFTER_UNDERSCORE, (_, char: string) => char.toUpperCase());
-}
-
-/** `load`'s alias map of a class: every lc_aliases along its prototype chain, inverted. */
-function invertedAliases(builder: Builder): Record<string, string> {
-  const aliases: Record<string, string> = {};
-  for (let current: unknown = builder; typeof current === "function" && current.prototype; current = Object.getPrototypeOf(current))
-    Object.assign(aliases, Reflect.get(current.prototype as object, "lc_aliases"));
-  const inverted: Record<string, string> = {};
-  for (const [key, value] of Object.entries(aliases)) inverted[value] = key;
-  return inverted;
 }
 
 /** A kwargs value upstream's JSON round trip drops (an `{lc: 2, type: "undefined"}` record). */

@@ -1,3 +1,4 @@
+import * as messages from "@langchain/core/messages";
 import { HumanMessage, ToolMessage } from "@langchain/core/messages";
 import { JsonPlusSerializer } from "@langchain/langgraph-checkpoint";
 
@@ -59,6 +60,40 @@ describe("an lc_aliases getter that returns another map later", () => {
       expect(message.artifact).toEqual(flag ? { big: 1 } : undefined);
     }
   });
+});
+
+describe("lc_aliases getters changed after the alias maps were computed", () => {
+  const { BaseMessage, AIMessage } = messages;
+  const places: Array<[string, object]> = [
+    ["BaseMessage.prototype", BaseMessage.prototype],
+    ["AIMessage.prototype", AIMessage.prototype],
+    ["Object.prototype", Object.prototype],
+  ];
+  it.each(places)(
+    "a literal getter defined on %s is honoured by the next read, and its removal by the one after",
+    async (_name, target) => {
+      const state = [
+        new AIMessage({ content: "a", id: "a1", additional_kwargs: { k: 1 }, tool_calls: [{ id: "c", name: "f", args: {} }] }),
+      ];
+      const [, bytes] = await serde.dumpsTyped(state);
+      await expectSameAsUpstream(bytes, () => loadTyped(serde, "json", bytes)); // the maps computed and kept
+      const original = Object.getOwnPropertyDescriptor(target, "lc_aliases");
+      Object.defineProperty(target, "lc_aliases", {
+        configurable: true,
+        get() {
+          return { additional_kwargs: "extra_kwargs", tool_calls: "calls" };
+        },
+      });
+      try {
+        await expectSameAsUpstream(bytes, () => loadTyped(serde, "json", bytes));
+        await expectSameAsUpstream(bytes, () => loadTyped(serde, "json", bytes));
+      } finally {
+        if (original) Object.defineProperty(target, "lc_aliases", original);
+        else delete (target as { lc_aliases?: unknown }).lc_aliases;
+      }
+      await expectSameAsUpstream(bytes, () => loadTyped(serde, "json", bytes));
+    },
+  );
 });
 
 describe("a value that leaves the fast path after its messages", () => {

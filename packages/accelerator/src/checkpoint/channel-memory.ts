@@ -154,14 +154,21 @@ export class ChannelMemory {
    * decoded-lists.ts) are its elements' shadows when known, else the value is walked.
    */
   remember(threadId: string, ns: string, channel: string, version: string, ownerId: string, value: unknown, parts?: ListParts): void {
+    const key = ChannelMemory.key(threadId, ns, channel);
+    const known = this.entries.get(key);
     const before = stampDepartures();
-    const snapshot = parts && Array.isArray(value) ? ValueSnapshot.fromParts(value, parts) : ValueSnapshot.take(value);
+    let snapshot: ValueSnapshot | undefined;
+    if (parts && Array.isArray(value)) snapshot = ValueSnapshot.fromParts(value, parts);
+    else if (known !== undefined && known.version === version && known.ownerId === ownerId) {
+      // The same row this process last stored or loaded: what matches that snapshot keeps its shadow.
+      snapshot = known.snapshot.retaken(value);
+    } else snapshot = ValueSnapshot.take(value);
     // Taken under a redefined toJSON getter: the value may not serialize to the stored bytes (shadow.ts).
     if (stampDepartures() !== before) {
-      this.entries.delete(ChannelMemory.key(threadId, ns, channel));
+      this.entries.delete(key);
       return;
     }
-    this.set(ChannelMemory.key(threadId, ns, channel), version, ownerId, snapshot);
+    this.set(key, version, ownerId, snapshot);
   }
 
   /** Marks the channel's remembered value as also stored under `version` (carried without change). */

@@ -206,36 +206,80 @@ export function shadowOf(value: unknown): { tokens: ShadowTokens; size: ShadowSi
   return appendShadow(value, tokens, size) ? { tokens, size } : undefined;
 }
 
+function samePrimitive(value: unknown, token: unknown): boolean {
+  return token === value || (Number.isNaN(value) && Number.isNaN(token));
+}
+
 /**
  * Walks `value` against the tokens from `pos`; returns the position after the value's tokens, or -1
- * when the value differs from what the shadow recorded.
+ * when the value differs from what the shadow recorded. With `out`, appends the tokens walked to it,
+ * each primitive as the value holds it (equal to the token, and often the same string, which later
+ * matches compare by pointer); the caller discards `out`'s tail on -1.
  */
-export function matchShadow(value: unknown, tokens: ShadowTokens, pos: number, depth = 0): number {
+export function matchShadow(value: unknown, tokens: ShadowTokens, pos: number, out?: ShadowTokens, depth = 0): number {
   if (value === null || typeof value !== "object") {
-    const token = tokens[pos];
-    return token === value || (Number.isNaN(value) && Number.isNaN(token)) ? pos + 1 : -1;
+    if (!samePrimitive(value, tokens[pos])) return -1;
+    out?.push(value);
+    return pos + 1;
   }
   if (depth >= MAX_DEPTH) return -1;
   if (Array.isArray(value)) {
     if (tokens[pos] !== OPEN_ARRAY || tokens[pos + 1] !== value.length || Object.getPrototypeOf(value) !== Array.prototype) return -1;
+    out?.push(OPEN_ARRAY, value.length);
     let at = pos + 2;
     for (let i = 0; i < value.length; i++) {
-      at = matchShadow(value[i], tokens, at, depth + 1);
-      if (at < 0) return -1;
+      const item = value[i];
+      // Primitives inline: most tokens are, and a call per token is most of a match's cost.
+      if (item === null || typeof item !== "object") {
+        if (!samePrimitive(item, tokens[at])) return -1;
+        out?.push(item);
+        at++;
+      } else {
+        at = matchShadow(item, tokens, at, out, depth + 1);
+        if (at < 0) return -1;
+      }
     }
     return at;
   }
   const proto = Object.getPrototypeOf(value);
   const toJSON = (value as { toJSON?: unknown }).toJSON;
   if (tokens[pos] !== OPEN_OBJECT || tokens[pos + 1] !== proto || tokens[pos + 2] !== toJSON) return -1;
+  out?.push(OPEN_OBJECT, proto, toJSON);
   let at = pos + 3;
-  if (typeof toJSON === "function" && tokens[at++] !== chainStamp(proto)) return -1;
+  if (typeof toJSON === "function") {
+    const stamp = tokens[at++];
+    if (stamp !== chainStamp(proto)) return -1;
+    out?.push(stamp);
+  }
   for (const key in value) {
     if (tokens[at] !== key) return -1;
-    at = matchShadow((value as Record<string, unknown>)[key], tokens, at + 1, depth + 1);
-    if (at < 0) return -1;
+    const item = (value as Record<string, unknown>)[key];
+    if (item === null || typeof item !== "object") {
+      if (!samePrimitive(item, tokens[at + 1])) return -1;
+      out?.push(key, item);
+      at += 2;
+    } else {
+      out?.push(key);
+      at = matchShadow(item, tokens, at + 1, out, depth + 1);
+      if (at < 0) return -1;
+    }
   }
-  return tokens[at] === CLOSE ? at + 1 : -1;
+  if (tokens[at] !== CLOSE) return -1;
+  out?.push(CLOSE);
+  return at + 1;
+}
+
+/** Adds to `size` what `appendShadow` counted for the tokens from `start` to `end` (whole values). */
+export function addTokenSize(tokens: ShadowTokens, start: number, end: number, size: ShadowSize): void {
+  let counted = 0;
+  for (let t = start; t < end; t++) {
+    const token = tokens[t];
+    if (typeof token === "string") size.chars += token.length;
+    // An object counts 4 for its 3 or 4 opening tokens, and nothing for its close.
+    if (token === OPEN_OBJECT && typeof tokens[t + 2] !== "function") counted += 1;
+    else if (token === CLOSE) counted -= 1;
+  }
+  size.tokens += end - start + counted;
 }
 
 /** Bytes a shadow keeps alive, counted as 8 per token plus 2 per string character. */

@@ -1,4 +1,4 @@
-import { type ShadowSize, type ShadowTokens, appendShadow, matchShadow, shadowBytes } from "./shadow";
+import { type ShadowSize, type ShadowTokens, addTokenSize, appendShadow, matchShadow, shadowBytes } from "./shadow";
 
 /** A message's id and type (`getType()`) when a snapshot was taken. */
 export interface MessageKey {
@@ -93,6 +93,36 @@ export class ValueSnapshot {
     if (Object.getPrototypeOf(list) !== Array.prototype || list.length !== parts.keys.length)
       throw new Error("ValueSnapshot.fromParts: parts of another list");
     return new ValueSnapshot(list.slice(), parts.keys.slice(), parts.tokens.slice(), parts.offsets.slice(), { ...parts.size });
+  }
+
+  /**
+   * What `take(value)` gives, for a value just loaded from the row this snapshot describes (held by no
+   * one yet): the elements of a list that match their old shadows keep those tokens (a match proves
+   * they serialize as the old elements did); the others, and a value that is no list, are walked anew.
+   * A chat thread's history then costs a match per element, not a new walk; only the messages the
+   * last turn added (stored from live objects, which a fresh decode need not rebuild field for field)
+   * are taken again.
+   */
+  retaken(value: unknown): ValueSnapshot | undefined {
+    if (!this.isList || !Array.isArray(value) || Object.getPrototypeOf(value) !== Array.prototype) return ValueSnapshot.take(value);
+    const tokens: ShadowTokens = [];
+    const size = { tokens: 0, chars: 0 };
+    const offsets: number[] = [0];
+    const keys: Array<MessageKey | undefined> = [];
+    for (let i = 0; i < value.length; i++) {
+      const mark = tokens.length;
+      // A match copies the old tokens with the new value's primitives: its strings, which the next
+      // puts' matches then compare by identity.
+      if (i < this.length && matchShadow(value[i], this.tokens, this.offsets[i], tokens) === this.offsets[i + 1]) {
+        addTokenSize(this.tokens, this.offsets[i], this.offsets[i + 1], size);
+      } else {
+        tokens.length = mark;
+        if (!appendShadow(value[i], tokens, size)) return undefined;
+      }
+      offsets.push(tokens.length);
+      keys.push(messageKey(value[i]));
+    }
+    return new ValueSnapshot(value.slice(), keys, tokens, offsets, size);
   }
 
   get isList(): boolean {

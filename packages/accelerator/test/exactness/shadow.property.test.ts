@@ -102,6 +102,37 @@ describe("value snapshots prove a value serializes as it did", () => {
     expect(detected).toBeGreaterThan(100);
   });
 
+  it("a snapshot retaken for another value proves what a fresh one proves: the same bytes counted, the same matches after any change", async () => {
+    let differed = 0;
+    await fc.assert(
+      fc.asyncProperty(
+        state,
+        fc.array(mutation, { maxLength: 3 }),
+        fc.array(mutation, { minLength: 1, maxLength: 3 }),
+        async (original, before, after) => {
+          // The snapshot of one value, retaken for a copy that may differ from it (another writer's row,
+          // a constructor that builds something else): the copy is the value as reloaded.
+          const snapshot = ValueSnapshot.take(original) as ValueSnapshot;
+          const reloaded = await serde.loadsTyped("json", (await serde.dumpsTyped(original))[1]);
+          for (const m of before) mutate(reloaded, m);
+          if ((await bytes(reloaded)) !== (await bytes(original))) differed += 1;
+          const fresh = ValueSnapshot.take(reloaded);
+          const retaken = snapshot.retaken(reloaded);
+          expect(retaken === undefined).toBe(fresh === undefined);
+          if (fresh === undefined || retaken === undefined) return;
+          expect(retaken.bytes).toBe(fresh.bytes);
+          expect(retaken.matches(reloaded)).toBe(true);
+          const serialized = await bytes(reloaded);
+          for (const m of after) mutate(reloaded, m);
+          expect(retaken.matches(reloaded)).toBe(fresh.matches(reloaded));
+          if (retaken.matches(reloaded)) expect(await bytes(reloaded)).toBe(serialized);
+        },
+      ),
+      { seed: 3, numRuns: 400 },
+    );
+    expect(differed).toBeGreaterThan(50);
+  });
+
   it("list prefixes: elements pushed keep the prefix; an element edited in place breaks it", () => {
     const list = [new HumanMessage({ content: "a", id: "1" }), new AIMessage({ content: "b", id: "2" })];
     const snapshot = ValueSnapshot.take(list) as ValueSnapshot;

@@ -62,6 +62,51 @@ export const mutatingScenarios: Record<string, (saver: BaseCheckpointSaver) => P
         ],
       };
     }),
+  /**
+   * Edits nested fields of a message stored two turns before (its metadata, its kwargs' copy of a tool
+   * call), returning only a new reply: the old message was loaded from the store this turn.
+   */
+  editNestedOfOldThenReturnOther: (saver) =>
+    run(
+      saver,
+      (messages, turn) => {
+        const old = messages.find((m) => m.id === "a1") as AIMessage | undefined;
+        if (old && turn >= 3) {
+          (old.response_metadata as Record<string, unknown>).nested = { turn, deep: [turn] };
+          (old.lc_kwargs.tool_calls as Array<{ args: Record<string, unknown> }>)[0].args.q = `kwargs ${turn}`;
+        }
+        return {
+          messages: [turn === 1 ? reply(turn, { tool_calls: [{ id: "c1", name: "lookup", args: { q: "x" } }] }) : reply(turn)],
+        };
+      },
+      4,
+    ),
+  /** Replaces an old element of the list in place by an equal-looking message with other content. */
+  replaceElementThenReturnOther: (saver) =>
+    run(saver, (messages, turn) => {
+      if (turn >= 2) messages[1] = new AIMessage({ content: `replaced ${turn}`, id: messages[1].id });
+      return { messages: [reply(turn)] };
+    }),
+  /** Wraps an old message in a Proxy whose `content` reads differently. */
+  proxyOldMessage: (saver) =>
+    run(saver, (messages, turn) => {
+      if (turn >= 2) {
+        const target = messages[0];
+        messages[0] = new Proxy(target, {
+          get: (t, key, receiver) => (key === "content" ? `proxied ${turn}` : Reflect.get(t, key, receiver)),
+        });
+      }
+      return { messages: [reply(turn)] };
+    }),
+  /** Turns an old message's content into an own getter (same value once, then another). */
+  getterOnOldMessage: (saver) =>
+    run(saver, (messages, turn) => {
+      if (turn >= 2) {
+        const value = `got ${turn}`;
+        Object.defineProperty(messages[0], "content", { get: () => value, enumerable: true, configurable: true });
+      }
+      return { messages: [reply(turn)] };
+    }),
   /** Changes a stored message in place and returns nothing: the channel keeps its version. */
   mutateWithoutReturning: (saver) =>
     run(saver, (messages, turn) => {

@@ -1,6 +1,7 @@
 //! The SQLite checkpoint engine behind `RustSqliteSaver` (and a patched `SqliteSaver`/`MemorySaver`).
 
 mod binding;
+mod cached_tx;
 mod engine;
 mod error;
 mod history;

@@ -2,6 +2,7 @@
 
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
+use super::cached_tx::CachedTx;
 use super::error::{sql_err, EngineResult};
 use super::schema;
 use crate::checkpoint::carry_decision::{self, ByVersion};
@@ -11,7 +12,7 @@ use crate::checkpoint::refs::{self, ChannelRefs};
 
 pub fn put(conn: &mut Connection, path: &str, input: &PutIn) -> EngineResult<PutOutcome> {
     let e = sql_err(path);
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(&e)?;
+    let tx = CachedTx::immediate(conn).map_err(&e)?;
     let mut channel_refs = ChannelRefs::new();
 
     if !input.carried.is_empty() {
@@ -238,7 +239,7 @@ pub fn put_writes(conn: &mut Connection, path: &str, input: &PutWritesIn, table:
         WritesTable::Native => "flg_writes",
         WritesTable::Official => "writes",
     };
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(&e)?;
+    let tx = CachedTx::immediate(conn).map_err(&e)?;
     for (i, w) in input.writes.iter().enumerate() {
         let verb = if input.replaces(i) { "INSERT OR REPLACE" } else { "INSERT OR IGNORE" };
         tx.prepare_cached(&format!(

@@ -68,7 +68,9 @@ export function checkPutWritesKeys(config: RunnableConfig, taskId: unknown): voi
   const c = config.configurable;
   if (c?.thread_id === undefined) throw new Error(`Failed to put writes. ${MISSING_THREAD}`);
   if (c.checkpoint_id === undefined) {
-    throw new Error('Failed to put writes. The passed RunnableConfig is missing a required "checkpoint_id" field in its "configurable" property.');
+    throw new Error(
+      'Failed to put writes. The passed RunnableConfig is missing a required "checkpoint_id" field in its "configurable" property.',
+    );
   }
   checkKey("thread_id", c.thread_id);
   checkKey("checkpoint_ns", c.checkpoint_ns, true);

@@ -9,17 +9,9 @@ import type {
 } from "@langchain/langgraph-checkpoint";
 
 import { type SaverCalls, callsOf, counted, whenIdle } from "./memory-saver-calls";
-import {
-  checkDeltaHistoryKeys,
-  checkGetTupleKeys,
-  checkListKeys,
-  checkPutKeys,
-  checkPutWritesKeys,
-  checkKey,
-} from "./memory-saver-keys";
+import { checkDeltaHistoryKeys, checkGetTupleKeys, checkListKeys, checkPutKeys, checkPutWritesKeys, checkKey } from "./memory-saver-keys";
 import { acceleratedMemorySaverMethods as rust, hasRustStore, restoreMemorySaver } from "./memory-saver";
 import type { MemorySaverData } from "./memory-saver-data";
-import type { Methods } from "./targets";
 
 /**
  * Puts a MemorySaver takes on its own methods before its threads move into a Rust store: below it a
@@ -59,6 +51,8 @@ function checkpointIds(storage: MemorySaverData["storage"]): Map<unknown, Map<un
   return ids;
 }
 
+/** As targets.ts `Methods` (not imported from there: targets.ts imports this module). */
+type Methods = Record<string, (...args: never[]) => unknown>;
 type AnyAsync = (...args: never[]) => Promise<unknown>;
 
 function run<T>(entry: SaverCalls, call: () => Promise<T>): Promise<T> {

@@ -67,7 +67,7 @@ describe("the patched MemorySaver applies MemorySaver's key guard", () => {
   });
   afterAll(() => {
     unpatchLangGraph();
-    delete process.env.FAST_LANGGRAPH_MEMORY_SAVER_MOVE_AFTER;
+    process.env.FAST_LANGGRAPH_MEMORY_SAVER_MOVE_AFTER = "2";
   });
 
   it.each(VALUES.map((v) => [JSON.stringify(v) ?? "undefined", v]))("key %s: same result or error in every method", async (_l, v) => {

@@ -50,7 +50,7 @@ describe("a patched MemorySaver runs its own methods until it has taken enough p
   });
   afterAll(() => {
     unpatchLangGraph();
-    delete process.env.FAST_LANGGRAPH_MEMORY_SAVER_MOVE_AFTER;
+    process.env.FAST_LANGGRAPH_MEMORY_SAVER_MOVE_AFTER = "2";
   });
 
   it("keeps plain fields below the threshold, moves after it, and gives what MemorySaver gives at every step", async () => {

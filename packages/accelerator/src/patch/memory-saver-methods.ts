@@ -14,9 +14,13 @@ import { acceleratedMemorySaverMethods as rust, hasRustStore, restoreMemorySaver
 import type { MemorySaverData } from "./memory-saver-data";
 
 /**
- * Puts a MemorySaver takes on its own methods before its threads move into a Rust store: below it a
- * saver is cheaper on its own (a store costs about 0.3 ms and 250 KB to open), above it the store is
- * faster. FAST_LANGGRAPH_MEMORY_SAVER_MOVE_AFTER (a count, read by patchLangGraph) sets another.
+ * Puts a MemorySaver takes on its own methods before its threads move into a Rust store. A store
+ * costs a connection, its tables and page cache (about 250 KB RSS per live saver, and 3.3 ms to open
+ * at load 11 on the shared build machine: hostile review round 6, g3-store-open-cost.cjs), which a
+ * saver of a few turns never earns back; 16 puts is about 5 turns of a one-node chat graph, between
+ * the 3 turns where the store was still slower and the 10 where it was faster.
+ * FAST_LANGGRAPH_MEMORY_SAVER_MOVE_AFTER (a count, read by patchLangGraph) sets another; 0 moves at
+ * the first call.
  */
 export const DEFAULT_MOVE_AFTER_PUTS = 16;
 

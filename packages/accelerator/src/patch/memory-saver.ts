@@ -20,8 +20,9 @@ type MemorySaverInstance = BaseCheckpointSaver & MemorySaverData;
  * LangGraph's MemorySaver, kept in an in-memory SQLite database owned by Rust instead of JS objects on
  * the V8 heap. Each instance gets its store on first use; threads it already held are moved into the
  * store byte for byte, so nothing exists twice and nothing is lost. Its `storage` and `writes` fields
- * become read-only views that export the store in MemorySaver's own format when read (for code that
- * inspects them), and are plain fields again after `restoreMemorySavers()`.
+ * become accessors: touched between calls they move the threads back into plain fields (see
+ * `pinToOwnFields`); while a call runs a read exports the store in MemorySaver's own format. They are
+ * plain fields again after `restoreMemorySavers()`. Which calls reach this store: memory-saver-methods.ts.
  */
 const stores = new WeakMap<object, RustSqliteSaver>();
 /** Per instance: the order in which threads, and namespaces within them, were first written. */

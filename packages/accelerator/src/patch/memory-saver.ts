@@ -9,6 +9,7 @@ import type {
   PendingWrite,
 } from "@langchain/langgraph-checkpoint";
 
+import { callsOf } from "./memory-saver-calls";
 import { type MemorySaverData, exportMemorySaverData, importMemorySaverData } from "./memory-saver-data";
 import { listLimit } from "../savers/list-limit";
 import { RustSqliteSaver } from "../savers/rust-sqlite-saver";
@@ -19,8 +20,9 @@ type MemorySaverInstance = BaseCheckpointSaver & MemorySaverData;
  * LangGraph's MemorySaver, kept in an in-memory SQLite database owned by Rust instead of JS objects on
  * the V8 heap. Each instance gets its store on first use; threads it already held are moved into the
  * store byte for byte, so nothing exists twice and nothing is lost. Its `storage` and `writes` fields
- * become read-only views that export the store in MemorySaver's own format when read (for code that
- * inspects them), and are plain fields again after `restoreMemorySavers()`.
+ * become accessors: touched between calls they move the threads back into plain fields (see
+ * `pinToOwnFields`); while a call runs a read exports the store in MemorySaver's own format. They are
+ * plain fields again after `restoreMemorySavers()`. Which calls reach this store: memory-saver-methods.ts.
  */
 const stores = new WeakMap<object, RustSqliteSaver>();
 /** Per instance: the order in which threads, and namespaces within them, were first written. */
@@ -71,6 +73,27 @@ const closeWhenCollected = new FinalizationRegistry<{ store: RustSqliteSaver; re
   store.close();
 });
 
+const refs = new WeakMap<object, WeakRef<MemorySaverInstance>>();
+
+/** @internal Whether the saver's threads are in a Rust store. */
+export function hasRustStore(saver: object): boolean {
+  return stores.has(saver);
+}
+
+/**
+ * User code touched `storage` or `writes` of a saver in a Rust store: when none of its calls is
+ * running, its threads go back into its own fields (plain objects again, so reading, deleting and
+ * assigning do what they do unpatched) and it stays on MemorySaver's own methods. Returns false, and
+ * changes nothing, while a call is running.
+ */
+function pinToOwnFields(saver: MemorySaverInstance): boolean {
+  const calls = callsOf(saver);
+  if (calls.running > 0) return false;
+  calls.pinned = true;
+  restoreOne(saver);
+  return true;
+}
+
 export function rustStoreOf(saver: MemorySaverInstance): RustSqliteSaver {
   let store = stores.get(saver);
   if (store === undefined) {
@@ -86,11 +109,20 @@ export function rustStoreOf(saver: MemorySaverInstance): RustSqliteSaver {
       Object.defineProperty(saver, field, {
         configurable: true,
         enumerable: true,
-        get: () => exportMemorySaverData(native, order.rank)[field],
+        get: () => (pinToOwnFields(saver) ? saver[field] : exportMemorySaverData(native, order.rank)[field]),
+        set: (value) => {
+          if (!pinToOwnFields(saver)) {
+            throw new TypeError(
+              `MemorySaver.${field} cannot be replaced while a call of this MemorySaver is running (its threads are in a Rust store); assign it between calls`,
+            );
+          }
+          saver[field] = value;
+        },
       });
     }
     stores.set(saver, store);
     const ref = new WeakRef(saver);
+    refs.set(saver, ref);
     accelerated.add(ref);
     closeWhenCollected.register(saver, { store, ref }, saver);
   }
@@ -192,17 +224,29 @@ export function restoreMemorySavers(): number {
   let restored = 0;
   for (const ref of accelerated) {
     const saver = ref.deref();
-    const store = saver && stores.get(saver);
-    if (!saver || !store) continue;
-    const data = exportMemorySaverData(store.nativeStore, writeOrder.get(saver)?.rank);
-    for (const field of ["storage", "writes"] as const) {
-      Object.defineProperty(saver, field, { configurable: true, enumerable: true, writable: true, value: data[field] });
-    }
-    stores.delete(saver);
-    closeWhenCollected.unregister(saver);
-    store.close();
-    restored += 1;
+    if (saver && restoreOne(saver)) restored += 1;
   }
   accelerated.clear();
   return restored;
+}
+
+/** Moves one saver's threads back into its own fields and closes its store; false if it has none. */
+export function restoreMemorySaver(saver: object): boolean {
+  return restoreOne(saver as MemorySaverInstance);
+}
+
+function restoreOne(saver: MemorySaverInstance): boolean {
+  const store = stores.get(saver);
+  if (!store) return false;
+  const data = exportMemorySaverData(store.nativeStore, writeOrder.get(saver)?.rank);
+  for (const field of ["storage", "writes"] as const) {
+    Object.defineProperty(saver, field, { configurable: true, enumerable: true, writable: true, value: data[field] });
+  }
+  stores.delete(saver);
+  const ref = refs.get(saver);
+  if (ref) accelerated.delete(ref);
+  refs.delete(saver);
+  closeWhenCollected.unregister(saver);
+  store.close();
+  return true;
 }

@@ -1,7 +1,7 @@
 import { acceleratedSerializerMethods, serializerSkipReason } from "./json-plus-serializer";
 import { acceleratedLLMCacheMethods } from "./llm-cache";
 import { acceleratedNodeCacheMethods } from "./node-cache";
-import { acceleratedMemorySaverMethods } from "./memory-saver";
+import { memorySaverMethods } from "./memory-saver-methods";
 import { acceleratedPostgresSaverMethods } from "./postgres-saver";
 import { acceleratedSqliteSaverMethods } from "./sqlite-saver";
 import { batchedMessagesUpdate } from "./binary-operator-aggregate";
@@ -48,8 +48,8 @@ export const TARGETS: PatchTarget[] = [
     pkg: "@langchain/langgraph-checkpoint",
     subpath: ".",
     methodNames: SAVER_METHODS,
-    methods: () => acceleratedMemorySaverMethods as unknown as Methods,
-    note: "every MemorySaver, including ones created and used before patching: on its next call its threads move into a Rust in-memory store",
+    methods: (originals) => memorySaverMethods(originals),
+    note: "every MemorySaver, including ones created and used before patching: it runs its own methods until it has taken 16 puts (FAST_LANGGRAPH_MEMORY_SAVER_MOVE_AFTER), then its threads move into a Rust in-memory store",
   },
   {
     part: "sqliteSaver",

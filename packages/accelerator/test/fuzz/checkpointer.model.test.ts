@@ -127,7 +127,12 @@ describe("the fuzzer's references run LangGraph's own code while patched", () =>
   afterEach(() => void unpatchLangGraph());
 
   it("OriginalMemorySaver keeps its threads in its own maps, MemorySaver moves them to the Rust store", async () => {
+    // The patched one moves at its first call (by default a MemorySaver takes 16 puts on its own code first).
+    const moveAfter = process.env.FAST_LANGGRAPH_MEMORY_SAVER_MOVE_AFTER;
+    process.env.FAST_LANGGRAPH_MEMORY_SAVER_MOVE_AFTER = "0";
     await patchLangGraph({ sqliteSaver: false, postgresSaver: false, stateMerger: false, caches: false });
+    if (moveAfter === undefined) delete process.env.FAST_LANGGRAPH_MEMORY_SAVER_MOVE_AFTER;
+    else process.env.FAST_LANGGRAPH_MEMORY_SAVER_MOVE_AFTER = moveAfter;
     const checkpoint = {
       v: 4,
       id: "00000000-0000-6000-8000-000000000001",

@@ -73,7 +73,11 @@ describe("MemorySaver kept in a Rust store", () => {
 
 describe("getPatchStatus().memorySavers", () => {
   it("counts the accelerated instances and the bytes their stores hold, falling when a thread is deleted", async () => {
+    const moveAfter = process.env.FAST_LANGGRAPH_MEMORY_SAVER_MOVE_AFTER;
+    process.env.FAST_LANGGRAPH_MEMORY_SAVER_MOVE_AFTER = "0";
     await patchLangGraph();
+    if (moveAfter === undefined) delete process.env.FAST_LANGGRAPH_MEMORY_SAVER_MOVE_AFTER;
+    else process.env.FAST_LANGGRAPH_MEMORY_SAVER_MOVE_AFTER = moveAfter;
     try {
       const start = getPatchStatus().memorySavers;
       const saver = new MemorySaver();

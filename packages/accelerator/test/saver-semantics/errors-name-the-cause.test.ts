@@ -143,7 +143,12 @@ describe("a value nested too deeply for the serializer", () => {
   });
 
   it("a patched MemorySaver's error names MemorySaver, the class the application called", async () => {
+    // Its first put on the Rust store (before its move a MemorySaver runs its own code).
+    const moveAfter = process.env.FAST_LANGGRAPH_MEMORY_SAVER_MOVE_AFTER;
+    process.env.FAST_LANGGRAPH_MEMORY_SAVER_MOVE_AFTER = "0";
     await patchLangGraph({ sqliteSaver: false, postgresSaver: false, stateMerger: false, caches: false });
+    if (moveAfter === undefined) delete process.env.FAST_LANGGRAPH_MEMORY_SAVER_MOVE_AFTER;
+    else process.env.FAST_LANGGRAPH_MEMORY_SAVER_MOVE_AFTER = moveAfter;
     try {
       const saver = new MemorySaver();
       await expect(saver.put(config("m"), checkpoint({ state: { n: 1n } }), metadata)).rejects.toThrow(

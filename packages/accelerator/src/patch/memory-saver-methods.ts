@@ -1,0 +1,186 @@
+import type { RunnableConfig } from "@langchain/core/runnables";
+import type {
+  ChannelVersions,
+  Checkpoint,
+  CheckpointListOptions,
+  CheckpointMetadata,
+  CheckpointTuple,
+  PendingWrite,
+} from "@langchain/langgraph-checkpoint";
+
+import { type SaverCalls, callsOf, counted, whenIdle } from "./memory-saver-calls";
+import { checkDeltaHistoryKeys, checkGetTupleKeys, checkListKeys, checkPutKeys, checkPutWritesKeys, checkKey } from "./memory-saver-keys";
+import { acceleratedMemorySaverMethods as rust, hasRustStore, restoreMemorySaver } from "./memory-saver";
+import type { MemorySaverData } from "./memory-saver-data";
+
+/**
+ * Puts a MemorySaver takes on its own methods before its threads move into a Rust store. A store
+ * costs a connection, its tables and page cache (about 250 KB RSS per live saver, and 3.3 ms to open
+ * at load 11 on the shared build machine: hostile review round 6, g3-store-open-cost.cjs), which a
+ * saver of a few turns never earns back; 16 puts is about 5 turns of a one-node chat graph, between
+ * the 3 turns where the store was still slower and the 10 where it was faster.
+ * FAST_LANGGRAPH_MEMORY_SAVER_MOVE_AFTER (a count, read by patchLangGraph) sets another; 0 moves at
+ * the first call.
+ */
+export const DEFAULT_MOVE_AFTER_PUTS = 16;
+
+function moveAfterPuts(): number {
+  const text = process.env.FAST_LANGGRAPH_MEMORY_SAVER_MOVE_AFTER;
+  if (text === undefined || text === "") return DEFAULT_MOVE_AFTER_PUTS;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 0) {
+    throw new Error(`FAST_LANGGRAPH_MEMORY_SAVER_MOVE_AFTER must be a whole number of puts >= 0 (got ${JSON.stringify(text)})`);
+  }
+  return n;
+}
+
+/** MemorySaver reads the latest checkpoint for a falsy checkpoint_id ("" included). */
+function latestIfNoId(config: RunnableConfig): RunnableConfig {
+  const c = config.configurable;
+  if (c === undefined || !("checkpoint_id" in c) || c.checkpoint_id) return config;
+  const { checkpoint_id: _none, ...rest } = c;
+  return { ...config, configurable: rest };
+}
+
+/** Per moved saver: the checkpoint ids it held when it moved, by thread and namespace. */
+const imported = new WeakMap<object, Map<unknown, Map<unknown, Set<unknown>>>>();
+
+function checkpointIds(storage: MemorySaverData["storage"]): Map<unknown, Map<unknown, Set<unknown>>> {
+  const ids = new Map<unknown, Map<unknown, Set<unknown>>>();
+  for (const [thread, namespaces] of Object.entries(storage)) {
+    const byNs = new Map<unknown, Set<unknown>>();
+    for (const [ns, checkpoints] of Object.entries(namespaces)) byNs.set(ns, new Set(Object.keys(checkpoints)));
+    ids.set(thread, byNs);
+  }
+  return ids;
+}
+
+/** As targets.ts `Methods` (not imported from there: targets.ts imports this module). */
+type Methods = Record<string, (...args: never[]) => unknown>;
+type AnyAsync = (...args: never[]) => Promise<unknown>;
+
+function run<T>(entry: SaverCalls, call: () => Promise<T>): Promise<T> {
+  let promise: Promise<T>;
+  try {
+    promise = call();
+  } catch (error) {
+    return Promise.reject(error);
+  }
+  return counted(entry, promise);
+}
+
+async function* countedList(entry: SaverCalls, tuples: AsyncGenerator<CheckpointTuple>): AsyncGenerator<CheckpointTuple> {
+  entry.running += 1;
+  try {
+    yield* tuples;
+  } finally {
+    entry.running -= 1;
+  }
+}
+
+/**
+ * The methods installed on one copy's MemorySaver.prototype, given that copy's originals. A saver
+ * runs the originals (it is the unpatched code, on its own fields) until a put finds it has taken
+ * `moveAfterPuts()` puts with none of its calls running; then its threads move into a Rust store
+ * (byte for byte) and it stays there, with MemorySaver's key guard applied before each call.
+ */
+export function memorySaverMethods(originals: Methods): Methods {
+  const after = moveAfterPuts();
+  const own = originals as unknown as Record<string, AnyAsync>;
+  // A saver moves only at a put of a checkpoint it does not hold: the writes that follow go to the
+  // new checkpoint, not to one it moved.
+  const moves = (saver: object, entry: SaverCalls, thread: unknown, ns: unknown, id: unknown): boolean => {
+    if (entry.pinned || entry.puts < after || entry.running > 0) return false;
+    const storage = (saver as MemorySaverData).storage;
+    if (typeof thread === "string" && typeof ns === "string" && typeof id === "string" && storage[thread]?.[ns]?.[id]) return false;
+    imported.set(saver, checkpointIds(storage));
+    return true;
+  };
+  /**
+   * A write to a checkpoint the saver held when it moved would sit beside the moved row instead of
+   * replacing it or being checked against it: such a write waits until none of the saver's calls is
+   * running, then the saver moves back to its own fields and runs it there (it may move again after
+   * as many puts).
+   */
+  const heldBeforeMove = (saver: object, thread: unknown, ns: unknown, id: unknown): boolean =>
+    imported.get(saver)?.get(thread)?.get(ns)?.has(id) === true;
+  const onOwnFields = <T>(saver: object, entry: SaverCalls, call: () => Promise<T>): Promise<T> => {
+    if (entry.running > 0) return whenIdle(entry).then(() => onOwnFields(saver, entry, call));
+    if (restoreMemorySaver(saver)) {
+      imported.delete(saver);
+      entry.puts = 0;
+    }
+    return run(entry, call);
+  };
+  const onRust = (saver: object): boolean => hasRustStore(saver);
+
+  const methods = {
+    getTuple(this: object, config: RunnableConfig) {
+      const entry = callsOf(this);
+      if (!onRust(this)) return run(entry, () => own.getTuple.call(this, config as never));
+      return run(entry, () => {
+        checkGetTupleKeys(config);
+        return rust.getTuple.call(this as never, latestIfNoId(config));
+      });
+    },
+    list(this: object, config: RunnableConfig, options?: CheckpointListOptions) {
+      const entry = callsOf(this);
+      if (!onRust(this)) return (own.list as unknown as (...a: unknown[]) => AsyncGenerator).call(this, config, options);
+      const saver = this;
+      return countedList(
+        entry,
+        (async function* () {
+          checkListKeys(config, options);
+          yield* rust.list.call(saver as never, config, options);
+        })(),
+      );
+    },
+    put(this: object, config: RunnableConfig, checkpoint: Checkpoint, metadata: CheckpointMetadata, newVersions: ChannelVersions) {
+      const entry = callsOf(this);
+      const c = config?.configurable;
+      const [thread, ns, id] = [c?.thread_id, c?.checkpoint_ns ?? "", checkpoint?.id];
+      const original = () => {
+        entry.puts += 1;
+        return own.put.call(this, config as never, checkpoint as never, metadata as never, newVersions as never);
+      };
+      if (onRust(this) && heldBeforeMove(this, thread, ns, id)) return onOwnFields(this, entry, original);
+      if (!onRust(this) && !moves(this, entry, thread, ns, id)) return run(entry, original);
+      return run(entry, () => {
+        checkPutKeys(config, checkpoint);
+        return rust.put.call(this as never, config, checkpoint, metadata, newVersions);
+      });
+    },
+    putWrites(this: object, config: RunnableConfig, writes: PendingWrite[], taskId: string, taskPath?: string) {
+      const entry = callsOf(this);
+      const c = config?.configurable;
+      const original = () => own.putWrites.call(this, config as never, writes as never, taskId as never, taskPath as never);
+      if (!onRust(this)) return run(entry, original);
+      if (heldBeforeMove(this, c?.thread_id, c?.checkpoint_ns, c?.checkpoint_id)) return onOwnFields(this, entry, original);
+      return run(entry, () => {
+        checkPutWritesKeys(config, taskId);
+        return rust.putWrites.call(this as never, config, writes, taskId, taskPath);
+      });
+    },
+    deleteThread(this: object, threadId: string) {
+      const entry = callsOf(this);
+      if (!onRust(this)) return run(entry, () => own.deleteThread.call(this, threadId as never));
+      return run(entry, () => {
+        checkKey("thread_id", threadId);
+        return rust.deleteThread.call(this as never, threadId);
+      });
+    },
+    getDeltaChannelHistory(this: object, options: { config: RunnableConfig; channels: string[] }) {
+      const entry = callsOf(this);
+      if (!onRust(this)) return run(entry, () => own.getDeltaChannelHistory.call(this, options as never));
+      return run(entry, () => {
+        checkDeltaHistoryKeys(options.config, options.channels);
+        // MemorySaver finds no thread under an undefined thread_id: every channel has no history.
+        if (options.config.configurable?.thread_id === undefined && options.channels.length > 0) {
+          return Promise.resolve(Object.fromEntries(options.channels.map((ch) => [ch, { writes: [] }])));
+        }
+        return rust.getDeltaChannelHistory.call(this as never, options);
+      });
+    },
+  };
+  return methods as unknown as Methods;
+}

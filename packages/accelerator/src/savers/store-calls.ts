@@ -59,8 +59,9 @@ export function offThreadCalls(store: Store): StoreCalls {
 /**
  * Each call on the calling thread, for in-memory databases, where there is no I/O to wait for and a
  * thread hop would cost more than the work; except while the store's writer thread has work queued
- * or running (a `vacuum()` always runs there): then a call is queued behind that work instead, so the
- * JavaScript thread never waits for its lock. Calls run and their promises settle in call order.
+ * or running (a `vacuum()` always runs there; all of it is queued through these calls): then a call
+ * is queued behind it, so the JavaScript thread never waits for its lock. Calls run and their
+ * promises settle in call order.
  */
 export function inlineCalls(store: Store): StoreCalls {
   let last: Promise<unknown> = Promise.resolve();
@@ -88,7 +89,9 @@ export function inlineCalls(store: Store): StoreCalls {
   const either =
     <A extends unknown[], R>(now: (...args: A) => R, later: (...args: A) => Promise<R>) =>
     (...args: A): Promise<R> => {
-      if (unsettled !== 0 || store.queuedCalls !== 0) return queued(() => later(...args));
+      // Every async call of this store goes through `queued`: none unsettled means none queued or running
+      // (a job ends before its promise settles). A counter, not the `queuedCalls` getter: no napi call.
+      if (unsettled !== 0) return queued(() => later(...args));
       try {
         return Promise.resolve(now(...args));
       } catch (error) {

@@ -161,7 +161,10 @@ export declare class SqliteCheckpointStore {
   /** Removes what a retention policy lets go, thread by thread (see `prune_plan` for what is never removed). */
   prune(options: PruneOptions): Promise<PruneResult>
   pruneSync(options: PruneOptions): PruneResult
-  /** Rewrites the file without free pages; reports its size (file + WAL) before and after. */
+  /**
+   * Rewrites the database without free pages; reports its size in bytes before and after: file + WAL for a
+   * file, `memoryBytes` for ":memory:". Queued on the writer thread like every async call.
+   */
   vacuum(): Promise<VacuumResult>
 }
 

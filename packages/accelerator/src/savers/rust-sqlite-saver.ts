@@ -18,6 +18,7 @@ import { OfficialCheckpointSerializer } from "../checkpoint/official-checkpoint"
 import { serializeValue } from "../checkpoint/serialize";
 import { type KeyCodec, keyCodec, keyedCalls } from "./key-boundary";
 import { inlineCalls, offThreadCalls, type StoreCalls } from "./store-calls";
+import { SQLITE_VALUE_BYTES, checkPutBytes, checkWritesBytes } from "./value-limit";
 
 export interface RustSqliteSaverOptions extends SaverCacheOptions {
   /** Serializer for checkpoints, metadata, channel values and writes (default: LangGraph's JsonPlusSerializer). */
@@ -79,8 +80,6 @@ export class RustSqliteSaver extends NativeCheckpointSaver {
   private readonly official: OfficialCheckpointSerializer | undefined;
   private readonly keys: KeyCodec;
   private readonly stopRetention: () => void = () => {};
-  /** In-process store: every call, prune included, runs on the calling thread (no writer thread). */
-  private readonly inline: boolean;
 
   constructor(path = ":memory:", options: RustSqliteSaverOptions = {}) {
     super(options.serde);
@@ -109,12 +108,23 @@ export class RustSqliteSaver extends NativeCheckpointSaver {
     this.writesConflict = this.keepEveryValue ? "eachSpecial" : "allSpecial";
     const offThread = options.offThread ?? !isInMemory(path);
     this.store = offThread ? offThreadCalls(this.native) : inlineCalls(this.native);
-    this.inline = !offThread;
     const official = this.official !== undefined;
     // Our layout encodes keys losslessly; the official one is shared with SqliteSaver, which would merge
     // keys that differ only in lone surrogates, so such keys are refused there.
     this.keys = keyCodec(official ? { store: "SQLite", allowNul: true } : "encode", this.label);
-    this.calls = keyedCalls({ ...this.store, putWrites: (req) => this.store.putWrites(req, official) }, this.keys);
+    const keyed = keyedCalls({ ...this.store, putWrites: (req) => this.store.putWrites(req, official) }, this.keys);
+    // Checked before the keys are encoded, so the message names the thread as given.
+    this.calls = {
+      ...keyed,
+      put: (req) => {
+        checkPutBytes(this.label, req, SQLITE_VALUE_BYTES);
+        return keyed.put(req);
+      },
+      putWrites: (req) => {
+        checkWritesBytes(this.label, req, SQLITE_VALUE_BYTES);
+        return keyed.putWrites(req);
+      },
+    };
     this.decodedLists = new DecodedLists(byteBound(this.label, "decodedListBytes", options.decodedListBytes));
     this.memory = new ChannelMemory(channelMemoryBytes);
     this.storeIncrements = options.storeIncrements !== false;
@@ -135,7 +145,10 @@ export class RustSqliteSaver extends NativeCheckpointSaver {
     return { ...super.cacheStats(), valueBytes: this.official?.stats() };
   }
 
-  /** Calls queued to or running on the writer thread (0 for an in-memory database, which runs them inline). */
+  /**
+   * Calls queued to or running on the writer thread. An in-memory database runs its calls inline (0 here)
+   * except while a `vacuum()` is queued or running: calls made then are queued behind it.
+   */
   get queuedCalls(): number {
     return this.native.queuedCalls;
   }
@@ -213,15 +226,19 @@ export class RustSqliteSaver extends NativeCheckpointSaver {
   async prune(options: PruneOptions = {}): Promise<PruneReport> {
     const threadIds = options.threadIds?.map((id) => this.keys.key(String(id), "thread_id"));
     const nativeOptions = toNativePruneOptions({ ...options, threadIds });
-    const report = this.inline ? this.native.pruneSync(nativeOptions) : await this.native.prune(nativeOptions);
+    const report = await this.store.prune(nativeOptions);
     if (options.strategy === "delete") {
       for (const id of options.threadIds ?? []) this.memory?.forgetThread(id);
     }
     return report;
   }
 
-  /** Rewrites the database file without free pages; returns its size (file + WAL) before and after. */
+  /**
+   * Rewrites the database without free pages, on the store's writer thread; returns its size in bytes
+   * before and after: the file + WAL, or `memoryBytes` for an in-memory database. Calls made meanwhile
+   * on an in-memory database are queued behind it instead of running on (and blocking) the JS thread.
+   */
   async vacuum(): Promise<{ bytesBefore: number; bytesAfter: number }> {
-    return this.native.vacuum();
+    return this.store.vacuum();
   }
 }

@@ -12,6 +12,8 @@ export interface StoreCalls {
   deleteThread: Store["deleteThread"];
   deltaChannelHistory: Store["deltaChannelHistory"];
   pendingWrites: Store["pendingWrites"];
+  prune: Store["prune"];
+  vacuum: Store["vacuum"];
 }
 
 /**
@@ -31,6 +33,8 @@ export function offThreadCalls(store: Store): StoreCalls {
       } catch (error) {
         call = Promise.reject(error);
       }
+      // Handled here: it may reject before the calls ahead of it settle (e.g. the store is closed).
+      call.catch(() => {});
       const ordered = last.then(
         () => call,
         () => call,
@@ -47,32 +51,90 @@ export function offThreadCalls(store: Store): StoreCalls {
     deleteThread: inOrder((threadId) => store.deleteThread(threadId)),
     deltaChannelHistory: inOrder((...args) => store.deltaChannelHistory(...args)),
     pendingWrites: inOrder((...args) => store.pendingWrites(...args)),
-  };
-}
-
-function settled<A extends unknown[], R>(fn: (...args: A) => R): (...args: A) => Promise<R> {
-  return (...args) => {
-    try {
-      return Promise.resolve(fn(...args));
-    } catch (error) {
-      return Promise.reject(error);
-    }
+    prune: inOrder((options) => store.prune(options)),
+    vacuum: inOrder(() => store.vacuum()),
   };
 }
 
 /**
- * Each call on the calling thread: for in-memory databases, where there is no I/O to wait for and a
- * thread hop would cost more than the work.
+ * Each call on the calling thread, for in-memory databases, where there is no I/O to wait for and a
+ * thread hop would cost more than the work; except while the store's writer thread has work queued
+ * or running (a `vacuum()` always runs there; all of it is queued through these calls): then a call
+ * is queued behind it, so the JavaScript thread never waits for its lock. Calls run and their
+ * promises settle in call order.
  */
 export function inlineCalls(store: Store): StoreCalls {
+  let last: Promise<unknown> = Promise.resolve();
+  let unsettled = 0;
+  const queued = <R>(call: () => Promise<R>): Promise<R> => {
+    let started: Promise<R>;
+    try {
+      started = call();
+    } catch (error) {
+      started = Promise.reject(error);
+    }
+    started.catch(() => {});
+    unsettled += 1;
+    const ordered = last.then(
+      () => started,
+      () => started,
+    );
+    const done = () => {
+      unsettled -= 1;
+    };
+    ordered.then(done, done);
+    last = ordered.catch(() => {});
+    return ordered;
+  };
+  const either =
+    <A extends unknown[], R>(now: (...args: A) => R, later: (...args: A) => Promise<R>) =>
+    (...args: A): Promise<R> => {
+      // Every async call of this store goes through `queued`: none unsettled means none queued or running
+      // (a job ends before its promise settles). A counter, not the `queuedCalls` getter: no napi call.
+      if (unsettled !== 0) return queued(() => later(...args));
+      try {
+        return Promise.resolve(now(...args));
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    };
   return {
-    put: settled((req) => store.putSync(req)),
-    putOfficial: settled((req) => store.putOfficialSync(req)),
-    putWrites: settled((req, official) => store.putWritesSync(req, official)),
-    getTuple: settled((...args) => store.getTupleSync(...args)),
-    list: settled((req) => store.listSync(req)),
-    deleteThread: settled((threadId) => store.deleteThreadSync(threadId)),
-    deltaChannelHistory: settled((...args) => store.deltaChannelHistorySync(...args)),
-    pendingWrites: settled((...args) => store.pendingWritesSync(...args)),
+    put: either(
+      (req) => store.putSync(req),
+      (req) => store.put(req),
+    ),
+    putOfficial: either(
+      (req) => store.putOfficialSync(req),
+      (req) => store.putOfficial(req),
+    ),
+    putWrites: either(
+      (req, official) => store.putWritesSync(req, official),
+      (req, official) => store.putWrites(req, official),
+    ),
+    getTuple: either(
+      (...args) => store.getTupleSync(...args),
+      (...args) => store.getTuple(...args),
+    ),
+    list: either(
+      (req) => store.listSync(req),
+      (req) => store.list(req),
+    ),
+    deleteThread: either(
+      (threadId) => store.deleteThreadSync(threadId),
+      (threadId) => store.deleteThread(threadId),
+    ),
+    deltaChannelHistory: either(
+      (...args) => store.deltaChannelHistorySync(...args),
+      (...args) => store.deltaChannelHistory(...args),
+    ),
+    pendingWrites: either(
+      (...args) => store.pendingWritesSync(...args),
+      (...args) => store.pendingWrites(...args),
+    ),
+    prune: either(
+      (options) => store.pruneSync(options),
+      (options) => store.prune(options),
+    ),
+    vacuum: () => queued(() => store.vacuum()),
   };
 }

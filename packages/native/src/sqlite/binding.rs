@@ -227,7 +227,8 @@ impl SqliteCheckpointStore {
         self.run_now(ops::prune(options)?)
     }
 
-    /// Rewrites the file without free pages; reports its size (file + WAL) before and after.
+    /// Rewrites the database without free pages; reports its size in bytes before and after: file + WAL for a
+    /// file, `memoryBytes` for ":memory:". Queued on the writer thread like every async call.
     #[napi(ts_return_type = "Promise<VacuumResult>")]
     pub fn vacuum<'env>(&self, env: &'env Env) -> Result<Object<'env>> {
         self.spawn(env, ops::vacuum())

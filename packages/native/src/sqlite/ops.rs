@@ -141,16 +141,20 @@ pub fn prune(options: PruneOptions) -> Result<Op<PruneReport, PruneResult>> {
     ))
 }
 
-fn file_bytes(path: &str) -> i64 {
-    ["", "-wal"].iter().map(|s| std::fs::metadata(format!("{path}{s}")).map_or(0, |m| m.len() as i64)).sum()
+/// The database's size: for ":memory:" the bytes its pages hold, else the file and its WAL on disk.
+fn stored_bytes(engine: &Engine) -> i64 {
+    if let Some(bytes) = engine.memory_bytes() {
+        return bytes as i64;
+    }
+    ["", "-wal"].iter().map(|s| std::fs::metadata(format!("{}{s}", engine.path)).map_or(0, |m| m.len() as i64)).sum()
 }
 
 pub fn vacuum() -> Op<(i64, i64), VacuumResult> {
     op(
         |engine| {
-            let before = file_bytes(&engine.path);
+            let before = stored_bytes(engine);
             engine.with_conn(|conn| prune::vacuum(conn, &engine.path))?;
-            Ok((before, file_bytes(&engine.path)))
+            Ok((before, stored_bytes(engine)))
         },
         |(bytes_before, bytes_after)| VacuumResult { bytes_before, bytes_after },
     )

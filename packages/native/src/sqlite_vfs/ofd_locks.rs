@@ -12,8 +12,11 @@
 //! The reverse direction: any close() of ours on a file still drops the classic locks the OTHER copy holds on it.
 //! So a close of a descriptor whose file carries a classic lock of this process is deferred (the descriptor stays
 //! open, SQLite is told it closed) until a later unlock or close of ours (on any file) finds no such lock; the owner
-//! descriptor closes with the last of ours. So a file both copies had open keeps a few descriptors of ours until the
-//! other copy lets go of it and our SQLite next unlocks or closes something (bounded: one set per such file). Elsewhere (macOS, Windows, other Linux CPUs) nothing is replaced.
+//! descriptor closes with the last of ours. `open` is replaced too: our next open of that file with the same flags
+//! gets a deferred descriptor back instead of a new one, so while the other copy holds the file (for as long as it
+//! keeps it open, in WAL mode) the descriptors we keep for it never outnumber the most of ours open on it at once
+//! (plus the owner). They close once the other copy lets go of it and our SQLite next unlocks or closes something.
+//! Elsewhere (macOS, Windows, other Linux CPUs) nothing is replaced.
 
 #[cfg(all(target_os = "linux", any(target_arch = "x86_64", target_arch = "aarch64")))]
 mod imp {
@@ -29,14 +32,17 @@ mod imp {
         owner: c_int,
         /// Descriptors of ours on this file that SQLite has not closed.
         open: usize,
-        /// Descriptors SQLite closed while this process held a classic lock on the file (closing would drop it).
-        deferred: Vec<c_int>,
+        /// Descriptors SQLite closed while this process held a classic lock on the file (closing would drop it),
+        /// each with the `open` flags it was opened with (None: opened before [`install`]; never reused).
+        deferred: Vec<(c_int, Option<c_int>)>,
     }
 
     #[derive(Default)]
     struct Table {
         inodes: HashMap<(u64, u64), Inode>,
         fds: HashMap<c_int, (u64, u64)>,
+        /// The `open` flags of each descriptor our SQLite opened and has not closed.
+        flags: HashMap<c_int, c_int>,
     }
 
     fn table() -> &'static Mutex<Table> {
@@ -87,7 +93,7 @@ mod imp {
         if (inode.deferred.is_empty() && inode.open > 0) || own_classic_lock(inode.owner) {
             return;
         }
-        for fd in inode.deferred.drain(..) {
+        for (fd, _) in inode.deferred.drain(..) {
             unsafe { libc::close(fd) };
         }
         if inode.open == 0 {
@@ -145,6 +151,42 @@ mod imp {
         Some((inode.owner, key))
     }
 
+    /// A deferred descriptor of the file at `path` opened with exactly `flags`, handed back instead of a new one, so
+    /// that a file's descriptors never outnumber the most of ours open on it at once. Not for `O_EXCL`/`O_TRUNC`
+    /// (whose open would differ on an existing file); with `O_NOFOLLOW` a symlink is never matched (lstat). The file
+    /// is found by (device, inode) as a real open would find it at this moment.
+    unsafe fn reuse_deferred(t: &mut Table, path: *const libc::c_char, flags: c_int) -> Option<c_int> {
+        if flags & (libc::O_EXCL | libc::O_TRUNC) != 0 || t.inodes.values().all(|i| i.deferred.is_empty()) {
+            return None;
+        }
+        let mut st: libc::stat = std::mem::zeroed();
+        let rc = if flags & libc::O_NOFOLLOW != 0 { libc::lstat(path, &mut st) } else { libc::stat(path, &mut st) };
+        if rc != 0 {
+            return None;
+        }
+        let key = (st.st_dev as u64, st.st_ino as u64);
+        let inode = t.inodes.get_mut(&key)?;
+        let at = inode.deferred.iter().position(|&(_, f)| f == Some(flags))?;
+        let (fd, _) = inode.deferred.swap_remove(at);
+        inode.open += 1;
+        t.fds.insert(fd, key);
+        t.flags.insert(fd, flags);
+        Some(fd)
+    }
+
+    // SQLite calls this through `int (*)(const char*, int, int)` (its posixOpen passes the mode as an int).
+    unsafe extern "C" fn ofd_open(path: *const libc::c_char, flags: c_int, mode: c_int) -> c_int {
+        let mut t = table().lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(fd) = reuse_deferred(&mut t, path, flags) {
+            return fd;
+        }
+        let fd = libc::open(path, flags, mode as libc::c_uint);
+        if fd >= 0 {
+            t.flags.insert(fd, flags);
+        }
+        fd
+    }
+
     // SQLite calls this through `int (*)(int, int, ...)`. On Linux x86_64 and aarch64 a variadic call passes its
     // third argument exactly as a named one (the register rdx / x2), so a three-argument function receives it.
     unsafe extern "C" fn ofd_fcntl(fd: c_int, cmd: c_int, arg: usize) -> c_int {
@@ -173,6 +215,7 @@ mod imp {
     unsafe extern "C" fn ofd_close(fd: c_int) -> c_int {
         let mut t = table().lock().unwrap_or_else(|e| e.into_inner());
         let tracked = t.fds.remove(&fd);
+        let flags = t.flags.remove(&fd);
         // A descriptor of ours that never locked still drops the other copy's locks on close: treat it alike.
         let Some(key) = tracked.or_else(|| inode_of(fd).filter(|k| t.inodes.contains_key(k))) else {
             settle_all(&mut t);
@@ -182,7 +225,7 @@ mod imp {
             if tracked.is_some() {
                 inode.open -= 1;
             }
-            inode.deferred.push(fd);
+            inode.deferred.push((fd, flags));
         }
         settle(&mut t, key);
         settle_all(&mut t);
@@ -207,7 +250,10 @@ mod imp {
             let fcntl_ptr: ffi::sqlite3_syscall_ptr =
                 std::mem::transmute::<unsafe extern "C" fn(c_int, c_int, usize) -> c_int, _>(ofd_fcntl);
             let close_ptr: ffi::sqlite3_syscall_ptr = std::mem::transmute::<unsafe extern "C" fn(c_int) -> c_int, _>(ofd_close);
-            let ok = set(vfs, c"fcntl".as_ptr(), fcntl_ptr) == ffi::SQLITE_OK
+            let open_ptr: ffi::sqlite3_syscall_ptr =
+                std::mem::transmute::<unsafe extern "C" fn(*const libc::c_char, c_int, c_int) -> c_int, _>(ofd_open);
+            let ok = set(vfs, c"open".as_ptr(), open_ptr) == ffi::SQLITE_OK
+                && set(vfs, c"fcntl".as_ptr(), fcntl_ptr) == ffi::SQLITE_OK
                 && set(vfs, c"close".as_ptr(), close_ptr) == ffi::SQLITE_OK;
             INSTALLED.store(ok, Ordering::SeqCst);
         });

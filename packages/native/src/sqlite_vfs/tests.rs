@@ -137,3 +137,60 @@ fn a_read_only_first_connection_does_not_stop_a_later_writer() {
     writer.execute_batch("BEGIN IMMEDIATE; INSERT INTO t VALUES (2); COMMIT").unwrap();
     assert_eq!(reader.query_row("SELECT count(*) FROM t", [], |r| r.get::<_, i64>(0)).unwrap(), 2);
 }
+
+/// Descriptors of this process on the database file or its -wal/-shm/-journal files.
+fn descriptors_on(path: &str) -> usize {
+    std::fs::read_dir("/proc/self/fd")
+        .unwrap()
+        .filter_map(|e| std::fs::read_link(e.ok()?.path()).ok())
+        .filter(|target| target.to_str().is_some_and(|t| t.starts_with(path)))
+        .count()
+}
+
+#[test]
+fn reopening_while_another_owner_holds_the_file_reuses_deferred_descriptors() {
+    let path = temp_db("reuse");
+    {
+        let a = open(&path);
+        a.execute_batch("PRAGMA journal_mode=WAL; CREATE TABLE t(x); INSERT INTO t VALUES (1);").unwrap();
+        // Another SQLite copy's reader in WAL mode: SHARED on the database file and a read lock in the -shm.
+        let keep = open(&path); // keeps the -wal/-shm files while the classic locks are taken below
+        assert_eq!(keep.query_row("SELECT count(*) FROM t", [], |r| r.get::<_, i64>(0)).unwrap(), 1);
+    }
+    let plain_db = std::fs::OpenOptions::new().read(true).write(true).open(&path).unwrap();
+    let shm = format!("{path}-shm");
+    let wal_setup = open(&path); // WAL mode persists: reopening creates -wal/-shm again
+    wal_setup.query_row("SELECT count(*) FROM t", [], |r| r.get::<_, i64>(0)).unwrap();
+    let plain_shm = std::fs::OpenOptions::new().read(true).write(true).open(&shm).unwrap();
+    assert_eq!(classic_lock(&plain_db, libc::F_RDLCK, PENDING_BYTE + 2), 0);
+    assert_eq!(classic_lock(&plain_shm, libc::F_RDLCK, 125), 0); // a WAL read-mark byte, as a reader holds it
+    drop(wal_setup);
+    let cycle = |i: i64| {
+        let c = open(&path);
+        c.execute("INSERT INTO t VALUES (?1)", [i]).unwrap();
+        assert_eq!(c.query_row("SELECT count(*) FROM t", [], |r| r.get::<_, i64>(0)).unwrap(), i);
+    };
+    cycle(2);
+    let after_one = descriptors_on(&path);
+    for i in 3..=40 {
+        cycle(i);
+    }
+    assert_eq!(descriptors_on(&path), after_one, "open/close cycles keep as many descriptors as one cycle did");
+    // The other owner's locks survived every close of ours.
+    let mut lk: libc::flock = unsafe { std::mem::zeroed() };
+    lk.l_type = libc::F_WRLCK as _;
+    lk.l_whence = libc::SEEK_SET as _;
+    lk.l_start = PENDING_BYTE + 2;
+    lk.l_len = 1;
+    let probe = std::fs::File::open(&path).unwrap();
+    assert_eq!(unsafe { libc::fcntl(probe.as_raw_fd(), libc::F_OFD_GETLK, &mut lk) }, 0);
+    assert_eq!(lk.l_type as i32, libc::F_RDLCK, "the classic reader's lock survived our closes");
+    drop(probe);
+    drop(plain_db);
+    drop(plain_shm);
+    let last = open(&path);
+    assert_eq!(last.query_row("SELECT count(*) FROM t", [], |r| r.get::<_, i64>(0)).unwrap(), 40);
+    drop(last);
+    assert_eq!(ofd_locks::held_descriptors(&path), None, "no descriptor is left once the other owner let go");
+    assert_eq!(descriptors_on(&path), 0);
+}

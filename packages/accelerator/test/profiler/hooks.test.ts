@@ -469,6 +469,16 @@ describe("profiler hooks (attach(), no LangChain callbacks) against the callback
         return out;
       }
     }
+    class Closing extends ScheduledChatModel {
+      closed = false;
+      async *_streamResponseChunks(...args: Parameters<ScheduledChatModel["_streamResponseChunks"]>) {
+        try {
+          yield* super._streamResponseChunks(...args);
+        } finally {
+          this.closed = true;
+        }
+      }
+    }
     class Echo extends StructuredTool {
       name = "echo";
       description = "echoes";
@@ -489,7 +499,20 @@ describe("profiler hooks (attach(), no LangChain callbacks) against the callback
       const reply = await model.invoke([new HumanMessage("hey")]);
       const said = await echo.invoke({ text: "hi" });
       const err = (await echo.invoke({ text: "fail" }).catch((e: unknown) => e)) as Error;
-      return { reply: reply.content, said, thisOk: echo.seen.every((s) => s === echo), err: [err.constructor.name, err.message] };
+      // A consumer that stops a stream early closes the model's own generator.
+      const streaming = new Closing(0);
+      let first: unknown;
+      for await (const chunk of await streaming.stream([new HumanMessage("one two three")])) {
+        first = chunk.content;
+        break;
+      }
+      return {
+        reply: reply.content,
+        said,
+        thisOk: echo.seen.every((s) => s === echo),
+        err: [err.constructor.name, err.message],
+        stream: [first, streaming.closed],
+      };
     };
     const plain = await run();
     const profiler = createProfiler({ otel: false });
@@ -501,8 +524,8 @@ describe("profiler hooks (attach(), no LangChain callbacks) against the callback
       profiler.detach();
     }
     expect(hooked).toEqual(plain);
-    expect(plain).toEqual({ reply: "REPLY: HEY", said: "hi", thisOk: true, err: ["TypeError", "echo refused"] });
-    expect(profiler.summary().models[0].count).toBe(1);
+    expect(plain).toEqual({ reply: "REPLY: HEY", said: "hi", thisOk: true, err: ["TypeError", "echo refused"], stream: ["reply:", true] });
+    expect(profiler.summary().models.map((m) => `${m.name}:${m.count}`).sort()).toEqual(["Closing:1", "Shouting:1"]);
     expect(profiler.summary().tools[0]).toMatchObject({ name: "echo", count: 2, errors: 1 });
   });
 

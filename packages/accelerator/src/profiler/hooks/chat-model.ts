@@ -102,7 +102,7 @@ export function profiledChatModelMethods(
   return {
     generate(this: ChatModelLike, messages: unknown[][], options?: unknown, callbacks?: unknown) {
       if (recorders.length === 0) return generate.call(this, messages, options, callbacks);
-      const prompts = Array.isArray(messages) && messages.length > 0 ? messages.map((m) => (Array.isArray(m) ? m : [])) : [[]];
+      const prompts = Array.isArray(messages) ? messages.map((m) => (Array.isArray(m) ? m : [])) : [];
       const call = startCall(this, prompts, Array.isArray(options) ? undefined : (options as CallOptions | undefined), true);
       return settle(
         () => runInModelCall(call, () => generate.call(this, messages, options, callbacks)),

@@ -525,7 +525,12 @@ describe("profiler hooks (attach(), no LangChain callbacks) against the callback
     }
     expect(hooked).toEqual(plain);
     expect(plain).toEqual({ reply: "REPLY: HEY", said: "hi", thisOk: true, err: ["TypeError", "echo refused"], stream: ["reply:", true] });
-    expect(profiler.summary().models.map((m) => `${m.name}:${m.count}`).sort()).toEqual(["Closing:1", "Shouting:1"]);
+    expect(
+      profiler
+        .summary()
+        .models.map((m) => `${m.name}:${m.count}`)
+        .sort(),
+    ).toEqual(["Closing:1", "Shouting:1"]);
     expect(profiler.summary().tools[0]).toMatchObject({ name: "echo", count: 2, errors: 1 });
   });
 

@@ -3,7 +3,7 @@ import type { BaseChatModel } from "@langchain/core/language_models/chat_models"
 import type { BaseMessage } from "@langchain/core/messages";
 import type { ChatGenerationChunk, ChatResult, Generation } from "@langchain/core/outputs";
 
-import { noteCacheLookup } from "../model-notes";
+import { modelCallsOf, noteCacheLookup } from "../model-notes";
 import { asCachedChunks, asCachedGenerations } from "./cache-hit";
 import { RustLLMCache, type RustLLMCacheOptions } from "./rust-llm-cache";
 
@@ -40,6 +40,9 @@ function cacheKey(model: CacheableModel, messages: BaseMessage[], options: Optio
     tags: _tags,
     ...rest
   } = options ?? {};
+  // LangChain gives `_generate` the prompt's place in its batch (`promptIndex`), which is not part of the
+  // question: every place keys as the first, 0, as a single call's keys have always had it.
+  if (rest.promptIndex !== undefined) rest.promptIndex = 0;
   return [JSON.stringify(messages.map((m) => m.toJSON())), model._getSerializedCacheKeyParametersForCall(rest)];
 }
 
@@ -77,7 +80,7 @@ export function withLLMCache<M extends BaseChatModel>(
   target._generate = async (messages, callOptions, runManager) => {
     const [prompt, llmKey] = cacheKey(target, messages, callOptions);
     const hit = await cache.lookup(prompt, `generate:${llmKey}`);
-    noteCacheLookup(runManager?.runId, hit ? "hit" : "miss");
+    noteCacheLookup(modelCallsOf(runManager?.runId, target, callOptions?.promptIndex), hit ? "hit" : "miss");
     if (hit) return { generations: asCachedGenerations(hit as ChatResult["generations"]), llmOutput: { cached: true } };
     const result = await inner.generate(messages, callOptions, runManager);
     await cache.update(prompt, `generate:${llmKey}`, result.generations as Generation[]);
@@ -88,7 +91,7 @@ export function withLLMCache<M extends BaseChatModel>(
     target._streamResponseChunks = async function* (messages, callOptions, runManager) {
       const [prompt, llmKey] = cacheKey(target, messages, callOptions);
       const hit = await cache.lookup(prompt, `stream:${llmKey}`);
-      noteCacheLookup(runManager?.runId, hit ? "hit" : "miss");
+      noteCacheLookup(modelCallsOf(runManager?.runId, target), hit ? "hit" : "miss");
       if (hit) {
         for (const chunk of asCachedChunks(hit as ChatGenerationChunk[])) {
           await runManager?.handleLLMNewToken(chunk.text, undefined, undefined, undefined, undefined, { chunk });

@@ -8,6 +8,7 @@ import { batchedMessagesUpdate } from "./binary-operator-aggregate";
 import type { PackageCopy } from "./package-copies";
 import { profiledChatModelMethods } from "../profiler/hooks/chat-model";
 import { profiledPregelMethods } from "../profiler/hooks/pregel";
+import { profiledCallbackManagerMethods, profiledLLMRunMethods } from "../profiler/hooks/run-manager";
 import { profiledToolMethods } from "../profiler/hooks/structured-tool";
 
 /** The parts patchLangGraph can accelerate; each can be switched off by an option of the same name. */
@@ -134,6 +135,26 @@ export const TARGETS: PatchTarget[] = [
         (copy.exports.BaseChatModel as { prototype: { _streamResponseChunks?: unknown } }).prototype._streamResponseChunks,
       ) as unknown as Methods,
     note: "every chat model's invoke, batch, generate and stream (subclasses that override these methods keep their own, unrecorded): latency, time to first chunk, tokens, cache hit or miss",
+  },
+  {
+    part: "profile",
+    name: "CallbackManager",
+    pkg: "@langchain/core",
+    subpath: "./callbacks/manager",
+    methodNames: ["handleChatModelStart"],
+    methods: (originals) =>
+      profiledCallbackManagerMethods(originals as unknown as Parameters<typeof profiledCallbackManagerMethods>[0]) as unknown as Methods,
+    note: "inside a recorded chat model call with callbacks: which run managers are that call's (for its streamed tokens)",
+  },
+  {
+    part: "profile",
+    name: "CallbackManagerForLLMRun",
+    pkg: "@langchain/core",
+    subpath: "./callbacks/manager",
+    methodNames: ["handleLLMNewToken"],
+    methods: (originals) =>
+      profiledLLMRunMethods(originals as unknown as Parameters<typeof profiledLLMRunMethods>[0]) as unknown as Methods,
+    note: 'the tokens a chat model streams inside invoke (LangGraph\'s "messages" stream mode): time to first token and token count of the recorded call',
   },
   {
     part: "profile",

@@ -1,5 +1,5 @@
-import { noteCacheLookup, recordingModelCalls } from "../model-notes";
-import { takeGenerating } from "./hooks/active";
+import { callsOfRun, noteCacheLookup } from "../model-notes";
+import { currentModelCall } from "./hooks/model-call";
 
 /**
  * LangChain's model cache (a chat model's `cache` option: InMemoryCache, RustLLMCache, any BaseCache)
@@ -9,8 +9,9 @@ import { takeGenerating } from "./hooks/active";
  * method, in the CommonJS and the ES module build of the @langchain/core this package resolves (its peer), to note
  * each lookup's outcome for the profilers recording that run. The wrapper returns the method's own result
  * untouched, and reads it only while a profiler has a model call open. Installed once, by the first
- * profiler; it stays (it costs one map-size check per cached call). The hook path (no callbacks, so no run
- * ids) is told through `takeGenerating()`: BaseChatModel.generate calls this method before its first await.
+ * profiler; it stays (it costs a map lookup per prompt of a cached call). The hooks' records (no run ids
+ * without callbacks) are those of the hooked model call this runs in (hooks/model-call.ts), per prompt;
+ * the prompts that missed are the ones `_generateUncached` then sends to the model.
  */
 const HOOKED = Symbol.for("fast-langgraph.profiler.generateCached");
 let installing: Promise<void> | undefined;
@@ -19,24 +20,25 @@ interface CachedOutput {
   missingPromptIndices?: number[];
   startedRunManagers?: Array<{ runId?: string } | undefined>;
 }
-type GenerateCached = (this: unknown, args: unknown) => Promise<CachedOutput>;
+type GenerateCached = (this: object, args: unknown) => Promise<CachedOutput>;
 
 function hook(exports: Record<string, unknown>): void {
   const proto = (exports.BaseChatModel as { prototype?: Record<string | symbol, unknown> } | undefined)?.prototype;
   if (!proto || proto[HOOKED] || typeof proto._generateCached !== "function") return;
   const original = proto._generateCached as GenerateCached;
-  proto._generateCached = async function generateCached(this: unknown, args: unknown) {
-    // The profiler's generate hook (hooks/chat-model.ts) is in its synchronous part: its model call, if any.
-    const hooked = takeGenerating();
+  proto._generateCached = async function generateCached(this: object, args: unknown) {
     const output = await original.call(this, args);
-    if (hooked) {
-      const outcome = output?.missingPromptIndices?.includes(0) ? "miss" : "hit";
-      for (const record of hooked) record.cache ??= outcome;
-    }
-    if (recordingModelCalls()) {
-      const missing = new Set(output?.missingPromptIndices ?? []);
-      const managers = output?.startedRunManagers ?? [];
-      for (let i = 0; i < managers.length; i++) noteCacheLookup(managers[i]?.runId, missing.has(i) ? "miss" : "hit");
+    const hooked = currentModelCall();
+    const own = hooked?.model === this ? hooked : undefined;
+    const managers = output?.startedRunManagers ?? [];
+    const byRun = managers.map((m) => callsOfRun(m?.runId));
+    if (own === undefined && byRun.every((c) => c === undefined)) return output;
+    const missing = output?.missingPromptIndices ?? [];
+    const outcome = (i: number) => (missing.includes(i) ? "miss" : "hit");
+    for (let i = 0; i < byRun.length; i++) noteCacheLookup(byRun[i], outcome(i));
+    if (own) {
+      for (let i = 0; i < own.prompts.length; i++) noteCacheLookup(own.prompts[i], outcome(i));
+      own.uncached = missing.map((i) => own.prompts[i]).filter((r) => r !== undefined);
     }
     return output;
   };

@@ -4,7 +4,7 @@ import type { BaseMessage } from "@langchain/core/messages";
 import type { ChatGenerationChunk, ChatResult } from "@langchain/core/outputs";
 
 import { CACHE_INNER, type CacheableModel, type CacheInner } from "../cache/with-llm-cache";
-import { noteRateLimitWait, noteRetry, recordingModelCalls } from "../model-notes";
+import { modelCallsOf, noteRateLimitWait, noteRetry } from "../model-notes";
 import { type ResilienceOptions, ResiliencePipeline } from "./pipeline";
 import type { ResilienceStats } from "./stats";
 
@@ -62,11 +62,11 @@ function streamsNatively(model: object): boolean {
 
 const WRAPPED = Symbol.for("fast-langgraph.resilience.wrapped");
 
-/** While a profiler records model calls: tell it this run's rate-limiter waits and retries (model-notes.ts). */
-function profilerNotes(runManager?: CallbackManagerForLLMRun) {
-  const runId = runManager?.runId;
-  if (runId === undefined || !recordingModelCalls()) return {};
-  return { onRateLimitWait: (ms: number) => noteRateLimitWait(runId, ms), onRetry: (ms: number) => noteRetry(runId, ms) };
+/** While a profiler records this model call: tell it the call's rate-limiter waits and retries (model-notes.ts). */
+function profilerNotes(model: object, options: Options | undefined, runManager?: CallbackManagerForLLMRun) {
+  const calls = modelCallsOf(runManager?.runId, model, options?.promptIndex);
+  if (calls === undefined) return {};
+  return { onRateLimitWait: (ms: number) => noteRateLimitWait(calls, ms), onRetry: (ms: number) => noteRetry(calls, ms) };
 }
 
 /**
@@ -99,7 +99,7 @@ export function withResilience<M extends BaseChatModel>(model: M, options: WithR
       signal: o?.signal as AbortSignal | undefined,
       tokens: estimate(messages, o ?? {}),
       usage: resultTokens,
-      ...profilerNotes(runManager),
+      ...profilerNotes(model, o, runManager),
     });
   const resilientStream = stream
     ? (messages: BaseMessage[], o: Options, runManager?: CallbackManagerForLLMRun) =>
@@ -107,7 +107,7 @@ export function withResilience<M extends BaseChatModel>(model: M, options: WithR
           signal: o?.signal as AbortSignal | undefined,
           tokens: estimate(messages, o ?? {}),
           usage: chunkTokens,
-          ...profilerNotes(runManager),
+          ...profilerNotes(model, o, runManager),
         })
     : undefined;
 

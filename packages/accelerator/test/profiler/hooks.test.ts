@@ -3,18 +3,32 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { InMemoryCache } from "@langchain/core/caches";
+import { CallbackManager, CallbackManagerForLLMRun } from "@langchain/core/callbacks/manager";
 import { BaseChatModel } from "@langchain/core/language_models/chat_models";
+import { FakeListChatModel } from "@langchain/core/utils/testing";
 import { HumanMessage } from "@langchain/core/messages";
 import { StructuredTool, tool } from "@langchain/core/tools";
-import { Annotation, Command, END, MemorySaver, MessagesAnnotation, START, Send, StateGraph, interrupt } from "@langchain/langgraph";
+import {
+  Annotation,
+  Command,
+  END,
+  MemorySaver,
+  MessagesAnnotation,
+  START,
+  Send,
+  StateGraph,
+  entrypoint,
+  interrupt,
+  task,
+} from "@langchain/langgraph";
 import { createReactAgent } from "@langchain/langgraph/prebuilt";
 import { Pregel } from "@langchain/langgraph/pregel";
 import { SqliteSaver } from "@langchain/langgraph-checkpoint-sqlite";
 import { z } from "zod";
-import "../../src/patch/profile-hooks";
 import { getPatchStatus, patchLangGraph, unpatchLangGraph } from "../../src/patch/patch-langgraph";
 import { type Profiler, createProfiler } from "../../src/profiler";
 import { getProfiler } from "../../src/profiler/global";
+import { PROFILER_MODES, type Wrap, recording } from "../support/profiler-modes";
 import { ScheduledChatModel, sleep } from "../support/profiler-models";
 import { ScriptedToolCallingModel } from "../support/tool-calling-model";
 
@@ -24,7 +38,6 @@ const Log = Annotation.Root({
   ran: Annotation<string[]>({ reducer: (a, b) => a.concat(b), default: () => [] }),
 });
 
-type Wrap = <C extends object>(config: C) => C;
 /** A scenario: builds fresh graphs (and their saver, models and tools) and drives them, wrapping each run's config. */
 type Scenario = (wrap: Wrap, profiler: Profiler) => Promise<unknown>;
 
@@ -55,24 +68,28 @@ function shape(p: Profiler) {
     toolCalls: sorted(raw.toolCalls.map((t) => `${t.name}@${nodeOf.get(t.taskId ?? "") ?? "-"}:${t.status}`)),
     checkpoints: sorted(s.checkpoints.map((c) => `${c.saver}.${c.op}:${c.count}`)),
     graphRuns: sorted(
-      raw.graphRuns.map((g) => `${g.status}:${g.threadId ?? ""}:${g.parentTaskId ? `in ${nodeOf.get(g.parentTaskId)}` : "top"}`),
+      raw.graphRuns.map((g) => `${g.name}:${g.status}:${g.threadId ?? ""}:${g.parentTaskId ? `in ${nodeOf.get(g.parentTaskId)}` : "top"}`),
     ),
   };
 }
 
-/** Runs the scenario with the callback handler, then with the hooks (attach), on fresh graphs each time. */
+/**
+ * Runs the scenario with the callback handler, with the hooks (attach), and with the hooks while the runs
+ * carry another callback handler, on fresh graphs each time; the records must have the same shape and the
+ * outputs be equal every way.
+ */
 async function bothWays(scenario: Scenario) {
-  const viaCallbacks = createProfiler({ otel: false });
-  const outCallbacks = await scenario((c) => viaCallbacks.withCallbacks(c) as typeof c, viaCallbacks);
-  const viaHooks = createProfiler({ otel: false });
-  await viaHooks.attach();
-  let outHooks: unknown;
-  try {
-    outHooks = await scenario((c) => c, viaHooks);
-  } finally {
-    viaHooks.detach();
+  const profilers: Profiler[] = [];
+  const outs: unknown[] = [];
+  for (const mode of PROFILER_MODES) {
+    const profiler = createProfiler({ otel: false });
+    profilers.push(profiler);
+    outs.push(await recording(mode, profiler, (wrap) => scenario(wrap, profiler)));
   }
-  return { viaCallbacks, viaHooks, outCallbacks, outHooks };
+  const [viaCallbacks, viaHooks, withOthers] = profilers;
+  expect(outs[2]).toEqual(outs[0]);
+  expect(shape(withOthers)).toEqual(shape(viaCallbacks));
+  return { viaCallbacks, viaHooks, withOthers, outCallbacks: outs[0], outHooks: outs[1] };
 }
 
 function fanOut(log: string[]) {
@@ -204,7 +221,7 @@ describe("profiler hooks (attach(), no LangChain callbacks) against the callback
     for (const op of ["getTuple", "put", "putWrites"]) expect(s.checkpoints.find((c) => c.op === op)?.count ?? 0).toBe(calls[1][op]);
   });
 
-  test("interrupts and resume, errors and retries: same attempts and outcomes", async () => {
+  test("interrupts and resume, errors, retries and error handlers: same attempts and outcomes", async () => {
     const { viaCallbacks, viaHooks, outCallbacks, outHooks } = await bothWays(async (wrap, p) => {
       const hitl = p.probe(
         new StateGraph(Log)
@@ -241,9 +258,21 @@ describe("profiler hooks (attach(), no LangChain callbacks) against the callback
       const thrown = await broken.invoke({ ran: [] }, wrap({})).catch((e: unknown) => e);
       // The error thrown is the node's own object, with its own stack.
       expect(thrown).toBe(boom);
+      // A node with an error handler (LangGraph 1.7): the handler runs as a task of its own in the same step.
+      const handled = await new StateGraph(Log)
+        .addNode(
+          "risky",
+          async () => {
+            throw new Error("risky failed");
+          },
+          { errorHandler: (_state: unknown, { error }: { error: Error }) => ({ ran: [`handled ${error.message}`] }) } as never,
+        )
+        .addEdge(START, "risky")
+        .compile()
+        .invoke({ ran: [] }, wrap({}));
       // Interrupt ids hash the (time-based) checkpoint id: compare the rest.
       const interrupts = (first as { __interrupt__?: Array<{ value: unknown }> }).__interrupt__?.map((i) => i.value);
-      return { interrupts, ran: first.ran, resumed, retried, thrown: String(thrown), calls };
+      return { interrupts, ran: first.ran, resumed, retried, thrown: String(thrown), calls, handled };
     });
     expect(outHooks).toEqual(outCallbacks);
     expect(shape(viaHooks)).toEqual(shape(viaCallbacks));
@@ -251,12 +280,15 @@ describe("profiler hooks (attach(), no LangChain callbacks) against the callback
     expect(s.nodes.find((n) => n.node === "ask")).toMatchObject({ count: 2, interrupts: 1 });
     expect(s.nodes.find((n) => n.node === "flaky")).toMatchObject({ count: 3, tasks: 1, retries: 2, errors: 2 });
     expect(viaHooks.store.data.tasks.find((t) => t.node === "boom")?.error).toContain("boom failed");
-    expect(viaHooks.store.data.graphRuns.map((g) => g.status)).toEqual(["ok", "ok", "ok", "error"]);
+    expect(viaHooks.store.data.graphRuns.map((g) => g.status)).toEqual(["ok", "ok", "ok", "error", "ok"]);
+    expect(outHooks).toMatchObject({ handled: { ran: ["handled risky failed"] } });
+    expect(shape(viaHooks).attempts).toEqual(expect.arrayContaining(["risky@1#1:error", "__error_handler__risky@1#1:ok"]));
   });
 
-  test("streaming: values, updates and messages modes stream the same chunks; time to first chunk and chunks of model.stream()", async () => {
-    const { viaCallbacks, viaHooks, outCallbacks, outHooks } = await bothWays(async (wrap) => {
+  test("streaming: values, updates and messages modes stream the same chunks; time to first token of model.stream() and of models streaming inside invoke", async () => {
+    const { viaCallbacks, viaHooks, withOthers, outCallbacks, outHooks } = await bothWays(async (wrap) => {
       const model = new ScheduledChatModel(2);
+      const fake = new FakeListChatModel({ responses: ["abc"] });
       const graph = new StateGraph(Log)
         .addNode("chat", async () => {
           let text = "";
@@ -265,7 +297,8 @@ describe("profiler hooks (attach(), no LangChain callbacks) against the callback
         })
         .addNode("plain", async () => {
           const reply = await model.invoke([new HumanMessage("plain")]);
-          return { ran: [String(reply.content)] };
+          const fakeReply = await fake.invoke([new HumanMessage("x")]);
+          return { ran: [String(reply.content), String(fakeReply.content)] };
         })
         .addEdge(START, "chat")
         .addEdge("chat", "plain")
@@ -279,56 +312,114 @@ describe("profiler hooks (attach(), no LangChain callbacks) against the callback
     });
     expect(outHooks).toEqual(outCallbacks);
     expect(shape(viaHooks)).toEqual(shape(viaCallbacks));
-    const streamed = viaHooks.store.data.modelCalls.filter((m) => m.firstTokenAt !== undefined);
-    // model.stream() in "chat", three runs: four chunks each, first chunk inside the call.
-    expect(streamed.length).toBe(3);
-    for (const call of streamed) {
-      expect(call.tokens).toBe(4);
-      expect(call.firstTokenAt).toBeGreaterThanOrEqual(call.start);
-      expect(call.firstTokenAt).toBeLessThanOrEqual(call.end as number);
-    }
-    expect(viaHooks.summary().models[0].ttft?.count).toBe(3);
+    /** The model calls that streamed: node, model, tokens; each first token inside its call. */
+    const streamed = (p: Profiler) => {
+      const nodeOf = new Map(p.store.data.tasks.map((t) => [t.id, t.node]));
+      const calls = p.store.data.modelCalls.filter((m) => m.firstTokenAt !== undefined);
+      for (const call of calls) {
+        expect(call.firstTokenAt).toBeGreaterThanOrEqual(call.start);
+        expect(call.firstTokenAt).toBeLessThanOrEqual(call.end as number);
+      }
+      return calls.map((m) => `${nodeOf.get(m.taskId ?? "")}:${m.name}:${m.tokens}`).sort();
+    };
+    // model.stream() in "chat" in all three runs (four chunks), and in "messages" mode, where LangGraph asks for
+    // tokens, both models of "plain" stream inside invoke ("reply: plain", two words; "abc", three characters).
+    const expected = [...Array(3).fill("chat:ScheduledChatModel:4"), "plain:FakeListChatModel:3", "plain:ScheduledChatModel:2"].sort();
+    for (const p of [viaCallbacks, viaHooks, withOthers]) expect(streamed(p)).toEqual(expected);
+    expect(viaHooks.summary().models.find((m) => m.name === "ScheduledChatModel")?.ttft?.count).toBe(4);
   });
 
-  test("self times add up: self + nested model and tool time = the node's total, from the recorded timestamps", async () => {
-    const profiler = createProfiler({ otel: false });
-    await profiler.attach();
-    try {
-      const model = new ScheduledChatModel(6);
-      const lookup = tool(
-        async ({ q }: { q: string }) => {
-          await sleep(4);
-          return `found ${q}`;
-        },
-        { name: "lookup", description: "looks up", schema: z.object({ q: z.string() }) },
+  test("functional API: entrypoint and task() (parallel, retried, nested, with a model and a tool, interrupted and resumed, as a subgraph)", async () => {
+    const logs: string[][] = [];
+    const { viaCallbacks, viaHooks, outCallbacks, outHooks } = await bothWays(async (wrap, p) => {
+      const log: string[] = [];
+      logs.push(log);
+      const model = new FakeListChatModel({ responses: ["sure"] });
+      const lookup = tool(async ({ q }: { q: string }) => `found ${q}`, {
+        name: "lookup",
+        description: "d",
+        schema: z.object({ q: z.string() }),
+      });
+      let failures = 0;
+      const retry = { maxAttempts: 3, initialInterval: 1, jitter: false, retryOn: () => true, logWarning: false } as never;
+      const logged =
+        <A extends unknown[], R>(name: string, fn: (...a: A) => Promise<R>) =>
+        (...a: A) => {
+          log.push(name);
+          return fn(...a);
+        };
+      const ask = task(
+        "ask",
+        logged("ask", async (q: string) => String((await model.invoke([new HumanMessage(q)])).content)),
       );
+      const look = task(
+        "look",
+        logged("look", async (q: string) => lookup.invoke({ q })),
+      );
+      const flaky = task(
+        { name: "flaky", retry },
+        logged("flaky", async (x: number) => {
+          if (failures++ < 1) throw new Error("flaky once");
+          return x;
+        }),
+      );
+      const inner = task(
+        "inner",
+        logged("inner", async (x: number) => x + 1),
+      );
+      const outer = task(
+        "outer",
+        logged("outer", async (x: number) => (await inner(x)) * 10),
+      );
+      const wf = entrypoint({ name: "wf", checkpointer: new MemorySaver() }, async (n: number) => {
+        log.push("wf");
+        const [a, b] = await Promise.all([ask(`q${n}`), look(`l${n}`)]);
+        const o = await outer(await flaky(n));
+        return `${a}|${b}|${o}|${interrupt("ok?") as string}`;
+      });
+      p.probe(wf);
+      const config = { configurable: { thread_id: "wf" } };
+      const first = await wf.invoke(3, wrap(config));
+      const resumed = await wf.invoke(new Command({ resume: "yes" }), wrap(config));
+      const square = task(
+        "square",
+        logged("square", async (x: number) => x * x),
+      );
+      const squares = entrypoint({ name: "squares", checkpointer: new MemorySaver() }, async (n: number) => {
+        log.push("squares");
+        return (await Promise.all([1, 2].map((i) => square(n + i)))).join();
+      });
       const graph = new StateGraph(Log)
-        .addNode("work", async () => {
-          await sleep(5);
-          await model.invoke([new HumanMessage("hi")]);
-          await lookup.invoke({ q: "x" });
-          await Promise.all([model.invoke([new HumanMessage("a")]), model.invoke([new HumanMessage("b")])]);
-          return { ran: ["work"] };
-        })
-        .addEdge(START, "work")
-        .compile();
-      for (let i = 0; i < 3; i++) await graph.invoke({ ran: [] });
-      const s = profiler.summary();
-      const work = s.nodes.find((n) => n.node === "work");
-      if (!work) throw new Error("no work node");
-      expect(work.count).toBe(3);
-      const m = s.models.find((x) => x.name === "ScheduledChatModel");
-      expect(m).toMatchObject({ count: 9, inputTokens: 27 });
-      expect(s.tools.find((t) => t.name === "lookup")?.count).toBe(3);
-      expect(Math.abs(work.selfMs + work.modelMs + work.toolMs - work.totalMs)).toBeLessThan(0.01 * work.totalMs + 0.5);
-      expect(work.modelMs).toBeLessThan(m?.totalMs ?? 0);
-      for (const rec of profiler.store.data.modelCalls) {
-        const task = profiler.store.data.tasks.find((t) => t.id === rec.taskId);
-        expect(task && rec.start >= task.start && (rec.end as number) <= (task.end as number)).toBe(true);
-      }
-    } finally {
-      profiler.detach();
-    }
+        .addNode("viaTask", async (state: typeof Log.State) => ({ ran: [String(await square(state.ran.length + 1))] }))
+        .addNode("viaEntrypoint", async (_state: typeof Log.State, c) => ({ ran: [await squares.invoke(2, c)] }))
+        .addEdge(START, "viaTask")
+        .addEdge("viaTask", "viaEntrypoint")
+        .compile({ checkpointer: new MemorySaver() });
+      p.probe(graph);
+      p.probe(squares);
+      const out = await graph.invoke({ ran: [] }, wrap({ configurable: { thread_id: "g" } }));
+      return { interrupts: (first as { __interrupt__?: Array<{ value: unknown }> }).__interrupt__?.map((i) => i.value), resumed, out };
+    });
+    expect(outHooks).toEqual(outCallbacks);
+    expect(outHooks).toMatchObject({ interrupts: ["ok?"], resumed: "sure|found l3|40|yes", out: { ran: ["1", "9,16"] } });
+    expect(shape(viaHooks)).toEqual(shape(viaCallbacks));
+    // What ran, as the functions logged it: every call a task attempt; the resumed run replays the tasks' saved results.
+    const s = viaHooks.summary();
+    const ran = (name: string) => logs[1].filter((x) => x === name).length;
+    for (const node of ["wf", "ask", "look", "flaky", "inner", "outer", "square", "squares"])
+      expect({ node, count: s.nodes.find((n) => n.node === node)?.count }).toEqual({ node, count: ran(node) });
+    expect(s.nodes.find((n) => n.node === "flaky")).toMatchObject({ count: 2, tasks: 1, retries: 1, errors: 1 });
+    expect(s.nodes.find((n) => n.node === "wf")).toMatchObject({ count: 2, interrupts: 1 });
+    // The model and the tool were called from their tasks; the entrypoint run inside its node's task.
+    expect(shape(viaHooks).modelCalls).toEqual(["ask:ok::/"]);
+    expect(shape(viaHooks).toolCalls).toEqual(["lookup@look:ok"]);
+    expect(shape(viaHooks).graphRuns).toContain("squares:ok:g:in viaEntrypoint");
+    // One superstep per entrypoint run, with the tasks it pushed.
+    const top = s.graphRuns.filter((g) => g.name === "wf");
+    expect(top.map((g) => g.supersteps.map((st) => [st.step, [...st.nodes].sort().join()]))).toEqual([
+      [[0, "ask,flaky,flaky,inner,look,outer,wf"]],
+      [[0, "wf"]],
+    ]);
   });
 
   test("two invokes at once on one graph, and a model cache: each call is attributed to its own run; hits and misses", async () => {
@@ -378,6 +469,16 @@ describe("profiler hooks (attach(), no LangChain callbacks) against the callback
         return out;
       }
     }
+    class Closing extends ScheduledChatModel {
+      closed = false;
+      async *_streamResponseChunks(...args: Parameters<ScheduledChatModel["_streamResponseChunks"]>) {
+        try {
+          yield* super._streamResponseChunks(...args);
+        } finally {
+          this.closed = true;
+        }
+      }
+    }
     class Echo extends StructuredTool {
       name = "echo";
       description = "echoes";
@@ -398,7 +499,20 @@ describe("profiler hooks (attach(), no LangChain callbacks) against the callback
       const reply = await model.invoke([new HumanMessage("hey")]);
       const said = await echo.invoke({ text: "hi" });
       const err = (await echo.invoke({ text: "fail" }).catch((e: unknown) => e)) as Error;
-      return { reply: reply.content, said, thisOk: echo.seen.every((s) => s === echo), err: [err.constructor.name, err.message] };
+      // A consumer that stops a stream early closes the model's own generator.
+      const streaming = new Closing(0);
+      let first: unknown;
+      for await (const chunk of await streaming.stream([new HumanMessage("one two three")])) {
+        first = chunk.content;
+        break;
+      }
+      return {
+        reply: reply.content,
+        said,
+        thisOk: echo.seen.every((s) => s === echo),
+        err: [err.constructor.name, err.message],
+        stream: [first, streaming.closed],
+      };
     };
     const plain = await run();
     const profiler = createProfiler({ otel: false });
@@ -410,13 +524,25 @@ describe("profiler hooks (attach(), no LangChain callbacks) against the callback
       profiler.detach();
     }
     expect(hooked).toEqual(plain);
-    expect(plain).toEqual({ reply: "REPLY: HEY", said: "hi", thisOk: true, err: ["TypeError", "echo refused"] });
-    expect(profiler.summary().models[0].count).toBe(1);
+    expect(plain).toEqual({ reply: "REPLY: HEY", said: "hi", thisOk: true, err: ["TypeError", "echo refused"], stream: ["reply:", true] });
+    expect(
+      profiler
+        .summary()
+        .models.map((m) => `${m.name}:${m.count}`)
+        .sort(),
+    ).toEqual(["Closing:1", "Shouting:1"]);
     expect(profiler.summary().tools[0]).toMatchObject({ name: "echo", count: 2, errors: 1 });
   });
 
   test("not enabled: no hook installed; attach() installs them, detach() of the last attached profiler removes them", async () => {
-    const before = { loop: runLoop(), gen: BaseChatModel.prototype.generate, tool: StructuredTool.prototype.invoke };
+    const installed = () => ({
+      loop: runLoop(),
+      gen: BaseChatModel.prototype.generate,
+      tool: StructuredTool.prototype.invoke,
+      start: CallbackManager.prototype.handleChatModelStart,
+      token: CallbackManagerForLLMRun.prototype.handleLLMNewToken,
+    });
+    const before = installed();
     expect(getPatchStatus().patched.filter((p) => p.part === "profile")).toEqual([]);
     const graph = new StateGraph(Log)
       .addNode("n", async () => ({ ran: ["n"] }))
@@ -427,14 +553,21 @@ describe("profiler hooks (attach(), no LangChain callbacks) against the callback
     await a.attach();
     await b.attach();
     try {
-      expect(runLoop()).not.toBe(before.loop);
-      expect(BaseChatModel.prototype.generate).not.toBe(before.gen);
-      expect(StructuredTool.prototype.invoke).not.toBe(before.tool);
+      const now = installed();
+      for (const key of Object.keys(before) as Array<keyof typeof before>) expect(now[key]).not.toBe(before[key]);
       const formats = getPatchStatus()
         .patched.filter((p) => p.part === "profile")
         .map((p) => `${p.target}:${p.format}`);
       // Under jest only the CommonJS builds load (the ES module builds: the last test, in a child process).
-      expect(formats).toEqual(expect.arrayContaining(["Pregel:cjs", "BaseChatModel:cjs", "StructuredTool:cjs"]));
+      expect(formats).toEqual(
+        expect.arrayContaining([
+          "Pregel:cjs",
+          "BaseChatModel:cjs",
+          "StructuredTool:cjs",
+          "CallbackManager:cjs",
+          "CallbackManagerForLLMRun:cjs",
+        ]),
+      );
       await graph.invoke({ ran: [] });
       // Both attached profilers record the run; the handler of an attached profiler does not record it twice.
       await graph.invoke({ ran: [] }, a.withCallbacks({}));
@@ -445,7 +578,7 @@ describe("profiler hooks (attach(), no LangChain callbacks) against the callback
       a.detach();
       b.detach();
     }
-    expect({ loop: runLoop(), gen: BaseChatModel.prototype.generate, tool: StructuredTool.prototype.invoke }).toEqual(before);
+    expect(installed()).toEqual(before);
     expect(getPatchStatus().patched.filter((p) => p.part === "profile")).toEqual([]);
     await graph.invoke({ ran: [] });
     expect(a.summary().nodes[0].count).toBe(2);
@@ -496,7 +629,7 @@ describe("profiler hooks (attach(), no LangChain callbacks) against the callback
     });
     const got = JSON.parse(out.trim().split("\n").at(-1) as string);
     expect(got.nodes).toEqual([["esm", 1]]);
-    for (const t of ["Pregel", "BaseChatModel", "StructuredTool"])
+    for (const t of ["Pregel", "BaseChatModel", "StructuredTool", "CallbackManager", "CallbackManagerForLLMRun"])
       expect(got.formats).toEqual(expect.arrayContaining([`${t}:cjs`, `${t}:esm`]));
   });
 });

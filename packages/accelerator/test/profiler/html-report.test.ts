@@ -9,6 +9,7 @@ import { chromium } from "playwright-core";
 import { z } from "zod";
 import "../../src/patch/profile-hooks";
 import { type Profiler, createProfiler } from "../../src/profiler";
+import { type ProfilerMode, recording } from "../support/profiler-modes";
 import { ScheduledChatModel, sleep } from "../support/profiler-models";
 
 const CHROMIUM = "/usr/bin/chromium";
@@ -44,23 +45,14 @@ function agentLikeGraph(saver: SqliteSaver, model: ScheduledChatModel) {
     .compile({ checkpointer: saver });
 }
 
-type Mode = "callback handler" | "hooks (attach)";
-const MODES: Mode[] = ["callback handler", "hooks (attach)"];
+const MODES: ProfilerMode[] = ["callback handler", "hooks (attach)"];
 
 /** Three runs of `graph` on one thread, recorded through the callback handler and probe, or through the hooks. */
-async function record(mode: Mode, profiler: Profiler, graph: ReturnType<typeof agentLikeGraph>, thread: string) {
-  const config = { configurable: { thread_id: thread } };
-  if (mode === "callback handler") {
-    profiler.probe(graph);
-    for (let i = 0; i < 3; i++) await graph.invoke({ notes: [] }, profiler.withCallbacks(config));
-    return;
-  }
-  await profiler.attach();
-  try {
-    for (let i = 0; i < 3; i++) await graph.invoke({ notes: [] }, config);
-  } finally {
-    profiler.detach();
-  }
+async function record(mode: ProfilerMode, profiler: Profiler, graph: ReturnType<typeof agentLikeGraph>, thread: string) {
+  profiler.probe(graph);
+  await recording(mode, profiler, async (wrap) => {
+    for (let i = 0; i < 3; i++) await graph.invoke({ notes: [] }, wrap({ configurable: { thread_id: thread } }));
+  });
 }
 
 describe("profiler HTML report and advice", () => {

@@ -113,7 +113,13 @@ describe("patchLangGraph({ profile: true })", () => {
     });
     const seen = JSON.parse(out.trim().split("\n").pop() as string);
     expect(seen).toEqual({
-      patched: ["profile:BaseChatModel", "profile:Pregel", "profile:StructuredTool"],
+      patched: [
+        "profile:BaseChatModel",
+        "profile:CallbackManager",
+        "profile:CallbackManagerForLLMRun",
+        "profile:Pregel",
+        "profile:StructuredTool",
+      ],
       runs: 3,
       nodes: { one: 3, two: 3 },
     });

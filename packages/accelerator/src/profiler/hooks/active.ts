@@ -1,4 +1,4 @@
-import type { ModelCallRecord } from "../records";
+import { stopModelCalls } from "./model-call";
 import type { HookRecorder } from "./recorder";
 
 /**
@@ -15,25 +15,7 @@ export function activate(recorder: HookRecorder): void {
 export function deactivate(recorder: HookRecorder): void {
   const i = recorders.indexOf(recorder);
   if (i >= 0) recorders.splice(i, 1);
-}
-
-/**
- * The model calls whose `generate` is running its synchronous part right now: BaseChatModel.generate
- * calls `_generateCached` before its first await, so the cache-lookup hook (cache-lookup.ts) takes them
- * from here to note a hit or a miss. Cleared when `generate` returns its promise.
- */
-let generating: ModelCallRecord[] | undefined;
-
-export function setGenerating(records: ModelCallRecord[] | undefined): ModelCallRecord[] | undefined {
-  const previous = generating;
-  generating = records;
-  return previous;
-}
-
-export function takeGenerating(): ModelCallRecord[] | undefined {
-  const records = generating;
-  generating = undefined;
-  return records;
+  if (recorders.length === 0) stopModelCalls();
 }
 
 /** Installs the hooks on every loaded copy of LangGraph and @langchain/core (given by src/patch/profile-hooks.ts). */

@@ -2,7 +2,8 @@ import { performance } from "node:perf_hooks";
 import type { LLMResult } from "@langchain/core/outputs";
 import { usageOf } from "../callback-handler";
 import type { ModelCallRecord } from "../records";
-import { recorders, setGenerating } from "./active";
+import { recorders } from "./active";
+import { type HookedModelCall, runInModelCall } from "./model-call";
 import { type HookRecorder, currentTaskId } from "./recorder";
 import { settle } from "./settle";
 
@@ -44,31 +45,39 @@ function lsParams(model: ChatModelLike, options: unknown): Record<string, unknow
   }
 }
 
-interface Calls {
-  owners: HookRecorder[];
-  records: ModelCallRecord[];
-}
-
-function startCalls(model: ChatModelLike, prompt: ReadonlyArray<unknown>, options: CallOptions | undefined): Calls {
+/**
+ * Starts one record per recorder for each prompt of the call (a `generate` batch has several, as
+ * LangChain starts one run per prompt), as the call's context for the code inside it (model-call.ts).
+ */
+function startCall(
+  model: ChatModelLike,
+  prompts: ReadonlyArray<ReadonlyArray<unknown>>,
+  options: CallOptions | undefined,
+  countTokens: boolean,
+): HookedModelCall & { owners: HookRecorder[] } {
   const now = performance.now();
   const taskId = currentTaskId(options);
   const ls = lsParams(model, options);
   const name = modelName(model);
   const owners = [...recorders];
-  return { owners, records: owners.map((r) => r.startModel(name, options?.runName, prompt, ls, taskId, now)) };
+  const records = prompts.map((prompt) => owners.map((r) => r.startModel(name, options?.runName, prompt, ls, taskId, now)));
+  return { model, owners, prompts: records, uncached: records, managers: null, countTokens };
 }
 
-function endCalls(calls: Calls, err: unknown, failed: boolean): void {
-  for (let i = 0; i < calls.records.length; i++) calls.owners[i].endModel(calls.records[i], err, failed);
+function endCall(call: { owners: HookRecorder[]; prompts: ModelCallRecord[][] }, err: unknown, failed: boolean): void {
+  for (const records of call.prompts) for (let i = 0; i < records.length; i++) call.owners[i].endModel(records[i], err, failed);
 }
 
-/** Tokens from the result's usage_metadata (read, never changed). */
-function noteResult(records: ModelCallRecord[], result: LLMResult | undefined): void {
+/** Tokens of each prompt from the result's usage_metadata (read, never changed). */
+function noteResult(prompts: ModelCallRecord[][], result: LLMResult | undefined): void {
   if (!result) return;
-  const usage = usageOf(result);
-  for (const record of records) {
-    record.inputTokens = usage.input;
-    record.outputTokens = usage.output;
+  for (let p = 0; p < prompts.length; p++) {
+    // The combined llmOutput (legacy tokenUsage) belongs to one prompt only when there is one.
+    const usage = usageOf(prompts.length === 1 ? result : { generations: [result.generations?.[p] ?? []] });
+    for (const record of prompts[p]) {
+      record.inputTokens = usage.input;
+      record.outputTokens = usage.output;
+    }
   }
 }
 
@@ -93,19 +102,15 @@ export function profiledChatModelMethods(
   return {
     generate(this: ChatModelLike, messages: unknown[][], options?: unknown, callbacks?: unknown) {
       if (recorders.length === 0) return generate.call(this, messages, options, callbacks);
-      const calls = startCalls(this, messages?.[0] ?? [], Array.isArray(options) ? undefined : (options as CallOptions | undefined));
-      const previous = setGenerating(calls.records);
-      try {
-        return settle(
-          () => generate.call(this, messages, options, callbacks),
-          (err, failed, result) => {
-            if (!failed) noteResult(calls.records, result as LLMResult | undefined);
-            endCalls(calls, err, failed);
-          },
-        );
-      } finally {
-        setGenerating(previous);
-      }
+      const prompts = Array.isArray(messages) ? messages.map((m) => (Array.isArray(m) ? m : [])) : [];
+      const call = startCall(this, prompts, Array.isArray(options) ? undefined : (options as CallOptions | undefined), true);
+      return settle(
+        () => runInModelCall(call, () => generate.call(this, messages, options, callbacks)),
+        (err, failed, result) => {
+          if (!failed) noteResult(call.prompts, result as LLMResult | undefined);
+          endCall(call, err, failed);
+        },
+      );
     },
     _streamIterator(this: ChatModelLike, input: unknown, options?: unknown) {
       if (recorders.length === 0 || this._streamResponseChunks === baseStream || this.disableStreaming)
@@ -117,7 +122,9 @@ export function profiledChatModelMethods(
 
 /**
  * Follows the model's stream: the time of its first chunk, the number of chunks, and the tokens of the
- * chunks' usage_metadata. Chunks, errors and early `return()` pass through unchanged.
+ * chunks' usage_metadata. Each step of the original generator runs inside the call's context
+ * (model-call.ts), so that withLLMCache and withResilience can note this call. Chunks, errors and early
+ * `return()` pass through unchanged.
  */
 async function* profiledStream(
   model: ChatModelLike,
@@ -131,14 +138,27 @@ async function* profiledStream(
   } catch {
     // the original call reports a bad input itself
   }
-  const calls = startCalls(model, prompt, options);
-  const records = calls.records;
+  const call = startCall(model, [prompt], options, false);
+  const records = call.prompts[0];
   let failed = false;
   let error: unknown;
+  let innerDone = false;
   let input_tokens: number | undefined;
   let output_tokens: number | undefined;
   try {
-    for await (const chunk of inner) {
+    for (;;) {
+      let step: IteratorResult<unknown>;
+      try {
+        step = await runInModelCall(call, () => inner.next());
+      } catch (err) {
+        innerDone = true;
+        throw err;
+      }
+      if (step.done) {
+        innerDone = true;
+        break;
+      }
+      const chunk = step.value;
       const now = performance.now();
       const usage = (chunk as UsageLike | undefined)?.usage_metadata;
       if (usage) {
@@ -156,10 +176,12 @@ async function* profiledStream(
     error = err;
     throw err;
   } finally {
+    // A consumer that stops early (return() or throw() at a chunk) closes the original, as `for await` does.
+    if (!innerDone) await runInModelCall(call, () => inner.return(undefined));
     for (const record of records) {
       record.inputTokens = input_tokens;
       record.outputTokens = output_tokens;
     }
-    endCalls(calls, error, failed);
+    endCall(call, error, failed);
   }
 }

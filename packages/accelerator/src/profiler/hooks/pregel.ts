@@ -21,6 +21,7 @@ interface RunLoopParams {
   loop?: {
     tasks?: Record<string, PregelTaskLike>;
     acceptPush?: (...args: unknown[]) => Promise<PregelTaskLike | undefined>;
+    scheduleErrorHandler?: (...args: unknown[]) => PregelTaskLike | undefined;
     checkpointerPromises?: Iterable<unknown>;
   };
   runner?: { tick?: (...args: unknown[]) => Promise<unknown> };
@@ -79,8 +80,10 @@ function timeTask(task: PregelTaskLike, runs: GraphRunState[]): void {
 
 /**
  * Times the node tasks of one run: the runner's `tick` (one superstep: LangGraph runs the loop's tasks,
- * each attempt through `task.proc.invoke`, retries included) and the loop's `acceptPush` (tasks pushed
- * while a step runs). Own properties on this run's runner and loop objects, which end with the run.
+ * each attempt through `task.proc.invoke`, retries included), the loop's `acceptPush` (tasks pushed
+ * while a step runs: `Send`, functional-API `task()` calls) and `scheduleErrorHandler` (LangGraph 1.7's
+ * error-handler task of a node that failed). Own properties on this run's runner and loop objects, which
+ * end with the run.
  */
 function instrument(params: RunLoopParams, runs: GraphRunState[]): void {
   const { loop, runner } = params;
@@ -94,6 +97,13 @@ function instrument(params: RunLoopParams, runs: GraphRunState[]): void {
   if (typeof acceptPush === "function")
     loop.acceptPush = async function (this: unknown, ...args: unknown[]) {
       const task = await acceptPush.apply(this, args);
+      if (task) timeTask(task, runs);
+      return task;
+    };
+  const scheduleErrorHandler = loop.scheduleErrorHandler;
+  if (typeof scheduleErrorHandler === "function")
+    loop.scheduleErrorHandler = function (this: unknown, ...args: unknown[]) {
+      const task = scheduleErrorHandler.apply(this, args);
       if (task) timeTask(task, runs);
       return task;
     };

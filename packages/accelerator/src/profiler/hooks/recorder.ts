@@ -76,12 +76,15 @@ export class HookRecorder {
     thread?: unknown,
   ): GraphRunState {
     const id = this.nextId("g");
-    const name = config?.runName ?? (graph as { getName?: () => string }).getName?.() ?? "graph";
+    const parent = this.taskOf(parentTaskId);
+    // As for a model call: a node's own runName stays in the config it hands a subgraph when no callbacks are attached.
+    const runName = config?.runName !== undefined && config.runName !== parent?.node ? config.runName : undefined;
+    const name = runName ?? (graph as { getName?: () => string }).getName?.() ?? "graph";
     thread ??= config?.configurable?.thread_id ?? config?.metadata?.thread_id;
     this.store.add("graphRuns", {
       id,
       name: String(name),
-      parentTaskId: parentTaskId === undefined ? undefined : this.openTasks.get(parentTaskId)?.record.id,
+      parentTaskId: parent?.id,
       threadId: thread === undefined ? undefined : String(thread),
       start: now,
       status: "running",

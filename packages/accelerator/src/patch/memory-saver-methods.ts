@@ -112,12 +112,11 @@ export function memorySaverMethods(originals: Methods): Methods {
     }
     return run(entry, call);
   };
-  const onRust = (saver: object): boolean => hasRustStore(saver);
 
   const methods = {
     getTuple(this: object, config: RunnableConfig) {
       const entry = callsOf(this);
-      if (!onRust(this)) return run(entry, () => own.getTuple.call(this, config as never));
+      if (!hasRustStore(this)) return run(entry, () => own.getTuple.call(this, config as never));
       return run(entry, () => {
         checkGetTupleKeys(config);
         return rust.getTuple.call(this as never, latestIfNoId(config));
@@ -125,7 +124,7 @@ export function memorySaverMethods(originals: Methods): Methods {
     },
     list(this: object, config: RunnableConfig, options?: CheckpointListOptions) {
       const entry = callsOf(this);
-      if (!onRust(this)) return (own.list as unknown as (...a: unknown[]) => AsyncGenerator).call(this, config, options);
+      if (!hasRustStore(this)) return (own.list as unknown as (...a: unknown[]) => AsyncGenerator).call(this, config, options);
       const saver = this;
       return countedList(
         entry,
@@ -143,8 +142,8 @@ export function memorySaverMethods(originals: Methods): Methods {
         entry.puts += 1;
         return own.put.call(this, config as never, checkpoint as never, metadata as never, newVersions as never);
       };
-      if (onRust(this) && heldBeforeMove(this, thread, ns, id)) return onOwnFields(this, entry, original);
-      if (!onRust(this) && !moves(this, entry, thread, ns, id)) return run(entry, original);
+      if (hasRustStore(this) && heldBeforeMove(this, thread, ns, id)) return onOwnFields(this, entry, original);
+      if (!hasRustStore(this) && !moves(this, entry, thread, ns, id)) return run(entry, original);
       return run(entry, () => {
         checkPutKeys(config, checkpoint);
         return rust.put.call(this as never, config, checkpoint, metadata, newVersions);
@@ -154,7 +153,7 @@ export function memorySaverMethods(originals: Methods): Methods {
       const entry = callsOf(this);
       const c = config?.configurable;
       const original = () => own.putWrites.call(this, config as never, writes as never, taskId as never, taskPath as never);
-      if (!onRust(this)) return run(entry, original);
+      if (!hasRustStore(this)) return run(entry, original);
       if (heldBeforeMove(this, c?.thread_id, c?.checkpoint_ns, c?.checkpoint_id)) return onOwnFields(this, entry, original);
       return run(entry, () => {
         checkPutWritesKeys(config, taskId);
@@ -163,7 +162,7 @@ export function memorySaverMethods(originals: Methods): Methods {
     },
     deleteThread(this: object, threadId: string) {
       const entry = callsOf(this);
-      if (!onRust(this)) return run(entry, () => own.deleteThread.call(this, threadId as never));
+      if (!hasRustStore(this)) return run(entry, () => own.deleteThread.call(this, threadId as never));
       return run(entry, () => {
         checkKey("thread_id", threadId);
         return rust.deleteThread.call(this as never, threadId);
@@ -171,7 +170,7 @@ export function memorySaverMethods(originals: Methods): Methods {
     },
     getDeltaChannelHistory(this: object, options: { config: RunnableConfig; channels: string[] }) {
       const entry = callsOf(this);
-      if (!onRust(this)) return run(entry, () => own.getDeltaChannelHistory.call(this, options as never));
+      if (!hasRustStore(this)) return run(entry, () => own.getDeltaChannelHistory.call(this, options as never));
       return run(entry, () => {
         checkDeltaHistoryKeys(options.config, options.channels);
         // MemorySaver finds no thread under an undefined thread_id: every channel has no history.

@@ -17,31 +17,50 @@ export interface StoreCalls {
 }
 
 /**
+ * Calls started at once whose promises settle in call order: each waits for the one before it, so
+ * resolution order is call order even if the per-call promises reach the event loop out of turn.
+ * With `counting`, `unsettled()` counts the calls whose promise has not settled yet (one more promise
+ * reaction per call, so only where it is read).
+ */
+function callQueue(counting: boolean) {
+  let last: Promise<unknown> = Promise.resolve();
+  let unsettled = 0;
+  const done = () => {
+    unsettled -= 1;
+  };
+  const enqueue = <R>(call: () => Promise<R>): Promise<R> => {
+    let started: Promise<R>;
+    try {
+      started = call();
+    } catch (error) {
+      started = Promise.reject(error);
+    }
+    // Handled here: it may reject before the calls ahead of it settle (e.g. the store is closed).
+    started.catch(() => {});
+    const ordered = last.then(
+      () => started,
+      () => started,
+    );
+    if (counting) {
+      unsettled += 1;
+      ordered.then(done, done);
+    }
+    last = ordered.catch(() => {});
+    return ordered;
+  };
+  return { enqueue, unsettled: () => unsettled };
+}
+
+/**
  * Each call queued, in call order, to the store's writer thread (one per store, FIFO): no libuv pool
- * thread waits for SQLite, and calls complete in the order they were made. Promises also settle in
- * that order: each one waits for the one before it, so resolution order is call order even if the
- * per-call promises are delivered to the event loop out of turn.
+ * thread waits for SQLite, and calls complete and their promises settle in the order they were made.
  */
 export function offThreadCalls(store: Store): StoreCalls {
-  let last: Promise<unknown> = Promise.resolve();
+  const { enqueue } = callQueue(false);
   const inOrder =
     <A extends unknown[], R>(fn: (...args: A) => Promise<R>) =>
-    (...args: A): Promise<R> => {
-      let call: Promise<R>;
-      try {
-        call = fn(...args);
-      } catch (error) {
-        call = Promise.reject(error);
-      }
-      // Handled here: it may reject before the calls ahead of it settle (e.g. the store is closed).
-      call.catch(() => {});
-      const ordered = last.then(
-        () => call,
-        () => call,
-      );
-      last = ordered.catch(() => {});
-      return ordered;
-    };
+    (...args: A): Promise<R> =>
+      enqueue(() => fn(...args));
   return {
     put: inOrder((req) => store.put(req)),
     putOfficial: inOrder((req) => store.putOfficial(req)),
@@ -64,34 +83,14 @@ export function offThreadCalls(store: Store): StoreCalls {
  * promises settle in call order.
  */
 export function inlineCalls(store: Store): StoreCalls {
-  let last: Promise<unknown> = Promise.resolve();
-  let unsettled = 0;
-  const queued = <R>(call: () => Promise<R>): Promise<R> => {
-    let started: Promise<R>;
-    try {
-      started = call();
-    } catch (error) {
-      started = Promise.reject(error);
-    }
-    started.catch(() => {});
-    unsettled += 1;
-    const ordered = last.then(
-      () => started,
-      () => started,
-    );
-    const done = () => {
-      unsettled -= 1;
-    };
-    ordered.then(done, done);
-    last = ordered.catch(() => {});
-    return ordered;
-  };
+  const queue = callQueue(true);
+  const queued = queue.enqueue;
   const either =
     <A extends unknown[], R>(now: (...args: A) => R, later: (...args: A) => Promise<R>) =>
     (...args: A): Promise<R> => {
       // Every async call of this store goes through `queued`: none unsettled means none queued or running
       // (a job ends before its promise settles). A counter, not the `queuedCalls` getter: no napi call.
-      if (unsettled !== 0) return queued(() => later(...args));
+      if (queue.unsettled() !== 0) return queued(() => later(...args));
       try {
         return Promise.resolve(now(...args));
       } catch (error) {

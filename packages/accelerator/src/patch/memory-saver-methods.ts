@@ -15,10 +15,10 @@ import type { MemorySaverData } from "./memory-saver-data";
 
 /**
  * Puts a MemorySaver takes on its own methods before its threads move into a Rust store. A store
- * costs a connection, its tables and page cache (about 250 KB RSS per live saver, and 3.3 ms to open
- * at load 11 on the shared build machine: hostile review round 6, g3-store-open-cost.cjs), which a
- * saver of a few turns never earns back; 16 puts is about 5 turns of a one-node chat graph, between
- * the 3 turns where the store was still slower and the 10 where it was faster.
+ * costs a connection, its tables and page cache, which a saver of a few turns never earns back
+ * (benchmarks/many-memory-savers.bench.mjs: with a store from the first call, 1.6x the CPU per saver
+ * of 1 turn and 1.3x at 3 turns, quiet machine); 16 puts is about 5 turns of a one-node chat graph.
+ * Reasoned, not tuned: the same bench shows a saver moved after 10 turns still 5-7% slower.
  * FAST_LANGGRAPH_MEMORY_SAVER_MOVE_AFTER (a count, read by patchLangGraph) sets another; 0 moves at
  * the first call.
  */

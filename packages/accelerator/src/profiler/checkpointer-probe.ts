@@ -1,6 +1,7 @@
-import { AsyncLocalStorage } from "node:async_hooks";
 import { performance } from "node:perf_hooks";
 import type { CheckpointOp, CheckpointOpRecord } from "./records";
+import { settle } from "./hooks/settle";
+import { type Scope, Scopes } from "./scopes";
 import { estimateJsonBytes } from "./state-size";
 
 type Sink = (record: CheckpointOpRecord) => void;
@@ -29,7 +30,19 @@ export interface ProbeOptions {
 
 const OPS: CheckpointOp[] = ["getTuple", "put", "putWrites", "list"];
 const probes = new WeakMap<object, Probe>();
-const current = new AsyncLocalStorage<CheckpointOpRecord>();
+
+/** One open operation: its record and the probe of the saver it runs on. */
+interface OpenOp extends Scope {
+  readonly rec: CheckpointOpRecord;
+  readonly probe: Probe;
+}
+const ops = new Scopes<OpenOp>();
+
+/** The record of the operation of `probe`'s saver the running code belongs to, if any. */
+function currentRecord(probe: Probe): CheckpointOpRecord | undefined {
+  const op = ops.current();
+  return op?.probe === probe ? op.rec : undefined;
+}
 
 const byteLength = (data: unknown): number =>
   typeof data === "string" ? Buffer.byteLength(data) : ArrayBuffer.isView(data) ? data.byteLength : 0;
@@ -58,7 +71,7 @@ function leave(rec: CheckpointOpRecord, kind: "dump" | "load"): void {
   else rec.deserializeMs += performance.now() - b.loadSince;
 }
 
-function timedSerde(serde: Serde): Serde {
+function timedSerde(serde: Serde, probe: Probe): Serde {
   const wrapped = Object.create(serde) as Serde;
   const timed = (kind: "dump" | "load", rec: CheckpointOpRecord, call: () => unknown, after?: (out: unknown) => void) => {
     enter(rec, kind);
@@ -82,7 +95,7 @@ function timedSerde(serde: Serde): Serde {
     return done(out);
   };
   wrapped.dumpsTyped = (value: unknown) => {
-    const rec = current.getStore();
+    const rec = currentRecord(probe);
     if (!rec) return serde.dumpsTyped(value);
     return timed(
       "dump",
@@ -94,7 +107,7 @@ function timedSerde(serde: Serde): Serde {
     );
   };
   wrapped.loadsTyped = (type: string, data: unknown) => {
-    const rec = current.getStore();
+    const rec = currentRecord(probe);
     if (!rec) return serde.loadsTyped(type, data);
     rec.bytesRead += byteLength(data);
     return timed("load", rec, () => serde.loadsTyped(type, data));
@@ -121,6 +134,22 @@ function emit(probe: Probe, rec: CheckpointOpRecord): void {
   for (const sink of probe.sinks) sink(rec);
 }
 
+/**
+ * Runs `fn` (a call of the saver's method) as part of the operation `rec`, which is open for the
+ * serde until `fn`'s result settles; then `done(failed)`. Gives back `fn`'s value or error.
+ */
+function inOperation<R>(probe: Probe, rec: CheckpointOpRecord, fn: () => R, done?: (failed: boolean) => void): R {
+  const op: OpenOp = { rec, probe, closed: false };
+  ops.enter(op);
+  return settle(
+    () => ops.within(op, fn),
+    (_err, failed) => {
+      ops.close(op);
+      done?.(failed);
+    },
+  );
+}
+
 function wrapMethod(probe: Probe, op: CheckpointOp, own: AnyFn | undefined): AnyFn {
   // Looks the method up at call time, so a prototype patched later (patchLangGraph) is still what runs.
   const target = (self: ProbedSaver): AnyFn => own ?? (Object.getPrototypeOf(self)[op] as AnyFn);
@@ -128,7 +157,6 @@ function wrapMethod(probe: Probe, op: CheckpointOp, own: AnyFn | undefined): Any
     return function (this: ProbedSaver, ...args: unknown[]) {
       const rec = newRecord(this, op, args[0]);
       rec.items = 0;
-      const inner = current.run(rec, () => target(this).apply(this, args)) as AsyncIterator<unknown>;
       let finished = false;
       const finish = (status: "ok" | "error") => {
         if (finished) return;
@@ -136,10 +164,17 @@ function wrapMethod(probe: Probe, op: CheckpointOp, own: AnyFn | undefined): Any
         rec.status = status;
         emit(probe, rec);
       };
+      // Open only while the saver's code runs (each call), so that a listing left unfinished holds nothing open.
+      const inner = inOperation(
+        probe,
+        rec,
+        () => target(this).apply(this, args),
+        (failed) => failed && finish("error"),
+      ) as AsyncIterator<unknown>;
       const gen: AsyncIterableIterator<unknown> = {
         next: async () => {
           try {
-            const r = await current.run(rec, () => inner.next());
+            const r = await inOperation(probe, rec, () => inner.next());
             if (r.done) finish("ok");
             else rec.items = (rec.items ?? 0) + 1;
             return r;
@@ -177,29 +212,15 @@ function wrapMethod(probe: Probe, op: CheckpointOp, own: AnyFn | undefined): Any
         for (const ch of changed) if (ch in values) rec.channelBytes[ch] = estimateJsonBytes(values[ch]);
       }
     }
-    let out: unknown;
-    try {
-      out = current.run(rec, () => target(this).apply(this, args));
-    } catch (err) {
-      rec.status = "error";
-      emit(probe, rec);
-      throw err;
-    }
-    if (out instanceof Promise) {
-      return out.then(
-        (value) => {
-          emit(probe, rec);
-          return value;
-        },
-        (err) => {
-          rec.status = "error";
-          emit(probe, rec);
-          throw err;
-        },
-      );
-    }
-    emit(probe, rec);
-    return out;
+    return inOperation(
+      probe,
+      rec,
+      () => target(this).apply(this, args),
+      (failed) => {
+        if (failed) rec.status = "error";
+        emit(probe, rec);
+      },
+    );
   };
 }
 
@@ -241,7 +262,7 @@ export function probeCheckpointer(saver: object, sink: Sink, options: ProbeOptio
         enumerable: false,
       });
     }
-    if (serde && typeof serde.dumpsTyped === "function") target.serde = timedSerde(serde);
+    if (serde && typeof serde.dumpsTyped === "function") target.serde = timedSerde(serde, created);
     probes.set(saver, created);
     probe = created;
   }

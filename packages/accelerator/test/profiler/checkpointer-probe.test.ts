@@ -12,6 +12,7 @@ import {
   type PendingWrite,
 } from "@langchain/langgraph-checkpoint";
 import { SqliteSaver } from "@langchain/langgraph-checkpoint-sqlite";
+import { setTimeout as sleep } from "node:timers/promises";
 import { createProfiler } from "../../src/profiler";
 
 const State = Annotation.Root({
@@ -145,5 +146,75 @@ describe("checkpointer probe", () => {
     expect(p2.store.data.checkpointOps.at(-1)).toMatchObject({ op: "put", status: "error" });
     p2.dispose();
     expect(Object.hasOwn(saver, "put")).toBe(false);
+  });
+  test("operations at once, on one saver and on two, each count their own serde bytes and time", async () => {
+    /** A MemorySaver whose writes wait `ms` first, so that they serialize after an await, overlapping. */
+    class SlowSaver extends MemorySaver {
+      constructor(
+        serde: CountingSerde,
+        readonly ms: number,
+      ) {
+        super(serde);
+      }
+      async put(config: RunnableConfig, checkpoint: Checkpoint, metadata: CheckpointMetadata) {
+        await sleep(this.ms);
+        return super.put(config, checkpoint, metadata);
+      }
+      async putWrites(config: RunnableConfig, writes: PendingWrite[], taskId: string) {
+        await sleep(this.ms);
+        return super.putWrites(config, writes, taskId);
+      }
+    }
+    const checkpoint = (id: string, size: number): Checkpoint => ({
+      v: 4,
+      id,
+      ts: "2026-01-01T00:00:00.000Z",
+      channel_values: { notes: ["x".repeat(size)] },
+      channel_versions: { notes: 1 },
+      versions_seen: {},
+    });
+    const calls = (saver: MemorySaver, thread: string, size: number) => [
+      () =>
+        saver.put({ configurable: { thread_id: thread, checkpoint_ns: "" } }, checkpoint(`c-${thread}`, size), {
+          source: "loop",
+          step: 1,
+          parents: {},
+        }),
+      () =>
+        saver.putWrites(
+          { configurable: { thread_id: thread, checkpoint_ns: "", checkpoint_id: `c-${thread}` } },
+          [["notes", "y".repeat(size * 3)]],
+          "task",
+        ),
+    ];
+    // Each call alone on an unprobed saver: the bytes its serde writes.
+    const alone: number[] = [];
+    for (const [thread, size] of [
+      ["a", 1000],
+      ["b", 5000],
+    ] as const)
+      for (const i of [0, 1]) {
+        const serde = new CountingSerde();
+        await calls(new MemorySaver(serde), thread, size)[i]();
+        alone.push(serde.dumped);
+      }
+    const one = new SlowSaver(new CountingSerde(), 5);
+    const two = new SlowSaver(new CountingSerde(), 2);
+    const profiler = createProfiler({ otel: false });
+    profiler.probe(one);
+    profiler.probe(two);
+    // Four operations in flight at once: put and putWrites on `one` (thread a), the same on `two` (thread b).
+    await Promise.all([...calls(one, "a", 1000), ...calls(two, "b", 5000)].map((call) => call()));
+    const ops = profiler.store.data.checkpointOps;
+    const byKey = (thread: string, op: string) => ops.find((o) => o.threadId === thread && o.op === op);
+    expect([byKey("a", "put"), byKey("a", "putWrites"), byKey("b", "put"), byKey("b", "putWrites")].map((o) => o?.bytesWritten)).toEqual(
+      alone,
+    );
+    expect(one.serde instanceof CountingSerde && two.serde instanceof CountingSerde).toBe(true);
+    for (const o of ops) {
+      expect(o.serializeMs).toBeGreaterThan(0);
+      expect(o.serializeMs).toBeLessThanOrEqual((o.end as number) - o.start + 1e-6);
+    }
+    profiler.dispose();
   });
 });

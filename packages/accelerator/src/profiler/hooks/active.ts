@@ -1,4 +1,3 @@
-import { stopModelCalls } from "./model-call";
 import type { HookRecorder } from "./recorder";
 
 /**
@@ -15,7 +14,6 @@ export function activate(recorder: HookRecorder): void {
 export function deactivate(recorder: HookRecorder): void {
   const i = recorders.indexOf(recorder);
   if (i >= 0) recorders.splice(i, 1);
-  if (recorders.length === 0) stopModelCalls();
 }
 
 /** Installs the hooks on every loaded copy of LangGraph and @langchain/core (given by src/patch/profile-hooks.ts). */

@@ -3,7 +3,7 @@ import type { LLMResult } from "@langchain/core/outputs";
 import { usageOf } from "../callback-handler";
 import type { ModelCallRecord } from "../records";
 import { recorders } from "./active";
-import { type HookedModelCall, runInModelCall } from "./model-call";
+import { type HookedModelCall, beginModelCall, endModelCall, runInModelCall } from "./model-call";
 import { type HookRecorder, currentTaskId } from "./recorder";
 import { settle } from "./settle";
 
@@ -61,10 +61,13 @@ function startCall(
   const name = modelName(model);
   const owners = [...recorders];
   const records = prompts.map((prompt) => owners.map((r) => r.startModel(name, options?.runName, prompt, ls, taskId, now)));
-  return { model, owners, prompts: records, uncached: records, managers: null, countTokens };
+  const call = { model, owners, prompts: records, uncached: records, managers: null, countTokens, closed: false };
+  beginModelCall(call);
+  return call;
 }
 
-function endCall(call: { owners: HookRecorder[]; prompts: ModelCallRecord[][] }, err: unknown, failed: boolean): void {
+function endCall(call: HookedModelCall & { owners: HookRecorder[] }, err: unknown, failed: boolean): void {
+  endModelCall(call);
   for (const records of call.prompts) for (let i = 0; i < records.length; i++) call.owners[i].endModel(records[i], err, failed);
 }
 

@@ -1,5 +1,5 @@
-import { AsyncLocalStorage } from "node:async_hooks";
 import type { ModelCallRecord } from "../records";
+import { Scopes } from "../scopes";
 
 /**
  * One chat model call the hooks are recording (BaseChatModel `generate` or `_streamIterator`), as the
@@ -25,26 +25,30 @@ export interface HookedModelCall {
   managers: readonly unknown[] | null;
   /** Whether the run managers' `handleLLMNewToken` counts tokens (a `_streamIterator` call counts its chunks itself). */
   readonly countTokens: boolean;
+  /** Set when the call ended (scopes.ts). */
+  closed: boolean;
 }
 
-const storage = new AsyncLocalStorage<HookedModelCall>();
+const calls = new Scopes<HookedModelCall>();
 
-/** Runs `fn` with `call` as the model call of everything it runs, synchronously and asynchronously. */
+/** Opens `call`: from now until `endModelCall(call)`, the code `runInModelCall(call, ...)` runs finds it. */
+export function beginModelCall(call: HookedModelCall): void {
+  calls.enter(call);
+}
+
+/** Ends `call` (again: nothing). */
+export function endModelCall(call: HookedModelCall): void {
+  calls.close(call);
+}
+
+/** Runs `fn` with `call` (begun, not ended) as the model call of everything it runs, synchronously and asynchronously. */
 export function runInModelCall<T>(call: HookedModelCall, fn: () => T): T {
-  return storage.run(call, fn);
+  return calls.within(call, fn);
 }
 
 /** The hooked model call the current code runs inside, if any (the innermost when calls nest). */
 export function currentModelCall(): HookedModelCall | undefined {
-  return storage.getStore();
-}
-
-/**
- * Stops tracking model calls (the storage's per-promise propagation ends) until the next hooked call.
- * Called when the last recorder is deactivated.
- */
-export function stopModelCalls(): void {
-  storage.disable();
+  return calls.current();
 }
 
 /**
@@ -53,7 +57,7 @@ export function stopModelCalls(): void {
  * Undefined outside a hooked call of that model.
  */
 export function hookedRecordsOf(model: object | undefined, promptIndex: unknown): ModelCallRecord[] | undefined {
-  const call = storage.getStore();
+  const call = calls.current();
   if (call === undefined || call.model !== model) return undefined;
   const uncached = call.uncached;
   if (uncached.length === 1) return uncached[0];

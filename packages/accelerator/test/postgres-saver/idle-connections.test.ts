@@ -62,8 +62,15 @@ describe("RustPostgresSaver closes idle connections (issue 12 case 5)", () => {
       // The savers are not ended: only the idle timeout can close their connections.
       expect(await until(async () => (await connectionsOf(name)) === 0, 20_000)).toBe(true);
       const statuses = savers.map((s) => s.poolStatus());
-      expect(statuses.reduce((n, s) => n + s.idleClosed, 0)).toBe(open);
-      for (const s of statuses) expect(s.size).toBe(0);
+      // Every connection was closed for being idle: at least those seen open at once, at most 4 per
+      // saver plus setup's (on a loaded machine some close before the count above is taken).
+      const closed = statuses.reduce((n, s) => n + s.idleClosed, 0);
+      expect(closed).toBeGreaterThanOrEqual(open);
+      expect(closed).toBeLessThanOrEqual(3 * 4 + 1);
+      for (const s of statuses) {
+        expect(s.size).toBe(0);
+        expect(s.idleClosed).toBeGreaterThanOrEqual(1);
+      }
       // A closed idle connection is simply reopened on the next call.
       await busy(savers[0], 1);
       expect(await connectionsOf(name)).toBeGreaterThan(0);

@@ -7,8 +7,8 @@ import type { ModelCallRecord } from "./profiler/records";
  * resilience layer's waits (withResilience). The callback handler's open model calls are indexed here by
  * LangChain run id (`CallbackManagerForLLMRun.runId`) from their start to their end only; the hooks'
  * (profiler.attach()) are found through the model call the note is made in (profiler/hooks/model-call.ts),
- * which needs no run id. A note costs one map lookup and one AsyncLocalStorage read, and builds nothing
- * when no profiler is recording.
+ * which needs no run id. A note costs one map lookup (and, while model calls overlap, one AsyncLocalStorage
+ * read), and builds nothing when no profiler is recording.
  */
 const open = new Map<string, ModelCallRecord[]>();
 

@@ -1,9 +1,10 @@
 import type { Checkpoint, SerializerProtocol } from "@langchain/langgraph-checkpoint";
 
+import { inKeyOrder, scanKeyOrder } from "./channel-order";
 import { serializeCheckpointHead } from "./serialize";
 import { ValueBytesCache, type ValueBytesCacheStats } from "./value-bytes-cache";
 
-const EMPTY_VALUES = Buffer.from('"channel_values":{}');
+const VALUES_KEY = Buffer.from('"channel_values":{');
 
 /**
  * Serializes whole checkpoints in the official SqliteSaver layout (every channel value inline), each
@@ -50,17 +51,19 @@ export class OfficialCheckpointSerializer {
 }
 
 /**
- * A serialized checkpoint whose `channel_values` is `{}`, with the given serialized values put in;
- * undefined if the head has no empty `channel_values`. (Quotes inside JSON strings are escaped, so the
- * first unescaped `"channel_values":{}` is the key itself.)
+ * A serialized checkpoint whose `channel_values` is `{}` or the keys of keyOrder (channel-order.ts), with
+ * the given serialized values put in, in the order of those keys; undefined if the head has neither.
+ * (Quotes inside JSON strings are escaped, so the first unescaped `"channel_values":{` is the key itself.)
  */
 export function injectChannelValues(head: Buffer, values: Array<[string, Uint8Array]>): Buffer | undefined {
-  const at = head.indexOf(EMPTY_VALUES);
+  const at = head.indexOf(VALUES_KEY);
   if (at < 0) return undefined;
-  const parts: Uint8Array[] = [head.subarray(0, at), Buffer.from('"channel_values":{')];
-  values.forEach(([channel, bytes], i) => {
+  const order = scanKeyOrder(head, at + VALUES_KEY.length);
+  if (!order) return undefined;
+  const parts: Uint8Array[] = [head.subarray(0, at), VALUES_KEY];
+  inKeyOrder(order.keys, values).forEach(([channel, bytes], i) => {
     parts.push(Buffer.from(`${i ? "," : ""}${JSON.stringify(channel)}:`), bytes);
   });
-  parts.push(Buffer.from("}"), head.subarray(at + EMPTY_VALUES.length));
+  parts.push(Buffer.from("}"), head.subarray(order.end));
   return Buffer.concat(parts);
 }

@@ -2,6 +2,7 @@ import type { Checkpoint, CheckpointPendingWrite, CheckpointTuple, SerializerPro
 import { TASKS, maxChannelVersion } from "@langchain/langgraph-checkpoint";
 import type { TupleRow, WriteRow } from "@fast-langgraph/native";
 
+import { inKeyOrder } from "./channel-order";
 import { checkpointConfig } from "./config";
 import { DecodedLists, LIST_UPSTREAM } from "./decoded-lists";
 import { countDecoded, countUpstream, decoderFor, loadTyped, upstreamLoadsTyped } from "./json-plus-copies";
@@ -115,7 +116,14 @@ export async function rowToTuple(
         return loadTyped(serde, v.kind, rules.plainBytes && v.kind === "bytes" ? new Uint8Array(v.data) : v.data);
       }),
     );
-    checkpoint.channel_values = Object.fromEntries(row.values.map((v, i) => [v.channel, values[i]]));
+    const head = checkpoint.channel_values as unknown;
+    const order = head !== null && typeof head === "object" ? Object.keys(head) : [];
+    checkpoint.channel_values = Object.fromEntries(
+      inKeyOrder(
+        order,
+        row.values.map((v, i) => [v.channel, values[i]]),
+      ),
+    );
     if (onValueLoaded) {
       row.values.forEach((v, i) => {
         if (v.ownerId !== "") onValueLoaded(row, v.channel, v.ownerId, values[i], String(checkpoint.channel_versions[v.channel]), parts[i]);

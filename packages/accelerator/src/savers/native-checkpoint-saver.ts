@@ -16,6 +16,7 @@ import type { ChannelMemory, ChannelMemoryStats, PendingSnapshot } from "../chec
 import { serializeCheckpointHead, serializeValue } from "../checkpoint/serialize";
 import { loadTyped } from "../checkpoint/json-plus-copies";
 import type { ListParts } from "../checkpoint/value-snapshot";
+import { keyOrder } from "../checkpoint/channel-order";
 import { type PendingWritesSource, type ReadRules, loadWrites, rowToTuple } from "../checkpoint/tuple";
 import type { ValueBytesCache, ValueBytesCacheStats } from "../checkpoint/value-bytes-cache";
 import type { DecodedListStats, DecodedLists } from "../checkpoint/decoded-lists";
@@ -119,9 +120,9 @@ export abstract class NativeCheckpointSaver extends BaseCheckpointSaver {
   /** Store values the checkpoint holds for channels without a version (defaults, untracked values). */
   protected storeUnversionedValues = true;
 
-  /** The checkpoint as stored without its values. */
+  /** The checkpoint as stored without its values: `channel_values` keeps only its keys, in order (tuple.ts). */
   protected checkpointHead(checkpoint: Checkpoint): object {
-    return { ...checkpoint, channel_values: {} };
+    return { ...checkpoint, channel_values: keyOrder(checkpoint.channel_values) };
   }
 
   /** The caches this saver keeps in the process: entries and bytes held, against their bounds. */

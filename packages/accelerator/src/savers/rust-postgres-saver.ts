@@ -236,8 +236,9 @@ export class RustPostgresSaver extends NativeCheckpointSaver {
     return this.layout === "official" ? forkSafeNextVersion(current) : super.getNextVersion(current);
   }
 
-  /** PostgresSaver stores the checkpoint without a channel_values key; so do we. */
+  /** PostgresSaver stores the checkpoint without a channel_values key; so does the official layout. */
   protected checkpointHead(checkpoint: Checkpoint): object {
+    if (this.layout !== "official") return super.checkpointHead(checkpoint);
     const { channel_values: _values, ...head } = checkpoint;
     return head;
   }

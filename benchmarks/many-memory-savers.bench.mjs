@@ -1,11 +1,11 @@
 // Many live MemorySavers, each with one short thread (one per session, tenant or test, as apps and test
 // suites make them): N savers kept alive, each serving T turns of a one-node chat graph (a ~300 B human
 // message, a ~300 B answer, realistic prose; 3 puts a turn). Side by side in one process, interleaved
-// rounds: MemorySaver unpatched, after patchLangGraph() (a saver stays on MemorySaver's own code until its
-// 16th put), and patched with FAST_LANGGRAPH_MEMORY_SAVER_MOVE_AFTER=0 (a Rust store from the first call).
+// rounds: MemorySaver unpatched, after patchLangGraph() (a saver stays on MemorySaver's own code until it
+// has taken 16 puts and stored 256 KiB), and patched with FAST_LANGGRAPH_MEMORY_SAVER_MOVE_AFTER=0 (a Rust store from the first call).
 // Prints CPU time per saver (process.cpuUsage; wall time too) and the memory each live saver holds (RSS
 // and heap + external growth after a full GC), medians over the rounds; outputs checked equal first.
-//   node --expose-gc benchmarks/many-memory-savers.bench.mjs [--quick] [--savers N] [--rounds N]
+//   node --expose-gc benchmarks/many-memory-savers.bench.mjs [--quick] [--savers N] [--rounds N] [--turns 1,3,...]
 import v8 from "node:v8";
 import vm from "node:vm";
 
@@ -21,7 +21,8 @@ const gc = vm.runInNewContext("gc");
 
 const SAVERS = numberArg("--savers", QUICK ? 20 : 200);
 const ROUNDS = numberArg("--rounds", QUICK ? 1 : 3);
-const TURNS = QUICK ? [1, 10] : [1, 3, 10];
+const TURNS_ARG = process.argv.indexOf("--turns");
+const TURNS = TURNS_ARG > 0 ? process.argv[TURNS_ARG + 1].split(",").map(Number) : QUICK ? [1, 10] : [1, 3, 10, 30];
 
 const graph = new StateGraph(MessagesAnnotation)
   .addNode("agent", (state) => ({ messages: [new AIMessage({ content: prose(5e6 + state.messages.length, 300) })] }))
@@ -93,6 +94,7 @@ for (const turns of TURNS) {
   for (const name of names) check[name] = (await measure(name, 1)).contents;
   for (const name of names.slice(1)) assertEqualOutputs(`${name}, 1 turn`, check.MemorySaver, check[name]);
   const runs = await interleavedRuns(names, ROUNDS, `${SAVERS} savers x ${turns} turns`, (name) => measure(name, turns));
+  for (const name of names.slice(1)) assertEqualOutputs(`${name}, ${turns} turns`, runs.MemorySaver[0].contents, runs[name][0].contents);
   figures[turns] = runs;
   for (const name of names) {
     const m = (key) => median(runs[name].map((r) => r[key]));

@@ -1,11 +1,12 @@
 /**
  * Per MemorySaver instance: how far it is on its way into a Rust store. `puts` counts the puts it took
- * on MemorySaver's own methods; `running` its calls not yet settled (either path; `list` generators
+ * on MemorySaver's own methods and `bytes` the checkpoint and metadata bytes they stored; `running` its calls not yet settled (either path; `list` generators
  * are counted while they run on the Rust store); `pinned` marks a saver whose `storage` or `writes`
  * user code touched after its move: it went back to its own fields and stays on them.
  */
 export interface SaverCalls {
   puts: number;
+  bytes: number;
   running: number;
   pinned: boolean;
   /** Resolved when `running` next falls to 0. */
@@ -17,7 +18,7 @@ const calls = new WeakMap<object, SaverCalls>();
 export function callsOf(saver: object): SaverCalls {
   let entry = calls.get(saver);
   if (entry === undefined) {
-    entry = { puts: 0, running: 0, pinned: false };
+    entry = { puts: 0, bytes: 0, running: 0, pinned: false };
     calls.set(saver, entry);
   }
   return entry;

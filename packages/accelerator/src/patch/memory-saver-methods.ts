@@ -14,23 +14,47 @@ import { acceleratedMemorySaverMethods as rust, hasRustStore, restoreMemorySaver
 import type { MemorySaverData } from "./memory-saver-data";
 
 /**
- * Puts a MemorySaver takes on its own methods before its threads move into a Rust store. A store
- * costs a connection, its tables and page cache, which a saver of a few turns never earns back
- * (benchmarks/many-memory-savers.bench.mjs: with a store from the first call, 1.6x the CPU per saver
- * of 1 turn and 1.3x at 3 turns, quiet machine); 16 puts is about 5 turns of a one-node chat graph.
- * Reasoned, not tuned: the same bench shows a saver moved after 10 turns still 5-7% slower.
- * FAST_LANGGRAPH_MEMORY_SAVER_MOVE_AFTER (a count, read by patchLangGraph) sets another; 0 moves at
- * the first call.
+ * A MemorySaver moves into a Rust store once it has taken both this many puts and this many bytes of
+ * checkpoints and metadata (as MemorySaver serialized them) on its own methods. A store costs a
+ * connection, its tables and page cache, which a saver of a few small turns never earns back: the store
+ * wins by serializing only what changed, which pays once checkpoints are large
+ * (benchmarks/many-memory-savers.bench.mjs: with a store from the first call, 1.6x the CPU per saver of
+ * 1 turn and 1.3x at 3 turns; moved at the 16th put, a saver of 10 turns of ~300 B messages was still
+ * 5-7% slower). 16 puts is about 5 turns of a one-node chat graph; 256 KiB a few checkpoints of a
+ * 100-message chat. Reasoned, not tuned. FAST_LANGGRAPH_MEMORY_SAVER_MOVE_AFTER (puts) and
+ * FAST_LANGGRAPH_MEMORY_SAVER_MOVE_AFTER_BYTES (bytes), read by patchLangGraph, set others; with only
+ * the first set, the bytes threshold is 0, so MOVE_AFTER=0 moves at the first call.
  */
 export const DEFAULT_MOVE_AFTER_PUTS = 16;
+export const DEFAULT_MOVE_AFTER_BYTES = 256 * 1024;
 
-function moveAfterPuts(): number {
-  const text = process.env.FAST_LANGGRAPH_MEMORY_SAVER_MOVE_AFTER;
-  if (text === undefined || text === "") return DEFAULT_MOVE_AFTER_PUTS;
+function wholeNumber(name: string, unit: string): number | undefined {
+  const text = process.env[name];
+  if (text === undefined || text === "") return undefined;
   const n = Number(text);
-  if (!Number.isInteger(n) || n < 0) {
-    throw new Error(`FAST_LANGGRAPH_MEMORY_SAVER_MOVE_AFTER must be a whole number of puts >= 0 (got ${JSON.stringify(text)})`);
+  if (!Number.isSafeInteger(n) || n < 0) {
+    throw new Error(`${name} must be a whole number of ${unit} >= 0 (got ${JSON.stringify(text)})`);
   }
+  return n;
+}
+
+/** The thresholds of the environment: `{ puts, bytes }`; throws naming the variable it cannot read. */
+export function moveThresholds(): { puts: number; bytes: number } {
+  const puts = wholeNumber("FAST_LANGGRAPH_MEMORY_SAVER_MOVE_AFTER", "puts");
+  const bytes = wholeNumber("FAST_LANGGRAPH_MEMORY_SAVER_MOVE_AFTER_BYTES", "bytes");
+  return {
+    puts: puts ?? DEFAULT_MOVE_AFTER_PUTS,
+    bytes: bytes ?? (puts === undefined ? DEFAULT_MOVE_AFTER_BYTES : 0),
+  };
+}
+
+/** Bytes MemorySaver stored for one checkpoint: its serialized checkpoint and metadata; 0 if absent. */
+function storedBytes(saver: object, thread: unknown, ns: unknown, id: unknown): number {
+  if (typeof thread !== "string" || typeof ns !== "string" || typeof id !== "string") return 0;
+  const row = (saver as MemorySaverData).storage?.[thread]?.[ns]?.[id] as unknown;
+  if (!Array.isArray(row)) return 0;
+  let n = 0;
+  for (const part of row.slice(0, 2)) if (part instanceof Uint8Array || typeof part === "string") n += part.length;
   return n;
 }
 
@@ -81,16 +105,16 @@ async function* countedList(entry: SaverCalls, tuples: AsyncGenerator<Checkpoint
 /**
  * The methods installed on one copy's MemorySaver.prototype, given that copy's originals. A saver
  * runs the originals (it is the unpatched code, on its own fields) until a put finds it has taken
- * `moveAfterPuts()` puts with none of its calls running; then its threads move into a Rust store
+ * the puts and bytes of `moveThresholds()` with none of its calls running; then its threads move into a Rust store
  * (byte for byte) and it stays there, with MemorySaver's key guard applied before each call.
  */
 export function memorySaverMethods(originals: Methods): Methods {
-  const after = moveAfterPuts();
+  const after = moveThresholds();
   const own = originals as unknown as Record<string, AnyAsync>;
   // A saver moves only at a put of a checkpoint it does not hold: the writes that follow go to the
   // new checkpoint, not to one it moved.
   const moves = (saver: object, entry: SaverCalls, thread: unknown, ns: unknown, id: unknown): boolean => {
-    if (entry.pinned || entry.puts < after || entry.running > 0) return false;
+    if (entry.pinned || entry.puts < after.puts || entry.bytes < after.bytes || entry.running > 0) return false;
     const storage = (saver as MemorySaverData).storage;
     if (typeof thread === "string" && typeof ns === "string" && typeof id === "string" && storage[thread]?.[ns]?.[id]) return false;
     imported.set(saver, checkpointIds(storage));
@@ -109,6 +133,7 @@ export function memorySaverMethods(originals: Methods): Methods {
     if (restoreMemorySaver(saver)) {
       imported.delete(saver);
       entry.puts = 0;
+      entry.bytes = 0;
     }
     return run(entry, call);
   };
@@ -140,7 +165,11 @@ export function memorySaverMethods(originals: Methods): Methods {
       const [thread, ns, id] = [c?.thread_id, c?.checkpoint_ns ?? "", checkpoint?.id];
       const original = () => {
         entry.puts += 1;
-        return own.put.call(this, config as never, checkpoint as never, metadata as never, newVersions as never);
+        const put = own.put.call(this, config as never, checkpoint as never, metadata as never, newVersions as never);
+        return put.then((result) => {
+          entry.bytes += storedBytes(this, thread, ns, id);
+          return result;
+        });
       };
       if (hasRustStore(this) && heldBeforeMove(this, thread, ns, id)) return onOwnFields(this, entry, original);
       if (!hasRustStore(this) && !moves(this, entry, thread, ns, id)) return run(entry, original);

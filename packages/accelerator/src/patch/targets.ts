@@ -50,7 +50,7 @@ export const TARGETS: PatchTarget[] = [
     subpath: ".",
     methodNames: SAVER_METHODS,
     methods: (originals) => memorySaverMethods(originals),
-    note: "every MemorySaver, including ones created and used before patching: it runs its own methods until it has taken 16 puts (FAST_LANGGRAPH_MEMORY_SAVER_MOVE_AFTER), then its threads move into a Rust in-memory store",
+    note: "every MemorySaver, including ones created and used before patching: it runs its own methods until it has taken 16 puts and stored 256 KiB of checkpoints (FAST_LANGGRAPH_MEMORY_SAVER_MOVE_AFTER, FAST_LANGGRAPH_MEMORY_SAVER_MOVE_AFTER_BYTES), then its threads move into a Rust in-memory store",
   },
   {
     part: "sqliteSaver",

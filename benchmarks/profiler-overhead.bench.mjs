@@ -30,7 +30,12 @@ function spread(values) {
   return { median: median(s), q1: at(0.25), q3: at(0.75), halfIqr: (at(0.75) - at(0.25)) / 2 };
 }
 
-const cases = profilerCases({ agent, turns: TURNS });
+/** PROFILER_BENCH_ONLY=<workload> (react_agent_100x or chat_turns_100) runs that workload alone. */
+const ONLY = process.env.PROFILER_BENCH_ONLY;
+const cases = Object.fromEntries(
+  Object.entries(profilerCases({ agent, turns: TURNS })).filter(([name]) => ONLY === undefined || ONLY === "" || name === ONLY),
+);
+if (Object.keys(cases).length === 0) throw new Error(`PROFILER_BENCH_ONLY=${ONLY} names no workload`);
 
 const figures = {};
 const table = [];
@@ -176,7 +181,7 @@ for (const [name, run] of Object.entries(cases)) {
   });
 }
 console.log(formatTable(table));
-recordResult("profiler-overhead", {
+recordResult(ONLY ? `profiler-overhead-${ONLY}` : "profiler-overhead", {
   method:
     `${agent} (createReactAgent, scripted model calling one tool ${QUICK ? 10 : 100} times, no model latency) streamed on a fresh MemorySaver thread, and ${TURNS} chat turns ` +
     "(benchmarks/workloads/chat-turns.mjs: per turn a 300 B human message, a tool call, an 800 B tool result and a 600 B answer; scripted model, no latency) " +

@@ -2,7 +2,8 @@
  * Per MemorySaver instance: how far it is on its way into a Rust store. `puts` counts the puts it took
  * on MemorySaver's own methods and `bytes` the checkpoint and metadata bytes they stored; `running` its calls not yet settled (either path; `list` generators
  * are counted while they run on the Rust store); `pinned` marks a saver whose `storage` or `writes`
- * user code touched after its move: it went back to its own fields and stays on them.
+ * user code touched after its move, or that took a write to a checkpoint it held before its move: it
+ * went back to its own fields and stays on them.
  */
 export interface SaverCalls {
   puts: number;

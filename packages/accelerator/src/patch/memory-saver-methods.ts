@@ -123,8 +123,10 @@ export function memorySaverMethods(originals: Methods): Methods {
   /**
    * A write to a checkpoint the saver held when it moved would sit beside the moved row instead of
    * replacing it or being checked against it: such a write waits until none of the saver's calls is
-   * running, then the saver moves back to its own fields and runs it there (it may move again after
-   * as many puts).
+   * running, then the saver moves back to its own fields and runs it there, and stays on them. Moving
+   * again would repeat the round trip (a saver serving concurrent runs holds, at any move, checkpoints
+   * that runs still write to), each copying every thread: 16 concurrent runs on one saver took 10x
+   * unpatched's time when it could move again (benchmarks/soak.bench.mjs --only MemorySaver).
    */
   const heldBeforeMove = (saver: object, thread: unknown, ns: unknown, id: unknown): boolean =>
     imported.get(saver)?.get(thread)?.get(ns)?.has(id) === true;
@@ -132,8 +134,7 @@ export function memorySaverMethods(originals: Methods): Methods {
     if (entry.running > 0) return whenIdle(entry).then(() => onOwnFields(saver, entry, call));
     if (restoreMemorySaver(saver)) {
       imported.delete(saver);
-      entry.puts = 0;
-      entry.bytes = 0;
+      entry.pinned = true;
     }
     return run(entry, call);
   };

@@ -1,9 +1,12 @@
+import { AIMessage, type BaseMessage, HumanMessage } from "@langchain/core/messages";
 import type { RunnableConfig } from "@langchain/core/runnables";
-import { MemorySaver, emptyCheckpoint } from "@langchain/langgraph-checkpoint";
+import { MessagesAnnotation, START, StateGraph } from "@langchain/langgraph";
+import { type BaseCheckpointSaver, MemorySaver, emptyCheckpoint } from "@langchain/langgraph-checkpoint";
 
 import { OriginalMemorySaver } from "../fuzz/support/original-savers";
-import { patchLangGraph, unpatchLangGraph } from "../../src";
+import { getPatchStatus, patchLangGraph, unpatchLangGraph } from "../../src";
 import { DEFAULT_MOVE_AFTER_BYTES, DEFAULT_MOVE_AFTER_PUTS, moveThresholds } from "../../src/patch/memory-saver-methods";
+import * as memorySaverModule from "../../src/patch/memory-saver";
 import { normalize } from "../support/normalize";
 
 const META = { source: "loop" as const, step: 0, parents: {} };
@@ -109,5 +112,66 @@ describe("a patched MemorySaver moves into a Rust store only once it holds enoug
       expect(moved(saver)).toBe(false);
       expect(await everything(saver)).toEqual(await everything(reference));
     });
+  });
+});
+
+describe("a patched MemorySaver serving concurrent runs moves at most once", () => {
+  beforeAll(async () => {
+    for (const name of VARS) delete process.env[name];
+    await patchLangGraph();
+  });
+  afterAll(() => {
+    unpatchLangGraph();
+    process.env.FAST_LANGGRAPH_MEMORY_SAVER_MOVE_AFTER = "2";
+  });
+
+  it("a write to a checkpoint it held when it moved sends it back to its own fields for good, not into a round trip per move", async () => {
+    const restores = jest.spyOn(memorySaverModule, "restoreMemorySaver");
+    const graph = new StateGraph(MessagesAnnotation)
+      .addNode("agent", async (state) => {
+        await new Promise((resolve) => setImmediate(resolve));
+        return {
+          messages: [
+            new AIMessage({
+              content: `answer ${state.messages.length} `.repeat(60),
+              id: `${state.messages[0].id}-a${state.messages.length}`,
+            }),
+          ],
+        };
+      })
+      .addEdge(START, "agent");
+    const serve = async (saver: BaseCheckpointSaver) => {
+      const app = graph.compile({ checkpointer: saver });
+      let next = 0;
+      const worker = async () => {
+        while (next < 48) {
+          const t = next++;
+          for (let k = 0; k < 5; k++)
+            await app.invoke(
+              { messages: [new HumanMessage({ content: `question ${t}.${k}`, id: `t${t}-h${k}` })] },
+              { configurable: { thread_id: `t${t}` } },
+            );
+        }
+      };
+      await Promise.all(Array.from({ length: 16 }, worker));
+      const states = [];
+      for (let t = 0; t < 48; t++)
+        states.push(
+          (await app.getState({ configurable: { thread_id: `t${t}` } })).values.messages.map((m: BaseMessage) => [
+            m.getType(),
+            m.id,
+            m.content,
+          ]),
+        );
+      return states;
+    };
+    try {
+      const patched = await serve(new MemorySaver());
+      const moveBacks = restores.mock.results.filter((r) => r.value === true).length;
+      expect(moveBacks).toBeLessThanOrEqual(1);
+      expect(patched).toEqual(await serve(new OriginalMemorySaver()));
+    } finally {
+      restores.mockRestore();
+    }
   });
 });

@@ -10,6 +10,8 @@ export interface SaverCalls {
   bytes: number;
   running: number;
   pinned: boolean;
+  /** Set while a write to a checkpoint held before the move waits to move the saver back; settles after it. */
+  movingBack?: Promise<void>;
   /** Resolved when `running` next falls to 0. */
   idle?: { promise: Promise<void>; resolve: () => void };
 }

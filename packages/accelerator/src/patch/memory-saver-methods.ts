@@ -93,12 +93,21 @@ function run<T>(entry: SaverCalls, call: () => Promise<T>): Promise<T> {
   return counted(entry, promise);
 }
 
+/**
+ * Counts the list in `running` while it reads (each `next()`), not while the caller holds it suspended:
+ * the Rust store's list reads every tuple at its first step, so a caller that never finishes a list
+ * does not keep a held write waiting for the saver to be idle.
+ */
 async function* countedList(entry: SaverCalls, tuples: AsyncGenerator<CheckpointTuple>): AsyncGenerator<CheckpointTuple> {
-  entry.running += 1;
+  if (entry.movingBack) await entry.movingBack;
   try {
-    yield* tuples;
+    for (;;) {
+      const step = await counted(entry, tuples.next());
+      if (step.done) return;
+      yield step.value;
+    }
   } finally {
-    entry.running -= 1;
+    await tuples.return(undefined);
   }
 }
 
@@ -131,7 +140,19 @@ export function memorySaverMethods(originals: Methods): Methods {
   const heldBeforeMove = (saver: object, thread: unknown, ns: unknown, id: unknown): boolean =>
     imported.get(saver)?.get(thread)?.get(ns)?.has(id) === true;
   const onOwnFields = <T>(saver: object, entry: SaverCalls, call: () => Promise<T>): Promise<T> => {
-    if (entry.running > 0) return whenIdle(entry).then(() => onOwnFields(saver, entry, call));
+    if (entry.running > 0) {
+      // Calls made after this one wait for it (behindMoveBack), so they run in call order, as unpatched.
+      const moved = whenIdle(entry).then(() => onOwnFields(saver, entry, call));
+      const settled = moved.then(
+        () => {},
+        () => {},
+      );
+      entry.movingBack = settled;
+      settled.then(() => {
+        if (entry.movingBack === settled) entry.movingBack = undefined;
+      });
+      return moved;
+    }
     if (restoreMemorySaver(saver)) {
       imported.delete(saver);
       entry.pinned = true;
@@ -140,7 +161,7 @@ export function memorySaverMethods(originals: Methods): Methods {
   };
 
   const methods = {
-    getTuple(this: object, config: RunnableConfig) {
+    getTuple(this: object, config: RunnableConfig): Promise<unknown> {
       const entry = callsOf(this);
       if (!hasRustStore(this)) return run(entry, () => own.getTuple.call(this, config as never));
       return run(entry, () => {
@@ -211,5 +232,14 @@ export function memorySaverMethods(originals: Methods): Methods {
       });
     },
   };
+  // While a held write waits to move the saver back, later calls queue behind it, in call order.
+  for (const name of ["getTuple", "put", "putWrites", "deleteThread", "getDeltaChannelHistory"] as const) {
+    const method = methods[name] as (this: object, ...args: unknown[]) => Promise<unknown>;
+    (methods as Record<string, unknown>)[name] = function (this: object, ...args: unknown[]) {
+      const waiting = callsOf(this).movingBack;
+      if (waiting) return waiting.then(() => method.apply(this, args));
+      return method.apply(this, args);
+    };
+  }
   return methods as unknown as Methods;
 }

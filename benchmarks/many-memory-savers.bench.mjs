@@ -57,6 +57,19 @@ async function serve(turns) {
   return { savers, contents: last.messages.map((m) => [m.getType(), m.content]) };
 }
 
+/** Bytes of the serialized checkpoints and metadata a MemorySaver holds (what the move threshold counts), and its largest checkpoint. */
+function storedBytes(saver) {
+  let total = 0;
+  let largest = 0;
+  for (const namespaces of Object.values(saver.storage))
+    for (const checkpoints of Object.values(namespaces))
+      for (const [checkpoint, metadata] of Object.values(checkpoints)) {
+        total += checkpoint.length + metadata.length;
+        largest = Math.max(largest, checkpoint.length);
+      }
+  return { storedKB: total / 1024, largestCheckpointKB: largest / 1024 };
+}
+
 async function measure(mode, turns) {
   await modes[mode]();
   try {
@@ -77,6 +90,8 @@ async function measure(mode, turns) {
       rssKBPerSaver: (after.rss - before.rss) / 1024 / SAVERS,
       heapKBPerSaver: (after.heapUsed + after.external - before.heapUsed - before.external) / 1024 / SAVERS,
       contents,
+      // What an unpatched saver stored (its plain fields; a moved saver's are views, and reading them moves it back).
+      ...(mode === "MemorySaver" ? storedBytes(savers[0]) : {}),
     };
     savers.length = 0;
     return result;
@@ -105,6 +120,8 @@ for (const turns of TURNS) {
       "wall ms/saver": m("wallMsPerSaver").toFixed(2),
       "RSS KB/saver": m("rssKBPerSaver").toFixed(0),
       "heap+external KB/saver": m("heapKBPerSaver").toFixed(0),
+      "stored KB (largest checkpoint)":
+        name === "MemorySaver" ? `${m("storedKB").toFixed(0)} (${m("largestCheckpointKB").toFixed(1)})` : "",
     });
   }
 }

@@ -20,8 +20,8 @@ import type { MemorySaverData } from "./memory-saver-data";
  * wins by serializing only what changed, which pays once checkpoints are large
  * (benchmarks/many-memory-savers.bench.mjs: with a store from the first call, 1.6x the CPU per saver of
  * 1 turn and 1.3x at 3 turns; moved at the 16th put, a saver of 10 turns of ~300 B messages was still
- * 5-7% slower). 16 puts is about 5 turns of a one-node chat graph; 256 KiB a few checkpoints of a
- * 100-message chat. Reasoned, not tuned. FAST_LANGGRAPH_MEMORY_SAVER_MOVE_AFTER (puts) and
+ * 5-7% slower). 16 puts is about 5 turns of a one-node chat graph; 256 KiB is what the same bench's
+ * savers store by their 13th turn (10 turns: 160 KiB; 30 turns: 1,351 KiB). Reasoned, not tuned. FAST_LANGGRAPH_MEMORY_SAVER_MOVE_AFTER (puts) and
  * FAST_LANGGRAPH_MEMORY_SAVER_MOVE_AFTER_BYTES (bytes), read by patchLangGraph, set others; with only
  * the first set, the bytes threshold is 0, so MOVE_AFTER=0 moves at the first call.
  */
@@ -53,10 +53,10 @@ function storedBytes(saver: object, thread: unknown, ns: unknown, id: unknown): 
   if (typeof thread !== "string" || typeof ns !== "string" || typeof id !== "string") return 0;
   const row = (saver as MemorySaverData).storage?.[thread]?.[ns]?.[id] as unknown;
   if (!Array.isArray(row)) return 0;
-  let n = 0;
-  for (const part of row.slice(0, 2)) if (part instanceof Uint8Array || typeof part === "string") n += part.length;
-  return n;
+  return lengthOf(row[0]) + lengthOf(row[1]);
 }
+
+const lengthOf = (part: unknown): number => (part instanceof Uint8Array || typeof part === "string" ? part.length : 0);
 
 /** MemorySaver reads the latest checkpoint for a falsy checkpoint_id ("" included). */
 function latestIfNoId(config: RunnableConfig): RunnableConfig {
@@ -99,7 +99,6 @@ function run<T>(entry: SaverCalls, call: () => Promise<T>): Promise<T> {
  * does not keep a held write waiting for the saver to be idle.
  */
 async function* countedList(entry: SaverCalls, tuples: AsyncGenerator<CheckpointTuple>): AsyncGenerator<CheckpointTuple> {
-  if (entry.movingBack) await entry.movingBack;
   try {
     for (;;) {
       const step = await counted(entry, tuples.next());
@@ -135,13 +134,15 @@ export function memorySaverMethods(originals: Methods): Methods {
    * running, then the saver moves back to its own fields and runs it there, and stays on them. Moving
    * again would repeat the round trip (a saver serving concurrent runs holds, at any move, checkpoints
    * that runs still write to), each copying every thread: 16 concurrent runs on one saver took 10x
-   * unpatched's time when it could move again (benchmarks/soak.bench.mjs --only MemorySaver).
+   * unpatched's time when it could move again (benchmarks/soak.bench.mjs --only MemorySaver --invokes
+   * 4000 --threads 400: 227.6 s against 22.9 s).
    */
   const heldBeforeMove = (saver: object, thread: unknown, ns: unknown, id: unknown): boolean =>
     imported.get(saver)?.get(thread)?.get(ns)?.has(id) === true;
   const onOwnFields = <T>(saver: object, entry: SaverCalls, call: () => Promise<T>): Promise<T> => {
     if (entry.running > 0) {
-      // Calls made after this one wait for it (behindMoveBack), so they run in call order, as unpatched.
+      // Calls made after this one wait for it (see the end of memorySaverMethods and `list`), so they
+      // run in call order, as unpatched.
       const moved = whenIdle(entry).then(() => onOwnFields(saver, entry, call));
       const settled = moved.then(
         () => {},
@@ -170,16 +171,18 @@ export function memorySaverMethods(originals: Methods): Methods {
       });
     },
     list(this: object, config: RunnableConfig, options?: CheckpointListOptions) {
-      const entry = callsOf(this);
-      if (!hasRustStore(this)) return (own.list as unknown as (...a: unknown[]) => AsyncGenerator).call(this, config, options);
+      const ownList = own.list as unknown as (...a: unknown[]) => AsyncGenerator<CheckpointTuple>;
+      if (!hasRustStore(this)) return ownList.call(this, config, options);
       const saver = this;
-      return countedList(
-        entry,
-        (async function* () {
-          checkListKeys(config, options);
-          yield* rust.list.call(saver as never, config, options);
-        })(),
-      );
+      // Which path reads is decided at the first next(), after a held write made before it: by then the
+      // saver may be back on its own fields.
+      return (async function* () {
+        const entry = callsOf(saver);
+        if (entry.movingBack) await entry.movingBack;
+        if (!hasRustStore(saver)) return yield* ownList.call(saver, config, options);
+        checkListKeys(config, options);
+        yield* countedList(entry, rust.list.call(saver as never, config, options));
+      })();
     },
     put(this: object, config: RunnableConfig, checkpoint: Checkpoint, metadata: CheckpointMetadata, newVersions: ChannelVersions) {
       const entry = callsOf(this);
@@ -188,6 +191,7 @@ export function memorySaverMethods(originals: Methods): Methods {
       const original = () => {
         entry.puts += 1;
         const put = own.put.call(this, config as never, checkpoint as never, metadata as never, newVersions as never);
+        if (entry.bytes >= after.bytes) return put;
         return put.then((result) => {
           entry.bytes += storedBytes(this, thread, ns, id);
           return result;

@@ -1,4 +1,4 @@
-// Writes to checkpoints a patched MemorySaver held before its move (found by hostile review, round 25): they
+// Writes to checkpoints a patched MemorySaver held before its move (found by a hostile review): they
 // keep call order with the calls made after them, and an unfinished list() does not make them wait forever.
 import type { RunnableConfig } from "@langchain/core/runnables";
 import { MemorySaver, emptyCheckpoint } from "@langchain/langgraph-checkpoint";
@@ -70,4 +70,20 @@ it("put of a held checkpoint id while an unfinished list() is open does not hang
   const put = saver.put(at("t"), cp("id-0001"), META).then(() => "done");
   const timeout = new Promise((r) => setTimeout(() => r("hung"), 2000));
   expect(await Promise.race([put, timeout])).toBe("done");
+});
+
+async function listAfterHeldWrite(saver: MemorySaver) {
+  await setup(saver);
+  const inFlight = saver.getTuple(at("t", "id-0003"));
+  const write = saver.putWrites(at("t", "id-0001"), [["ch", "v"]], "task-1");
+  const listed = [];
+  for await (const tuple of saver.list(at("t"))) listed.push([tuple.checkpoint.id, tuple.pendingWrites]);
+  await Promise.all([inFlight, write]);
+  return { listed, moved: moved(saver) };
+}
+
+it("a list() started after a held write reads the saver's own fields once the write has run, and does not move it again", async () => {
+  const patched = await listAfterHeldWrite(new MemorySaver());
+  expect(patched.listed).toEqual((await listAfterHeldWrite(new OriginalMemorySaver())).listed);
+  expect(patched.moved).toBe(false);
 });

@@ -121,6 +121,11 @@ export declare class PostgresCheckpointStore {
 export declare class SqliteCheckpointStore {
   /** Opens (creating if needed) and migrates the database at `path` (":memory:" for a private one). */
   constructor(path: string, options?: StoreOptions | undefined | null)
+  /**
+   * What getTuple keeps assembled per channel (the last value read of each grown list, so the next
+   * read joins only what was stored since). Counters only: never waits.
+   */
+  get assembledValues(): AssembledValueStats
   get path(): string
   /** Calls queued to or running on the writer thread (each one a promise JavaScript awaits). */
   get queuedCalls(): number
@@ -166,6 +171,18 @@ export declare class SqliteCheckpointStore {
    * file, `memoryBytes` for ":memory:". Queued on the writer thread like every async call.
    */
   vacuum(): Promise<VacuumResult>
+}
+
+/** `SqliteCheckpointStore.assembledValues`: entries and bytes held against the bound, and how reads went. */
+export interface AssembledValueStats {
+  entries: number
+  bytes: number
+  maxBytes: number
+  /** Reads of a grown list served from a remembered value (only the increments since were read). */
+  hits: number
+  /** Reads that assembled the whole chain. */
+  misses: number
+  evictions: number
 }
 
 export interface BlobInput {
@@ -523,6 +540,8 @@ export interface StoreOptions {
   busyTimeoutMs?: number
   /** Create the official saver's tables (for writing in its layout). */
   officialLayout?: boolean
+  /** Most bytes of values getTuple keeps assembled (default 32 MiB; 0 keeps none). */
+  assembledValueBytes?: number
 }
 
 export interface TupleRow {

@@ -44,13 +44,12 @@ export interface DecodedListStats {
 }
 
 /**
- * Default byte bound of a saver's decoded lists: 0, off (opt-in: per turn they save about a tenth of the
- * CPU on a file and nothing on `:memory:`, and a thread read once per process pays 1.05-1.2x for what
- * they keep; README "Decoded lists"). A thread of 1,000 chat messages (~700 KB as stored) counts
- * 2.62 MiB after its first read (`node --expose-gc benchmarks/decoded-lists.bench.mjs` prints it) and
- * about 4 MiB once its parse is kept (5.7 bytes per stored byte in decoded-lists-bytes.test.ts's chat case).
+ * Default byte bound of a saver's decoded lists: 64 MiB. A thread of 1,000 chat messages (~700 KB as
+ * stored) counts 2.62 MiB after its first read (`node --expose-gc benchmarks/decoded-lists.bench.mjs`
+ * prints it) and about 4 MiB once its parse is kept (5.7 bytes per stored byte in
+ * decoded-lists-bytes.test.ts's chat case), so the default keeps some 16 such threads. 0 turns them off.
  */
-export const DEFAULT_DECODED_LIST_BYTES = 0;
+export const DEFAULT_DECODED_LIST_BYTES = 64 * 2 ** 20;
 
 /** Bytes counted per shadow token of an entry's parts (see `set`). */
 const PART_TOKEN_BYTES = 12;

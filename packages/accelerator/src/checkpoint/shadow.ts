@@ -16,6 +16,12 @@
 const OPEN_OBJECT = Object.freeze({ token: "object" });
 const OPEN_ARRAY = Object.freeze({ token: "array" });
 const CLOSE = Object.freeze({ token: "close" });
+/**
+ * In the shadow of a LangChain object's `lc_kwargs`: this kwarg is the very object the instance's own
+ * enumerable field of the same name holds, whose tokens follow in the same walk (the message
+ * constructors store each object kwarg in both places). A match checks the identity again.
+ */
+const SAME_AS_OWN = Object.freeze({ token: "same as own field" });
 
 const MAX_DEPTH = 64;
 
@@ -193,7 +199,42 @@ export function appendShadow(value: unknown, out: ShadowTokens, size: ShadowSize
     out.push(key);
     size.tokens += 1;
     size.chars += key.length;
-    if (!appendShadow(descriptor.value, out, size, depth + 1)) return false;
+    const ok =
+      key === "lc_kwargs" && typeof toJSON === "function"
+        ? appendKwargs(descriptor.value, value, out, size, depth + 1)
+        : appendShadow(descriptor.value, out, size, depth + 1);
+    if (!ok) return false;
+  }
+  out.push(CLOSE);
+  return true;
+}
+
+/** The own enumerable data property `key` of `owner`, if it holds exactly `item` (an object). */
+function ownFieldHolds(owner: object, key: string, item: unknown): boolean {
+  if (item === null || typeof item !== "object") return false;
+  const d = Object.getOwnPropertyDescriptor(owner, key);
+  return d !== undefined && d.enumerable === true && d.get === undefined && d.set === undefined && d.value === item;
+}
+
+/** `appendShadow` of `kwargs`, the `lc_kwargs` of `owner`: an object kwarg its own field holds too is one token. */
+function appendKwargs(kwargs: unknown, owner: object, out: ShadowTokens, size: ShadowSize, depth: number): boolean {
+  if (kwargs === null || typeof kwargs !== "object" || Array.isArray(kwargs) || depth >= MAX_DEPTH || !visibleObject(kwargs)) {
+    return appendShadow(kwargs, out, size, depth);
+  }
+  const toJSON = (kwargs as { toJSON?: unknown }).toJSON;
+  if (toJSON !== undefined) return appendShadow(kwargs, out, size, depth);
+  out.push(OPEN_OBJECT, Object.getPrototypeOf(kwargs), toJSON);
+  size.tokens += 4;
+  for (const key in kwargs) {
+    const descriptor = Object.getOwnPropertyDescriptor(kwargs, key);
+    if (descriptor === undefined || descriptor.get !== undefined || descriptor.set !== undefined) return false;
+    out.push(key);
+    size.tokens += 1;
+    size.chars += key.length;
+    if (ownFieldHolds(owner, key, descriptor.value)) {
+      out.push(SAME_AS_OWN);
+      size.tokens += 1;
+    } else if (!appendShadow(descriptor.value, out, size, depth + 1)) return false;
   }
   out.push(CLOSE);
   return true;
@@ -256,6 +297,53 @@ export function matchShadow(value: unknown, tokens: ShadowTokens, pos: number, o
     const item = (value as Record<string, unknown>)[key];
     if (item === null || typeof item !== "object") {
       if (!samePrimitive(item, tokens[at + 1])) return -1;
+      out?.push(key, item);
+      at += 2;
+    } else {
+      out?.push(key);
+      at =
+        key === "lc_kwargs" && typeof toJSON === "function"
+          ? matchKwargs(item, value, tokens, at + 1, out, depth + 1)
+          : matchShadow(item, tokens, at + 1, out, depth + 1);
+      if (at < 0) return -1;
+    }
+  }
+  if (tokens[at] !== CLOSE) return -1;
+  out?.push(CLOSE);
+  return at + 1;
+}
+
+/**
+ * `matchShadow` of `kwargs`, the `lc_kwargs` of `owner`. A SAME_AS_OWN kwarg matches when it is still
+ * the object `owner[key]` holds: the owner's walk matches that field's own tokens (it walks every own
+ * enumerable key, so a field deleted, hidden or turned into an accessor since fails there).
+ */
+function matchKwargs(
+  kwargs: object,
+  owner: object,
+  tokens: ShadowTokens,
+  pos: number,
+  out: ShadowTokens | undefined,
+  depth: number,
+): number {
+  if (Array.isArray(kwargs) || depth >= MAX_DEPTH) return matchShadow(kwargs, tokens, pos, out, depth);
+  const proto = Object.getPrototypeOf(kwargs);
+  const toJSON = (kwargs as { toJSON?: unknown }).toJSON;
+  if (toJSON !== undefined || tokens[pos] !== OPEN_OBJECT || tokens[pos + 1] !== proto || tokens[pos + 2] !== undefined) {
+    return matchShadow(kwargs, tokens, pos, out, depth);
+  }
+  out?.push(OPEN_OBJECT, proto, undefined);
+  let at = pos + 3;
+  for (const key in kwargs) {
+    if (tokens[at] !== key) return -1;
+    const item = (kwargs as Record<string, unknown>)[key];
+    const token = tokens[at + 1];
+    if (token === SAME_AS_OWN) {
+      if (item === null || typeof item !== "object" || (owner as Record<string, unknown>)[key] !== item) return -1;
+      out?.push(key, SAME_AS_OWN);
+      at += 2;
+    } else if (item === null || typeof item !== "object") {
+      if (!samePrimitive(item, token)) return -1;
       out?.push(key, item);
       at += 2;
     } else {

@@ -9,7 +9,16 @@ import {
   type CheckpointTuple,
   type PendingWrite,
 } from "@langchain/langgraph-checkpoint";
-import type { BlobInput, ChannelHistoryRow, ListRequest, PutRequest, PutResult, PutWritesRequest, TupleRow } from "@fast-langgraph/native";
+import type {
+  AssembledValueStats,
+  BlobInput,
+  ChannelHistoryRow,
+  ListRequest,
+  PutRequest,
+  PutResult,
+  PutWritesRequest,
+  TupleRow,
+} from "@fast-langgraph/native";
 
 import { checkpointConfig, checkpointTarget } from "../checkpoint/config";
 import type { ChannelMemory, ChannelMemoryStats, PendingSnapshot } from "../checkpoint/channel-memory";
@@ -42,6 +51,8 @@ export interface SaverCacheStats {
   valueBytes?: ValueBytesCacheStats;
   /** The list values getTuple decoded last per thread and channel, whose appended elements alone are decoded next. */
   decodedLists?: DecodedListStats;
+  /** RustSqliteSaver: the values the native store last assembled per channel (option `assembledValueBytes`). */
+  assembledValues?: AssembledValueStats;
 }
 
 /** The byte bounds of a saver's in-process caches (options shared by RustSqliteSaver and RustPostgresSaver). */
@@ -60,7 +71,7 @@ export interface SaverCacheOptions {
    */
   valueCacheBytes?: number;
   /**
-   * Most bytes of list values getTuple keeps parsed (default 0: off; opt-in, e.g. 64 MiB): the bytes read,
+   * Most bytes of list values getTuple keeps parsed (default 64 MiB, `DEFAULT_DECODED_LIST_BYTES`; 0: off): the bytes read,
    * a private copy of each element's JSON parse and the elements' shadows, counted as V8 keeps them.
    * The next read of the same or a grown list UTF-8 decodes and parses only its new elements; every
    * element is then revived from a fresh copy of its parse by the same code as a fresh decode

@@ -60,6 +60,15 @@ export interface RustSqliteSaverOptions extends SaverCacheOptions {
   keepEveryValue?: boolean;
   /** Prune in the background on a schedule (off the JavaScript thread for files). */
   retention?: RetentionOptions;
+  /**
+   * Most bytes of channel values getTuple keeps assembled in the native store: per thread, namespace
+   * and channel, the last value read of a list stored as increments, so that the next read of the
+   * grown list reads only the rows stored since (a 1,000-message thread is a chain of about a
+   * thousand rows: 3.3 ms per read, 1.1 ms with this, in the chat-turns workload). Entries are
+   * dropped by deleteThread, prune, vacuum, a put storing a checkpoint again, and any commit by another
+   * connection to the file. LRU; default 32 MiB; 0 keeps none. `cacheStats().assembledValues`.
+   */
+  assembledValueBytes?: number;
 }
 
 function isInMemory(path: string): boolean {
@@ -92,6 +101,8 @@ export class RustSqliteSaver extends NativeCheckpointSaver {
       synchronous: options.synchronous,
       busyTimeoutMs: options.busyTimeoutMs,
       officialLayout: options.layout === "official",
+      // The official layout stores every value inline: nothing to assemble.
+      assembledValueBytes: options.layout === "official" ? 0 : byteBound(this.label, "assembledValueBytes", options.assembledValueBytes),
     });
     const valueCacheBytes = byteBound(this.label, "valueCacheBytes", options.valueCacheBytes);
     const channelMemoryBytes = byteBound(this.label, "channelMemoryBytes", options.channelMemoryBytes);
@@ -142,7 +153,11 @@ export class RustSqliteSaver extends NativeCheckpointSaver {
   }
 
   cacheStats(): SaverCacheStats {
-    return { ...super.cacheStats(), valueBytes: this.official?.stats() };
+    return {
+      ...super.cacheStats(),
+      valueBytes: this.official?.stats(),
+      assembledValues: this.official ? undefined : this.native.assembledValues,
+    };
   }
 
   /**

@@ -37,12 +37,16 @@ pub fn assemble(family: &HashMap<String, Link>, owner: &str, channel: &str, thre
         cursor = link.base_owner_id.as_deref();
     }
     chain.reverse();
+    join_increments(chain[0].data.clone(), &chain[1..], channel, thread_id)
+}
+
+/// `start` (a whole serialized list) with `links`' increments applied, oldest first: runs of appended
+/// elements are joined in one pass; a messages-reducer increment applies to everything before it.
+pub fn join_increments(start: Vec<u8>, links: &[&Link], channel: &str, thread_id: &str) -> Result<Vec<u8>, String> {
     let context = |m: String| format!("channel {channel:?} of thread {thread_id:?}: {m}");
-    // Runs of appended elements are joined in one pass; a messages-reducer increment applies to
-    // everything before it.
-    let mut current: Vec<u8> = chain[0].data.clone();
+    let mut current = start;
     let mut appended: Vec<&[u8]> = Vec::new();
-    for link in &chain[1..] {
+    for link in links {
         match link.increment {
             Increment::Append => appended.push(&link.data),
             Increment::Merge => {

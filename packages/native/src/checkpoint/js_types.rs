@@ -15,6 +15,21 @@ pub struct StoreOptions {
     pub busy_timeout_ms: Option<u32>,
     /// Create the official saver's tables (for writing in its layout).
     pub official_layout: Option<bool>,
+    /// Most bytes of values getTuple keeps assembled (default 32 MiB; 0 keeps none).
+    pub assembled_value_bytes: Option<f64>,
+}
+
+/// `SqliteCheckpointStore.assembledValues`: entries and bytes held against the bound, and how reads went.
+#[napi(object)]
+pub struct AssembledValueStats {
+    pub entries: f64,
+    pub bytes: f64,
+    pub max_bytes: f64,
+    /// Reads of a grown list served from a remembered value (only the increments since were read).
+    pub hits: f64,
+    /// Reads that assembled the whole chain.
+    pub misses: f64,
+    pub evictions: f64,
 }
 
 #[napi(object)]

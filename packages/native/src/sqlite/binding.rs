@@ -8,6 +8,7 @@ use std::sync::Arc;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
+use super::assembled::DEFAULT_ASSEMBLED_VALUE_BYTES;
 use super::engine::{Engine, Synchronous};
 use super::ops::{self, Op};
 use crate::checkpoint::js_types::*;
@@ -55,11 +56,38 @@ impl SqliteCheckpointStore {
     /// Opens (creating if needed) and migrates the database at `path` (":memory:" for a private one).
     #[napi(constructor)]
     pub fn new(path: String, options: Option<StoreOptions>) -> Result<Self> {
-        let options = options.unwrap_or(StoreOptions { synchronous: None, busy_timeout_ms: None, official_layout: None });
+        let options = options.unwrap_or(StoreOptions {
+            synchronous: None,
+            busy_timeout_ms: None,
+            official_layout: None,
+            assembled_value_bytes: None,
+        });
         let synchronous = Synchronous::parse(options.synchronous.as_deref()).map_err(invalid_arg)?;
         let official = options.official_layout.unwrap_or(false);
-        let engine = Engine::open(&path, synchronous, options.busy_timeout_ms.unwrap_or(5000), official).map_err(failed)?;
+        let assembled = match options.assembled_value_bytes {
+            None => DEFAULT_ASSEMBLED_VALUE_BYTES,
+            Some(b) if b.is_finite() && b >= 0.0 => b as u64,
+            Some(b) => return Err(invalid_arg(format!("assembledValueBytes must be a finite number of bytes >= 0, got {b}"))),
+        };
+        let engine =
+            Engine::open(&path, synchronous, options.busy_timeout_ms.unwrap_or(5000), official, assembled).map_err(failed)?;
         Ok(Self { engine: Arc::new(engine) })
+    }
+
+    /// What getTuple keeps assembled per channel (the last value read of each grown list, so the next
+    /// read joins only what was stored since). Counters only: never waits.
+    #[napi(getter)]
+    pub fn assembled_values(&self) -> AssembledValueStats {
+        use std::sync::atomic::Ordering::Relaxed;
+        let s = self.engine.assembled_stats();
+        AssembledValueStats {
+            entries: s.entries.load(Relaxed) as f64,
+            bytes: s.bytes.load(Relaxed) as f64,
+            max_bytes: s.max_bytes.load(Relaxed) as f64,
+            hits: s.hits.load(Relaxed) as f64,
+            misses: s.misses.load(Relaxed) as f64,
+            evictions: s.evictions.load(Relaxed) as f64,
+        }
     }
 
     #[napi(getter)]

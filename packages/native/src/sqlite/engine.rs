@@ -9,7 +9,8 @@ use std::sync::{Arc, Mutex};
 
 use rusqlite::{Connection, OpenFlags};
 
-use super::error::{describe, EngineResult};
+use super::assembled::{AssembledStats, AssembledValues};
+use super::error::{describe, sql_err, EngineResult};
 use super::{memory_vfs, schema};
 
 /// A unit of work for the writer thread.
@@ -26,6 +27,9 @@ pub struct Engine {
     writer: Mutex<Option<Sender<Job>>>,
     /// For ":memory:", the bytes its database holds (a live count the VFS keeps; no lock to read).
     memory_bytes: Option<Arc<AtomicU64>>,
+    /// What getTuple last assembled per channel (assembled.rs); locked only while `conn` is held.
+    assembled: Mutex<AssembledValues>,
+    assembled_stats: Arc<AssembledStats>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -49,7 +53,13 @@ impl Synchronous {
 }
 
 impl Engine {
-    pub fn open(path: &str, synchronous: Synchronous, busy_timeout_ms: u32, official_layout: bool) -> EngineResult<Self> {
+    pub fn open(
+        path: &str,
+        synchronous: Synchronous,
+        busy_timeout_ms: u32,
+        official_layout: bool,
+        assembled_value_bytes: u64,
+    ) -> EngineResult<Self> {
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
             | OpenFlags::SQLITE_OPEN_CREATE
             | OpenFlags::SQLITE_OPEN_URI
@@ -106,7 +116,10 @@ impl Engine {
             super::official_layout::ensure_tables(&conn, path)?;
         }
         let memory_bytes = if in_memory { memory_vfs::held_bytes(&conn) } else { None };
+        let assembled = AssembledValues::new(assembled_value_bytes);
         Ok(Self {
+            assembled_stats: assembled.stats(),
+            assembled: Mutex::new(assembled),
             memory_bytes,
             path: path.to_string(),
             conn: Mutex::new(Some(conn)),
@@ -125,6 +138,46 @@ impl Engine {
             Some(conn) => f(conn),
             None => Err(self.closed_error()),
         }
+    }
+
+    /// Runs `f` on the connection with the assembled values, inside one read transaction whose
+    /// snapshot the entries are checked against first (another connection's commit drops them all).
+    pub fn with_assembled<T>(&self, f: impl FnOnce(&Connection, &mut AssembledValues) -> EngineResult<T>) -> EngineResult<T> {
+        self.with_conn(|conn| {
+            let mut cache = self.assembled.lock().map_err(|_| "assembled values lock poisoned".to_string())?;
+            if !cache.enabled() {
+                return f(conn, &mut cache);
+            }
+            let e = sql_err(&self.path);
+            let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Deferred).map_err(&e)?;
+            let version: i64 = tx.query_row("PRAGMA data_version", [], |r| r.get(0)).map_err(&e)?;
+            cache.check_data_version(version);
+            let out = f(&tx, &mut cache)?;
+            tx.commit().map_err(&e)?;
+            Ok(out)
+        })
+    }
+
+    /// Runs `f` on the connection after `forget` has dropped what the write may make stale.
+    pub fn writing<T>(
+        &self,
+        forget: impl FnOnce(&Connection, &mut AssembledValues) -> EngineResult<()>,
+        f: impl FnOnce(&mut Connection) -> EngineResult<T>,
+    ) -> EngineResult<T> {
+        self.with_conn(|conn| {
+            {
+                let mut cache = self.assembled.lock().map_err(|_| "assembled values lock poisoned".to_string())?;
+                if cache.enabled() {
+                    forget(conn, &mut cache)?;
+                }
+            }
+            f(conn)
+        })
+    }
+
+    /// The assembled values' counters (atomics: never waits).
+    pub fn assembled_stats(&self) -> &AssembledStats {
+        &self.assembled_stats
     }
 
     pub fn closed_error(&self) -> String {

@@ -368,7 +368,7 @@ mod tests {
 
     #[test]
     fn the_page_cache_stays_bounded_while_the_database_grows_past_it() {
-        let e = Engine::open(":memory:", Synchronous::Normal, 1000, false).unwrap();
+        let e = Engine::open(":memory:", Synchronous::Normal, 1000, false, 0).unwrap();
         // 24 MiB in 6,000 commits of 4 KiB rows, far past the 2 MiB default cache.
         for _ in 0..6_000 {
             fill(&e, 1, 4096);
@@ -390,7 +390,7 @@ mod tests {
 
     #[test]
     fn memory_returns_after_a_delete_and_an_incremental_vacuum_and_on_close() {
-        let e = Engine::open(":memory:", Synchronous::Normal, 1000, false).unwrap();
+        let e = Engine::open(":memory:", Synchronous::Normal, 1000, false, 0).unwrap();
         fill(&e, 4_000, 4096);
         let full = e.with_conn(|c| Ok(held_bytes(c).unwrap().load(Ordering::Relaxed))).unwrap();
         assert!(full >= 16 << 20, "{full}");
@@ -410,8 +410,8 @@ mod tests {
 
     #[test]
     fn a_failed_transaction_rolls_back_and_stores_never_share_data() {
-        let a = Engine::open(":memory:", Synchronous::Normal, 1000, false).unwrap();
-        let b = Engine::open(":memory:", Synchronous::Normal, 1000, false).unwrap();
+        let a = Engine::open(":memory:", Synchronous::Normal, 1000, false, 0).unwrap();
+        let b = Engine::open(":memory:", Synchronous::Normal, 1000, false, 0).unwrap();
         fill(&a, 100, 1000);
         a.with_conn(|c| {
             let tx = c.transaction().unwrap();

@@ -1,5 +1,6 @@
 //! The SQLite checkpoint engine behind `RustSqliteSaver` (and a patched `SqliteSaver`/`MemorySaver`).
 
+mod assembled;
 mod binding;
 mod cached_tx;
 mod engine;

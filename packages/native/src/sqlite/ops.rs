@@ -3,6 +3,7 @@
 
 use napi::bindgen_prelude::*;
 
+use super::assembled::AssembledValues;
 use super::engine::Engine;
 use super::error::{sql_err, EngineResult};
 use super::official_layout::{self, OfficialPutIn};
@@ -31,7 +32,19 @@ pub fn put(req: PutRequest) -> Result<Op<PutOutcome, PutResult>> {
     Ok(op(
         move |engine| {
             let input = put_input(&req, &increments)?;
-            engine.with_conn(|conn| write::put(conn, &engine.path, &input))
+            // A put that stores a row again (a retried put) may change what was assembled from it.
+            let forget = |conn: &rusqlite::Connection, cache: &mut AssembledValues| {
+                if cache.has_thread(input.thread_id) {
+                    for blob in &input.blobs {
+                        if write::own_row_exists(conn, &engine.path, &input, blob.channel)? {
+                            cache.forget_thread(input.thread_id);
+                            break;
+                        }
+                    }
+                }
+                Ok(())
+            };
+            engine.writing(forget, |conn| write::put(conn, &engine.path, &input))
         },
         put_result,
     ))
@@ -74,7 +87,9 @@ pub fn get_tuple(
 ) -> Op<Option<CheckpointRecord>, Option<TupleRow>> {
     op(
         move |engine| {
-            engine.with_conn(|conn| read::get_tuple(conn, &engine.path, &thread_id, &checkpoint_ns, checkpoint_id.as_deref()))
+            engine.with_assembled(|conn, cache| {
+                read::get_tuple(conn, &engine.path, &thread_id, &checkpoint_ns, checkpoint_id.as_deref(), Some(cache))
+            })
         },
         |r| r.map(tuple_row),
     )
@@ -89,7 +104,16 @@ pub fn list(req: ListRequest) -> Result<Op<Vec<CheckpointRecord>, Vec<TupleRow>>
 }
 
 pub fn delete_thread(thread_id: String) -> Op<(), ()> {
-    op(move |engine| engine.with_conn(|conn| write::delete_thread(conn, &engine.path, &thread_id)), |()| ())
+    op(
+        move |engine| {
+            let forget = |_: &rusqlite::Connection, cache: &mut AssembledValues| {
+                cache.forget_thread(&thread_id);
+                Ok(())
+            };
+            engine.writing(forget, |conn| write::delete_thread(conn, &engine.path, &thread_id))
+        },
+        |()| (),
+    )
 }
 
 pub fn delta_channel_history(
@@ -132,7 +156,11 @@ pub fn prune(options: PruneOptions) -> Result<Op<PruneReport, PruneResult>> {
             // One transaction per thread, so a concurrent writer in another process interleaves with a
             // long prune. This saver's own calls queued meanwhile wait for the whole prune (FIFO).
             for thread_id in &threads {
-                report.add(engine.with_conn(|conn| prune::prune_thread(conn, &engine.path, thread_id, &policy))?);
+                let forget = |_: &rusqlite::Connection, cache: &mut AssembledValues| {
+                    cache.forget_thread(thread_id);
+                    Ok(())
+                };
+                report.add(engine.writing(forget, |conn| prune::prune_thread(conn, &engine.path, thread_id, &policy))?);
             }
             engine.with_conn(|conn| prune::release_free_pages(conn, &engine.path))?;
             Ok(report)
@@ -153,7 +181,11 @@ pub fn vacuum() -> Op<(i64, i64), VacuumResult> {
     op(
         |engine| {
             let before = stored_bytes(engine);
-            engine.with_conn(|conn| prune::vacuum(conn, &engine.path))?;
+            let forget = |_: &rusqlite::Connection, cache: &mut AssembledValues| {
+                cache.clear();
+                Ok(())
+            };
+            engine.writing(forget, |conn| prune::vacuum(conn, &engine.path))?;
             Ok((before, stored_bytes(engine)))
         },
         |(bytes_before, bytes_after)| VacuumResult { bytes_before, bytes_after },

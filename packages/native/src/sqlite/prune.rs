@@ -211,13 +211,7 @@ fn collect_values(conn: &Connection, path: &str, thread_id: &str) -> EngineResul
     for (ns, channel, owner, data) in rewrites {
         let old = links.get(&(ns.clone(), channel.clone(), owner.clone())).map_or(0, |l| l.size);
         report.bytes -= data.len() as i64 - old;
-        conn.prepare_cached(
-            "UPDATE flg_blobs SET data = ?5, base_owner_id = NULL, root_owner_id = owner_id
-             WHERE thread_id = ?1 AND checkpoint_ns = ?2 AND channel = ?3 AND owner_id = ?4",
-        )
-        .map_err(&e)?
-        .execute(params![thread_id, ns, channel, owner, data])
-        .map_err(&e)?;
+        super::values::store_whole(conn, path, thread_id, ns, channel, owner, &data)?;
     }
     for key in &plan.delete {
         conn.prepare_cached(

@@ -4,6 +4,7 @@ use std::iter::Peekable;
 
 use rusqlite::{params_from_iter, types::Value, Connection};
 
+use super::assembled::AssembledValues;
 use super::error::{sql_err, EngineResult};
 use super::schema::{self, OfficialTables};
 use super::values::{load_values, load_writes};
@@ -39,11 +40,17 @@ fn map_head(r: &rusqlite::Row) -> rusqlite::Result<Head> {
     })
 }
 
-fn complete(conn: &Connection, path: &str, official: OfficialTables, head: Head) -> EngineResult<CheckpointRecord> {
+fn complete(
+    conn: &Connection,
+    path: &str,
+    official: OfficialTables,
+    head: Head,
+    cache: Option<&mut AssembledValues>,
+) -> EngineResult<CheckpointRecord> {
     let (layout, values) = match &head.channel_refs {
         Some(text) => {
             let refs = refs::parse(text)?;
-            (Layout::Native, load_values(conn, path, &head.thread_id, &head.checkpoint_ns, &refs)?)
+            (Layout::Native, load_values(conn, path, &head.thread_id, &head.checkpoint_ns, &refs, cache)?)
         }
         None => (Layout::Official, Vec::new()),
     };
@@ -62,13 +69,15 @@ fn complete(conn: &Connection, path: &str, official: OfficialTables, head: Head)
     })
 }
 
-/// One checkpoint by id, or the thread's latest in the namespace when `checkpoint_id` is None.
+/// One checkpoint by id, or the thread's latest in the namespace when `checkpoint_id` is None; its
+/// values joined onto what `cache` remembers, when given (see assembled.rs: the caller keeps it current).
 pub fn get_tuple(
     conn: &Connection,
     path: &str,
     thread_id: &str,
     ns: &str,
     checkpoint_id: Option<&str>,
+    cache: Option<&mut AssembledValues>,
 ) -> EngineResult<Option<CheckpointRecord>> {
     let query = ListQuery {
         thread_id: Some(thread_id.to_string()),
@@ -78,11 +87,11 @@ pub fn get_tuple(
         filter: Vec::new(),
     };
     let exact = checkpoint_id.map(str::to_string);
-    Ok(scan(conn, path, &query, exact.as_deref())?.into_iter().next())
+    Ok(scan(conn, path, &query, exact.as_deref(), cache)?.into_iter().next())
 }
 
 pub fn list(conn: &Connection, path: &str, query: &ListQuery) -> EngineResult<Vec<CheckpointRecord>> {
-    scan(conn, path, query, None)
+    scan(conn, path, query, None, None)
 }
 
 fn where_clause(query: &ListQuery, exact: Option<&str>) -> (String, Vec<Value>) {
@@ -122,7 +131,13 @@ fn metadata_matches(kind: &str, metadata: &[u8], filter: &[(String, serde_json::
 }
 
 /// Merges both layouts newest first (checkpoint ids are time-ordered uuid6), filters, and stops at `limit`.
-fn scan(conn: &Connection, path: &str, query: &ListQuery, exact: Option<&str>) -> EngineResult<Vec<CheckpointRecord>> {
+fn scan(
+    conn: &Connection,
+    path: &str,
+    query: &ListQuery,
+    exact: Option<&str>,
+    mut cache: Option<&mut AssembledValues>,
+) -> EngineResult<Vec<CheckpointRecord>> {
     let e = sql_err(path);
     let official = schema::official_tables(conn).map_err(&e)?;
     let (cond, args) = where_clause(query, exact);
@@ -160,7 +175,7 @@ fn scan(conn: &Connection, path: &str, query: &ListQuery, exact: Option<&str>) -
     }
     drop(native);
     drop(official_rows);
-    heads.into_iter().map(|h| complete(conn, path, official, h)).collect()
+    heads.into_iter().map(|h| complete(conn, path, official, h, cache.as_deref_mut())).collect()
 }
 
 fn pick_newer<A, B>(a: &mut Peekable<A>, b: &mut Peekable<B>) -> Option<rusqlite::Result<Head>>

@@ -9,7 +9,7 @@ fn put_writes_native(c: &mut rusqlite::Connection, path: &str, input: &PutWrites
 }
 
 fn engine() -> Engine {
-    Engine::open(":memory:", Synchronous::Normal, 1000, false).unwrap()
+    Engine::open(":memory:", Synchronous::Normal, 1000, false, super::assembled::DEFAULT_ASSEMBLED_VALUE_BYTES).unwrap()
 }
 
 fn put(e: &Engine, id: &str, parent: Option<&str>, blobs: Vec<BlobIn>, carried: Vec<(&str, &str)>) -> PutOutcome {
@@ -35,7 +35,7 @@ fn blob<'a>(channel: &'a str, version: &'a str, data: &'a [u8], base: Option<&'a
 }
 
 fn value_of(e: &Engine, id: &str, channel: &str) -> Option<String> {
-    let rec = e.with_conn(|c| read::get_tuple(c, &e.path, "t", "", Some(id))).unwrap().unwrap();
+    let rec = e.with_conn(|c| read::get_tuple(c, &e.path, "t", "", Some(id), None)).unwrap().unwrap();
     rec.values.into_iter().find(|v| v.channel == channel).map(|v| String::from_utf8(v.data).unwrap())
 }
 
@@ -74,7 +74,7 @@ fn unchanged_channels_are_carried_from_the_parent_without_rewriting() {
 fn a_missing_increment_base_is_reported_and_nothing_is_written() {
     let e = engine();
     assert_eq!(put(&e, "1", None, vec![blob("m", "1", b"[1]", Some("gone"))], vec![]), PutOutcome::DeltaBaseMissing("m".into()));
-    assert!(e.with_conn(|c| read::get_tuple(c, &e.path, "t", "", None)).unwrap().is_none());
+    assert!(e.with_conn(|c| read::get_tuple(c, &e.path, "t", "", None, None)).unwrap().is_none());
 }
 
 #[test]
@@ -96,7 +96,7 @@ fn writes_sort_by_task_path_then_task_id_then_index_and_special_ones_replace() {
     e.with_conn(|c| put_writes_native(c, &e.path, &w("b", "~1", vec![wi("x", 0, b"9")]))).unwrap();
     e.with_conn(|c| put_writes_native(c, &e.path, &w("b", "~1", vec![wi("__error__", -1, b"e1")]))).unwrap();
     e.with_conn(|c| put_writes_native(c, &e.path, &w("b", "~1", vec![wi("__error__", -1, b"e2")]))).unwrap();
-    let rec = e.with_conn(|c| read::get_tuple(c, &e.path, "t", "", Some("1"))).unwrap().unwrap();
+    let rec = e.with_conn(|c| read::get_tuple(c, &e.path, "t", "", Some("1"), None)).unwrap().unwrap();
     let got: Vec<(String, i64, String)> =
         rec.writes.into_iter().map(|w| (w.task_id, w.idx, String::from_utf8(w.value).unwrap())).collect();
     assert_eq!(
@@ -170,7 +170,10 @@ fn a_closed_engine_names_its_file() {
 fn a_file_that_is_not_a_database_is_named_in_the_error() {
     let dir = std::env::temp_dir().join(format!("flg-notdb-{}", std::process::id()));
     std::fs::write(&dir, vec![b'x'; 4096]).unwrap();
-    let err = Engine::open(dir.to_str().unwrap(), Synchronous::Normal, 100, false).err().unwrap();
+    let err =
+        Engine::open(dir.to_str().unwrap(), Synchronous::Normal, 100, false, super::assembled::DEFAULT_ASSEMBLED_VALUE_BYTES)
+            .err()
+            .unwrap();
     std::fs::remove_file(&dir).ok();
     assert!(err.contains("not a SQLite database") && err.contains("flg-notdb"), "{err}");
 }
@@ -243,12 +246,12 @@ fn reads_and_prune_refuse_a_cyclic_value_chain_with_an_error() {
     put(&e, "3", Some("2"), vec![blob("m", "3", b"[3]", Some("2"))], vec![]);
     // Hand-built damage: 2 builds on 3 and 3 on 2; 3 also on itself in a second channel.
     exec(&e, "UPDATE flg_blobs SET base_owner_id = '3' WHERE owner_id = '2'");
-    let err = e.with_conn(|c| read::get_tuple(c, &e.path, "t", "", Some("3"))).unwrap_err();
+    let err = e.with_conn(|c| read::get_tuple(c, &e.path, "t", "", Some("3"), None)).unwrap_err();
     assert!(err.contains("\"m\"") && err.contains("\"t\"") && err.contains("checkpoint \"3\"") && err.contains("cycle"), "{err}");
     let err = prune_keep_last(&e, 1).unwrap_err();
     assert!(err.contains("\"m\"") && err.contains("\"t\"") && err.contains("cycle"), "{err}");
     exec(&e, "UPDATE flg_blobs SET base_owner_id = '3' WHERE owner_id = '3'");
-    let err = e.with_conn(|c| read::get_tuple(c, &e.path, "t", "", Some("3"))).unwrap_err();
+    let err = e.with_conn(|c| read::get_tuple(c, &e.path, "t", "", Some("3"), None)).unwrap_err();
     assert!(err.contains("cycle at \"3\""), "{err}");
 }
 
@@ -283,7 +286,7 @@ fn a_replayed_mixed_batch_follows_the_requested_savers_rule() {
         put(&e, "1", None, vec![], vec![]);
         e.with_conn(|c| put_writes_native(c, &e.path, &batch(b"1", conflict))).unwrap();
         e.with_conn(|c| put_writes_native(c, &e.path, &batch(b"2", conflict))).unwrap();
-        let rec = e.with_conn(|c| read::get_tuple(c, &e.path, "t", "", Some("1"))).unwrap().unwrap();
+        let rec = e.with_conn(|c| read::get_tuple(c, &e.path, "t", "", Some("1"), None)).unwrap().unwrap();
         let got: Vec<(i64, String)> = rec.writes.into_iter().map(|w| (w.idx, String::from_utf8(w.value).unwrap())).collect();
         assert_eq!(got, vec![(-3, interrupt.to_string()), (1, "1".to_string())], "{conflict:?}");
     }
@@ -297,7 +300,7 @@ fn a_replayed_mixed_batch_follows_the_requested_savers_rule() {
     assert_eq!(twice.effective_writes().len(), 1);
     assert_eq!(twice.effective_writes()[0].value, b"\"b\"");
     e.with_conn(|c| put_writes_native(c, &e.path, &twice)).unwrap();
-    let rec = e.with_conn(|c| read::get_tuple(c, &e.path, "t", "", Some("1"))).unwrap().unwrap();
+    let rec = e.with_conn(|c| read::get_tuple(c, &e.path, "t", "", Some("1"), None)).unwrap().unwrap();
     assert_eq!(rec.writes.len(), 1);
     assert_eq!(rec.writes[0].value, b"\"b\"".to_vec());
 }
@@ -325,7 +328,7 @@ fn reading_other_threads_reuses_the_cached_query_plan() {
         e.with_conn(|c| write::put(c, &e.path, &input)).unwrap();
     }
     for thread in ["a", "b", "c", "a"] {
-        let rec = e.with_conn(|c| read::get_tuple(c, &e.path, thread, "", None)).unwrap().unwrap();
+        let rec = e.with_conn(|c| read::get_tuple(c, &e.path, thread, "", None, None)).unwrap().unwrap();
         assert_eq!(rec.thread_id, thread);
     }
     e.with_conn(|c| {

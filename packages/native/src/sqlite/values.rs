@@ -1,12 +1,13 @@
 //! Channel values and pending writes of one checkpoint, rebuilt from stored rows.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use rusqlite::{params, Connection, OptionalExtension};
 
+use super::assembled::AssembledValues;
 use super::error::{sql_err, EngineResult};
 use super::schema::OfficialTables;
-use crate::checkpoint::chain::{assemble, Link};
+use crate::checkpoint::chain::{assemble, join_increments, Link};
 use crate::checkpoint::records::{Increment, StoredValue, StoredWrite};
 use crate::checkpoint::refs::ChannelRefs;
 
@@ -54,16 +55,123 @@ pub fn load_value(
     Ok(Some(StoredValue { channel: channel.to_string(), owner_id: owner.to_string(), kind, data }))
 }
 
+/// Makes the stored row of `owner` hold its whole value `data` and start a family of its own.
+pub fn store_whole(
+    conn: &Connection,
+    path: &str,
+    thread_id: &str,
+    ns: &str,
+    channel: &str,
+    owner: &str,
+    data: &[u8],
+) -> EngineResult<()> {
+    conn.prepare_cached(
+        "UPDATE flg_blobs SET data = ?5, base_owner_id = NULL, root_owner_id = owner_id
+         WHERE thread_id = ?1 AND checkpoint_ns = ?2 AND channel = ?3 AND owner_id = ?4",
+    )
+    .map_err(sql_err(path))?
+    .execute(params![thread_id, ns, channel, owner, data])
+    .map_err(sql_err(path))?;
+    Ok(())
+}
+
+/// One stored row as a chain walk reads it: type, base, data, increment.
+type ChainRow = (String, Option<String>, Vec<u8>, String);
+
+/// Rows a chain walk reads back towards a remembered value before it reads the whole family instead.
+const MAX_WALK: usize = 256;
+
+/// [`load_value`], joining only the increments stored since the value `cache` holds for the channel
+/// (when `owner` descends from it), and remembering the result.
+pub fn load_value_cached(
+    conn: &Connection,
+    path: &str,
+    cache: &mut AssembledValues,
+    thread_id: &str,
+    ns: &str,
+    channel: &str,
+    owner: &str,
+) -> EngineResult<Option<StoredValue>> {
+    if !cache.enabled() {
+        return load_value(conn, path, thread_id, ns, channel, owner);
+    }
+    let e = sql_err(path);
+    let row_of = |id: &str| -> EngineResult<Option<ChainRow>> {
+        conn.prepare_cached(
+            "SELECT type, base_owner_id, data, increment FROM flg_blobs
+             WHERE thread_id = ?1 AND checkpoint_ns = ?2 AND channel = ?3 AND owner_id = ?4",
+        )
+        .map_err(&e)?
+        .query_row(params![thread_id, ns, channel, id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+        .optional()
+        .map_err(&e)
+    };
+    let Some((kind, base, data, increment)) = row_of(owner)? else { return Ok(None) };
+    let value =
+        |data: Vec<u8>| StoredValue { channel: channel.to_string(), owner_id: owner.to_string(), kind: kind.clone(), data };
+    let Some(mut cursor) = base else { return Ok(Some(value(data))) };
+    if let Some(bytes) = cache.get(thread_id, ns, channel, owner) {
+        let data = bytes.to_vec();
+        cache.hit();
+        return Ok(Some(value(data)));
+    }
+    let remembered = cache.owner(thread_id, ns, channel).map(str::to_string);
+    let mut links = vec![Link { base_owner_id: Some(cursor.clone()), data, increment: Increment::parse(Some(&increment))? }];
+    let mut visited: HashSet<String> = HashSet::from([owner.to_string()]);
+    let start = loop {
+        if remembered.as_deref() == Some(cursor.as_str()) {
+            break cache.get(thread_id, ns, channel, &cursor).map(<[u8]>::to_vec);
+        }
+        if links.len() >= MAX_WALK || !visited.insert(cursor.clone()) {
+            break None;
+        }
+        // A missing row or a cycle is the family path's to report.
+        let Some((_, base, data, increment)) = row_of(&cursor)? else { break None };
+        match base {
+            None => break Some(data),
+            Some(next) => {
+                links.push(Link { base_owner_id: Some(next.clone()), data, increment: Increment::parse(Some(&increment))? });
+                cursor = next;
+            }
+        }
+    };
+    let data = match start {
+        Some(start) => {
+            if remembered.as_deref() == Some(cursor.as_str()) {
+                cache.hit();
+            } else {
+                cache.miss();
+            }
+            let chain: Vec<&Link> = links.iter().rev().collect();
+            join_increments(start, &chain, channel, thread_id)?
+        }
+        None => {
+            cache.miss();
+            match load_value(conn, path, thread_id, ns, channel, owner)? {
+                Some(v) => v.data,
+                None => return Ok(None),
+            }
+        }
+    };
+    cache.set(thread_id, ns, channel, owner, &data);
+    Ok(Some(value(data)))
+}
+
 pub fn load_values(
     conn: &Connection,
     path: &str,
     thread_id: &str,
     ns: &str,
     refs: &ChannelRefs,
+    mut cache: Option<&mut AssembledValues>,
 ) -> EngineResult<Vec<StoredValue>> {
     let mut out = Vec::with_capacity(refs.len());
     for (channel, (owner, _)) in refs {
-        if let Some(v) = load_value(conn, path, thread_id, ns, channel, owner)? {
+        let loaded = match cache.as_deref_mut() {
+            Some(cache) => load_value_cached(conn, path, cache, thread_id, ns, channel, owner)?,
+            None => load_value(conn, path, thread_id, ns, channel, owner)?,
+        };
+        if let Some(v) = loaded {
             out.push(v);
         }
     }

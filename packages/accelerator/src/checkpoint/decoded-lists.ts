@@ -44,12 +44,14 @@ export interface DecodedListStats {
 }
 
 /**
- * Default byte bound of a saver's decoded lists: 64 MiB. A thread of 1,000 chat messages (~700 KB as
- * stored) counts 2.62 MiB after its first read (`node --expose-gc benchmarks/decoded-lists.bench.mjs`
- * prints it) and about 4 MiB once its parse is kept (5.7 bytes per stored byte in
- * decoded-lists-bytes.test.ts's chat case), so the default keeps some 16 such threads. 0 turns them off.
+ * Default byte bound of a saver's decoded lists: 0, off (opt-in: in `benchmarks/decoded-lists.bench.mjs`,
+ * beside the native store's assembled values, they changed the CPU of a chat turn at 1,000 messages by
+ * between -14% and +14% from run to run, and a thread read once per process pays for what they keep;
+ * README "Decoded lists"). A thread of 1,000 chat messages (~700 KB as stored) counts
+ * 2.62 MiB after its first read (`node --expose-gc benchmarks/decoded-lists.bench.mjs` prints it) and
+ * about 4 MiB once its parse is kept (5.7 bytes per stored byte in decoded-lists-bytes.test.ts's chat case).
  */
-export const DEFAULT_DECODED_LIST_BYTES = 64 * 2 ** 20;
+export const DEFAULT_DECODED_LIST_BYTES = 0;
 
 /** Bytes counted per shadow token of an entry's parts (see `set`). */
 const PART_TOKEN_BYTES = 12;

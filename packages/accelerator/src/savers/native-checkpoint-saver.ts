@@ -71,7 +71,7 @@ export interface SaverCacheOptions {
    */
   valueCacheBytes?: number;
   /**
-   * Most bytes of list values getTuple keeps parsed (default 64 MiB, `DEFAULT_DECODED_LIST_BYTES`; 0: off): the bytes read,
+   * Most bytes of list values getTuple keeps parsed (default 0: off; opt-in, e.g. 64 MiB): the bytes read,
    * a private copy of each element's JSON parse and the elements' shadows, counted as V8 keeps them.
    * The next read of the same or a grown list UTF-8 decodes and parses only its new elements; every
    * element is then revived from a fresh copy of its parse by the same code as a fresh decode

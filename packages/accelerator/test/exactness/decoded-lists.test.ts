@@ -10,7 +10,6 @@ import { rustStoreOf } from "../../src/patch/memory-saver";
 import { rustSaverOf } from "../../src/patch/postgres-saver";
 import { freshSchema, postgresUrl } from "../support/postgres";
 import { temporaryDatabase } from "../support/temporary-database";
-import { DEFAULT_DECODED_LIST_BYTES } from "../../src/checkpoint/decoded-lists";
 
 /**
  * getTuple of our savers parses only a grown list's new elements and revives every element from a
@@ -139,10 +138,8 @@ describe("decoded lists, differentially against MemorySaver", () => {
       const saver = new MemorySaver();
       const ours = await session(saver);
       expectSame(ours, reference);
-      // The patched class runs on decoded lists too (the default bound).
-      const stats = rustStoreOf(saver as never).cacheStats().decodedLists;
-      expect(stats?.maxBytes).toBe(DEFAULT_DECODED_LIST_BYTES);
-      expect(stats?.hits).toBeGreaterThan(0);
+      // Decoded lists are opt-in: the patched class keeps them off.
+      expect(rustStoreOf(saver as never).cacheStats().decodedLists).toMatchObject({ maxBytes: 0, entries: 0, hits: 0 });
     } finally {
       unpatchLangGraph();
     }
@@ -189,23 +186,18 @@ describe("decoded lists, differentially against MemorySaver", () => {
     expectSame(actual.states, expected.states);
     expectSame(settled(actual.history), settled(expected.history));
     expectSame(actual.fork, expected.fork);
-    // The patched class runs on decoded lists too (the default bound).
-    expect(hits).toBeGreaterThan(0);
+    // Decoded lists are opt-in: the patched class keeps them off.
+    expect(hits).toBe(0);
   });
 
-  it("on by default (64 MiB); a 0 bound turns them off, with the same results", async () => {
+  it("off by default (a 0 bound), with the same results as on", async () => {
     const saver = new RustSqliteSaver(":memory:");
-    const off = new RustSqliteSaver(":memory:", { decodedListBytes: 0 });
     try {
-      expect(saver.cacheStats().decodedLists?.maxBytes).toBe(DEFAULT_DECODED_LIST_BYTES);
+      expect(saver.cacheStats().decodedLists?.maxBytes).toBe(0);
       expectSame(await session(saver), reference);
-      expect(saver.cacheStats().decodedLists?.hits).toBeGreaterThan(TURNS);
-      expect(off.cacheStats().decodedLists?.maxBytes).toBe(0);
-      expectSame(await session(off), reference);
-      expect(off.cacheStats().decodedLists).toMatchObject({ entries: 0, hits: 0 });
+      expect(saver.cacheStats().decodedLists).toMatchObject({ entries: 0, hits: 0 });
     } finally {
       saver.close();
-      off.close();
     }
     expect(() => new RustSqliteSaver(":memory:", { decodedListBytes: -1 })).toThrow(/decodedListBytes/);
   });

@@ -5,7 +5,8 @@
 // whole). Every variant runs its own thread in lockstep with the others (turn i of each before any runs
 // turn i + 1, in alternating order), so all of them see the same machine at the same time: on a shared VM
 // whose speed drifts between minutes this pairs the comparison. CPU time of the process per turn
-// (process.cpuUsage, all threads) and wall time, median of the last 50 turns. Then cold reads: getTuple of
+// (process.cpuUsage, all threads) and wall time, median of the last 50 turns; for `:memory:` (calls run
+// inline) also the native getTuple call's own time. Then cold reads: getTuple of
 // the finished thread by a saver that never read it (a miss), decoded lists on and off, CPU time,
 // median of 15 each, interleaved; and the bytes the decoded lists count for the thread.
 //   node --expose-gc benchmarks/decoded-lists.bench.mjs [--quick] [--turns N]
@@ -39,7 +40,19 @@ const names = Object.keys(variants);
 
 const runs = names.map((name) => {
   const saver = variants[name]();
-  return { name, saver, graph: chatGraph(saver), wall: [], cpu: [], messages: [] };
+  const run = { name, saver, graph: chatGraph(saver), wall: [], cpu: [], messages: [], nativeRead: [] };
+  // A `:memory:` store runs its calls inline: time the native read itself (the file's run on its writer thread).
+  if (name.startsWith(":memory:")) {
+    const store = saver.nativeStore;
+    const read = store.getTupleSync.bind(store);
+    store.getTupleSync = (...args) => {
+      const t0 = process.hrtime.bigint();
+      const row = read(...args);
+      run.nativeRead.push(Number(process.hrtime.bigint() - t0) / 1e6);
+      return row;
+    };
+  }
+  return run;
 });
 const config = { configurable: { thread_id: "chat" } };
 for (let i = 0; i < TURNS; i++) {
@@ -62,9 +75,11 @@ const rows = runs.map((run) => {
   const cpu = median(run.cpu.slice(-LAST));
   const wall = median(run.wall.slice(-LAST));
   const stats = run.saver.cacheStats();
+  const nativeRead = run.nativeRead.length > 0 ? median(run.nativeRead.slice(-LAST)) : undefined;
   figures[run.name] = {
     cpuMsPerTurnAtEnd: cpu,
     wallMsPerTurnAtEnd: wall,
+    nativeGetTupleMsAtEnd: nativeRead,
     decodedLists: stats.decodedLists,
     assembledValues: stats.assembledValues,
   };
@@ -73,6 +88,7 @@ const rows = runs.map((run) => {
     variant: run.name,
     [`CPU ms/turn at ${TURNS * 4} messages`]: cpu.toFixed(2),
     "wall ms/turn": wall.toFixed(2),
+    "native getTuple ms": nativeRead === undefined ? "-" : nativeRead.toFixed(2),
     "decoded-list hits / misses": `${stats.decodedLists.hits} / ${stats.decodedLists.misses}`,
     "assembled hits / misses": `${stats.assembledValues.hits} / ${stats.assembledValues.misses}`,
   };

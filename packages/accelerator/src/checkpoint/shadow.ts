@@ -169,7 +169,7 @@ function chainStamp(proto: object): object {
  * Appends the shadow of `value` to `out`. Returns false (and leaves `out` with partial tokens the
  * caller must discard) when the value is not fully visible.
  */
-export function appendShadow(value: unknown, out: ShadowTokens, size: ShadowSize, depth = 0): boolean {
+export function appendShadow(value: unknown, out: ShadowTokens, size: ShadowSize, depth = 0, owner?: object): boolean {
   if (value === null || typeof value !== "object") {
     out.push(value);
     size.tokens += 1;
@@ -192,6 +192,8 @@ export function appendShadow(value: unknown, out: ShadowTokens, size: ShadowSize
   out.push(OPEN_OBJECT, proto, toJSON);
   if (typeof toJSON === "function") out.push(chainStamp(proto));
   size.tokens += 4;
+  // `value` is the plain `lc_kwargs` of `owner`: an object kwarg the owner's own field holds is one token.
+  const sameAs = owner !== undefined && toJSON === undefined ? owner : undefined;
   for (const key in value) {
     // Only data properties: reading an accessor could run code (and its value is not the shadow's to keep).
     const descriptor = Object.getOwnPropertyDescriptor(value, key);
@@ -199,14 +201,18 @@ export function appendShadow(value: unknown, out: ShadowTokens, size: ShadowSize
     out.push(key);
     size.tokens += 1;
     size.chars += key.length;
-    const ok =
-      key === "lc_kwargs" && typeof toJSON === "function"
-        ? appendKwargs(descriptor.value, value, out, size, depth + 1)
-        : appendShadow(descriptor.value, out, size, depth + 1);
-    if (!ok) return false;
+    if (sameAs !== undefined && ownFieldHolds(sameAs, key, descriptor.value)) {
+      out.push(SAME_AS_OWN);
+      size.tokens += 1;
+    } else if (!appendShadow(descriptor.value, out, size, depth + 1, kwargsOwner(key, toJSON, value))) return false;
   }
   out.push(CLOSE);
   return true;
+}
+
+/** The LangChain object whose `lc_kwargs` the value under `key` of `value` is, if it is. */
+function kwargsOwner(key: string, toJSON: unknown, value: object): object | undefined {
+  return key === "lc_kwargs" && typeof toJSON === "function" ? value : undefined;
 }
 
 /** The own enumerable data property `key` of `owner`, if it holds exactly `item` (an object). */
@@ -214,30 +220,6 @@ function ownFieldHolds(owner: object, key: string, item: unknown): boolean {
   if (item === null || typeof item !== "object") return false;
   const d = Object.getOwnPropertyDescriptor(owner, key);
   return d !== undefined && d.enumerable === true && d.get === undefined && d.set === undefined && d.value === item;
-}
-
-/** `appendShadow` of `kwargs`, the `lc_kwargs` of `owner`: an object kwarg its own field holds too is one token. */
-function appendKwargs(kwargs: unknown, owner: object, out: ShadowTokens, size: ShadowSize, depth: number): boolean {
-  if (kwargs === null || typeof kwargs !== "object" || Array.isArray(kwargs) || depth >= MAX_DEPTH || !visibleObject(kwargs)) {
-    return appendShadow(kwargs, out, size, depth);
-  }
-  const toJSON = (kwargs as { toJSON?: unknown }).toJSON;
-  if (toJSON !== undefined) return appendShadow(kwargs, out, size, depth);
-  out.push(OPEN_OBJECT, Object.getPrototypeOf(kwargs), toJSON);
-  size.tokens += 4;
-  for (const key in kwargs) {
-    const descriptor = Object.getOwnPropertyDescriptor(kwargs, key);
-    if (descriptor === undefined || descriptor.get !== undefined || descriptor.set !== undefined) return false;
-    out.push(key);
-    size.tokens += 1;
-    size.chars += key.length;
-    if (ownFieldHolds(owner, key, descriptor.value)) {
-      out.push(SAME_AS_OWN);
-      size.tokens += 1;
-    } else if (!appendShadow(descriptor.value, out, size, depth + 1)) return false;
-  }
-  out.push(CLOSE);
-  return true;
 }
 
 /** The shadow of `value`, or undefined when it is not fully visible. */
@@ -257,7 +239,7 @@ function samePrimitive(value: unknown, token: unknown): boolean {
  * each primitive as the value holds it (equal to the token, and often the same string, which later
  * matches compare by pointer); the caller discards `out`'s tail on -1.
  */
-export function matchShadow(value: unknown, tokens: ShadowTokens, pos: number, out?: ShadowTokens, depth = 0): number {
+export function matchShadow(value: unknown, tokens: ShadowTokens, pos: number, out?: ShadowTokens, depth = 0, owner?: object): number {
   if (value === null || typeof value !== "object") {
     if (!samePrimitive(value, tokens[pos])) return -1;
     out?.push(value);
@@ -292,6 +274,10 @@ export function matchShadow(value: unknown, tokens: ShadowTokens, pos: number, o
     if (stamp !== chainStamp(proto)) return -1;
     out?.push(stamp);
   }
+  // A SAME_AS_OWN kwarg matches while it is still the object `owner[key]` holds: the owner's walk
+  // matches that field's own tokens (it walks every own enumerable key, so a field deleted, hidden or
+  // turned into an accessor since fails there).
+  const sameAs = owner !== undefined && toJSON === undefined ? owner : undefined;
   for (const key in value) {
     if (tokens[at] !== key) return -1;
     const item = (value as Record<string, unknown>)[key];
@@ -299,56 +285,13 @@ export function matchShadow(value: unknown, tokens: ShadowTokens, pos: number, o
       if (!samePrimitive(item, tokens[at + 1])) return -1;
       out?.push(key, item);
       at += 2;
-    } else {
-      out?.push(key);
-      at =
-        key === "lc_kwargs" && typeof toJSON === "function"
-          ? matchKwargs(item, value, tokens, at + 1, out, depth + 1)
-          : matchShadow(item, tokens, at + 1, out, depth + 1);
-      if (at < 0) return -1;
-    }
-  }
-  if (tokens[at] !== CLOSE) return -1;
-  out?.push(CLOSE);
-  return at + 1;
-}
-
-/**
- * `matchShadow` of `kwargs`, the `lc_kwargs` of `owner`. A SAME_AS_OWN kwarg matches when it is still
- * the object `owner[key]` holds: the owner's walk matches that field's own tokens (it walks every own
- * enumerable key, so a field deleted, hidden or turned into an accessor since fails there).
- */
-function matchKwargs(
-  kwargs: object,
-  owner: object,
-  tokens: ShadowTokens,
-  pos: number,
-  out: ShadowTokens | undefined,
-  depth: number,
-): number {
-  if (Array.isArray(kwargs) || depth >= MAX_DEPTH) return matchShadow(kwargs, tokens, pos, out, depth);
-  const proto = Object.getPrototypeOf(kwargs);
-  const toJSON = (kwargs as { toJSON?: unknown }).toJSON;
-  if (toJSON !== undefined || tokens[pos] !== OPEN_OBJECT || tokens[pos + 1] !== proto || tokens[pos + 2] !== undefined) {
-    return matchShadow(kwargs, tokens, pos, out, depth);
-  }
-  out?.push(OPEN_OBJECT, proto, undefined);
-  let at = pos + 3;
-  for (const key in kwargs) {
-    if (tokens[at] !== key) return -1;
-    const item = (kwargs as Record<string, unknown>)[key];
-    const token = tokens[at + 1];
-    if (token === SAME_AS_OWN) {
-      if (item === null || typeof item !== "object" || (owner as Record<string, unknown>)[key] !== item) return -1;
+    } else if (tokens[at + 1] === SAME_AS_OWN) {
+      if (sameAs === undefined || (sameAs as Record<string, unknown>)[key] !== item) return -1;
       out?.push(key, SAME_AS_OWN);
       at += 2;
-    } else if (item === null || typeof item !== "object") {
-      if (!samePrimitive(item, token)) return -1;
-      out?.push(key, item);
-      at += 2;
     } else {
       out?.push(key);
-      at = matchShadow(item, tokens, at + 1, out, depth + 1);
+      at = matchShadow(item, tokens, at + 1, out, depth + 1, kwargsOwner(key, toJSON, value));
       if (at < 0) return -1;
     }
   }

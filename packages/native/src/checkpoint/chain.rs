@@ -1,6 +1,7 @@
 //! Rebuilds a channel value stored as a base plus increments: the pure part shared by the SQLite and
 //! PostgreSQL engines, which only differ in how they fetch a chain's rows.
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 
 use super::json_array::concat_json_arrays;
@@ -37,31 +38,32 @@ pub fn assemble(family: &HashMap<String, Link>, owner: &str, channel: &str, thre
         cursor = link.base_owner_id.as_deref();
     }
     chain.reverse();
-    join_increments(chain[0].data.clone(), &chain[1..], channel, thread_id)
+    join_increments(&chain[0].data, &chain[1..], channel, thread_id)
 }
 
 /// `start` (a whole serialized list) with `links`' increments applied, oldest first: runs of appended
 /// elements are joined in one pass; a messages-reducer increment applies to everything before it.
-pub fn join_increments(start: Vec<u8>, links: &[&Link], channel: &str, thread_id: &str) -> Result<Vec<u8>, String> {
+pub fn join_increments(start: &[u8], links: &[&Link], channel: &str, thread_id: &str) -> Result<Vec<u8>, String> {
     let context = |m: String| format!("channel {channel:?} of thread {thread_id:?}: {m}");
-    let mut current = start;
+    let mut current: Cow<[u8]> = Cow::Borrowed(start);
     let mut appended: Vec<&[u8]> = Vec::new();
     for link in links {
         match link.increment {
             Increment::Append => appended.push(&link.data),
             Increment::Merge => {
                 if !appended.is_empty() {
-                    current =
-                        concat_json_arrays(std::iter::once(current.as_slice()).chain(appended.drain(..))).map_err(context)?;
+                    current = Cow::Owned(
+                        concat_json_arrays(std::iter::once(current.as_ref()).chain(appended.drain(..))).map_err(context)?,
+                    );
                 }
-                current = merge_serialized(&current, &[link.data.as_slice()]).map_err(context)?;
+                current = Cow::Owned(merge_serialized(&current, &[link.data.as_slice()]).map_err(context)?);
             }
         }
     }
     if appended.is_empty() {
-        Ok(current)
+        Ok(current.into_owned())
     } else {
-        concat_json_arrays(std::iter::once(current.as_slice()).chain(appended)).map_err(context)
+        concat_json_arrays(std::iter::once(current.as_ref()).chain(appended)).map_err(context)
     }
 }
 

@@ -90,10 +90,6 @@ impl AssembledValues {
         self.entries.get(&(thread_id.to_string(), ns.to_string(), channel.to_string())).map(|e| e.owner.as_str())
     }
 
-    pub fn has_thread(&self, thread_id: &str) -> bool {
-        self.entries.keys().any(|k| k.0 == thread_id)
-    }
-
     pub fn hit(&self) {
         self.stats.hits.fetch_add(1, Ordering::Relaxed);
     }
@@ -125,6 +121,9 @@ impl AssembledValues {
 
     /// Drops the entries of one thread (every namespace and channel).
     pub fn forget_thread(&mut self, thread_id: &str) {
+        if self.entries.is_empty() {
+            return;
+        }
         let keys: Vec<Key> = self.entries.keys().filter(|k| k.0 == thread_id).cloned().collect();
         for key in keys {
             self.remove(&key);

@@ -158,20 +158,12 @@ impl Engine {
         })
     }
 
-    /// Runs `f` on the connection after `forget` has dropped what the write may make stale.
-    pub fn writing<T>(
-        &self,
-        forget: impl FnOnce(&Connection, &mut AssembledValues) -> EngineResult<()>,
-        f: impl FnOnce(&mut Connection) -> EngineResult<T>,
-    ) -> EngineResult<T> {
+    /// Runs a write `f` on the connection with the assembled values, which it must clear of whatever
+    /// the write may make stale.
+    pub fn writing<T>(&self, f: impl FnOnce(&mut Connection, &mut AssembledValues) -> EngineResult<T>) -> EngineResult<T> {
         self.with_conn(|conn| {
-            {
-                let mut cache = self.assembled.lock().map_err(|_| "assembled values lock poisoned".to_string())?;
-                if cache.enabled() {
-                    forget(conn, &mut cache)?;
-                }
-            }
-            f(conn)
+            let mut cache = self.assembled.lock().map_err(|_| "assembled values lock poisoned".to_string())?;
+            f(conn, &mut cache)
         })
     }
 

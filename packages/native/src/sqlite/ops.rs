@@ -3,7 +3,6 @@
 
 use napi::bindgen_prelude::*;
 
-use super::assembled::AssembledValues;
 use super::engine::Engine;
 use super::error::{sql_err, EngineResult};
 use super::official_layout::{self, OfficialPutIn};
@@ -32,19 +31,7 @@ pub fn put(req: PutRequest) -> Result<Op<PutOutcome, PutResult>> {
     Ok(op(
         move |engine| {
             let input = put_input(&req, &increments)?;
-            // A put that stores a row again (a retried put) may change what was assembled from it.
-            let forget = |conn: &rusqlite::Connection, cache: &mut AssembledValues| {
-                if cache.has_thread(input.thread_id) {
-                    for blob in &input.blobs {
-                        if write::own_row_exists(conn, &engine.path, &input, blob.channel)? {
-                            cache.forget_thread(input.thread_id);
-                            break;
-                        }
-                    }
-                }
-                Ok(())
-            };
-            engine.writing(forget, |conn| write::put(conn, &engine.path, &input))
+            engine.writing(|conn, cache| write::put(conn, &engine.path, &input, Some(cache)))
         },
         put_result,
     ))
@@ -106,11 +93,10 @@ pub fn list(req: ListRequest) -> Result<Op<Vec<CheckpointRecord>, Vec<TupleRow>>
 pub fn delete_thread(thread_id: String) -> Op<(), ()> {
     op(
         move |engine| {
-            let forget = |_: &rusqlite::Connection, cache: &mut AssembledValues| {
+            engine.writing(|conn, cache| {
                 cache.forget_thread(&thread_id);
-                Ok(())
-            };
-            engine.writing(forget, |conn| write::delete_thread(conn, &engine.path, &thread_id))
+                write::delete_thread(conn, &engine.path, &thread_id)
+            })
         },
         |()| (),
     )
@@ -156,11 +142,10 @@ pub fn prune(options: PruneOptions) -> Result<Op<PruneReport, PruneResult>> {
             // One transaction per thread, so a concurrent writer in another process interleaves with a
             // long prune. This saver's own calls queued meanwhile wait for the whole prune (FIFO).
             for thread_id in &threads {
-                let forget = |_: &rusqlite::Connection, cache: &mut AssembledValues| {
+                report.add(engine.writing(|conn, cache| {
                     cache.forget_thread(thread_id);
-                    Ok(())
-                };
-                report.add(engine.writing(forget, |conn| prune::prune_thread(conn, &engine.path, thread_id, &policy))?);
+                    prune::prune_thread(conn, &engine.path, thread_id, &policy)
+                })?);
             }
             engine.with_conn(|conn| prune::release_free_pages(conn, &engine.path))?;
             Ok(report)
@@ -181,11 +166,10 @@ pub fn vacuum() -> Op<(i64, i64), VacuumResult> {
     op(
         |engine| {
             let before = stored_bytes(engine);
-            let forget = |_: &rusqlite::Connection, cache: &mut AssembledValues| {
+            engine.writing(|conn, cache| {
                 cache.clear();
-                Ok(())
-            };
-            engine.writing(forget, |conn| prune::vacuum(conn, &engine.path))?;
+                prune::vacuum(conn, &engine.path)
+            })?;
             Ok((before, stored_bytes(engine)))
         },
         |(bytes_before, bytes_after)| VacuumResult { bytes_before, bytes_after },

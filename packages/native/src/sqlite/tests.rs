@@ -27,7 +27,7 @@ fn put(e: &Engine, id: &str, parent: Option<&str>, blobs: Vec<BlobIn>, carried: 
         keep_every_value: false,
         verified: None,
     };
-    e.with_conn(|c| write::put(c, &e.path, &input)).unwrap()
+    e.with_conn(|c| write::put(c, &e.path, &input, None)).unwrap()
 }
 
 fn blob<'a>(channel: &'a str, version: &'a str, data: &'a [u8], base: Option<&'a str>) -> BlobIn<'a> {
@@ -325,7 +325,7 @@ fn reading_other_threads_reuses_the_cached_query_plan() {
             keep_every_value: false,
             verified: None,
         };
-        e.with_conn(|c| write::put(c, &e.path, &input)).unwrap();
+        e.with_conn(|c| write::put(c, &e.path, &input, None)).unwrap();
     }
     for thread in ["a", "b", "c", "a"] {
         let rec = e.with_conn(|c| read::get_tuple(c, &e.path, thread, "", None, None)).unwrap().unwrap();

@@ -118,9 +118,10 @@ pub fn load_value_cached(
     let remembered = cache.owner(thread_id, ns, channel).map(str::to_string);
     let mut links = vec![Link { base_owner_id: Some(cursor.clone()), data, increment: Increment::parse(Some(&increment))? }];
     let mut visited: HashSet<String> = HashSet::from([owner.to_string()]);
-    let start = loop {
+    // Where the walk stopped: at the remembered value, at the family's root (its whole bytes), or short.
+    let root = loop {
         if remembered.as_deref() == Some(cursor.as_str()) {
-            break cache.get(thread_id, ns, channel, &cursor).map(<[u8]>::to_vec);
+            break None;
         }
         if links.len() >= MAX_WALK || !visited.insert(cursor.clone()) {
             break None;
@@ -135,15 +136,23 @@ pub fn load_value_cached(
             }
         }
     };
-    let data = match start {
-        Some(start) => {
-            if remembered.as_deref() == Some(cursor.as_str()) {
-                cache.hit();
-            } else {
+    let chain: Vec<&Link> = links.iter().rev().collect();
+    let joined = match &root {
+        Some(start) => Some(join_increments(start, &chain, channel, thread_id)?),
+        None if remembered.as_deref() == Some(cursor.as_str()) => match cache.get(thread_id, ns, channel, &cursor) {
+            Some(start) => Some(join_increments(start, &chain, channel, thread_id)?),
+            None => None,
+        },
+        None => None,
+    };
+    let data = match joined {
+        Some(data) => {
+            if root.is_some() {
                 cache.miss();
+            } else {
+                cache.hit();
             }
-            let chain: Vec<&Link> = links.iter().rev().collect();
-            join_increments(start, &chain, channel, thread_id)?
+            data
         }
         None => {
             cache.miss();

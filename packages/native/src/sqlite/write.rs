@@ -4,6 +4,7 @@ use std::collections::{HashMap, HashSet};
 
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
+use super::assembled::AssembledValues;
 use super::cached_tx::CachedTx;
 use super::error::{sql_err, EngineResult};
 use super::schema;
@@ -12,7 +13,13 @@ use crate::checkpoint::chain::{apply_increment, fold_onto_own_row, Link};
 use crate::checkpoint::records::{BlobIn, Increment, PutIn, PutOutcome, PutWritesIn};
 use crate::checkpoint::refs::{self, ChannelRefs};
 
-pub fn put(conn: &mut Connection, path: &str, input: &PutIn) -> EngineResult<PutOutcome> {
+/// Stores a checkpoint; a row it stores again drops the thread's assembled values from `cache`.
+pub fn put(
+    conn: &mut Connection,
+    path: &str,
+    input: &PutIn,
+    mut cache: Option<&mut AssembledValues>,
+) -> EngineResult<PutOutcome> {
     let e = sql_err(path);
     let tx = CachedTx::immediate(conn).map_err(&e)?;
     let mut channel_refs = ChannelRefs::new();
@@ -95,6 +102,9 @@ pub fn put(conn: &mut Connection, path: &str, input: &PutIn) -> EngineResult<Put
         };
         if own_row_exists(&tx, path, input, blob.channel)? {
             detach_children(&tx, path, input, blob.channel)?;
+            if let Some(cache) = cache.as_deref_mut() {
+                cache.forget_thread(input.thread_id);
+            }
         }
         tx.prepare_cached(
             "INSERT OR REPLACE INTO flg_blobs
@@ -277,7 +287,7 @@ fn stored_by_version(conn: &Connection, path: &str, input: &PutIn, channel: &str
 }
 
 /// Whether this checkpoint already stored a value for the channel (a retried put).
-pub fn own_row_exists(conn: &Connection, path: &str, input: &PutIn, channel: &str) -> EngineResult<bool> {
+fn own_row_exists(conn: &Connection, path: &str, input: &PutIn, channel: &str) -> EngineResult<bool> {
     conn.prepare_cached("SELECT 1 FROM flg_blobs WHERE thread_id = ?1 AND checkpoint_ns = ?2 AND channel = ?3 AND owner_id = ?4")
         .map_err(sql_err(path))?
         .exists(params![input.thread_id, input.checkpoint_ns, channel, input.checkpoint_id])

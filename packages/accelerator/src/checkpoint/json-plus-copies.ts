@@ -5,7 +5,7 @@ import { pathToFileURL } from "node:url";
 import { DeltaSnapshot, JsonPlusSerializer } from "@langchain/langgraph-checkpoint";
 
 import { type JsonPlusClasses, JsonPlusDecoder, UPSTREAM } from "./json-plus-decoder";
-import { foreignSerializerMethod } from "./json-plus-methods";
+import { foreignSerializerMethod, upstreamEncodingMethods } from "./json-plus-methods";
 
 /**
  * The versions whose JsonPlusSerializer reviver and @langchain/core `load()` the decoder reproduces;
@@ -32,6 +32,10 @@ interface SerializerCopy {
   reason?: string;
   /** Set when the prototype's methods were not upstream's own at registration: never a decoder. */
   foreign?: string;
+  dumpsTyped: unknown;
+  dumps: unknown;
+  /** Whether dumpsTyped and _dumps were upstream's own at registration. */
+  upstreamEncoding: boolean;
 }
 
 const copies = new Map<object, SerializerCopy>();
@@ -103,7 +107,15 @@ export function registerSerializerCopy(cls: { prototype: object }, classes: Json
   const proto = cls.prototype as Record<string, unknown>;
   let copy = copies.get(proto);
   if (!copy) {
-    copy = { loadsTyped: proto.loadsTyped, loads: proto._loads, reviver: proto._reviver, foreign: foreignSerializerMethod(proto) };
+    copy = {
+      loadsTyped: proto.loadsTyped,
+      loads: proto._loads,
+      reviver: proto._reviver,
+      foreign: foreignSerializerMethod(proto),
+      dumpsTyped: proto.dumpsTyped,
+      dumps: proto._dumps,
+      upstreamEncoding: upstreamEncodingMethods(proto),
+    };
     copies.set(proto, copy);
   }
   if (copy.foreign) copy.reason = copy.foreign;
@@ -179,6 +191,22 @@ export function decoderFor(serde: unknown): JsonPlusDecoder | undefined {
     return copy.decoder;
   }
   return undefined;
+}
+
+/**
+ * Whether `serde` encodes as a registered copy of JsonPlusSerializer does: its dumpsTyped and `_dumps`
+ * are that copy's own, upstream's text. A subclass or instance that overrides either does not.
+ */
+export function encodesAsUpstream(serde: unknown): boolean {
+  if (!ownCopyRegistered) registerOwnCopy();
+  if (typeof serde !== "object" || serde === null) return false;
+  const s = serde as Record<string, unknown>;
+  let proto = Object.getPrototypeOf(serde);
+  for (let depth = 0; proto !== null && depth < 16; depth++, proto = Object.getPrototypeOf(proto)) {
+    const copy = copies.get(proto);
+    if (copy) return copy.upstreamEncoding && s.dumpsTyped === copy.dumpsTyped && s._dumps === copy.dumps;
+  }
+  return false;
 }
 
 /**

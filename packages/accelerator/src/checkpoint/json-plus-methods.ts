@@ -34,3 +34,29 @@ export function foreignSerializerMethod(proto: object): string | undefined {
   }
   return undefined;
 }
+
+/**
+ * The same for the methods that encode (1.2.2, CommonJS and ES module builds): a JSON array they write is
+ * its elements' encodings joined by commas, which is what lets a grown list's bytes be spliced from the
+ * previous ones (value-bytes-cache.ts). `stringify` is compared without the module object a build
+ * reaches it through.
+ */
+const UPSTREAM_ENCODING_METHODS: Record<string, ReadonlySet<string>> = {
+  dumpsTyped: new Set(["36773646be730cab33a1d90970b735bf5609bc3c96f6c618e1fde8e9e1ba5d6f"]),
+  _dumps: new Set(["ec8e93c8e5ebcca08c91ce54706d18be055040e26a4ed9c853612de36e994b61"]),
+};
+
+/** Whether `proto`'s encoding methods are upstream's own. */
+export function upstreamEncodingMethods(proto: object): boolean {
+  return Object.entries(UPSTREAM_ENCODING_METHODS).every(([name, known]) => {
+    const method = (proto as Record<string, unknown>)[name];
+    const text =
+      typeof method === "function"
+        ? Function.prototype.toString
+            .call(method)
+            .replace(/\b[\w$]+\.stringify\(/g, "stringify(")
+            .replace(/\s+/g, "")
+        : "";
+    return known.has(createHash("sha256").update(text).digest("hex"));
+  });
+}

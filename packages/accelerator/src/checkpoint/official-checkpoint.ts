@@ -1,7 +1,7 @@
 import type { Checkpoint, SerializerProtocol } from "@langchain/langgraph-checkpoint";
 
 import { inKeyOrder, scanKeyOrder } from "./channel-order";
-import { serializeCheckpointHead } from "./serialize";
+import { serializeCheckpointHead, serializeValue } from "./serialize";
 import { ValueBytesCache, type ValueBytesCacheStats } from "./value-bytes-cache";
 
 const VALUES_KEY = Buffer.from('"channel_values":{');
@@ -24,25 +24,39 @@ export class OfficialCheckpointSerializer {
     return this.values.stats();
   }
 
-  /** The checkpoint's bytes, or undefined when a value does not serialize to JSON (use serde whole). */
-  async serialize(threadId: string, ns: string, checkpoint: Checkpoint): Promise<[string, Buffer] | undefined> {
+  /**
+   * The checkpoint's bytes, as `serde.dumpsTyped(checkpoint)` gives them now: its values through the
+   * cache, or the whole checkpoint through the serde when the cache is not active for it or a value
+   * would not serialize as JSON inline (a Uint8Array channel value, which the serde types as bytes).
+   */
+  serialize(threadId: string, ns: string, checkpoint: Checkpoint): Promise<[string, Buffer]> {
+    const what = `checkpoint of thread "${threadId}"`;
+    const values = Object.entries(checkpoint.channel_values);
+    if (!this.values.active || values.some(([, v]) => v instanceof Uint8Array)) return serializeValue(this.serde, checkpoint, what);
+    return this.spliced(threadId, ns, checkpoint, values);
+  }
+
+  private async spliced(threadId: string, ns: string, checkpoint: Checkpoint, values: Array<[string, unknown]>): Promise<[string, Buffer]> {
     // Every value is serialized before the first await, as it was when put was called.
     const pending = Promise.all(
-      Object.entries(checkpoint.channel_values).map(
-        async ([channel, value]) =>
-          [channel, await this.values.bytes(threadId, ns, channel, checkpoint.channel_versions[channel], value)] as const,
-      ),
+      values.map(async ([channel, value]) => {
+        const [kind, bytes] = await this.values.serialize(threadId, ns, channel, checkpoint.channel_versions[channel], value);
+        return [channel, bytes, kind] as const;
+      }),
     );
     pending.catch(() => {}); // awaited below; this only keeps an early failure from being reported as unhandled
-    const [kind, head] = await serializeCheckpointHead(
-      this.serde,
-      { ...checkpoint, channel_values: {} },
-      `checkpoint of thread "${threadId}"`,
-    );
+    const what = `checkpoint of thread "${threadId}"`;
+    const [kind, head] = await serializeCheckpointHead(this.serde, { ...checkpoint, channel_values: {} }, what);
     const entries = await pending;
-    if (kind !== "json" || entries.some(([, bytes]) => bytes === undefined)) return undefined;
-    const whole = injectChannelValues(head, entries as Array<[string, Buffer]>);
-    return whole && [kind, whole];
+    const whole =
+      kind === "json" && entries.every(([, , k]) => k === "json")
+        ? injectChannelValues(
+            head,
+            entries.map(([channel, bytes]) => [channel, bytes]),
+          )
+        : undefined;
+    // Not seen with JsonPlusSerializer's own encoding (Uint8Array values go to the serde above).
+    return whole ? [kind, whole] : serializeValue(this.serde, checkpoint, what);
   }
 
   forgetThread(threadId: string): void {

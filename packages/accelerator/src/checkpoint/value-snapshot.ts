@@ -157,6 +157,15 @@ export class ValueSnapshot {
     return true;
   }
 
+  /** How many leading elements of `list` are this list's elements, unchanged. */
+  matchingPrefix(list: unknown[]): number {
+    if (!this.isList || Object.getPrototypeOf(list) !== Array.prototype) return 0;
+    const n = Math.min(list.length, this.length);
+    let i = 0;
+    while (i < n && this.elementMatches(i, list[i])) i++;
+    return i;
+  }
+
   /**
    * This list followed by the elements of `tail` (a snapshot of the appended elements, taken when they
    * were serialized). Extends in place when this snapshot is still `expectedLength` long, else copies.

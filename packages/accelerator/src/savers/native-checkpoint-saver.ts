@@ -62,12 +62,14 @@ export interface SaverCacheOptions {
    * channel, to carry unchanged values and store a grown list as its new part). Least recently used
    * entries go first; a thread that was evicted is stored in full at its next put and remembered again.
    * Default 32 MiB (`DEFAULT_CHANNEL_MEMORY_BYTES`); 0 remembers nothing. `cacheStats().channelMemory`.
+   * The official layouts remember what they stored in the value-bytes cache instead (`valueCacheBytes`).
    */
   channelMemoryBytes?: number;
   /**
    * Most bytes of serialized values kept by the official layouts, which store every changed value whole
-   * (a grown list is its previous bytes plus the new elements'). LRU; default 32 MiB; 0 keeps none.
-   * `cacheStats().valueBytes`.
+   * (a list is its previous bytes' leading elements that still match plus the rest serialized now), with
+   * their snapshots and element offsets. LRU; default 32 MiB; 0 keeps none. Used only with
+   * JsonPlusSerializer's own encoding. `cacheStats().valueBytes`.
    */
   valueCacheBytes?: number;
   /**
@@ -384,16 +386,12 @@ export abstract class NativeCheckpointSaver extends BaseCheckpointSaver {
           // A serde that does not write JSON cannot store increments: the whole value, as it was.
           if (!plan.snapshot.matches(value)) throw new Error(`cannot serialize ${what}: it changed while its put was pending`);
         }
-        if (this.memory) pending.set(channel, this.memory.capture(value));
-        const spliced = this.valueBytes?.bytes(threadId, checkpointNs, channel, version(channel), value);
-        if (spliced) {
-          const bytes = await spliced;
-          if (bytes) return { channel, version: version(channel), kind: "json", data: bytes };
-          if (this.memory && !pending.get(channel)?.matches(value)) {
-            throw new Error(`cannot serialize ${what}: it changed while its put was pending`);
-          }
-        }
-        const [kind, data] = await serializeValue(this.serde, value, what);
+        // A layout that stores values whole serializes through its cache, whose snapshots stand in for the memory's.
+        const cache = this.valueBytes?.active ? this.valueBytes : undefined;
+        if (this.memory && !cache) pending.set(channel, this.memory.capture(value));
+        const [kind, data] = await (cache
+          ? cache.serialize(threadId, checkpointNs, channel, version(channel), value)
+          : serializeValue(this.serde, value, what));
         return { channel, version: version(channel), kind, data };
       }),
     );
@@ -426,7 +424,11 @@ export abstract class NativeCheckpointSaver extends BaseCheckpointSaver {
       if (!Object.hasOwn(checkpoint.channel_values, channel)) continue;
       const version = NativeCheckpointSaver.versionOf(checkpoint, newVersions, channel);
       // Unknown (the layout stores only what newVersions names, or the memory let it go): as it is now.
-      if (this.memory?.isUnchanged(threadId, checkpointNs, channel, version, checkpoint.channel_values[channel]) === false) {
+      const value = checkpoint.channel_values[channel];
+      const same =
+        this.memory?.isUnchanged(threadId, checkpointNs, channel, version, value) ??
+        this.valueBytes?.isUnchanged(threadId, checkpointNs, channel, version, value);
+      if (same === false) {
         throw new Error(
           `${this.label}.put: channel "${channel}" of thread "${threadId}" changed while its put was pending, and its stored value ` +
             "could not be carried over (removed meanwhile); nothing was written",

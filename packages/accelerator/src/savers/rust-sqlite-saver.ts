@@ -212,9 +212,7 @@ export class RustSqliteSaver extends NativeCheckpointSaver {
   ): Promise<RunnableConfig> {
     const [kind, checkpointBytes, metadataBytes] = await this.withMetadata(
       threadId,
-      serializer
-        .serialize(threadId, checkpointNs, checkpoint)
-        .then((done) => done ?? serializeValue(this.serde, checkpoint, `checkpoint of thread "${threadId}"`)),
+      serializer.serialize(threadId, checkpointNs, checkpoint),
       metadata,
     );
     await this.store.putOfficial({

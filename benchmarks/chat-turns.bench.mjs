@@ -3,7 +3,8 @@
 // answer of 600 B), 250 turns = 1,000 messages. Side by side in one process: the floor (the same graph
 // without a checkpointer, the history passed in as input), LangGraph's MemorySaver, SqliteSaver (file) and
 // PostgresSaver, each unpatched and after patchLangGraph(), and RustSqliteSaver (file) and RustPostgresSaver.
-// Prints ms per turn at the end of the thread (median of the last 20 turns over all rounds) and the ratio
+// Also a checkpointer that keeps LangGraph's objects by reference (lib/by-reference-saver.mjs): what any
+// checkpointer costs at least. Prints ms per turn at the end of the thread (median of the last 20 turns over all rounds) and the ratio
 // to the floor, and the same for the process's CPU time per turn (process.cpuUsage, steadier on a shared
 // machine); draws turn latency along the thread (results/chat-turns-1.svg).
 //   node --expose-gc benchmarks/chat-turns.bench.mjs [--quick] [--turns N] [--rounds N]
@@ -15,6 +16,7 @@ import { PostgresSaver } from "@langchain/langgraph-checkpoint-postgres";
 import { SqliteSaver } from "@langchain/langgraph-checkpoint-sqlite";
 import { RustPostgresSaver, RustSqliteSaver, patchLangGraph, unpatchLangGraph } from "@fast-langgraph/accelerator";
 
+import { ByReferenceSaver } from "./lib/by-reference-saver.mjs";
 import { scratchDir } from "./lib/disk.mjs";
 import { QUICK, numberArg, RESULTS_DIR, assertEqualOutputs, formatTable, interleavedRuns, median, recordResult } from "./lib/harness.mjs";
 import { benchPostgresUrl, withPg } from "./lib/postgres.mjs";
@@ -58,6 +60,8 @@ const dropSchema = (schema) => withPg(url, (c) => c.query(`DROP SCHEMA IF EXISTS
 
 const savers = {
   floor: async () => ({ checkpointer: undefined, close() {} }),
+  // What any checkpointer costs at least: LangGraph's own checkpointing, objects kept by reference.
+  "by reference (LangGraph's own cost)": async () => ({ checkpointer: new ByReferenceSaver(), close() {} }),
   MemorySaver: memory,
   "MemorySaver, patched": () => patched("memorySaver", memory),
   "SqliteSaver (file)": sqlite,

@@ -6,6 +6,7 @@ import { DeltaSnapshot, JsonPlusSerializer } from "@langchain/langgraph-checkpoi
 
 import { type JsonPlusClasses, JsonPlusDecoder, UPSTREAM } from "./json-plus-decoder";
 import { foreignSerializerMethod, upstreamEncodingMethods } from "./json-plus-methods";
+import { encodingSerde } from "./serde-wrappers";
 
 /**
  * The versions whose JsonPlusSerializer reviver and @langchain/core `load()` the decoder reproduces;
@@ -195,10 +196,12 @@ export function decoderFor(serde: unknown): JsonPlusDecoder | undefined {
 
 /**
  * Whether `serde` encodes as a registered copy of JsonPlusSerializer does: its dumpsTyped and `_dumps`
- * are that copy's own, upstream's text. A subclass or instance that overrides either does not.
+ * are that copy's own, upstream's text (through our own wrappers, see serde-wrappers.ts). A subclass or
+ * instance that overrides either does not.
  */
-export function encodesAsUpstream(serde: unknown): boolean {
+export function encodesAsUpstream(given: unknown): boolean {
   if (!ownCopyRegistered) registerOwnCopy();
+  const serde = encodingSerde(given);
   if (typeof serde !== "object" || serde === null) return false;
   const s = serde as Record<string, unknown>;
   let proto = Object.getPrototypeOf(serde);

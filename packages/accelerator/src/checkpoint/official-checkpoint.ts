@@ -13,11 +13,16 @@ const VALUES_KEY = Buffer.from('"channel_values":{');
 export class OfficialCheckpointSerializer {
   private readonly values: ValueBytesCache;
 
+  /** `serde`: a function giving the saver's serde as it is now (a saver's `serde` may be replaced). */
   constructor(
-    private readonly serde: SerializerProtocol,
+    private readonly currentSerde: () => SerializerProtocol,
     maxBytes?: number,
   ) {
-    this.values = new ValueBytesCache(serde, maxBytes);
+    this.values = new ValueBytesCache(currentSerde, maxBytes);
+  }
+
+  private get serde(): SerializerProtocol {
+    return this.currentSerde();
   }
 
   stats(): ValueBytesCacheStats {

@@ -36,19 +36,24 @@ export const DEFAULT_VALUE_BYTES_CACHE_BYTES = 32 * 2 ** 20;
  */
 export class ValueBytesCache {
   private readonly entries: ByteLru<Entry>;
-  private readonly splices: boolean;
+  private readonly currentSerde: () => SerializerProtocol;
 
+  /** `serde`: the saver's serde, or a function giving it as it is now (a saver's `serde` may be replaced). */
   constructor(
-    private readonly serde: SerializerProtocol,
+    serde: SerializerProtocol | (() => SerializerProtocol),
     readonly maxBytes = DEFAULT_VALUE_BYTES_CACHE_BYTES,
   ) {
     this.entries = new ByteLru(maxBytes);
-    this.splices = encodesAsUpstream(serde);
+    this.currentSerde = typeof serde === "function" ? serde : () => serde;
   }
 
-  /** Whether this cache serializes for its serde (else the caller serializes with the serde itself). */
+  private get serde(): SerializerProtocol {
+    return this.currentSerde();
+  }
+
+  /** Whether this cache serializes for the serde now (else the caller serializes with the serde itself). */
   get active(): boolean {
-    return this.splices && this.maxBytes > 0;
+    return this.maxBytes > 0 && encodesAsUpstream(this.serde);
   }
 
   /**

@@ -1,4 +1,5 @@
 import { performance } from "node:perf_hooks";
+import { registerEncodingWrapper } from "../checkpoint/serde-wrappers";
 import type { CheckpointOp, CheckpointOpRecord } from "./records";
 import { settle } from "./hooks/settle";
 import { type Scope, Scopes } from "./scopes";
@@ -106,6 +107,7 @@ function timedSerde(serde: Serde, probe: Probe): Serde {
       },
     );
   };
+  registerEncodingWrapper(wrapped, serde);
   wrapped.loadsTyped = (type: string, data: unknown) => {
     const rec = currentRecord(probe);
     if (!rec) return serde.loadsTyped(type, data);

@@ -146,7 +146,7 @@ export class RustPostgresSaver extends NativeCheckpointSaver {
       // Only to prove, when a parent in our compact layout cannot supply a value, that it is still as given.
       this.memory = new ChannelMemory(channelMemoryBytes);
       this.readRules = { writesOrder: "official", pendingSends: "when-sent" };
-      this.valueBytes = new ValueBytesCache(this.serde, valueCacheBytes);
+      this.valueBytes = new ValueBytesCache(() => this.serde, valueCacheBytes);
     } else {
       this.readRules = { writesOrder: "writesSortKey", pendingSends: "when-sent" };
       this.memory = new ChannelMemory(channelMemoryBytes);

@@ -106,7 +106,7 @@ export class RustSqliteSaver extends NativeCheckpointSaver {
     });
     const valueCacheBytes = byteBound(this.label, "valueCacheBytes", options.valueCacheBytes);
     const channelMemoryBytes = byteBound(this.label, "channelMemoryBytes", options.channelMemoryBytes);
-    this.official = options.layout === "official" ? new OfficialCheckpointSerializer(this.serde, valueCacheBytes) : undefined;
+    this.official = options.layout === "official" ? new OfficialCheckpointSerializer(() => this.serde, valueCacheBytes) : undefined;
     this.readRules = {
       writesOrder: this.official ? "official" : "writesSortKey",
       pendingSends: "always",

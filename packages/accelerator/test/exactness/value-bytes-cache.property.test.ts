@@ -3,6 +3,7 @@ import { JsonPlusSerializer } from "@langchain/langgraph-checkpoint";
 import fc from "fast-check";
 
 import { arrayElementEnds } from "../../src/checkpoint/json-array-bytes";
+import { registerEncodingWrapper } from "../../src/checkpoint/serde-wrappers";
 import { ValueBytesCache } from "../../src/checkpoint/value-bytes-cache";
 
 // The official layouts' cache of serialized values (value-bytes-cache.ts) against the serde itself: after
@@ -168,6 +169,28 @@ describe("ValueBytesCache writes exactly what the serde writes", () => {
     const instance = new JsonPlusSerializer();
     (instance as unknown as { _dumps: unknown })._dumps = () => new TextEncoder().encode("[]");
     expect(new ValueBytesCache(instance).active).toBe(false);
+  });
+
+  it("follows the saver's serde as it is now, and looks through our own wrappers only while they are as made", async () => {
+    class Pretty extends JsonPlusSerializer {
+      async dumpsTyped(obj: unknown): Promise<[string, Uint8Array]> {
+        return ["json", new TextEncoder().encode(JSON.stringify(obj, null, 2))];
+      }
+    }
+    const saver: { serde: JsonPlusSerializer } = { serde };
+    const cache = new ValueBytesCache(() => saver.serde);
+    expect(cache.active).toBe(true);
+    saver.serde = new Pretty();
+    expect(cache.active).toBe(false);
+    // The profiler's timing wrapper (profiler/checkpointer-probe.ts) delegates to the serde it wraps.
+    const wrapped = Object.create(serde) as JsonPlusSerializer;
+    wrapped.dumpsTyped = (v: unknown) => serde.dumpsTyped(v);
+    saver.serde = wrapped;
+    expect(cache.active).toBe(false);
+    registerEncodingWrapper(wrapped, serde);
+    expect(cache.active).toBe(true);
+    wrapped.dumpsTyped = async () => ["json", new TextEncoder().encode("[]")];
+    expect(cache.active).toBe(false);
   });
 
   it("element ends: where each element of a serialized array ends, or nothing for what is not one", () => {

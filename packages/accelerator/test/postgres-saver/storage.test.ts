@@ -1,6 +1,6 @@
 import { AIMessage, HumanMessage } from "@langchain/core/messages";
 import { END, MessagesAnnotation, START, StateGraph } from "@langchain/langgraph";
-import type { BaseCheckpointSaver } from "@langchain/langgraph-checkpoint";
+import { type BaseCheckpointSaver, JsonPlusSerializer } from "@langchain/langgraph-checkpoint";
 import { PostgresSaver } from "@langchain/langgraph-checkpoint-postgres";
 
 import { RustPostgresSaver, type RustPostgresSaverOptions } from "../../src";
@@ -57,7 +57,10 @@ async function messageBlobs(schema: string): Promise<Buffer[]> {
 async function encodedBytes(run: () => Promise<unknown>): Promise<number> {
   let bytes = 0;
   const encode = TextEncoder.prototype.encode;
-  const spy = jest.spyOn(TextEncoder.prototype, "encode").mockImplementation(function (this: TextEncoder, input?: string) {
+  const spy = jest.spyOn(TextEncoder.prototype, "encode").mockImplementation(function (
+    this: InstanceType<typeof TextEncoder>,
+    input?: string,
+  ) {
     const out = encode.call(this, input);
     bytes += out.byteLength;
     return out;
@@ -91,6 +94,25 @@ describe("official layout (default)", () => {
     const finalList = ours[ours.length - 1].length;
     expect(storedBytes).toBeGreaterThan(10 * finalList);
     expect(encoded).toBeLessThan(3 * finalList);
+  });
+
+  it("a serde set on the saver after it was made writes every version as that serde writes it, whole", async () => {
+    // A serde whose arrays are not their elements' bytes joined by commas: splicing would write other bytes.
+    class Pretty extends JsonPlusSerializer {
+      async dumpsTyped(obj: unknown): Promise<[string, Uint8Array]> {
+        return ["json", new TextEncoder().encode(JSON.stringify(obj, null, 2))];
+      }
+    }
+    const { saver, schema } = await open();
+    const pretty = new Pretty();
+    saver.serde = pretty;
+    await runLoop(saver);
+    const blobs = await messageBlobs(schema);
+    expect(blobs).toHaveLength(STEPS + 1);
+    for (const blob of blobs) {
+      const value = await pretty.loadsTyped("json", blob);
+      expect(Buffer.from((await pretty.dumpsTyped(value))[1]).toString("utf8")).toBe(blob.toString("utf8"));
+    }
   });
 
   it("compresses large values with lz4 by default, pglz or the server's default when asked", async () => {

@@ -1,3 +1,5 @@
+import { registerEncodingWrapper } from "../checkpoint/serde-wrappers";
+import { setSerdeWrapperListener } from "../profiler/checkpointer-probe";
 import { recorders, setHookInstaller } from "../profiler/hooks/active";
 import { loadCommonJsCopies, loadEsmCopies } from "./package-copies";
 import { type PatchReport, patchCopy, restorePart } from "./patch-langgraph";
@@ -23,3 +25,5 @@ setHookInstaller({
     if (recorders.length === 0) restorePart("profile");
   },
 });
+
+setSerdeWrapperListener(registerEncodingWrapper);

@@ -1,5 +1,4 @@
 import { performance } from "node:perf_hooks";
-import { registerEncodingWrapper } from "../checkpoint/serde-wrappers";
 import type { CheckpointOp, CheckpointOpRecord } from "./records";
 import { settle } from "./hooks/settle";
 import { type Scope, Scopes } from "./scopes";
@@ -72,6 +71,17 @@ function leave(rec: CheckpointOpRecord, kind: "dump" | "load"): void {
   else rec.deserializeMs += performance.now() - b.loadSince;
 }
 
+let onSerdeWrapped: (wrapper: object, inner: object) => void = () => {};
+
+/**
+ * Told of each timing wrapper made around a saver's serde (it encodes exactly as the serde it wraps):
+ * patch/profile-hooks.ts registers it with the official layouts' value-bytes cache, which then still
+ * splices grown lists while a saver is profiled.
+ */
+export function setSerdeWrapperListener(listener: (wrapper: object, inner: object) => void): void {
+  onSerdeWrapped = listener;
+}
+
 function timedSerde(serde: Serde, probe: Probe): Serde {
   const wrapped = Object.create(serde) as Serde;
   const timed = (kind: "dump" | "load", rec: CheckpointOpRecord, call: () => unknown, after?: (out: unknown) => void) => {
@@ -107,7 +117,7 @@ function timedSerde(serde: Serde, probe: Probe): Serde {
       },
     );
   };
-  registerEncodingWrapper(wrapped, serde);
+  onSerdeWrapped(wrapped, serde);
   wrapped.loadsTyped = (type: string, data: unknown) => {
     const rec = currentRecord(probe);
     if (!rec) return serde.loadsTyped(type, data);

@@ -13,6 +13,8 @@ import {
 } from "@langchain/langgraph-checkpoint";
 import { SqliteSaver } from "@langchain/langgraph-checkpoint-sqlite";
 import { setTimeout as sleep } from "node:timers/promises";
+import { RustSqliteSaver } from "../../src";
+import { ValueBytesCache } from "../../src/checkpoint/value-bytes-cache";
 import { createProfiler } from "../../src/profiler";
 
 const State = Annotation.Root({
@@ -128,6 +130,21 @@ describe("checkpointer probe", () => {
     const before = profiler.store.data.checkpointOps.length;
     await graph.invoke({ notes: [] }, config);
     expect(profiler.store.data.checkpointOps.length).toBe(before);
+  });
+
+  test("a profiled official-layout saver still splices (its serde is the profiler's wrapper) and the profile counts what it serializes", async () => {
+    const saver = new RustSqliteSaver(join(dir, "probe-official.db"), { layout: "official" });
+    const graph = graphOn(saver);
+    const profiler = createProfiler();
+    profiler.probe(graph);
+    const config = { configurable: { thread_id: "t1" } };
+    for (let i = 0; i < 3; i++) await graph.invoke({ notes: [`note ${i}`] }, profiler.withCallbacks(config));
+    expect(Object.hasOwn(saver.serde, "dumpsTyped")).toBe(true); // the profiler's wrapper
+    expect(new ValueBytesCache(() => saver.serde).active).toBe(true);
+    const puts = profiler.store.data.checkpointOps.filter((o) => o.op === "put");
+    expect(puts.length).toBeGreaterThan(3);
+    expect(puts.some((o) => (o.bytesWritten ?? 0) > 0)).toBe(true);
+    saver.close();
   });
 
   test("two profilers on one MemorySaver both see every op; a failing op is recorded as an error and rethrown", async () => {

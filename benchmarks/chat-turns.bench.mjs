@@ -6,7 +6,8 @@
 // Also a checkpointer that keeps LangGraph's objects by reference (lib/by-reference-saver.mjs): what any
 // checkpointer costs at least. Prints ms per turn at the end of the thread (median of the last 20 turns over all rounds) and the ratio
 // to the floor, and the same for the process's CPU time per turn (process.cpuUsage, steadier on a shared
-// machine); draws turn latency along the thread (results/chat-turns-1.svg).
+// machine); draws turn latency along the thread (results/chat-turns-1.svg). Every run starts on a settled
+// PostgreSQL server (CHECKPOINT first, lib/postgres.mjs settleServer), SQLite runs too.
 //   node --expose-gc benchmarks/chat-turns.bench.mjs [--quick] [--turns N] [--rounds N]
 import fs from "node:fs";
 import path from "node:path";
@@ -19,7 +20,7 @@ import { RustPostgresSaver, RustSqliteSaver, patchLangGraph, unpatchLangGraph } 
 import { ByReferenceSaver } from "./lib/by-reference-saver.mjs";
 import { scratchDir } from "./lib/disk.mjs";
 import { QUICK, numberArg, RESULTS_DIR, assertEqualOutputs, formatTable, interleavedRuns, median, recordResult } from "./lib/harness.mjs";
-import { benchPostgresUrl, withPg } from "./lib/postgres.mjs";
+import { benchPostgresUrl, settleServer, withPg } from "./lib/postgres.mjs";
 import { lineChart } from "./lib/svg-chart.mjs";
 import { runChatTurns } from "./workloads/chat-turns.mjs";
 
@@ -83,6 +84,7 @@ const names = Object.keys(savers);
 
 /** One thread of `turns` turns on a fresh saver: the thread's contents and each turn's ms. */
 async function measure(name, turns) {
+  await settleServer(url);
   const saver = await savers[name]();
   const perTurn = [];
   const cpuPerTurn = [];

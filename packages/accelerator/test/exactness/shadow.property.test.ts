@@ -1,33 +1,15 @@
-import { AIMessage, HumanMessage, ToolMessage } from "@langchain/core/messages";
+import { AIMessage, HumanMessage } from "@langchain/core/messages";
 import { JsonPlusSerializer } from "@langchain/langgraph-checkpoint";
 import fc from "fast-check";
 
 import { ValueSnapshot } from "../../src/checkpoint/value-snapshot";
+import { buildMessage, jsonValue, messageSpec } from "../support/state-arbitraries";
 
 const serde = new JsonPlusSerializer();
 const bytes = async (v: unknown) => Buffer.from((await serde.dumpsTyped(v))[1]).toString("utf8");
 
-const leaf = fc.oneof(fc.string(), fc.integer(), fc.double(), fc.boolean(), fc.constant(null), fc.constant(undefined));
-const json = fc.letrec((tie) => ({
-  value: fc.oneof({ depthSize: "small" }, leaf, tie("array"), tie("object")),
-  array: fc.array(tie("value"), { maxLength: 4 }),
-  object: fc.dictionary(fc.string({ maxLength: 6 }), tie("value"), { maxKeys: 4 }),
-})).value;
-
-const message = fc
-  .record({
-    kind: fc.constantFrom("human", "ai", "tool"),
-    content: fc.oneof(fc.string(), fc.array(fc.record({ type: fc.constant("text"), text: fc.string() }), { maxLength: 2 })),
-    id: fc.option(fc.uuid(), { nil: undefined }),
-    name: fc.option(fc.string({ maxLength: 5 }), { nil: undefined }),
-    kwargs: fc.dictionary(fc.string({ maxLength: 4 }), json, { maxKeys: 2 }),
-    args: fc.dictionary(fc.string({ maxLength: 4 }), json, { maxKeys: 2 }),
-  })
-  .map(({ kind, content, id, name, kwargs, args }) => {
-    if (kind === "human") return new HumanMessage({ content, id, name, additional_kwargs: kwargs });
-    if (kind === "tool") return new ToolMessage({ content, id, name, tool_call_id: "call", additional_kwargs: kwargs });
-    return new AIMessage({ content, id, name, additional_kwargs: kwargs, tool_calls: [{ id: "call", name: "f", args }] });
-  });
+const json = jsonValue({ size: 4, keyLength: 6 });
+const message = messageSpec(json, { withName: true }).map(buildMessage);
 
 const state = fc.oneof(fc.array(message, { maxLength: 5 }), json, fc.array(fc.oneof(message, json), { maxLength: 4 }));
 

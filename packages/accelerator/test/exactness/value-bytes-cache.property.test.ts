@@ -1,10 +1,11 @@
-import { AIMessage, HumanMessage, ToolMessage } from "@langchain/core/messages";
+import { AIMessage, HumanMessage } from "@langchain/core/messages";
 import { JsonPlusSerializer } from "@langchain/langgraph-checkpoint";
 import fc from "fast-check";
 
 import { arrayElementEnds } from "../../src/checkpoint/json-array-bytes";
 import { registerEncodingWrapper } from "../../src/checkpoint/serde-wrappers";
 import { ValueBytesCache } from "../../src/checkpoint/value-bytes-cache";
+import { buildMessage, jsonValue, messageSpec } from "../support/state-arbitraries";
 
 // The official layouts' cache of serialized values (value-bytes-cache.ts) against the serde itself: after
 // any sequence of what a thread's channel goes through (a list grown, elements edited in place at any
@@ -14,28 +15,9 @@ import { ValueBytesCache } from "../../src/checkpoint/value-bytes-cache";
 const serde = new JsonPlusSerializer();
 const upstream = async (v: unknown) => Buffer.from((await serde.dumpsTyped(v))[1]).toString("utf8");
 
-const leaf = fc.oneof(fc.string(), fc.integer(), fc.double(), fc.boolean(), fc.constant(null), fc.constant(undefined));
-const json = fc.letrec((tie) => ({
-  value: fc.oneof({ depthSize: "small" }, leaf, tie("array"), tie("object")),
-  array: fc.array(tie("value"), { maxLength: 3 }),
-  object: fc.dictionary(fc.string({ maxLength: 5 }), tie("value"), { maxKeys: 3 }),
-})).value;
-
-const message = fc
-  .record({
-    kind: fc.constantFrom("human", "ai", "tool"),
-    content: fc.oneof(fc.string(), fc.array(fc.record({ type: fc.constant("text"), text: fc.string() }), { maxLength: 2 })),
-    id: fc.option(fc.uuid(), { nil: undefined }),
-    kwargs: fc.dictionary(fc.string({ maxLength: 4 }), json, { maxKeys: 2 }),
-    args: fc.dictionary(fc.string({ maxLength: 4 }), json, { maxKeys: 2 }),
-  })
-  .map((spec) => () => {
-    // Built afresh for each run: steps change elements in place, and fast-check replays values when shrinking.
-    const { kind, content, id, kwargs, args } = structuredClone(spec);
-    if (kind === "human") return new HumanMessage({ content, id, additional_kwargs: kwargs });
-    if (kind === "tool") return new ToolMessage({ content, id, tool_call_id: "call", additional_kwargs: kwargs });
-    return new AIMessage({ content, id, additional_kwargs: kwargs, tool_calls: [{ id: "call", name: "f", args }] });
-  });
+const json = jsonValue({ size: 3, keyLength: 5 });
+// Built afresh for each run: steps change elements in place, and fast-check replays values when shrinking.
+const message = messageSpec(json, { withName: false }).map((spec) => () => buildMessage(structuredClone(spec)));
 const element: fc.Arbitrary<() => unknown> = fc.oneof(
   { weight: 4, arbitrary: message },
   { weight: 1, arbitrary: json.map((v) => () => structuredClone(v)) },

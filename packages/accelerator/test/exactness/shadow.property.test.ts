@@ -3,7 +3,7 @@ import { JsonPlusSerializer } from "@langchain/langgraph-checkpoint";
 import fc from "fast-check";
 
 import { ValueSnapshot } from "../../src/checkpoint/value-snapshot";
-import { buildMessage, jsonValue, messageSpec } from "../support/state-arbitraries";
+import { buildMessage, containers, jsonValue, messageSpec } from "../support/state-arbitraries";
 
 const serde = new JsonPlusSerializer();
 const bytes = async (v: unknown) => Buffer.from((await serde.dumpsTyped(v))[1]).toString("utf8");
@@ -12,20 +12,6 @@ const json = jsonValue({ size: 4, keyLength: 6 });
 const message = messageSpec(json, { withName: true }).map(buildMessage);
 
 const state = fc.oneof(fc.array(message, { maxLength: 5 }), json, fc.array(fc.oneof(message, json), { maxLength: 4 }));
-
-/** Every object and array reachable from `root`, with a way to change each in place. */
-function containers(root: unknown): Array<Record<string | number, unknown>> {
-  const out: Array<Record<string | number, unknown>> = [];
-  const seen = new Set<unknown>();
-  const walk = (v: unknown) => {
-    if (v === null || typeof v !== "object" || seen.has(v)) return;
-    seen.add(v);
-    out.push(v as Record<string, unknown>);
-    for (const key in v) walk((v as Record<string, unknown>)[key]);
-  };
-  walk(root);
-  return out;
-}
 
 const mutation = fc.record({
   target: fc.nat(),

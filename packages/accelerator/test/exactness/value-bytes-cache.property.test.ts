@@ -5,7 +5,7 @@ import fc from "fast-check";
 import { arrayElementEnds } from "../../src/checkpoint/json-array-bytes";
 import { registerEncodingWrapper } from "../../src/checkpoint/serde-wrappers";
 import { ValueBytesCache } from "../../src/checkpoint/value-bytes-cache";
-import { buildMessage, jsonValue, messageSpec } from "../support/state-arbitraries";
+import { buildMessage, containers, jsonValue, messageSpec } from "../support/state-arbitraries";
 
 // The official layouts' cache of serialized values (value-bytes-cache.ts) against the serde itself: after
 // any sequence of what a thread's channel goes through (a list grown, elements edited in place at any
@@ -41,20 +41,6 @@ const step: fc.Arbitrary<Step> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ op: fc.constant("cycle" as const), at: fc.nat() }) },
   { weight: 1, arbitrary: fc.constant({ op: "same" as const }) },
 );
-
-/** Every object and array reachable from `root`. */
-function containers(root: unknown): Array<Record<string, unknown>> {
-  const out: Array<Record<string, unknown>> = [];
-  const seen = new Set<unknown>();
-  const walk = (v: unknown) => {
-    if (v === null || typeof v !== "object" || seen.has(v)) return;
-    seen.add(v);
-    out.push(v as Record<string, unknown>);
-    for (const key in v) walk((v as Record<string, unknown>)[key]);
-  };
-  walk(root);
-  return out;
-}
 
 async function apply(list: unknown[], s: Step): Promise<unknown[]> {
   switch (s.op) {

@@ -1,7 +1,8 @@
 import { AIMessage, HumanMessage, ToolMessage } from "@langchain/core/messages";
 import fc from "fast-check";
 
-// fast-check arbitraries for channel values the exactness properties share: JSON-like values and chat messages.
+// What the exactness properties share: fast-check arbitraries for channel values (JSON-like values, chat
+// messages) and the containers of a value, to edit in place.
 
 const leaf = fc.oneof(fc.string(), fc.integer(), fc.double(), fc.boolean(), fc.constant(null), fc.constant(undefined));
 
@@ -39,4 +40,18 @@ export function buildMessage({ kind, content, id, name, kwargs, args }: MessageS
   if (kind === "human") return new HumanMessage({ content, id, name, additional_kwargs: kwargs });
   if (kind === "tool") return new ToolMessage({ content, id, name, tool_call_id: "call", additional_kwargs: kwargs });
   return new AIMessage({ content, id, name, additional_kwargs: kwargs, tool_calls: [{ id: "call", name: "f", args }] });
+}
+
+/** Every object and array reachable from `root` (each once), for edits in place. */
+export function containers(root: unknown): Array<Record<string | number, unknown>> {
+  const out: Array<Record<string | number, unknown>> = [];
+  const seen = new Set<unknown>();
+  const walk = (v: unknown) => {
+    if (v === null || typeof v !== "object" || seen.has(v)) return;
+    seen.add(v);
+    out.push(v as Record<string, unknown>);
+    for (const key in v) walk((v as Record<string, unknown>)[key]);
+  };
+  walk(root);
+  return out;
 }

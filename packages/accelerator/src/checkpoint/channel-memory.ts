@@ -2,7 +2,7 @@ import { RemoveMessage } from "@langchain/core/messages";
 
 import { ByteLru } from "./byte-lru";
 import { stampDepartures } from "./shadow";
-import { type ListParts, type MessageKey, ValueSnapshot } from "./value-snapshot";
+import { type ListParts, type MessageKey, ValueSnapshot, isPlainList } from "./value-snapshot";
 
 /**
  * Per (thread, namespace, channel): the value this process last stored or loaded, as a snapshot, with
@@ -84,7 +84,7 @@ export class ChannelMemory {
 
   /** How to store `value` as an increment of the remembered list, if it is one (see the class doc). */
   plan(threadId: string, ns: string, channel: string, value: unknown): IncrementPlan | undefined {
-    if (!Array.isArray(value)) return undefined;
+    if (!isPlainList(value)) return undefined;
     const entry = this.entries.get(ChannelMemory.key(threadId, ns, channel));
     if (entry === undefined || !entry.snapshot.isList) return undefined;
     const stored = entry.snapshot;
@@ -158,7 +158,7 @@ export class ChannelMemory {
     const known = this.entries.get(key);
     const before = stampDepartures();
     let snapshot: ValueSnapshot | undefined;
-    if (parts && Array.isArray(value)) snapshot = ValueSnapshot.fromParts(value, parts);
+    if (parts && isPlainList(value)) snapshot = ValueSnapshot.fromParts(value, parts);
     else if (known !== undefined && known.version === version && known.ownerId === ownerId) {
       // The same row this process last stored or loaded: what matches that snapshot keeps its shadow.
       snapshot = known.snapshot.retaken(value);

@@ -1,4 +1,6 @@
-import { JsonPlusSerializer, type SerializerProtocol } from "@langchain/langgraph-checkpoint";
+import type { SerializerProtocol } from "@langchain/langgraph-checkpoint";
+
+import { encodesAsUpstream } from "./json-plus-copies";
 
 // fast-safe-stringify (inside JsonPlusSerializer) returns this instead of throwing when JSON.stringify
 // fails (a BigInt, a throwing toJSON): stored as is, the value would be silently lost.
@@ -6,16 +8,13 @@ const UNSERIALIZABLE = Buffer.from(JSON.stringify("[unable to serialize, circula
 
 /**
  * The checkpoint minus its values holds only ids, timestamps and version maps (strings and numbers), for
- * which plain JSON.stringify writes exactly what JsonPlusSerializer writes, several times faster.
+ * which plain JSON.stringify writes exactly what JsonPlusSerializer writes, several times faster: when
+ * the serde encodes with upstream's own methods (a subclass or an instance with its own `_dumps`, or a
+ * prototype whose `_dumps` was replaced, runs its own).
  */
 export async function serializeCheckpointHead(serde: SerializerProtocol, head: object, what: string): Promise<[string, Buffer]> {
-  if (isDefaultSerde(serde) && isPlainData(head, 0)) return ["json", Buffer.from(JSON.stringify(head))];
+  if (encodesAsUpstream(serde) && isPlainData(head, 0)) return ["json", Buffer.from(JSON.stringify(head))];
   return serializeValue(serde, head, what);
-}
-
-/** LangGraph's JsonPlusSerializer (exported at the package root from @langchain/langgraph-checkpoint 1.2.2). */
-export function isDefaultSerde(serde: unknown): boolean {
-  return typeof JsonPlusSerializer === "function" && serde instanceof JsonPlusSerializer;
 }
 
 function isPlainData(value: unknown, depth: number): boolean {

@@ -9,8 +9,9 @@
  * Only values whose serialization is fully visible this way get a shadow: primitives, arrays, plain
  * objects, instances of classes without a `toJSON` of their own, and LangChain `Serializable` objects
  * (messages), whose `toJSON` reads their own fields. Anything holding state JSON cannot see through
- * enumerable properties (Map, Set, Date, typed arrays, errors, other `toJSON` methods, cycles, depth
- * over MAX_DEPTH) gets none, and callers must then treat the value as changed.
+ * enumerable properties (Map, Set, Date, typed arrays, errors, other `toJSON` methods, arrays with a
+ * `toJSON`, keys LangChain's toJSON or kwargs escaping reads through `in` that are not enumerable, cycles,
+ * depth over MAX_DEPTH) gets none, and callers must then treat the value as changed.
  */
 
 const OPEN_OBJECT = Object.freeze({ token: "object" });
@@ -41,16 +42,17 @@ function visibleObject(value: object): boolean {
     // depend on anything.
     if (
       typeof toJSON !== "function" ||
-      !Object.hasOwn(value, "lc_kwargs") ||
+      !isEnumerable.call(value, "lc_kwargs") ||
       typeof (value as { lc_serializable?: unknown }).lc_serializable !== "boolean"
     ) {
       return false;
     }
     // toJSON reads `key in this ? this[key] : lc_kwargs[key]`: a kwarg served by an inherited accessor
-    // (a subclass field kept in #private state) is out of the shadow's sight.
+    // (a subclass field kept in #private state) or by a non-enumerable own field is out of the shadow's
+    // sight (its walk enumerates).
     const kwargs = (value as { lc_kwargs: unknown }).lc_kwargs;
     if (kwargs === null || typeof kwargs !== "object") return false;
-    for (const key in kwargs) if (!Object.hasOwn(value, key) && key in value) return false;
+    for (const key in kwargs) if (key in value && !isEnumerable.call(value, key)) return false;
     return true;
   }
   // Built-ins with internal state JSON sees through the serializer's instanceof checks, whatever
@@ -73,6 +75,36 @@ function visibleObject(value: object): boolean {
   // internal slots (tagged built-ins).
   return Object.prototype.toString.call(value) === "[object Object]";
 }
+
+const isEnumerable = Object.prototype.propertyIsEnumerable;
+
+/**
+ * Whether @langchain/core's kwargs escaping (`escapeIfNeeded`: `"lc" in obj`, and `"__lc_escaped__" in
+ * obj` for an object of one key) would see a key the walk does not enumerate: a non-enumerable own or
+ * an inherited `lc` or `__lc_escaped__`. Keys it enumerates are in the shadow. `keyCount`: the keys the
+ * walk enumerated.
+ */
+function escapesDifferently(value: object, keyCount: number): boolean {
+  return (
+    ("lc" in value && !isEnumerable.call(value, "lc")) ||
+    (keyCount === 1 && "__lc_escaped__" in value && !isEnumerable.call(value, "__lc_escaped__"))
+  );
+}
+
+/** Keys of a LangChain object's `lc_kwargs` its toJSON reads from `lc_kwargs` (no such key `in` the object). */
+function kwargsOnlyKeys(value: object): string[] | undefined {
+  let keys: string[] | undefined;
+  const kwargs = (value as { lc_kwargs: object }).lc_kwargs;
+  for (const key in kwargs) {
+    if (key in value) continue;
+    keys ??= [];
+    keys.push(key);
+  }
+  return keys;
+}
+
+/** In a LangChain object's shadow after its stamp: every kwarg is one of its enumerable fields. */
+const NO_KWARGS_ONLY_KEYS = Object.freeze({ token: "no kwargs-only keys" });
 
 /**
  * What LangChain's `Serializable.toJSON` reads besides the instance's own fields: these properties
@@ -178,7 +210,8 @@ export function appendShadow(value: unknown, out: ShadowTokens, size: ShadowSize
   }
   if (depth >= MAX_DEPTH) return false;
   if (Array.isArray(value)) {
-    if (Object.getPrototypeOf(value) !== Array.prototype) return false;
+    // JSON.stringify calls an array's toJSON (its own, or one added to Array.prototype).
+    if (Object.getPrototypeOf(value) !== Array.prototype || (value as { toJSON?: unknown }).toJSON !== undefined) return false;
     out.push(OPEN_ARRAY, value.length);
     size.tokens += 2;
     for (let i = 0; i < value.length; i++) if (!appendShadow(value[i], out, size, depth + 1)) return false;
@@ -190,11 +223,18 @@ export function appendShadow(value: unknown, out: ShadowTokens, size: ShadowSize
   const proto = Object.getPrototypeOf(value);
   const toJSON = (value as { toJSON?: unknown }).toJSON;
   out.push(OPEN_OBJECT, proto, toJSON);
-  if (typeof toJSON === "function") out.push(chainStamp(proto));
+  if (typeof toJSON === "function") {
+    // A kwarg read from lc_kwargs is read from the object instead once the object has such a key, even
+    // one the walk does not enumerate: a match checks that these keys are still not `in` it.
+    out.push(chainStamp(proto), kwargsOnlyKeys(value) ?? NO_KWARGS_ONLY_KEYS);
+    size.tokens += 1;
+  }
   size.tokens += 4;
   // `value` is the plain `lc_kwargs` of `owner`: an object kwarg the owner's own field holds is one token.
   const sameAs = owner !== undefined && toJSON === undefined ? owner : undefined;
+  let keyCount = 0;
   for (const key in value) {
+    keyCount++;
     // Only data properties: reading an accessor could run code (and its value is not the shadow's to keep).
     const descriptor = Object.getOwnPropertyDescriptor(value, key);
     if (descriptor === undefined || descriptor.get !== undefined || descriptor.set !== undefined) return false;
@@ -206,6 +246,7 @@ export function appendShadow(value: unknown, out: ShadowTokens, size: ShadowSize
       size.tokens += 1;
     } else if (!appendShadow(descriptor.value, out, size, depth + 1, kwargsOwner(key, toJSON, value))) return false;
   }
+  if (typeof toJSON !== "function" && escapesDifferently(value, keyCount)) return false;
   out.push(CLOSE);
   return true;
 }
@@ -247,7 +288,13 @@ export function matchShadow(value: unknown, tokens: ShadowTokens, pos: number, o
   }
   if (depth >= MAX_DEPTH) return -1;
   if (Array.isArray(value)) {
-    if (tokens[pos] !== OPEN_ARRAY || tokens[pos + 1] !== value.length || Object.getPrototypeOf(value) !== Array.prototype) return -1;
+    if (
+      tokens[pos] !== OPEN_ARRAY ||
+      tokens[pos + 1] !== value.length ||
+      Object.getPrototypeOf(value) !== Array.prototype ||
+      (value as { toJSON?: unknown }).toJSON !== undefined
+    )
+      return -1;
     out?.push(OPEN_ARRAY, value.length);
     let at = pos + 2;
     for (let i = 0; i < value.length; i++) {
@@ -272,13 +319,17 @@ export function matchShadow(value: unknown, tokens: ShadowTokens, pos: number, o
   if (typeof toJSON === "function") {
     const stamp = tokens[at++];
     if (stamp !== chainStamp(proto)) return -1;
-    out?.push(stamp);
+    const kwargsOnly = tokens[at++];
+    if (kwargsOnly !== NO_KWARGS_ONLY_KEYS) for (const key of kwargsOnly as string[]) if (key in value) return -1;
+    out?.push(stamp, kwargsOnly);
   }
   // A SAME_AS_OWN kwarg matches while it is still the object `owner[key]` holds: the owner's walk
   // matches that field's own tokens (it walks every own enumerable key, so a field deleted, hidden or
   // turned into an accessor since fails there).
   const sameAs = owner !== undefined && toJSON === undefined ? owner : undefined;
+  let keyCount = 0;
   for (const key in value) {
+    keyCount++;
     if (tokens[at] !== key) return -1;
     const item = (value as Record<string, unknown>)[key];
     if (item === null || typeof item !== "object") {
@@ -295,6 +346,8 @@ export function matchShadow(value: unknown, tokens: ShadowTokens, pos: number, o
       if (at < 0) return -1;
     }
   }
+  // An lc_kwargs object (`owner` set) is read through Object.keys, never escaped itself.
+  if (typeof toJSON !== "function" && owner === undefined && escapesDifferently(value, keyCount)) return -1;
   if (tokens[at] !== CLOSE) return -1;
   out?.push(CLOSE);
   return at + 1;

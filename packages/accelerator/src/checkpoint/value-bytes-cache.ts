@@ -4,7 +4,7 @@ import { ByteLru } from "./byte-lru";
 import { arrayElementEnds, spliceElements } from "./json-array-bytes";
 import { encodesAsUpstream } from "./json-plus-copies";
 import { serializeValue } from "./serialize";
-import { ValueSnapshot } from "./value-snapshot";
+import { ValueSnapshot, isPlainList } from "./value-snapshot";
 
 interface Entry {
   version: unknown;
@@ -67,7 +67,7 @@ export class ValueBytesCache {
     // Snapshots are taken and serialization started before the first await: LangGraph (and node code)
     // may go on changing the state while the serialization is awaited.
     if (entry && entry.version === version && entry.snapshot.matches(value)) return ["json", entry.bytes];
-    const kept = entry?.ends && Array.isArray(value) ? entry.snapshot.matchingPrefix(value) : 0;
+    const kept = entry?.ends && isPlainList(value) ? entry.snapshot.matchingPrefix(value) : 0;
     if (entry?.ends && kept > 0) {
       const tail = (value as unknown[]).slice(kept);
       // A tail without a snapshot may hold what serializes differently outside the list (a cycle through it).
@@ -93,16 +93,24 @@ export class ValueBytesCache {
     tailSnapshot: ValueSnapshot,
   ): Promise<[string, Buffer]> {
     const { bytes: base, ends: baseEnds } = entry as Entry & { ends: number[] };
-    const [kind, more] = tail.length > 0 ? await serializeValue(this.serde, tail, what) : ["json", Buffer.from("[]")];
-    const moreEnds = kind === "json" ? arrayElementEnds(more, tail.length) : undefined;
-    if (!moreEnds) {
-      // The tail did not serialize as a JSON array of its elements: the whole value, as it was when called.
+    const whole = () => {
+      // The tail did not serialize as a JSON array of its elements, or failed (its error would name
+      // paths in the tail): the whole value, as it was when called.
       if (!entry.snapshot.prefixMatches(value, kept) || !tailSnapshot.matches(value.slice(kept))) {
         throw new Error(`cannot serialize ${what}: it changed while its put was pending`);
       }
       this.entries.delete(key);
       return serializeValue(this.serde, value, what);
+    };
+    let kind: string;
+    let more: Buffer;
+    try {
+      [kind, more] = tail.length > 0 ? await serializeValue(this.serde, tail, what) : ["json", Buffer.from("[]")];
+    } catch {
+      return whole();
     }
+    const moreEnds = kind === "json" ? arrayElementEnds(more, tail.length) : undefined;
+    if (!moreEnds) return whole();
     const { bytes, ends } = spliceElements(base, baseEnds, kept, more, moreEnds);
     // Extends the entry's snapshot in place when no other put changed it meanwhile, else a copy.
     const snapshot = entry.snapshot.extendedWith(tailSnapshot, kept);

@@ -6,6 +6,14 @@ export interface MessageKey {
   type: string;
 }
 
+/**
+ * A list whose JSON is its elements' JSON in order: an array of Array.prototype without a toJSON (which
+ * JSON.stringify would call instead).
+ */
+export function isPlainList(value: unknown): value is unknown[] {
+  return Array.isArray(value) && Object.getPrototypeOf(value) === Array.prototype && (value as { toJSON?: unknown }).toJSON === undefined;
+}
+
 function messageKey(x: unknown): MessageKey | undefined {
   const m = x as { id?: unknown; getType?: unknown };
   if (typeof x !== "object" || x === null || typeof m.id !== "string" || typeof m.getType !== "function") return undefined;
@@ -72,7 +80,7 @@ export class ValueSnapshot {
   static take(value: unknown): ValueSnapshot | undefined {
     const tokens: ShadowTokens = [];
     const size = { tokens: 0, chars: 0 };
-    if (!Array.isArray(value) || Object.getPrototypeOf(value) !== Array.prototype) {
+    if (!isPlainList(value)) {
       return appendShadow(value, tokens, size) ? new ValueSnapshot(undefined, [], tokens, [], size) : undefined;
     }
     const offsets: number[] = [0];
@@ -90,8 +98,7 @@ export class ValueSnapshot {
    * now (fresh copies of the elements the parts were taken of, not yet handed to anyone).
    */
   static fromParts(list: unknown[], parts: ListParts): ValueSnapshot {
-    if (Object.getPrototypeOf(list) !== Array.prototype || list.length !== parts.keys.length)
-      throw new Error("ValueSnapshot.fromParts: parts of another list");
+    if (!isPlainList(list) || list.length !== parts.keys.length) throw new Error("ValueSnapshot.fromParts: parts of another list");
     return new ValueSnapshot(list.slice(), parts.keys.slice(), parts.tokens.slice(), parts.offsets.slice(), { ...parts.size });
   }
 
@@ -104,7 +111,7 @@ export class ValueSnapshot {
    * are taken again.
    */
   retaken(value: unknown): ValueSnapshot | undefined {
-    if (!this.isList || !Array.isArray(value) || Object.getPrototypeOf(value) !== Array.prototype) return ValueSnapshot.take(value);
+    if (!this.isList || !isPlainList(value)) return ValueSnapshot.take(value);
     const tokens: ShadowTokens = [];
     const size = { tokens: 0, chars: 0 };
     const offsets: number[] = [0];
@@ -141,7 +148,7 @@ export class ValueSnapshot {
   /** Whether `value` would serialize exactly as the value this snapshot was taken of. */
   matches(value: unknown): boolean {
     if (!this.isList) return matchShadow(value, this.tokens, 0) === this.tokens.length;
-    if (!Array.isArray(value) || Object.getPrototypeOf(value) !== Array.prototype || value.length !== this.length) return false;
+    if (!isPlainList(value) || value.length !== this.length) return false;
     return this.prefixMatches(value, this.length);
   }
 
@@ -152,14 +159,14 @@ export class ValueSnapshot {
 
   /** Whether the first `count` elements of `list` are this list's elements, unchanged. */
   prefixMatches(list: unknown[], count: number): boolean {
-    if (!this.isList || list.length < count || count > this.length) return false;
+    if (!this.isList || !isPlainList(list) || list.length < count || count > this.length) return false;
     for (let i = 0; i < count; i++) if (!this.elementMatches(i, list[i])) return false;
     return true;
   }
 
   /** How many leading elements of `list` are this list's elements, unchanged. */
   matchingPrefix(list: unknown[]): number {
-    if (!this.isList || Object.getPrototypeOf(list) !== Array.prototype) return 0;
+    if (!this.isList || !isPlainList(list)) return 0;
     const n = Math.min(list.length, this.length);
     let i = 0;
     while (i < n && this.elementMatches(i, list[i])) i++;

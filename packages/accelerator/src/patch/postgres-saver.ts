@@ -1,5 +1,4 @@
 import { type BaseCheckpointSaver, JsonPlusSerializer } from "@langchain/langgraph-checkpoint";
-import { isDefaultSerde } from "../checkpoint/serialize";
 
 import { type CallTracker, type DelegatedMethod, delegatingSaverMethods } from "./delegating-methods";
 import { type RustConnection, rustConnectionOf } from "./pg-connection";
@@ -29,6 +28,8 @@ export interface PostgresFallback {
  * cannot make the same way (TLS, a password callback) or whose first setup fails keeps its own code.
  */
 let decided = new WeakMap<object, RustPostgresSaver | null>();
+/** The saver's serde when its store was decided: a serde replaced since has a store of its own. */
+let decidedSerde = new WeakMap<object, unknown>();
 /**
  * One Rust saver per node-postgres pool, schema and serializer, shared by every PostgresSaver made on
  * that pool (apps that make a saver per request on one pool must not open a Rust pool per request).
@@ -112,9 +113,13 @@ function readConnection(pool: PgPool): RustConnection | string {
   return rustConnectionOf(options, params);
 }
 
-/** LangGraph's default serializer is stateless: savers with their own instances of it can share a store. */
+/**
+ * LangGraph's default serializer is stateless: savers with their own instances of it can share a store.
+ * Only instances with nothing of their own (a method set on the instance, a spy) are alike; any other
+ * serde has a store of its own. A replaced prototype method is the same for every instance.
+ */
 function serdeKey(serde: object): string {
-  if (isDefaultSerde(serde) && serde.constructor === JsonPlusSerializer) return "default";
+  if (Object.getPrototypeOf(serde) === JsonPlusSerializer.prototype && Reflect.ownKeys(serde).length === 0) return "default";
   if (!serdeIds.has(serde)) serdeIds.set(serde, ++serdeCount);
   return `custom-${serdeIds.get(serde)}`;
 }
@@ -250,7 +255,11 @@ function decide(saver: PostgresSaverInstance): RustPostgresSaver | null | Promis
     return null;
   }
   const known = decided.get(saver);
-  if (known !== undefined) return known;
+  if (known !== undefined) {
+    if (known === null || decidedSerde.get(saver) === saver.serde) return known;
+    decided.delete(saver);
+  }
+  const serde = saver.serde;
   const pending = sharedStore(saver, saver.options?.schema ?? "public");
   if (!decided.has(saver))
     pending.then(
@@ -258,6 +267,7 @@ function decide(saver: PostgresSaverInstance): RustPostgresSaver | null | Promis
         // A failed setup is decided again later (setupRetry), so this instance does not keep null for good.
         if (store || !failedSetups.has(pending)) {
           decided.set(saver, store);
+          decidedSerde.set(saver, serde);
           retrying.delete(saver);
         } else retrying.add(saver);
       },
@@ -320,6 +330,7 @@ export function restorePostgresSavers(): number {
   open.clear();
   restorePoolEnds();
   decided = new WeakMap();
+  decidedSerde = new WeakMap();
   retrying = new WeakSet();
   shared = new WeakMap();
   endedPools = new WeakSet();

@@ -67,6 +67,8 @@ function rustStoreOf(saver: SqliteSaverInstance): RustSqliteSaver | null {
     }
     stores.set(saver, store);
   }
+  // The saver's serde as it is now (an application may replace it after the first call), as upstream reads it.
+  if (store && store.serde !== saver.serde) store.serde = saver.serde;
   return store;
 }
 

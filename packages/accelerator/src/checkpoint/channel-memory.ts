@@ -160,9 +160,10 @@ export class ChannelMemory {
     let snapshot: ValueSnapshot | undefined;
     if (parts && isPlainList(value)) snapshot = ValueSnapshot.fromParts(value, parts);
     else if (known !== undefined && known.version === version && known.ownerId === ownerId) {
-      // The same row this process last stored or loaded: what matches that snapshot keeps its shadow.
-      snapshot = known.snapshot.retaken(value);
-    } else snapshot = ValueSnapshot.take(value);
+      // The same row this process last stored or loaded: its snapshot serves, the elements stored since
+      // retaken (value-snapshot.ts `reloaded`).
+      snapshot = known.snapshot.reloaded(value);
+    } else snapshot = ValueSnapshot.take(value, true);
     // Taken under a redefined toJSON getter: the value may not serialize to the stored bytes (shadow.ts).
     if (stampDepartures() !== before) {
       this.entries.delete(key);

@@ -162,6 +162,16 @@ function chainSources(proto: object): unknown[] {
   return sources;
 }
 
+let lastProto: object | undefined;
+let lastStamp: object | undefined;
+let lastChecked: Set<object> | undefined;
+
+function rememberLast(proto: object, stamp: object): void {
+  lastProto = proto;
+  lastStamp = stamp;
+  lastChecked = checked;
+}
+
 /**
  * An object that stays the same while every getter, method and class `toJSON` reads from `proto`'s
  * chain is the same function (or data value): a new one after any of them was redefined, or the
@@ -169,9 +179,12 @@ function chainSources(proto: object): unknown[] {
  * turns is always seen).
  */
 function chainStamp(proto: object): object {
+  // The prototype asked last in this synchronous run, at its baseline: most walks see one class after another.
+  if (proto === lastProto && checked === lastChecked && checked !== undefined) return lastStamp as object;
   const known = stamps.get(proto);
   if (known && checked?.has(proto)) {
     if (known.stamp !== known.baseline) departures++;
+    else rememberLast(proto, known.stamp);
     return known.stamp;
   }
   const sources = chainSources(proto);
@@ -184,6 +197,7 @@ function chainStamp(proto: object): object {
   checked.add(proto);
   if (known && known.sources.length === sources.length && known.sources.every((s, i) => s === sources[i])) {
     if (known.stamp !== known.baseline) departures++;
+    else rememberLast(proto, known.stamp);
     return known.stamp;
   }
   // Back to the chain as first seen: the baseline stamp again.
@@ -284,6 +298,7 @@ export function matchShadow(value: unknown, tokens: ShadowTokens, pos: number, o
   if (value === null || typeof value !== "object") {
     if (!samePrimitive(value, tokens[pos])) return -1;
     out?.push(value);
+    if (adopting) tokens[pos] = value;
     return pos + 1;
   }
   if (depth >= MAX_DEPTH) return -1;
@@ -303,6 +318,7 @@ export function matchShadow(value: unknown, tokens: ShadowTokens, pos: number, o
       if (item === null || typeof item !== "object") {
         if (!samePrimitive(item, tokens[at])) return -1;
         out?.push(item);
+        if (adopting) tokens[at] = item;
         at++;
       } else {
         at = matchShadow(item, tokens, at, out, depth + 1);
@@ -335,6 +351,7 @@ export function matchShadow(value: unknown, tokens: ShadowTokens, pos: number, o
     if (item === null || typeof item !== "object") {
       if (!samePrimitive(item, tokens[at + 1])) return -1;
       out?.push(key, item);
+      if (adopting) tokens[at + 1] = item;
       at += 2;
     } else if (tokens[at + 1] === SAME_AS_OWN) {
       if (sameAs === undefined || (sameAs as Record<string, unknown>)[key] !== item) return -1;
@@ -351,6 +368,23 @@ export function matchShadow(value: unknown, tokens: ShadowTokens, pos: number, o
   if (tokens[at] !== CLOSE) return -1;
   out?.push(CLOSE);
   return at + 1;
+}
+
+/** Whether the running match writes the value's primitives over the tokens they equal (see below). */
+let adopting = false;
+
+/**
+ * `matchShadow`, writing each primitive of `value` over the token it equals as it goes: the tokens then
+ * hold the value's own strings (same contents), which later matches of the same value compare by
+ * pointer instead of by content.
+ */
+export function matchShadowAdopting(value: unknown, tokens: ShadowTokens, pos: number): number {
+  adopting = true;
+  try {
+    return matchShadow(value, tokens, pos);
+  } finally {
+    adopting = false;
+  }
 }
 
 /** Adds to `size` what `appendShadow` counted for the tokens from `start` to `end` (whole values). */

@@ -1,4 +1,4 @@
-import { type ShadowSize, type ShadowTokens, addTokenSize, appendShadow, matchShadow, shadowBytes } from "./shadow";
+import { type ShadowSize, type ShadowTokens, addTokenSize, appendShadow, matchShadow, matchShadowAdopting, shadowBytes } from "./shadow";
 
 /** A message's id and type (`getType()`) when a snapshot was taken. */
 export interface MessageKey {
@@ -74,10 +74,21 @@ export class ValueSnapshot {
     /** For a list: offsets[i] is where element i's tokens start; offsets[length] is the end. */
     private readonly offsets: number[],
     private readonly size: ShadowSize,
+    /**
+     * For a list: how many leading elements have the tokens of a decode of the stored row (taken of a
+     * freshly loaded value, or proven against one), not of live objects a put was given.
+     */
+    private readonly decodedCount = 0,
   ) {}
 
+  /**
+   * Elements below this index get the primitives of the value their next match walks (equal to the
+   * tokens; see `reloaded`): later matches against the same live value then compare strings by pointer.
+   */
+  private adoptBelow = 0;
+
   /** A snapshot of `value` as it is now, or undefined when its serialization is not fully visible. */
-  static take(value: unknown): ValueSnapshot | undefined {
+  static take(value: unknown, decoded = false): ValueSnapshot | undefined {
     const tokens: ShadowTokens = [];
     const size = { tokens: 0, chars: 0 };
     if (!isPlainList(value)) {
@@ -90,7 +101,7 @@ export class ValueSnapshot {
       offsets.push(tokens.length);
       keys.push(messageKey(value[i]));
     }
-    return new ValueSnapshot(value.slice(), keys, tokens, offsets, size);
+    return new ValueSnapshot(value.slice(), keys, tokens, offsets, size, decoded ? value.length : 0);
   }
 
   /**
@@ -99,7 +110,7 @@ export class ValueSnapshot {
    */
   static fromParts(list: unknown[], parts: ListParts): ValueSnapshot {
     if (!isPlainList(list) || list.length !== parts.keys.length) throw new Error("ValueSnapshot.fromParts: parts of another list");
-    return new ValueSnapshot(list.slice(), parts.keys.slice(), parts.tokens.slice(), parts.offsets.slice(), { ...parts.size });
+    return new ValueSnapshot(list.slice(), parts.keys.slice(), parts.tokens.slice(), parts.offsets.slice(), { ...parts.size }, list.length);
   }
 
   /**
@@ -129,7 +140,43 @@ export class ValueSnapshot {
       offsets.push(tokens.length);
       keys.push(messageKey(value[i]));
     }
-    return new ValueSnapshot(value.slice(), keys, tokens, offsets, size);
+    return new ValueSnapshot(value.slice(), keys, tokens, offsets, size, value.length);
+  }
+
+  /**
+   * What the saver remembers for a value just loaded from the row this snapshot describes (held by no
+   * one yet), without walking it whole: the elements whose tokens came from a decode of this row keep
+   * them unproven, and the others (stored from live objects since) are retaken as `retaken` does. The
+   * kept tokens need no proof here: every use of a snapshot is a match against the live value (a put
+   * carries or appends only what matches), so an element that does not decode as before is merely
+   * stored again. The first match then adopts the new decode's strings, so the puts after it compare
+   * them by pointer, as after `retaken`. A value that is no list, or not as long as this one, is
+   * retaken.
+   */
+  reloaded(value: unknown): ValueSnapshot | undefined {
+    const known = this.decodedCount;
+    if (!this.isList || !isPlainList(value) || value.length !== this.length || known === 0) return this.retaken(value);
+    const start = this.offsets[known];
+    const tail = { tokens: 0, chars: 0 };
+    addTokenSize(this.tokens, start, this.tokens.length, tail);
+    const tokens = this.tokens.slice(0, start);
+    const size = { tokens: this.size.tokens - tail.tokens, chars: this.size.chars - tail.chars };
+    const offsets = this.offsets.slice(0, known + 1);
+    const keys = this.messageKeys.slice(0, known);
+    for (let i = known; i < value.length; i++) {
+      const mark = tokens.length;
+      if (matchShadow(value[i], this.tokens, this.offsets[i], tokens) === this.offsets[i + 1]) {
+        addTokenSize(this.tokens, this.offsets[i], this.offsets[i + 1], size);
+      } else {
+        tokens.length = mark;
+        if (!appendShadow(value[i], tokens, size)) return undefined;
+      }
+      offsets.push(tokens.length);
+      keys.push(messageKey(value[i]));
+    }
+    const snapshot = new ValueSnapshot(value.slice(), keys, tokens, offsets, size, value.length);
+    snapshot.adoptBelow = known;
+    return snapshot;
   }
 
   get isList(): boolean {
@@ -154,14 +201,19 @@ export class ValueSnapshot {
 
   /** Whether element `i` of the list is unchanged as `element`. */
   elementMatches(i: number, element: unknown): boolean {
-    return matchShadow(element, this.tokens, this.offsets[i]) === this.offsets[i + 1];
+    const match = i < this.adoptBelow ? matchShadowAdopting : matchShadow;
+    return match(element, this.tokens, this.offsets[i]) === this.offsets[i + 1];
   }
 
   /** Whether the first `count` elements of `list` are this list's elements, unchanged. */
   prefixMatches(list: unknown[], count: number): boolean {
     if (!this.isList || !isPlainList(list) || list.length < count || count > this.length) return false;
-    for (let i = 0; i < count; i++) if (!this.elementMatches(i, list[i])) return false;
-    return true;
+    try {
+      for (let i = 0; i < count; i++) if (!this.elementMatches(i, list[i])) return false;
+      return true;
+    } finally {
+      this.adoptBelow = 0;
+    }
   }
 
   /** How many leading elements of `list` are this list's elements, unchanged. */
@@ -170,6 +222,7 @@ export class ValueSnapshot {
     const n = Math.min(list.length, this.length);
     let i = 0;
     while (i < n && this.elementMatches(i, list[i])) i++;
+    this.adoptBelow = 0;
     return i;
   }
 
@@ -200,6 +253,7 @@ export class ValueSnapshot {
       tokens,
       this.offsets.slice(0, length + 1),
       size,
+      Math.min(this.decodedCount, length),
     );
   }
 }

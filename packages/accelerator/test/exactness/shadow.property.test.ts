@@ -101,6 +101,55 @@ describe("value snapshots prove a value serializes as it did", () => {
     expect(differed).toBeGreaterThan(50);
   });
 
+  it("a list snapshot reloaded for a new read of its row (decoded elements kept unproven, live ones retaken) proves what a fresh one proves, before and after its first match adopts the new strings", async () => {
+    let differed = 0;
+    let partlyLive = 0;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.oneof(message, json), { maxLength: 5 }),
+        fc.array(fc.oneof(message, json), { maxLength: 3 }),
+        fc.array(mutation, { maxLength: 3 }),
+        fc.array(mutation, { minLength: 1, maxLength: 3 }),
+        async (stored, appended, before, after) => {
+          // A row read before (its decode's snapshot), then a put that appended live objects to it.
+          const decode = async (v: unknown) => (await serde.loadsTyped("json", (await serde.dumpsTyped(v))[1])) as unknown[];
+          const read = await decode(stored);
+          const tail = ValueSnapshot.take(appended) as ValueSnapshot;
+          const known = (ValueSnapshot.take(read, true) as ValueSnapshot).extendedWith(tail, read.length);
+          const row = [...read, ...appended];
+          if (appended.length > 0) partlyLive += 1;
+          // The next read of that row: a fresh decode, changed in place by node code before and after a first match.
+          const reread = await decode(row);
+          const fresh = ValueSnapshot.take(await decode(row));
+          const reloaded = known.reloaded(reread);
+          expect(reloaded === undefined).toBe(fresh === undefined);
+          if (fresh === undefined || reloaded === undefined) return;
+          const original = await bytes(reread);
+          for (const m of before) mutate(reread, m);
+          if ((await bytes(reread)) !== original) differed += 1;
+          expect(reloaded.matches(reread)).toBe(fresh.matches(reread));
+          if (reloaded.matches(reread)) expect(await bytes(reread)).toBe(original);
+          for (const m of after) mutate(reread, m);
+          expect(reloaded.matches(reread)).toBe(fresh.matches(reread));
+          if (reloaded.matches(reread)) expect(await bytes(reread)).toBe(original);
+        },
+      ),
+      { seed: 4, numRuns: 400 },
+    );
+    expect(differed).toBeGreaterThan(50);
+    expect(partlyLive).toBeGreaterThan(100);
+  });
+
+  it("a reloaded snapshot whose kept elements do not decode as before only fails to match (they are stored again)", () => {
+    const read = [new HumanMessage({ content: "a", id: "1" }), new AIMessage({ content: "b", id: "2" })];
+    const known = ValueSnapshot.take(read, true) as ValueSnapshot;
+    // A decode that gives something else for a kept element (a constructor changed since, say).
+    const reread = [new HumanMessage({ content: "a", id: "1" }), new AIMessage({ content: "b", id: "2", name: "renamed" })];
+    const reloaded = known.reloaded(reread) as ValueSnapshot;
+    expect(reloaded.matches(reread)).toBe(false);
+    expect(reloaded.matchingPrefix(reread)).toBe(1);
+  });
+
   it("list prefixes: elements pushed keep the prefix; an element edited in place breaks it", () => {
     const list = [new HumanMessage({ content: "a", id: "1" }), new AIMessage({ content: "b", id: "2" })];
     const snapshot = ValueSnapshot.take(list) as ValueSnapshot;

@@ -150,20 +150,29 @@ export class ChannelMemory {
   }
 
   /**
-   * Remembers a value just loaded from the store, before anyone else holds it; `parts` (from
-   * decoded-lists.ts) are its elements' shadows when known, else the value is walked.
+   * Remembers a value just loaded from the store (decoded from the JSON bytes `data`), before anyone
+   * else holds it; `parts` (from decoded-lists.ts) are its elements' shadows when known, else the value
+   * is walked (or, for the row this process last stored or loaded, its new elements: `reloaded`).
    */
-  remember(threadId: string, ns: string, channel: string, version: string, ownerId: string, value: unknown, parts?: ListParts): void {
+  remember(
+    threadId: string,
+    ns: string,
+    channel: string,
+    version: string,
+    ownerId: string,
+    value: unknown,
+    data: Uint8Array,
+    parts?: ListParts,
+  ): void {
     const key = ChannelMemory.key(threadId, ns, channel);
     const known = this.entries.get(key);
     const before = stampDepartures();
     let snapshot: ValueSnapshot | undefined;
-    if (parts && isPlainList(value)) snapshot = ValueSnapshot.fromParts(value, parts);
+    if (parts && isPlainList(value)) snapshot = ValueSnapshot.fromParts(value, parts, data);
     else if (known !== undefined && known.version === version && known.ownerId === ownerId) {
-      // The same row this process last stored or loaded: its snapshot serves, the elements stored since
-      // retaken (value-snapshot.ts `reloaded`).
-      snapshot = known.snapshot.reloaded(value);
-    } else snapshot = ValueSnapshot.take(value, true);
+      // The same row this process last stored or loaded: what matches that snapshot keeps its shadow.
+      snapshot = known.snapshot.reloaded(value, data);
+    } else snapshot = ValueSnapshot.take(value, data);
     // Taken under a redefined toJSON getter: the value may not serialize to the stored bytes (shadow.ts).
     if (stampDepartures() !== before) {
       this.entries.delete(key);

@@ -49,6 +49,8 @@ export type OnValueLoaded = (
   ownerId: string,
   value: unknown,
   version: string,
+  /** The JSON bytes the value was decoded from. */
+  data: Uint8Array,
   /** The value's shadow in parts, when decoded-lists.ts knows it (a list of fresh copies). */
   parts?: ListParts,
 ) => void;
@@ -126,7 +128,8 @@ export async function rowToTuple(
     );
     if (onValueLoaded) {
       row.values.forEach((v, i) => {
-        if (v.ownerId !== "") onValueLoaded(row, v.channel, v.ownerId, values[i], String(checkpoint.channel_versions[v.channel]), parts[i]);
+        if (v.ownerId !== "")
+          onValueLoaded(row, v.channel, v.ownerId, values[i], String(checkpoint.channel_versions[v.channel]), v.data, parts[i]);
       });
     }
   }

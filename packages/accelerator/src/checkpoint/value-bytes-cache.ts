@@ -64,6 +64,9 @@ export class ValueBytesCache {
     const key = `${threadId}\u0000${ns}\u0000${channel}`;
     const what = `channel "${channel}" of thread "${threadId}"`;
     const entry = this.entries.get(key);
+    // A read since the last put decoded every element anew: the first match takes their strings, so the
+    // puts after it compare them by pointer.
+    entry?.snapshot.adoptOnNextMatch();
     // Snapshots are taken and serialization started before the first await: LangGraph (and node code)
     // may go on changing the state while the serialization is awaited.
     if (entry && entry.version === version && entry.snapshot.matches(value)) return ["json", entry.bytes];

@@ -20,6 +20,18 @@ function messageKey(x: unknown): MessageKey | undefined {
   return { id: m.id, type: String((m.getType as () => unknown).call(x)) };
 }
 
+const COMMA = 0x2c;
+const CLOSE_BRACKET = 0x5d;
+
+/** Whether JSON list bytes `data` are the list `earlier` with elements appended, or the same list. */
+function extendsList(data: Uint8Array, earlier: Uint8Array): boolean {
+  const end = earlier.length - 1;
+  if (end < 1 || earlier[end] !== CLOSE_BRACKET || data.length < earlier.length) return false;
+  const next = data[end];
+  if (next !== COMMA && !(next === CLOSE_BRACKET && data.length === earlier.length)) return false;
+  return Buffer.compare(data.subarray(0, end), earlier.subarray(0, end)) === 0;
+}
+
 /**
  * A list's shadow in parts: each element's tokens (between offsets[i] and offsets[i + 1]) and message
  * key. Kept by decoded-lists.ts for the elements of a list it remembers: a fresh copy of an element has
@@ -79,6 +91,8 @@ export class ValueSnapshot {
      * freshly loaded value, or proven against one), not of live objects a put was given.
      */
     private readonly decodedCount = 0,
+    /** The JSON bytes those elements were decoded from (the whole list as read then). */
+    private readonly decodedFrom?: Uint8Array,
   ) {}
 
   /**
@@ -88,7 +102,7 @@ export class ValueSnapshot {
   private adoptBelow = 0;
 
   /** A snapshot of `value` as it is now, or undefined when its serialization is not fully visible. */
-  static take(value: unknown, decoded = false): ValueSnapshot | undefined {
+  static take(value: unknown, decodedFrom?: Uint8Array): ValueSnapshot | undefined {
     const tokens: ShadowTokens = [];
     const size = { tokens: 0, chars: 0 };
     if (!isPlainList(value)) {
@@ -101,16 +115,25 @@ export class ValueSnapshot {
       offsets.push(tokens.length);
       keys.push(messageKey(value[i]));
     }
-    return new ValueSnapshot(value.slice(), keys, tokens, offsets, size, decoded ? value.length : 0);
+    return new ValueSnapshot(value.slice(), keys, tokens, offsets, size, decodedFrom ? value.length : 0, decodedFrom);
   }
 
   /**
    * The snapshot `take(list)` would give, from the parts of a list whose elements have those shadows
    * now (fresh copies of the elements the parts were taken of, not yet handed to anyone).
    */
-  static fromParts(list: unknown[], parts: ListParts): ValueSnapshot {
+  static fromParts(list: unknown[], parts: ListParts, decodedFrom?: Uint8Array): ValueSnapshot {
     if (!isPlainList(list) || list.length !== parts.keys.length) throw new Error("ValueSnapshot.fromParts: parts of another list");
-    return new ValueSnapshot(list.slice(), parts.keys.slice(), parts.tokens.slice(), parts.offsets.slice(), { ...parts.size }, list.length);
+    const decoded = decodedFrom ? list.length : 0;
+    return new ValueSnapshot(
+      list.slice(),
+      parts.keys.slice(),
+      parts.tokens.slice(),
+      parts.offsets.slice(),
+      { ...parts.size },
+      decoded,
+      decodedFrom,
+    );
   }
 
   /**
@@ -121,8 +144,8 @@ export class ValueSnapshot {
    * last turn added (stored from live objects, which a fresh decode need not rebuild field for field)
    * are taken again.
    */
-  retaken(value: unknown): ValueSnapshot | undefined {
-    if (!this.isList || !isPlainList(value)) return ValueSnapshot.take(value);
+  retaken(value: unknown, decodedFrom?: Uint8Array): ValueSnapshot | undefined {
+    if (!this.isList || !isPlainList(value)) return ValueSnapshot.take(value, decodedFrom);
     const tokens: ShadowTokens = [];
     const size = { tokens: 0, chars: 0 };
     const offsets: number[] = [0];
@@ -140,22 +163,32 @@ export class ValueSnapshot {
       offsets.push(tokens.length);
       keys.push(messageKey(value[i]));
     }
-    return new ValueSnapshot(value.slice(), keys, tokens, offsets, size, value.length);
+    return new ValueSnapshot(value.slice(), keys, tokens, offsets, size, decodedFrom ? value.length : 0, decodedFrom);
   }
 
   /**
-   * What the saver remembers for a value just loaded from the row this snapshot describes (held by no
-   * one yet), without walking it whole: the elements whose tokens came from a decode of this row keep
-   * them unproven, and the others (stored from live objects since) are retaken as `retaken` does. The
-   * kept tokens need no proof here: every use of a snapshot is a match against the live value (a put
-   * carries or appends only what matches), so an element that does not decode as before is merely
-   * stored again. The first match then adopts the new decode's strings, so the puts after it compare
-   * them by pointer, as after `retaken`. A value that is no list, or not as long as this one, is
-   * retaken.
+   * What `retaken(value, data)` proves, for a value just decoded from `data` (JSON bytes read from the
+   * row this snapshot describes; held by no one yet), without walking it whole when `data` begins with
+   * the very elements an earlier decode gave these tokens for (`decodedFrom`, the list as read then,
+   * less its `]`): those elements are decoded from the same bytes, so their tokens are kept unproven,
+   * and only the elements stored from live objects since are retaken. A row rewritten meanwhile (another
+   * connection, a restore under the same checkpoint ids) fails the byte comparison and is retaken. A
+   * kept element that decodes otherwise than before (a constructor changed since) only fails its next
+   * match: every use of a snapshot is a match against the live value, so it is stored again. The first
+   * match then adopts the new decode's strings, so the puts after it compare them by pointer, as after
+   * `retaken`.
    */
-  reloaded(value: unknown): ValueSnapshot | undefined {
+  reloaded(value: unknown, data: Uint8Array): ValueSnapshot | undefined {
     const known = this.decodedCount;
-    if (!this.isList || !isPlainList(value) || value.length !== this.length || known === 0) return this.retaken(value);
+    if (
+      !this.isList ||
+      !isPlainList(value) ||
+      value.length !== this.length ||
+      known === 0 ||
+      this.decodedFrom === undefined ||
+      !extendsList(data, this.decodedFrom)
+    )
+      return this.retaken(value, data);
     const start = this.offsets[known];
     const tail = { tokens: 0, chars: 0 };
     addTokenSize(this.tokens, start, this.tokens.length, tail);
@@ -174,9 +207,18 @@ export class ValueSnapshot {
       offsets.push(tokens.length);
       keys.push(messageKey(value[i]));
     }
-    const snapshot = new ValueSnapshot(value.slice(), keys, tokens, offsets, size, value.length);
+    const snapshot = new ValueSnapshot(value.slice(), keys, tokens, offsets, size, value.length, data);
     snapshot.adoptBelow = known;
     return snapshot;
+  }
+
+  /**
+   * The next whole-list match (`matches`, `prefixMatches`, `matchingPrefix`) adopts the value's
+   * primitives, as the first match after `reloaded` does: for a list that may have been read and
+   * decoded anew since this snapshot was taken.
+   */
+  adoptOnNextMatch(): void {
+    if (this.isList) this.adoptBelow = this.length;
   }
 
   get isList(): boolean {
@@ -189,7 +231,7 @@ export class ValueSnapshot {
 
   /** Bytes this snapshot keeps alive (element references, tokens, strings), an estimate for bounds. */
   get bytes(): number {
-    return shadowBytes(this.size) + this.length * 8 + this.offsets.length * 8 + 64;
+    return shadowBytes(this.size) + this.length * 8 + this.offsets.length * 8 + (this.decodedFrom?.length ?? 0) + 64;
   }
 
   /** Whether `value` would serialize exactly as the value this snapshot was taken of. */
@@ -253,7 +295,6 @@ export class ValueSnapshot {
       tokens,
       this.offsets.slice(0, length + 1),
       size,
-      Math.min(this.decodedCount, length),
     );
   }
 }

@@ -156,8 +156,8 @@ export abstract class NativeCheckpointSaver extends BaseCheckpointSaver {
     // the run's next put carry what it did not change and store only what it appends.
     const memory = this.memory;
     const remember = memory
-      ? (r: TupleRow, channel: string, ownerId: string, value: unknown, version: string, parts?: ListParts) =>
-          memory.remember(r.threadId, r.checkpointNs, channel, version, ownerId, value, parts)
+      ? (r: TupleRow, channel: string, ownerId: string, value: unknown, version: string, data: Uint8Array, parts?: ListParts) =>
+          memory.remember(r.threadId, r.checkpointNs, channel, version, ownerId, value, data, parts)
       : undefined;
     const tuple = await rowToTuple(this.calls, this.serde, row, this.readRules, remember, this.decodedLists);
     if (this.readRules.callerConfig && config.configurable?.checkpoint_id) tuple.config = config;

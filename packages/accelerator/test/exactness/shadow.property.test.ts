@@ -7,6 +7,8 @@ import { buildMessage, containers, jsonValue, messageSpec } from "../support/sta
 
 const serde = new JsonPlusSerializer();
 const bytes = async (v: unknown) => Buffer.from((await serde.dumpsTyped(v))[1]).toString("utf8");
+const encode = async (v: unknown) => Buffer.from((await serde.dumpsTyped(v))[1]);
+const decode = async (data: Uint8Array) => (await serde.loadsTyped("json", data)) as unknown[];
 
 const json = jsonValue({ size: 4, keyLength: 6 });
 const message = messageSpec(json, { withName: true }).map(buildMessage);
@@ -112,16 +114,15 @@ describe("value snapshots prove a value serializes as it did", () => {
         fc.array(mutation, { minLength: 1, maxLength: 3 }),
         async (stored, appended, before, after) => {
           // A row read before (its decode's snapshot), then a put that appended live objects to it.
-          const decode = async (v: unknown) => (await serde.loadsTyped("json", (await serde.dumpsTyped(v))[1])) as unknown[];
-          const read = await decode(stored);
+          const read = await decode(await encode(stored));
           const tail = ValueSnapshot.take(appended) as ValueSnapshot;
-          const known = (ValueSnapshot.take(read, true) as ValueSnapshot).extendedWith(tail, read.length);
-          const row = [...read, ...appended];
+          const known = (ValueSnapshot.take(read, await encode(read)) as ValueSnapshot).extendedWith(tail, read.length);
+          const row = await encode([...read, ...appended]);
           if (appended.length > 0) partlyLive += 1;
           // The next read of that row: a fresh decode, changed in place by node code before and after a first match.
           const reread = await decode(row);
           const fresh = ValueSnapshot.take(await decode(row));
-          const reloaded = known.reloaded(reread);
+          const reloaded = known.reloaded(reread, row);
           expect(reloaded === undefined).toBe(fresh === undefined);
           if (fresh === undefined || reloaded === undefined) return;
           const original = await bytes(reread);
@@ -140,14 +141,30 @@ describe("value snapshots prove a value serializes as it did", () => {
     expect(partlyLive).toBeGreaterThan(100);
   });
 
-  it("a reloaded snapshot whose kept elements do not decode as before only fails to match (they are stored again)", () => {
+  it("a reloaded snapshot whose kept elements do not decode as before only fails to match (they are stored again)", async () => {
     const read = [new HumanMessage({ content: "a", id: "1" }), new AIMessage({ content: "b", id: "2" })];
-    const known = ValueSnapshot.take(read, true) as ValueSnapshot;
-    // A decode that gives something else for a kept element (a constructor changed since, say).
+    const data = await encode(read);
+    const known = ValueSnapshot.take(read, data) as ValueSnapshot;
+    // The same bytes decoding to something else for a kept element (a constructor changed since, say).
     const reread = [new HumanMessage({ content: "a", id: "1" }), new AIMessage({ content: "b", id: "2", name: "renamed" })];
-    const reloaded = known.reloaded(reread) as ValueSnapshot;
+    const reloaded = known.reloaded(reread, data) as ValueSnapshot;
     expect(reloaded.matches(reread)).toBe(false);
     expect(reloaded.matchingPrefix(reread)).toBe(1);
+  });
+
+  it("a row rewritten under the same version and checkpoint id (another connection, a restore) is retaken, not trusted", async () => {
+    const read = [new HumanMessage({ content: "x", id: "m1" }), new AIMessage({ content: "b", id: "m2" })];
+    const known = ValueSnapshot.take(read, await encode(read)) as ValueSnapshot;
+    const rewritten = [new HumanMessage({ content: "y", id: "m1" }), new AIMessage({ content: "b", id: "m2" })];
+    const data = await encode(rewritten);
+    const reloaded = known.reloaded(await decode(data), data) as ValueSnapshot;
+    // What the row holds now matches; the value it held before (a put of "x") does not.
+    expect(reloaded.matches(await decode(data))).toBe(true);
+    expect(reloaded.matches([new HumanMessage({ content: "x", id: "m1" }), new AIMessage({ content: "b", id: "m2" })])).toBe(false);
+    // Grown by elements of its own: still the same row, its decoded elements kept.
+    const grown = await encode([...rewritten, new HumanMessage({ content: "c", id: "m3" })]);
+    const again = reloaded.extendedWith(ValueSnapshot.take([new HumanMessage({ content: "c", id: "m3" })]) as ValueSnapshot, 2);
+    expect(again.reloaded(await decode(grown), grown)?.matches(await decode(grown))).toBe(true);
   });
 
   it("list prefixes: elements pushed keep the prefix; an element edited in place breaks it", () => {

@@ -497,12 +497,24 @@ export interface PutRequest {
    * carried by reference (absent: every carried channel is).
    */
   verifiedChannels?: Array<string>
+  /**
+   * The SQLite store's `dataVersion` the caller's memory of stored values was last in step with
+   * (the latest a read or put answered). Another connection committed since when the database's
+   * differs: nothing the memory vouches for is trusted then (verified channels are asked for,
+   * increments are refused as `delta_base_missing`). Ignored by PostgreSQL.
+   */
+  memoryDataVersion?: number
 }
 
 export interface PutResult {
   /** "stored", "need_values" (resend `channels` with values) or "delta_base_missing" (resend in full). */
   status: string
   channels: Array<string>
+  /**
+   * SQLite: `PRAGMA data_version` inside the put's transaction (changes only when another
+   * connection commits); the caller's memory is in step with it once the put is answered.
+   */
+  dataVersion?: number
 }
 
 export interface PutWritesRequest {
@@ -556,6 +568,8 @@ export interface TupleRow {
   layout: string
   values: Array<ValueRow>
   writes: Array<WriteRow>
+  /** SQLite, getTuple: `PRAGMA data_version` inside the read's transaction (see `PutRequest`). */
+  dataVersion?: number
 }
 
 export interface VacuumResult {

@@ -44,6 +44,11 @@ export class ByteLru<E> {
   }
 
   /** Drops every entry whose key starts with `prefix` (a thread's, with keys that start with its id). */
+  clear(): void {
+    this.entries.clear();
+    this.total = 0;
+  }
+
   deletePrefix(prefix: string): void {
     for (const key of [...this.entries.keys()]) if (key.startsWith(prefix)) this.delete(key);
   }

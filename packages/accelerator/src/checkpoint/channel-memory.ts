@@ -66,9 +66,30 @@ export const DEFAULT_CHANNEL_MEMORY_BYTES = 32 * 2 ** 20;
 
 export class ChannelMemory {
   private readonly entries: ByteLru<Entry>;
+  private stepVersion: number | undefined;
 
   constructor(readonly maxBytes = DEFAULT_CHANNEL_MEMORY_BYTES) {
     this.entries = new ByteLru(maxBytes);
+  }
+
+  /**
+   * The store's data version (SQLite's `PRAGMA data_version`, which changes only when another connection
+   * commits) this memory is in step with: what it holds describes the rows as of that version. A put
+   * sends it, and the store trusts nothing the memory vouches for once the database has moved on.
+   */
+  get dataVersion(): number | undefined {
+    return this.stepVersion;
+  }
+
+  /**
+   * Called with the data version each read or put of the store answered at (undefined: the store has
+   * none, as PostgreSQL): another connection committed since the memory was last in step, so any
+   * remembered row may have been rewritten under the same ids, and the memory forgets everything.
+   */
+  inStep(dataVersion: number | null | undefined): void {
+    if (dataVersion === undefined || dataVersion === null) return;
+    if (this.stepVersion !== undefined && this.stepVersion !== dataVersion) this.entries.clear();
+    this.stepVersion = dataVersion;
   }
 
   private static key(threadId: string, ns: string, channel: string): string {

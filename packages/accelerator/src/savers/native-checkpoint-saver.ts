@@ -151,6 +151,7 @@ export abstract class NativeCheckpointSaver extends BaseCheckpointSaver {
       String(config.configurable?.checkpoint_ns ?? ""),
       config.configurable?.checkpoint_id ?? null,
     );
+    this.memory?.inStep(row?.dataVersion);
     if (!row) return undefined;
     // A run resumes from this tuple: remembering its values (as snapshots, before anyone holds them) lets
     // the run's next put carry what it did not change and store only what it appends.
@@ -198,6 +199,7 @@ export abstract class NativeCheckpointSaver extends BaseCheckpointSaver {
     const { threadId, checkpointNs, checkpointId: parentId } = checkpointTarget(config, "put", this.label);
     // MemorySaver's own put takes three arguments (subclasses call super.put that way): no new versions.
     const named = newVersions ?? {};
+    const memoryDataVersion = this.memory?.dataVersion;
     const { changed, verified, unknown } = this.classifyChannels(threadId, checkpointNs, checkpoint, named);
     // Everything is serialized (and snapshotted) before the first await: LangGraph and node code go on
     // running while a put is pending (the reducer assigns message ids in place, nodes push into state),
@@ -237,9 +239,11 @@ export abstract class NativeCheckpointSaver extends BaseCheckpointSaver {
       valuedChannels: Object.keys(checkpoint.channel_values),
       verifiedChannels: this.memory && this.carryRule === "proven" ? verified : undefined,
       keepEveryValue: this.keepEveryValue,
+      memoryDataVersion,
     };
 
     let result = await this.calls.put(request);
+    this.memory?.inStep(result.dataVersion);
     if (result.status === "need_values") {
       // Channels the engine cannot carry over: stored with their values as they were at put time, or
       // as cleared if they have none.
@@ -251,6 +255,7 @@ export abstract class NativeCheckpointSaver extends BaseCheckpointSaver {
       request.carriedChannels = keep.map(([c]) => c);
       request.carriedVersions = keep.map(([, v]) => v);
       result = await this.calls.put(request);
+      this.memory?.inStep(result.dataVersion);
     }
     if (result.status === "delta_base_missing") {
       // The increments' base is gone (deleted, or written elsewhere): store those values whole, as they
@@ -277,6 +282,7 @@ export abstract class NativeCheckpointSaver extends BaseCheckpointSaver {
       );
       request.blobs = [...request.blobs.filter((b) => b.baseOwnerId === undefined || b.baseOwnerId === null), ...whole];
       result = await this.calls.put(request);
+      this.memory?.inStep(result.dataVersion);
     }
     if (result.status !== "stored") {
       throw new Error(`${this.label}.put: thread "${threadId}" could not be stored (${result.status}: ${result.channels.join(", ")})`);

@@ -20,7 +20,7 @@ const checkpoint = (id: string, content: string, version: number): Checkpoint =>
 
 type Saver = SqliteSaver | RustSqliteSaver;
 
-async function scenario(make: (file: string) => Saver, newVersion: boolean, deleteFirst: boolean): Promise<unknown> {
+async function scenario(make: (file: string) => Saver, newVersion: boolean, deleteFirst: boolean, readAfter = true): Promise<unknown> {
   const file = temporaryDatabase("rewritten");
   const a = make(file);
   const b = make(file);
@@ -28,10 +28,11 @@ async function scenario(make: (file: string) => Saver, newVersion: boolean, dele
   try {
     await a.put(config, checkpoint(ID1, "x", 1), input, { messages: 1 });
     await a.getTuple(config);
-    await a.getTuple(config);
+    const before = await a.getTuple(config);
     if (deleteFirst) await b.deleteThread("t");
     await b.put(config, checkpoint(ID1, "y", 1), input, { messages: 1 });
-    const read = await a.getTuple(config);
+    // Read again after the rewrite, or (a run already under way) put from the tuple read before it.
+    const read = readAfter ? await a.getTuple(config) : before;
     if (!read) throw new Error("no tuple");
     // The node puts back what the row held before the rewrite (a message replaced by id, say).
     const next: Checkpoint = {
@@ -64,6 +65,20 @@ describe("a row rewritten by another connection under the same checkpoint ids", 
       const official = await scenario((file) => SqliteSaver.fromConnString(file), newVersion, deleteFirst);
       expect(official).toEqual(["x", "second"]);
       expect(await scenario((file) => new RustSqliteSaver(file), newVersion, deleteFirst)).toEqual(official);
+    },
+  );
+
+  it.each([
+    [true, true],
+    [false, true],
+    [true, false],
+    [false, false],
+  ])(
+    "a put from a tuple read before the rewrite stores what it was given, as SqliteSaver's does (new version: %s, thread deleted first: %s)",
+    async (newVersion, deleteFirst) => {
+      const official = await scenario((file) => SqliteSaver.fromConnString(file), newVersion, deleteFirst, false);
+      expect(official).toEqual(["x", "second"]);
+      expect(await scenario((file) => new RustSqliteSaver(file), newVersion, deleteFirst, false)).toEqual(official);
     },
   );
 });

@@ -79,6 +79,11 @@ pub struct PutRequest {
     /// Carried channels the caller proved unchanged since it stored or loaded them; only these are
     /// carried by reference (absent: every carried channel is).
     pub verified_channels: Option<Vec<String>>,
+    /// The SQLite store's `dataVersion` the caller's memory of stored values was last in step with
+    /// (the latest a read or put answered). Another connection committed since when the database's
+    /// differs: nothing the memory vouches for is trusted then (verified channels are asked for,
+    /// increments are refused as `delta_base_missing`). Ignored by PostgreSQL.
+    pub memory_data_version: Option<i64>,
 }
 
 #[napi(object)]
@@ -86,6 +91,9 @@ pub struct PutResult {
     /// "stored", "need_values" (resend `channels` with values) or "delta_base_missing" (resend in full).
     pub status: String,
     pub channels: Vec<String>,
+    /// SQLite: `PRAGMA data_version` inside the put's transaction (changes only when another
+    /// connection commits); the caller's memory is in step with it once the put is answered.
+    pub data_version: Option<i64>,
 }
 
 #[napi(object)]
@@ -160,6 +168,8 @@ pub struct TupleRow {
     pub layout: String,
     pub values: Vec<ValueRow>,
     pub writes: Vec<WriteRow>,
+    /// SQLite, getTuple: `PRAGMA data_version` inside the read's transaction (see `PutRequest`).
+    pub data_version: Option<i64>,
 }
 
 #[napi(object, object_from_js = false)]
@@ -192,6 +202,7 @@ pub fn tuple_row(r: CheckpointRecord) -> TupleRow {
         },
         values: r.values.into_iter().map(value_row).collect(),
         writes: r.writes.into_iter().map(write_row).collect(),
+        data_version: None,
     }
 }
 

@@ -104,6 +104,9 @@ pub struct PutIn<'a> {
     pub keep_every_value: bool,
     /// Carried channels proven unchanged by the caller (None: all of them); see `carry_decision`.
     pub verified: Option<std::collections::HashSet<String>>,
+    /// SQLite: the data version the caller's memory (what `verified` and increments rest on) is in
+    /// step with; see `PutRequest::memory_data_version`.
+    pub memory_data_version: Option<i64>,
 }
 
 #[derive(Debug, PartialEq)]

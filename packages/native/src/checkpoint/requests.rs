@@ -46,6 +46,7 @@ pub fn put_input<'a>(req: &'a PutRequest, increments: &[Increment]) -> std::resu
             .collect(),
         keep_every_value: req.keep_every_value.unwrap_or(false),
         verified: req.verified_channels.as_ref().map(|v| v.iter().cloned().collect()),
+        memory_data_version: req.memory_data_version,
         carried: with_unversioned(
             match &req.changed_channels {
                 Some(changed) if req.kind == "json" => {
@@ -77,12 +78,14 @@ fn with_unversioned<'a>(mut carried: Vec<CarriedChannel<'a>>, verified: Option<&
     carried
 }
 
-pub fn put_result(outcome: PutOutcome) -> PutResult {
-    match outcome {
-        PutOutcome::Stored => PutResult { status: "stored".into(), channels: vec![] },
-        PutOutcome::NeedValues(channels) => PutResult { status: "need_values".into(), channels },
-        PutOutcome::DeltaBaseMissing(channel) => PutResult { status: "delta_base_missing".into(), channels: vec![channel] },
-    }
+/// The answer to a put; `data_version` from SQLite (see `PutResult`).
+pub fn put_result(outcome: PutOutcome, data_version: Option<i64>) -> PutResult {
+    let (status, channels) = match outcome {
+        PutOutcome::Stored => ("stored", vec![]),
+        PutOutcome::NeedValues(channels) => ("need_values", channels),
+        PutOutcome::DeltaBaseMissing(channel) => ("delta_base_missing", vec![channel]),
+    };
+    PutResult { status: status.into(), channels, data_version }
 }
 
 /// The engine's view of a putWrites request (shared by the SQLite and PostgreSQL stores).

@@ -272,7 +272,7 @@ impl PostgresCheckpointStore {
                 }
             })
             .await?;
-        Ok(put_result(outcome))
+        Ok(put_result(outcome, None))
     }
 
     #[napi]

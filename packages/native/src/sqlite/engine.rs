@@ -142,19 +142,22 @@ impl Engine {
 
     /// Runs `f` on the connection with the assembled values, inside one read transaction whose
     /// snapshot the entries are checked against first (another connection's commit drops them all).
-    pub fn with_assembled<T>(&self, f: impl FnOnce(&Connection, &mut AssembledValues) -> EngineResult<T>) -> EngineResult<T> {
+    /// Returns `f`'s answer with that transaction's `PRAGMA data_version`.
+    pub fn with_assembled<T>(
+        &self,
+        f: impl FnOnce(&Connection, &mut AssembledValues) -> EngineResult<T>,
+    ) -> EngineResult<(T, i64)> {
         self.with_conn(|conn| {
             let mut cache = self.assembled.lock().map_err(|_| "assembled values lock poisoned".to_string())?;
-            if !cache.enabled() {
-                return f(conn, &mut cache);
-            }
             let e = sql_err(&self.path);
             let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Deferred).map_err(&e)?;
             let version: i64 = tx.query_row("PRAGMA data_version", [], |r| r.get(0)).map_err(&e)?;
-            cache.check_data_version(version);
+            if cache.enabled() {
+                cache.check_data_version(version);
+            }
             let out = f(&tx, &mut cache)?;
             tx.commit().map_err(&e)?;
-            Ok(out)
+            Ok((out, version))
         })
     }
 

@@ -26,14 +26,16 @@ fn op<T, J>(run: impl FnOnce(&Engine) -> EngineResult<T> + Send + 'static, finis
     Op { run: Box::new(run), finish }
 }
 
-pub fn put(req: PutRequest) -> Result<Op<PutOutcome, PutResult>> {
+pub fn put(req: PutRequest) -> Result<Op<(PutOutcome, Option<i64>), PutResult>> {
     let increments = put_increments(&req)?;
     Ok(op(
         move |engine| {
             let input = put_input(&req, &increments)?;
-            engine.writing(|conn, cache| write::put(conn, &engine.path, &input, Some(cache)))
+            let mut data_version = None;
+            let outcome = engine.writing(|conn, cache| write::put(conn, &engine.path, &input, Some(cache), &mut data_version))?;
+            Ok((outcome, data_version))
         },
-        put_result,
+        |(outcome, data_version)| put_result(outcome, data_version),
     ))
 }
 
@@ -71,14 +73,14 @@ pub fn get_tuple(
     thread_id: String,
     checkpoint_ns: String,
     checkpoint_id: Option<String>,
-) -> Op<Option<CheckpointRecord>, Option<TupleRow>> {
+) -> Op<(Option<CheckpointRecord>, i64), Option<TupleRow>> {
     op(
         move |engine| {
             engine.with_assembled(|conn, cache| {
                 read::get_tuple(conn, &engine.path, &thread_id, &checkpoint_ns, checkpoint_id.as_deref(), Some(cache))
             })
         },
-        |r| r.map(tuple_row),
+        |(r, data_version)| r.map(|r| TupleRow { data_version: Some(data_version), ..tuple_row(r) }),
     )
 }
 

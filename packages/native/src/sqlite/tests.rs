@@ -26,8 +26,9 @@ fn put(e: &Engine, id: &str, parent: Option<&str>, blobs: Vec<BlobIn>, carried: 
         carried,
         keep_every_value: false,
         verified: None,
+        memory_data_version: None,
     };
-    e.with_conn(|c| write::put(c, &e.path, &input, None)).unwrap()
+    e.with_conn(|c| write::put(c, &e.path, &input, None, &mut None)).unwrap()
 }
 
 fn blob<'a>(channel: &'a str, version: &'a str, data: &'a [u8], base: Option<&'a str>) -> BlobIn<'a> {
@@ -324,8 +325,9 @@ fn reading_other_threads_reuses_the_cached_query_plan() {
             carried: vec![],
             keep_every_value: false,
             verified: None,
+            memory_data_version: None,
         };
-        e.with_conn(|c| write::put(c, &e.path, &input, None)).unwrap();
+        e.with_conn(|c| write::put(c, &e.path, &input, None, &mut None)).unwrap();
     }
     for thread in ["a", "b", "c", "a"] {
         let rec = e.with_conn(|c| read::get_tuple(c, &e.path, thread, "", None, None)).unwrap().unwrap();
@@ -344,4 +346,48 @@ fn reading_other_threads_reuses_the_cached_query_plan() {
         Ok(())
     })
     .unwrap();
+}
+
+#[test]
+fn another_connections_commit_makes_what_the_callers_memory_vouches_for_untrusted() {
+    let path = std::env::temp_dir().join(format!("flg-data-version-{}.db", std::process::id()));
+    let _ = std::fs::remove_file(&path);
+    let path = path.to_str().unwrap().to_string();
+    let open = || Engine::open(&path, Synchronous::Normal, 1000, false, 0).unwrap();
+    let (a, b) = (open(), open());
+    let put_on = |e: &Engine, id: &str, parent: Option<&str>, blobs: Vec<BlobIn>, memory: Option<i64>| {
+        let carry = blobs.iter().all(|b| b.base_owner_id.is_none());
+        let input = PutIn {
+            thread_id: "t",
+            checkpoint_ns: "",
+            checkpoint_id: id,
+            parent_checkpoint_id: parent,
+            kind: "json",
+            checkpoint: b"{}",
+            metadata: b"{}",
+            blobs,
+            carried: if carry { vec![("m".into(), "1".into())] } else { vec![] },
+            keep_every_value: false,
+            verified: Some(["m".to_string()].into()),
+            memory_data_version: memory,
+        };
+        let mut seen = None;
+        let outcome = e.with_conn(|c| write::put(c, &e.path, &input, None, &mut seen)).unwrap();
+        (outcome, seen.unwrap())
+    };
+    let (_, v1) = put_on(&a, "1", None, vec![blob("m", "1", b"[1]", None)], None);
+    // Only this connection wrote: its memory is in step, the vouched value is carried.
+    let (carried, v2) = put_on(&a, "2", Some("1"), vec![], Some(v1));
+    assert_eq!((carried, v2), (PutOutcome::Stored, v1));
+    // Another connection rewrites the parent under the same id.
+    put_on(&b, "1", None, vec![blob("m", "1", b"[9]", None)], None);
+    let (asked, v3) = put_on(&a, "3", Some("1"), vec![], Some(v1));
+    assert_eq!(asked, PutOutcome::NeedValues(vec!["m".into()]));
+    assert_ne!(v3, v1);
+    let increment = blob("n", "2", b"[2]", Some("1"));
+    assert_eq!(put_on(&a, "3", Some("1"), vec![increment], Some(v1)).0, PutOutcome::DeltaBaseMissing("n".into()));
+    // Once in step again (the answer's version), vouching counts.
+    assert_eq!(put_on(&a, "3", Some("1"), vec![], Some(v3)).0, PutOutcome::Stored);
+    drop((a, b));
+    let _ = std::fs::remove_file(&path);
 }

@@ -19,10 +19,18 @@ pub fn put(
     path: &str,
     input: &PutIn,
     mut cache: Option<&mut AssembledValues>,
+    data_version: &mut Option<i64>,
 ) -> EngineResult<PutOutcome> {
     let e = sql_err(path);
     let tx = CachedTx::immediate(conn).map_err(&e)?;
     let mut channel_refs = ChannelRefs::new();
+    let version: i64 = tx.query_row("PRAGMA data_version", [], |r| r.get(0)).map_err(&e)?;
+    *data_version = Some(version);
+    // Another connection committed since the caller's memory was in step with this database: a row
+    // it vouches for (a carried value, an increment's base) may have been rewritten under the same ids.
+    let memory_stale = input.memory_data_version.is_some_and(|v| v != version);
+    let unvouched = HashSet::new();
+    let verified = if memory_stale { Some(&unvouched) } else { input.verified.as_ref() };
 
     if !input.carried.is_empty() {
         let parent_refs: Option<String> = match input.parent_checkpoint_id {
@@ -43,22 +51,20 @@ pub fn put(
             }
         }
         let parent_refs = parent_refs.map(|text| refs::parse(&text)).transpose()?;
-        let decision = carry_decision::from_parent(&input.carried, parent_refs.as_ref(), input.verified.as_ref());
+        let decision = carry_decision::from_parent(&input.carried, parent_refs.as_ref(), verified);
         let found =
             decision.lookups.iter().map(|(c, v)| stored_by_version(&tx, path, input, c, v)).collect::<EngineResult<Vec<_>>>()?;
-        let decision = carry_decision::finish(
-            decision,
-            found,
-            input.parent_checkpoint_id.is_some(),
-            input.keep_every_value,
-            input.verified.as_ref(),
-        );
+        let decision =
+            carry_decision::finish(decision, found, input.parent_checkpoint_id.is_some(), input.keep_every_value, verified);
         if let Err(need) = decision.apply(&mut channel_refs) {
             return Ok(PutOutcome::NeedValues(need));
         }
     }
 
     for blob in &input.blobs {
+        if memory_stale && blob.base_owner_id.is_some() {
+            return Ok(PutOutcome::DeltaBaseMissing(blob.channel.to_string()));
+        }
         // A retried put whose increment extends another checkpoint's value could close a cycle (that
         // value may itself extend this row): such a value is stored whole.
         if let Some(base) = blob.base_owner_id {

@@ -2,7 +2,7 @@ import { RemoveMessage } from "@langchain/core/messages";
 
 import { ByteLru } from "./byte-lru";
 import { stampDepartures } from "./shadow";
-import { type ListParts, type MessageKey, ValueSnapshot, isPlainList } from "./value-snapshot";
+import { type ListParts, type MessageKey, UNPROVEN, ValueSnapshot, isPlainList } from "./value-snapshot";
 
 /**
  * Per (thread, namespace, channel): the value this process last stored or loaded, as a snapshot, with
@@ -31,6 +31,8 @@ export interface PendingSnapshot {
   build(): ValueSnapshot | undefined;
   /** Whether `value` is still what was serialized (no side effects). */
   matches(value: unknown): boolean;
+  /** What was serialized, from `value` now (see `ValueSnapshot.asWas`), or UNPROVEN. */
+  asWas(value: unknown): unknown;
 }
 
 interface Entry {
@@ -51,7 +53,8 @@ function isMessage(x: unknown): x is MessageLike {
 }
 
 function fixed(snapshot: ValueSnapshot | undefined): PendingSnapshot {
-  return { build: () => snapshot, matches: (v) => snapshot?.matches(v) ?? false };
+  const length = snapshot?.length;
+  return { build: () => snapshot, matches: (v) => snapshot?.matches(v) ?? false, asWas: (v) => snapshot?.asWas(v, length) ?? UNPROVEN };
 }
 
 export interface ChannelMemoryStats {
@@ -96,6 +99,15 @@ export class ChannelMemory {
     return `${threadId}\u0000${ns}\u0000${channel}`;
   }
 
+  /**
+   * The snapshot a channel's value at `version` was proven against (see `isUnchanged`) and its list
+   * length then, for a put to tell later what the value was when it relied on it.
+   */
+  provenAt(threadId: string, ns: string, channel: string, version: string): PendingSnapshot | undefined {
+    const entry = this.entries.get(ChannelMemory.key(threadId, ns, channel));
+    return entry === undefined || entry.version !== version ? undefined : fixed(entry.snapshot);
+  }
+
   /** True or false when the stored value at `version` is known; undefined when it is not. */
   isUnchanged(threadId: string, ns: string, channel: string, version: string, value: unknown): boolean | undefined {
     const entry = this.entries.get(ChannelMemory.key(threadId, ns, channel));
@@ -113,10 +125,16 @@ export class ChannelMemory {
     if (value.length >= k && stored.prefixMatches(value, k)) {
       const elements = value.slice(k);
       const tail = ValueSnapshot.take(elements);
+      const grown = (v: unknown): v is unknown[] =>
+        tail !== undefined &&
+        isPlainList(v) &&
+        v.length >= k + tail.length &&
+        stored.prefixMatches(v, k) &&
+        tail.prefixMatches(v.slice(k), tail.length);
       const snapshot: PendingSnapshot = {
         build: () => (tail ? stored.extendedWith(tail, k) : undefined),
-        matches: (v) =>
-          tail !== undefined && Array.isArray(v) && v.length === k + tail.length && stored.prefixMatches(v, k) && tail.matches(v.slice(k)),
+        matches: (v) => grown(v) && v.length === k + (tail as ValueSnapshot).length,
+        asWas: (v) => (grown(v) ? v.slice(0, k + (tail as ValueSnapshot).length) : UNPROVEN),
       };
       return { increment: "append", baseOwnerId: entry.ownerId, elements, snapshot };
     }

@@ -20,6 +20,9 @@ function messageKey(x: unknown): MessageKey | undefined {
   return { id: m.id, type: String((m.getType as () => unknown).call(x)) };
 }
 
+/** What `asWas` gives when the value as it was cannot be told from the value now. */
+export const UNPROVEN: unique symbol = Symbol("unproven");
+
 const COMMA = 0x2c;
 const CLOSE_BRACKET = 0x5d;
 
@@ -239,6 +242,18 @@ export class ValueSnapshot {
     if (!this.isList) return matchShadow(value, this.tokens, 0) === this.tokens.length;
     if (!isPlainList(value) || value.length !== this.length) return false;
     return this.prefixMatches(value, this.length);
+  }
+
+  /**
+   * The value this snapshot was taken of, from `value` as it is now: `value` itself while it matches; a
+   * list that only had elements pushed since, its first `length` elements (a new array of the same
+   * element objects, which match their shadows); else UNPROVEN. `length`: how long the list was when
+   * the caller relied on this snapshot (a snapshot may be extended in place since).
+   */
+  asWas(value: unknown, length = this.length): unknown {
+    if (!this.isList) return this.matches(value) ? value : UNPROVEN;
+    if (!isPlainList(value) || value.length < length || !this.prefixMatches(value, length)) return UNPROVEN;
+    return value.length === length ? value : value.slice(0, length);
   }
 
   /** Whether element `i` of the list is unchanged as `element`. */

@@ -24,7 +24,7 @@ import { checkpointConfig, checkpointTarget } from "../checkpoint/config";
 import type { ChannelMemory, ChannelMemoryStats, PendingSnapshot } from "../checkpoint/channel-memory";
 import { serializeCheckpointHead, serializeValue } from "../checkpoint/serialize";
 import { loadTyped } from "../checkpoint/json-plus-copies";
-import type { ListParts } from "../checkpoint/value-snapshot";
+import { type ListParts, UNPROVEN } from "../checkpoint/value-snapshot";
 import { keyOrder } from "../checkpoint/channel-order";
 import { type PendingWritesSource, type ReadRules, loadWrites, rowToTuple } from "../checkpoint/tuple";
 import type { ValueBytesCache, ValueBytesCacheStats } from "../checkpoint/value-bytes-cache";
@@ -154,11 +154,16 @@ export abstract class NativeCheckpointSaver extends BaseCheckpointSaver {
     this.memory?.inStep(row?.dataVersion);
     if (!row) return undefined;
     // A run resumes from this tuple: remembering its values (as snapshots, before anyone holds them) lets
-    // the run's next put carry what it did not change and store only what it appends.
+    // the run's next put carry what it did not change and store only what it appends. Only while the
+    // memory is still in step with the version the row was read at (a serde may await while decoding,
+    // and another call answer at a newer one meanwhile).
     const memory = this.memory;
+    const readAt = row.dataVersion ?? undefined;
     const remember = memory
-      ? (r: TupleRow, channel: string, ownerId: string, value: unknown, version: string, data: Uint8Array, parts?: ListParts) =>
-          memory.remember(r.threadId, r.checkpointNs, channel, version, ownerId, value, data, parts)
+      ? (r: TupleRow, channel: string, ownerId: string, value: unknown, version: string, data: Uint8Array, parts?: ListParts) => {
+          if (readAt !== undefined && memory.dataVersion !== readAt) return;
+          memory.remember(r.threadId, r.checkpointNs, channel, version, ownerId, value, data, parts);
+        }
       : undefined;
     const tuple = await rowToTuple(this.calls, this.serde, row, this.readRules, remember, this.decodedLists);
     if (this.readRules.callerConfig && config.configurable?.checkpoint_id) tuple.config = config;
@@ -201,6 +206,13 @@ export abstract class NativeCheckpointSaver extends BaseCheckpointSaver {
     const named = newVersions ?? {};
     const memoryDataVersion = this.memory?.dataVersion;
     const { changed, verified, unknown } = this.classifyChannels(threadId, checkpointNs, checkpoint, named);
+    // What each vouched value was proven against now: the engine may still ask for it (its row changed).
+    const proven = new Map<string, PendingSnapshot>();
+    for (const channel of verified) {
+      const version = NativeCheckpointSaver.versionOf(checkpoint, named, channel);
+      const snapshot = this.memory?.provenAt(threadId, checkpointNs, channel, version);
+      if (snapshot) proven.set(channel, snapshot);
+    }
     // Everything is serialized (and snapshotted) before the first await: LangGraph and node code go on
     // running while a put is pending (the reducer assigns message ids in place, nodes push into state),
     // and a checkpoint must be stored as it was given.
@@ -242,45 +254,50 @@ export abstract class NativeCheckpointSaver extends BaseCheckpointSaver {
       memoryDataVersion,
     };
 
+    // At most one answer of each kind per cause: carried values asked for (the parent lacks them, or the
+    // memory they were vouched from is out of step), then increments refused; a bound, not a loop.
     let result = await this.calls.put(request);
     this.memory?.inStep(result.dataVersion);
-    if (result.status === "need_values") {
-      // Channels the engine cannot carry over: stored with their values as they were at put time, or
-      // as cleared if they have none.
-      const missing = new Set(result.channels);
-      request.blobs.push(...(await this.lateBlobs(threadId, checkpointNs, checkpoint, named, result.channels, eager, pending)));
-      request.changedChannels = request.changedChannels && [...request.changedChannels, ...result.channels];
-      request.verifiedChannels = request.verifiedChannels?.filter((c) => !missing.has(c));
-      const keep = request.carriedChannels.map((c, i) => [c, request.carriedVersions[i]]).filter(([c]) => !missing.has(c));
-      request.carriedChannels = keep.map(([c]) => c);
-      request.carriedVersions = keep.map(([, v]) => v);
-      result = await this.calls.put(request);
-      this.memory?.inStep(result.dataVersion);
-    }
-    if (result.status === "delta_base_missing") {
-      // The increments' base is gone (deleted, or written elsewhere): store those values whole, as they
-      // were when put was called (their snapshots prove it, or the put fails with nothing written).
-      const increments = request.blobs.filter((b) => b.baseOwnerId !== undefined && b.baseOwnerId !== null);
-      for (const blob of increments) {
-        if (!pending.get(blob.channel)?.matches(checkpoint.channel_values[blob.channel])) {
-          throw new Error(
-            `${this.label}.put: channel "${blob.channel}" of thread "${threadId}" changed while its put was pending, ` +
-              "and the value its increment extends was removed meanwhile; nothing was written",
-          );
+    for (let attempt = 0; result.status !== "stored" && attempt < 4; attempt++) {
+      if (result.status === "need_values") {
+        // Channels the engine cannot carry over: stored with their values as they were at put time, or
+        // as cleared if they have none.
+        const missing = new Set(result.channels);
+        request.blobs.push(...(await this.lateBlobs(threadId, checkpointNs, checkpoint, named, result.channels, eager, pending, proven)));
+        request.changedChannels = request.changedChannels && [...request.changedChannels, ...result.channels];
+        request.verifiedChannels = request.verifiedChannels?.filter((c) => !missing.has(c));
+        const keep = request.carriedChannels.map((c, i) => [c, request.carriedVersions[i]]).filter(([c]) => !missing.has(c));
+        request.carriedChannels = keep.map(([c]) => c);
+        request.carriedVersions = keep.map(([, v]) => v);
+      } else if (result.status === "delta_base_missing") {
+        // The increments' base is gone (deleted, written elsewhere, or not provably the one remembered):
+        // store those values whole, as they were when put was called (their snapshots tell it, or the
+        // put fails with nothing written).
+        const increments = request.blobs.filter((b) => b.baseOwnerId !== undefined && b.baseOwnerId !== null);
+        const asWas: Record<string, unknown> = {};
+        for (const blob of increments) {
+          const value = pending.get(blob.channel)?.asWas(checkpoint.channel_values[blob.channel]) ?? UNPROVEN;
+          if (value === UNPROVEN) {
+            throw new Error(
+              `${this.label}.put: channel "${blob.channel}" of thread "${threadId}" changed while its put was pending, ` +
+                "and the value its increment extends was removed meanwhile; nothing was written",
+            );
+          }
+          asWas[blob.channel] = value;
         }
-      }
-      this.memory?.forgetThread(threadId);
-      this.decodedLists?.forgetThread(threadId);
-      const whole = await this.serializeChannels(
-        threadId,
-        checkpointNs,
-        checkpoint,
-        named,
-        increments.map((b) => b.channel),
-        pending,
-        false,
-      );
-      request.blobs = [...request.blobs.filter((b) => b.baseOwnerId === undefined || b.baseOwnerId === null), ...whole];
+        this.memory?.forgetThread(threadId);
+        this.decodedLists?.forgetThread(threadId);
+        const whole = await this.serializeChannels(
+          threadId,
+          checkpointNs,
+          { ...checkpoint, channel_values: { ...checkpoint.channel_values, ...asWas } },
+          named,
+          increments.map((b) => b.channel),
+          pending,
+          false,
+        );
+        request.blobs = [...request.blobs.filter((b) => b.baseOwnerId === undefined || b.baseOwnerId === null), ...whole];
+      } else break;
       result = await this.calls.put(request);
       this.memory?.inStep(result.dataVersion);
     }
@@ -418,9 +435,11 @@ export abstract class NativeCheckpointSaver extends BaseCheckpointSaver {
     channels: string[],
     eager: Map<string, Promise<BlobInput[]>>,
     pending: Map<string, PendingSnapshot>,
+    proven: Map<string, PendingSnapshot>,
   ): Promise<BlobInput[]> {
     const out: BlobInput[] = [];
     const now: string[] = [];
+    const asWas: Record<string, unknown> = {};
     for (const channel of channels) {
       const early = eager.get(channel);
       if (early) out.push(...(await early));
@@ -429,8 +448,21 @@ export abstract class NativeCheckpointSaver extends BaseCheckpointSaver {
     for (const channel of now) {
       if (!Object.hasOwn(checkpoint.channel_values, channel)) continue;
       const version = NativeCheckpointSaver.versionOf(checkpoint, newVersions, channel);
-      // Unknown (the layout stores only what newVersions names, or the memory let it go): as it is now.
       const value = checkpoint.channel_values[channel];
+      const vouched = proven.get(channel);
+      if (vouched) {
+        // Proven unchanged when put was called: what it was then, or nothing written.
+        const was = vouched.asWas(value);
+        if (was === UNPROVEN) {
+          throw new Error(
+            `${this.label}.put: channel "${channel}" of thread "${threadId}" changed while its put was pending, and its stored value ` +
+              "could not be carried over (rewritten or removed meanwhile); nothing was written",
+          );
+        }
+        asWas[channel] = was;
+        continue;
+      }
+      // Unknown (the layout stores only what newVersions names, or the memory let it go): as it is now.
       const same =
         this.memory?.isUnchanged(threadId, checkpointNs, channel, version, value) ??
         this.valueBytes?.isUnchanged(threadId, checkpointNs, channel, version, value);
@@ -441,7 +473,8 @@ export abstract class NativeCheckpointSaver extends BaseCheckpointSaver {
         );
       }
     }
-    out.push(...(await this.serializeChannels(threadId, checkpointNs, checkpoint, newVersions, now, pending, false)));
+    const asItWas = { ...checkpoint, channel_values: { ...checkpoint.channel_values, ...asWas } };
+    out.push(...(await this.serializeChannels(threadId, checkpointNs, asItWas, newVersions, now, pending, false)));
     return out;
   }
 

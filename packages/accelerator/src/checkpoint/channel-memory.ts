@@ -124,23 +124,23 @@ export class ChannelMemory {
     const k = stored.length;
     if (value.length >= k && stored.prefixMatches(value, k)) {
       const elements = value.slice(k);
+      // New elements without a shadow could not be told unchanged later, when the store refuses the
+      // increment (its base rewritten meanwhile) and the value must go whole as it was: stored whole now.
       const tail = ValueSnapshot.take(elements);
+      if (tail === undefined) return undefined;
+      const length = k + tail.length;
       const grown = (v: unknown): v is unknown[] =>
-        tail !== undefined &&
-        isPlainList(v) &&
-        v.length >= k + tail.length &&
-        stored.prefixMatches(v, k) &&
-        tail.prefixMatches(v.slice(k), tail.length);
+        isPlainList(v) && v.length >= length && stored.prefixMatches(v, k) && tail.prefixMatches(v.slice(k), tail.length);
       const snapshot: PendingSnapshot = {
-        build: () => (tail ? stored.extendedWith(tail, k) : undefined),
-        matches: (v) => grown(v) && v.length === k + (tail as ValueSnapshot).length,
-        asWas: (v) => (grown(v) ? v.slice(0, k + (tail as ValueSnapshot).length) : UNPROVEN),
+        build: () => stored.extendedWith(tail, k),
+        matches: (v) => grown(v) && v.length === length,
+        asWas: (v) => (grown(v) ? v.slice(0, length) : UNPROVEN),
       };
       return { increment: "append", baseOwnerId: entry.ownerId, elements, snapshot };
     }
     const update = this.mergeUpdate(stored, value);
-    if (update === undefined) return undefined;
-    const whole = ValueSnapshot.take(value);
+    const whole = update === undefined ? undefined : ValueSnapshot.take(value);
+    if (update === undefined || whole === undefined) return undefined;
     return { increment: "merge", baseOwnerId: entry.ownerId, elements: update, snapshot: fixed(whole) };
   }
 

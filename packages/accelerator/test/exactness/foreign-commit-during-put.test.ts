@@ -131,6 +131,31 @@ describe("another connection commits while a put is pending", () => {
     expect(rust).toEqual(official);
   });
 
+  it.each([
+    ["appended", [{ a: 1 }], [{ a: 1 }, { at: new Date(0) }]],
+    [
+      "replaced by id",
+      [msg(1), msg(2), msg(3), msg(4)],
+      [msg(1), msg(2), msg(3), new HumanMessage({ content: "c4", id: "m4", additional_kwargs: { at: new Date(0) } })],
+    ],
+  ])("a list whose new element has no snapshot (a Date) is stored after another connection's commit (%s)", async (_kind, before, after) => {
+    const checkpoint = (id: string, items: unknown[], version: number): Checkpoint => ({
+      ...emptyCheckpoint(),
+      id,
+      channel_values: { items },
+      channel_versions: { items: version },
+    });
+    const { official, rust } = await both(async (a, b) => {
+      await a.put(thread("t"), checkpoint(ID1, before, 1), meta, { items: 1 });
+      await b.put(thread("u"), checkpoint(ID1, [{ x: 1 }], 1), meta, { items: 1 });
+      await a.put(thread("t", ID1), checkpoint(ID2, after, 2), meta, { items: 2 });
+      const tuple = await a.getTuple(thread("t"));
+      return JSON.stringify(tuple?.checkpoint.channel_values);
+    });
+    expect(official).toMatch(/"at"/);
+    expect(rust).toEqual(official);
+  });
+
   it("a read that awaits its serde does not remember values under a version answered meanwhile", async () => {
     class SlowSerde extends JsonPlusSerializer {
       hook?: () => Promise<void>;

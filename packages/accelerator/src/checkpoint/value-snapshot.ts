@@ -153,20 +153,35 @@ export class ValueSnapshot {
     const size = { tokens: 0, chars: 0 };
     const offsets: number[] = [0];
     const keys: Array<MessageKey | undefined> = [];
-    for (let i = 0; i < value.length; i++) {
+    if (!this.retakeElements(value, 0, tokens, size, offsets, keys)) return undefined;
+    return new ValueSnapshot(value.slice(), keys, tokens, offsets, size, decodedFrom ? value.length : 0, decodedFrom);
+  }
+
+  /**
+   * Appends to the parts the shadow of each element of `list` from `from` on: an element that matches
+   * its old shadow copies the old tokens with the element's primitives (its strings, which the next
+   * puts' matches then compare by identity); any other is walked anew. False when one is not visible.
+   */
+  private retakeElements(
+    list: unknown[],
+    from: number,
+    tokens: ShadowTokens,
+    size: ShadowSize,
+    offsets: number[],
+    keys: Array<MessageKey | undefined>,
+  ): boolean {
+    for (let i = from; i < list.length; i++) {
       const mark = tokens.length;
-      // A match copies the old tokens with the new value's primitives: its strings, which the next
-      // puts' matches then compare by identity.
-      if (i < this.length && matchShadow(value[i], this.tokens, this.offsets[i], tokens) === this.offsets[i + 1]) {
+      if (i < this.length && matchShadow(list[i], this.tokens, this.offsets[i], tokens) === this.offsets[i + 1]) {
         addTokenSize(this.tokens, this.offsets[i], this.offsets[i + 1], size);
       } else {
         tokens.length = mark;
-        if (!appendShadow(value[i], tokens, size)) return undefined;
+        if (!appendShadow(list[i], tokens, size)) return false;
       }
       offsets.push(tokens.length);
-      keys.push(messageKey(value[i]));
+      keys.push(messageKey(list[i]));
     }
-    return new ValueSnapshot(value.slice(), keys, tokens, offsets, size, decodedFrom ? value.length : 0, decodedFrom);
+    return true;
   }
 
   /**
@@ -199,17 +214,7 @@ export class ValueSnapshot {
     const size = { tokens: this.size.tokens - tail.tokens, chars: this.size.chars - tail.chars };
     const offsets = this.offsets.slice(0, known + 1);
     const keys = this.messageKeys.slice(0, known);
-    for (let i = known; i < value.length; i++) {
-      const mark = tokens.length;
-      if (matchShadow(value[i], this.tokens, this.offsets[i], tokens) === this.offsets[i + 1]) {
-        addTokenSize(this.tokens, this.offsets[i], this.offsets[i + 1], size);
-      } else {
-        tokens.length = mark;
-        if (!appendShadow(value[i], tokens, size)) return undefined;
-      }
-      offsets.push(tokens.length);
-      keys.push(messageKey(value[i]));
-    }
+    if (!this.retakeElements(value, known, tokens, size, offsets, keys)) return undefined;
     const snapshot = new ValueSnapshot(value.slice(), keys, tokens, offsets, size, value.length, data);
     snapshot.adoptBelow = known;
     return snapshot;

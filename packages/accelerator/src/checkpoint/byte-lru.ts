@@ -43,12 +43,13 @@ export class ByteLru<E> {
     this.total -= held.bytes;
   }
 
-  /** Drops every entry whose key starts with `prefix` (a thread's, with keys that start with its id). */
+  /** Drops every entry (evictions are not counted: nothing was pushed out by the bound). */
   clear(): void {
     this.entries.clear();
     this.total = 0;
   }
 
+  /** Drops every entry whose key starts with `prefix` (a thread's, with keys that start with its id). */
   deletePrefix(prefix: string): void {
     for (const key of [...this.entries.keys()]) if (key.startsWith(prefix)) this.delete(key);
   }

@@ -5,6 +5,7 @@
 pub mod carry;
 pub mod carry_decision;
 pub mod chain;
+pub mod detach_plan;
 pub mod history_walk;
 pub mod js_types;
 pub mod json_array;

@@ -9,6 +9,7 @@ mod history;
 mod prune;
 mod prune_load;
 mod read;
+mod reput;
 mod schema;
 pub(crate) mod tables;
 mod thread_lock;

@@ -8,6 +8,7 @@ use deadpool_postgres::GenericClient;
 
 use super::connect::Failure;
 use super::read;
+use super::reput;
 use super::tables::Tables;
 use crate::checkpoint::carry_decision::{self, ByVersion};
 use crate::checkpoint::chain::{apply_increment, fold_onto_own_row, Link};
@@ -262,24 +263,6 @@ pub async fn put_compact(c: &impl GenericClient, t: &Tables, input: &PutIn<'_>) 
         channel_refs.insert(blob.channel.to_string(), (input.checkpoint_id.to_string(), blob.version.to_string()));
     }
 
-    let sql = format!(
-        "WITH blobs AS (
-            INSERT INTO {bl} (thread_id, checkpoint_ns, channel, owner_id, version, type, base_owner_id, root_owner_id, increment, data)
-            SELECT $1, $2, b.channel, $3, b.version, b.type, b.base, b.root, b.increment, b.data
-            FROM unnest($8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::bytea[])
-                 AS b(channel, version, type, base, root, increment, data)
-            ON CONFLICT (thread_id, checkpoint_ns, channel, owner_id) DO UPDATE SET
-                version = EXCLUDED.version, type = EXCLUDED.type, base_owner_id = EXCLUDED.base_owner_id,
-                root_owner_id = EXCLUDED.root_owner_id, increment = EXCLUDED.increment, data = EXCLUDED.data
-         )
-         INSERT INTO {cp} (thread_id, checkpoint_ns, checkpoint_id, parent_checkpoint_id, type, checkpoint, metadata, channel_refs)
-         VALUES ($1, $2, $3, $4, $5, $6, CAST($7::text AS jsonb), $15)
-         ON CONFLICT (thread_id, checkpoint_ns, checkpoint_id) DO UPDATE SET
-            parent_checkpoint_id = EXCLUDED.parent_checkpoint_id, type = EXCLUDED.type, checkpoint = EXCLUDED.checkpoint,
-            metadata = EXCLUDED.metadata, channel_refs = EXCLUDED.channel_refs",
-        bl = t.flg_blobs,
-        cp = t.flg_checkpoints
-    );
     let channels: Vec<&str> = input.blobs.iter().map(|b| b.channel).collect();
     let versions: Vec<&str> = input.blobs.iter().map(|b| b.version).collect();
     let kinds: Vec<&str> = input.blobs.iter().map(|b| b.kind).collect();
@@ -292,17 +275,70 @@ pub async fn put_compact(c: &impl GenericClient, t: &Tables, input: &PutIn<'_>) 
     let data: Vec<&[u8]> = input.blobs.iter().enumerate().map(|(i, b)| pick(i).map_or(b.data, |f| f.1.as_slice())).collect();
     let metadata = json_text(input.metadata, "metadata", input.thread_id)?;
     let rendered = refs::render(&channel_refs);
+    // Rows this checkpoint stored before (a put of it again) are left as they are by this statement and
+    // replaced below, once the checkpoints built on them keep their values.
+    let sql = format!(
+        "WITH blobs AS ({}),
+         checkpoint AS (
+            INSERT INTO {cp} (thread_id, checkpoint_ns, checkpoint_id, parent_checkpoint_id, type, checkpoint, metadata, channel_refs)
+            VALUES ($1, $2, $3, $4, $5, $6, CAST($7::text AS jsonb), $15)
+            ON CONFLICT (thread_id, checkpoint_ns, checkpoint_id) DO UPDATE SET
+               parent_checkpoint_id = EXCLUDED.parent_checkpoint_id, type = EXCLUDED.type, checkpoint = EXCLUDED.checkpoint,
+               metadata = EXCLUDED.metadata, channel_refs = EXCLUDED.channel_refs)
+         SELECT COALESCE(array_agg(channel), '{{}}') FROM blobs",
+        insert_blobs(t, 8, "DO NOTHING RETURNING channel"),
+        cp = t.flg_checkpoints
+    );
     let stmt = c.prepare_cached(&sql).await?;
+    let row = c
+        .query_one(
+            &stmt,
+            &[
+                &input.thread_id,
+                &input.checkpoint_ns,
+                &input.checkpoint_id,
+                &input.parent_checkpoint_id,
+                &input.kind,
+                &input.checkpoint,
+                &metadata,
+                &channels,
+                &versions,
+                &kinds,
+                &bases,
+                &root_refs,
+                &increments,
+                &data,
+                &rendered,
+            ],
+        )
+        .await
+        .map_err(|e| in_thread(e, input.thread_id))?;
+    let inserted: HashSet<String> = row.get::<_, Vec<String>>(0).into_iter().collect();
+    let again: Vec<usize> = (0..channels.len()).filter(|&i| !inserted.contains(channels[i])).collect();
+    if again.is_empty() {
+        return Ok(PutOutcome::Stored);
+    }
+    for &i in &again {
+        reput::before_replacing_own_row(c, t, input, channels[i]).await?;
+    }
+    let only = |values: &[&str]| again.iter().map(|&i| values[i].to_string()).collect::<Vec<String>>();
+    let (channels, versions, kinds, root_refs, increments) =
+        (only(&channels), only(&versions), only(&kinds), only(&root_refs), only(&increments));
+    let bases: Vec<Option<&str>> = again.iter().map(|&i| bases[i]).collect();
+    let data: Vec<&[u8]> = again.iter().map(|&i| data[i]).collect();
+    let upsert = insert_blobs(
+        t,
+        4,
+        "DO UPDATE SET version = EXCLUDED.version, type = EXCLUDED.type, base_owner_id = EXCLUDED.base_owner_id,
+            root_owner_id = EXCLUDED.root_owner_id, increment = EXCLUDED.increment, data = EXCLUDED.data",
+    );
+    let stmt = c.prepare_cached(&upsert).await?;
     c.execute(
         &stmt,
         &[
             &input.thread_id,
             &input.checkpoint_ns,
             &input.checkpoint_id,
-            &input.parent_checkpoint_id,
-            &input.kind,
-            &input.checkpoint,
-            &metadata,
             &channels,
             &versions,
             &kinds,
@@ -310,12 +346,32 @@ pub async fn put_compact(c: &impl GenericClient, t: &Tables, input: &PutIn<'_>) 
             &root_refs,
             &increments,
             &data,
-            &rendered,
         ],
     )
     .await
     .map_err(|e| in_thread(e, input.thread_id))?;
     Ok(PutOutcome::Stored)
+}
+
+/// The INSERT of a put's blob rows: thread, namespace and owner are $1-$3; the per-row arrays (channel,
+/// version, type, base, root, increment, data) start at parameter number `first`.
+fn insert_blobs(t: &Tables, first: usize, on_conflict: &str) -> String {
+    let n = first;
+    format!(
+        "INSERT INTO {bl} (thread_id, checkpoint_ns, channel, owner_id, version, type, base_owner_id, root_owner_id, increment, data)
+         SELECT $1, $2, b.channel, $3, b.version, b.type, b.base, b.root, b.increment, b.data
+         FROM unnest(${}::text[], ${}::text[], ${}::text[], ${}::text[], ${}::text[], ${}::text[], ${}::bytea[])
+              AS b(channel, version, type, base, root, increment, data)
+         ON CONFLICT (thread_id, checkpoint_ns, channel, owner_id) {on_conflict}",
+        n,
+        n + 1,
+        n + 2,
+        n + 3,
+        n + 4,
+        n + 5,
+        n + 6,
+        bl = t.flg_blobs
+    )
 }
 
 /// The (base, data, increment) a retried put stores for a blob built on its own checkpoint's row.

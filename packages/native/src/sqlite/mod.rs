@@ -11,6 +11,7 @@ mod official_layout;
 mod ops;
 mod prune;
 mod read;
+mod reput;
 mod schema;
 #[cfg(test)]
 mod tests;

@@ -1,6 +1,6 @@
 //! Writes: one IMMEDIATE transaction per call, so a call is stored whole or not at all.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
@@ -107,7 +107,7 @@ pub fn put(
             }
         };
         if own_row_exists(&tx, path, input, blob.channel)? {
-            detach_children(&tx, path, input, blob.channel)?;
+            super::reput::before_replacing_own_row(&tx, path, input, blob.channel)?;
             if let Some(cache) = cache.as_deref_mut() {
                 cache.forget_thread(input.thread_id);
             }
@@ -197,72 +197,6 @@ fn own_root(conn: &Connection, path: &str, input: &PutIn, blob: &BlobIn) -> Engi
     .map_err(&e)?
     .query_row(params![input.thread_id, input.checkpoint_ns, blob.channel, input.checkpoint_id], |r| r.get(0))
     .map_err(&e)
-}
-
-/// Before a put replaces the row this checkpoint stored for `channel` (a put of a checkpoint stored
-/// before): the rows built on it keep the values they were stored with, as every row of the official
-/// savers holds its own. Each row whose base it is becomes whole (its value assembled from the chain as
-/// it stands), and the rows built on those take them as their root.
-fn detach_children(conn: &Connection, path: &str, input: &PutIn, channel: &str) -> EngineResult<()> {
-    let e = sql_err(path);
-    let (thread_id, ns, owner) = (input.thread_id, input.checkpoint_ns, input.checkpoint_id);
-    let root: String = conn
-        .prepare_cached(
-            "SELECT root_owner_id FROM flg_blobs WHERE thread_id = ?1 AND checkpoint_ns = ?2 AND channel = ?3 AND owner_id = ?4",
-        )
-        .map_err(&e)?
-        .query_row(params![thread_id, ns, channel, owner], |r| r.get(0))
-        .map_err(&e)?;
-    let family: Vec<(String, Option<String>)> = conn
-        .prepare_cached(
-            "SELECT owner_id, base_owner_id FROM flg_blobs
-             WHERE thread_id = ?1 AND checkpoint_ns = ?2 AND channel = ?3 AND root_owner_id = ?4",
-        )
-        .map_err(&e)?
-        .query_map(params![thread_id, ns, channel, root], |r| Ok((r.get(0)?, r.get(1)?)))
-        .map_err(&e)?
-        .collect::<Result<_, _>>()
-        .map_err(&e)?;
-    let children: HashSet<&str> =
-        family.iter().filter(|(_, base)| base.as_deref() == Some(owner)).map(|(o, _)| o.as_str()).collect();
-    if children.is_empty() {
-        return Ok(());
-    }
-    let mut wholes = Vec::with_capacity(children.len());
-    for child in &children {
-        let value = super::values::load_value(conn, path, thread_id, ns, channel, child)?
-            .ok_or_else(|| format!("channel {channel:?} of thread {thread_id:?}: the value of checkpoint {child:?} vanished"))?;
-        wholes.push((*child, value.data));
-    }
-    for (child, data) in &wholes {
-        super::values::store_whole(conn, path, thread_id, ns, channel, child, data)?;
-    }
-    let base_of: HashMap<&str, Option<&str>> = family.iter().map(|(o, b)| (o.as_str(), b.as_deref())).collect();
-    for (row, _) in &family {
-        if children.contains(row.as_str()) {
-            continue;
-        }
-        let mut cursor = base_of.get(row.as_str()).copied().flatten();
-        // Bounded by the family's size: stored links cannot make this loop.
-        for _ in 0..family.len() {
-            let Some(id) = cursor else { break };
-            if id == owner {
-                break;
-            }
-            if children.contains(id) {
-                conn.prepare_cached(
-                    "UPDATE flg_blobs SET root_owner_id = ?5
-                     WHERE thread_id = ?1 AND checkpoint_ns = ?2 AND channel = ?3 AND owner_id = ?4",
-                )
-                .map_err(&e)?
-                .execute(params![thread_id, ns, channel, row, id])
-                .map_err(&e)?;
-                break;
-            }
-            cursor = base_of.get(id).copied().flatten();
-        }
-    }
-    Ok(())
 }
 
 /// A messages-reducer increment is stored only if it applies to its base (it is replayed on every read).

@@ -1,0 +1,226 @@
+import { HumanMessage } from "@langchain/core/messages";
+import { type Checkpoint, type CheckpointMetadata, emptyCheckpoint } from "@langchain/langgraph-checkpoint";
+import { PostgresSaver } from "@langchain/langgraph-checkpoint-postgres";
+import { SqliteSaver } from "@langchain/langgraph-checkpoint-sqlite";
+
+import { MemorySaver } from "@langchain/langgraph";
+
+import { RustPostgresSaver, RustSqliteSaver, patchLangGraph, unpatchLangGraph } from "../../src";
+import { dropSchema, freshSchema, postgresUrl } from "../support/postgres";
+import { temporaryDatabase } from "../support/temporary-database";
+
+// Rows rewritten under the same checkpoint ids: by another saver on the same database while this one
+// serves the thread (a restore, another process), or by a put of a checkpoint stored before after a
+// later checkpoint was built on it. Every saver must return what it was given, as the official ones do.
+const ID1 = "00000000-0000-6000-8000-000000000001";
+const ID2 = "00000000-0000-6000-8000-000000000002";
+const ID3 = "00000000-0000-6000-8000-000000000003";
+// Large enough to be stored as rows of their own, not inline.
+const PADDING = "lorem ipsum dolor ".repeat(200);
+const input = { source: "input", step: -1, parents: {} } as CheckpointMetadata;
+const loop = { source: "loop", step: 0, parents: {} } as CheckpointMetadata;
+const messages = (...contents: string[]) =>
+  contents.map((content, i) => new HumanMessage({ content, id: `m${i + 1}`, additional_kwargs: { padding: PADDING } }));
+const checkpoint = (id: string, values: HumanMessage[], version: number): Checkpoint => ({
+  ...emptyCheckpoint(),
+  id,
+  channel_values: { messages: values },
+  channel_versions: { messages: version },
+});
+const contents = (tuple: { checkpoint: Checkpoint } | undefined) =>
+  (tuple?.checkpoint.channel_values.messages as HumanMessage[] | undefined)?.map((m) => m.content);
+
+interface Saver {
+  put: SqliteSaver["put"];
+  getTuple: SqliteSaver["getTuple"];
+  deleteThread(threadId: string): Promise<void>;
+}
+/** Opens `count` savers on one database; `close` closes them and removes the database. */
+type Family = (count: number) => Promise<{ savers: Saver[]; close(): Promise<void> }>;
+
+async function rustPostgres(count: number, layout: "official" | "compact") {
+  const schema = freshSchema("rewrite");
+  const savers = Array.from({ length: count }, () => new RustPostgresSaver(postgresUrl(), { schema, layout }));
+  await savers[0].setup();
+  return {
+    savers,
+    close: async () => {
+      await Promise.all(savers.map((s) => s.end()));
+      await dropSchema(schema);
+    },
+  };
+}
+
+const families: Record<string, Family> = {
+  PostgresSaver: async (count) => {
+    const schema = freshSchema("rewrite");
+    const savers = Array.from({ length: count }, () => PostgresSaver.fromConnString(postgresUrl(), { schema }));
+    await savers[0].setup();
+    return {
+      savers,
+      close: async () => {
+        await Promise.all(savers.map((s) => s.end()));
+        await dropSchema(schema);
+      },
+    };
+  },
+  RustPostgresSaver: (count) => rustPostgres(count, "official"),
+  "RustPostgresSaver (compact layout)": (count) => rustPostgres(count, "compact"),
+  SqliteSaver: async (count) => {
+    const file = temporaryDatabase("rewrite");
+    const savers = Array.from({ length: count }, () => SqliteSaver.fromConnString(file));
+    return {
+      savers,
+      close: async () => {
+        for (const s of savers) s.db.close();
+      },
+    };
+  },
+  RustSqliteSaver: async (count) => {
+    const file = temporaryDatabase("rewrite");
+    const savers = Array.from({ length: count }, () => new RustSqliteSaver(file));
+    return {
+      savers,
+      close: async () => {
+        for (const s of savers) s.close();
+      },
+    };
+  },
+};
+/** One saver (MemorySaver instances share nothing), patched or not. */
+const single =
+  (patched: boolean): Family =>
+  async (count) => {
+    if (patched) expect((await patchLangGraph()).patched.map((p) => p.part)).toContain("memorySaver");
+    const saver = new MemorySaver();
+    return { savers: Array.from({ length: count }, () => saver), close: async () => void (patched && unpatchLangGraph()) };
+  };
+const config = { configurable: { thread_id: "t", checkpoint_ns: "" } };
+
+/** Another saver rewrites the thread's first checkpoint while `a` serves it; `a` then puts its next step. */
+async function rewrittenByAnother(family: Family, newVersion: boolean, deleteFirst: boolean, readAfter: boolean) {
+  const { savers, close } = await family(2);
+  const [a, b] = savers;
+  try {
+    await a.put(config, checkpoint(ID1, messages("x", "second"), 1), input, { messages: 1 });
+    const before = await a.getTuple(config);
+    if (deleteFirst) await b.deleteThread("t");
+    await b.put(config, checkpoint(ID1, messages("y", "second"), 1), input, { messages: 1 });
+    const read = readAfter ? await a.getTuple(config) : before;
+    if (!read) throw new Error("no tuple");
+    const next = { ...checkpoint(ID2, messages("x", "second", "third"), newVersion ? 2 : 1) };
+    const stored = await a.put(read.config, next, loop, newVersion ? { messages: 2 } : {});
+    return [contents(await a.getTuple(stored)), contents(await b.getTuple(stored))];
+  } finally {
+    await close();
+  }
+}
+
+/**
+ * A checkpoint is stored again with other values (by `again`: the same saver or another) after a later
+ * one was built on it: an increment of its list (`grows`), or its value carried without a new version.
+ */
+async function parentStoredAgain(family: Family, sameSaver: boolean, grows: boolean) {
+  const { savers, close } = await family(2);
+  const [a, b] = savers;
+  const again = sameSaver ? a : b;
+  try {
+    const first = await a.put(config, checkpoint(ID1, messages("x"), 1), input, { messages: 1 });
+    const second = grows
+      ? await a.put(first, checkpoint(ID2, messages("x", "y"), 2), loop, { messages: 2 })
+      : await a.put(first, checkpoint(ID2, messages("x"), 1), loop, {});
+    await again.put(config, checkpoint(ID1, messages("rewritten"), 1), input, { messages: 1 });
+    const third = await a.put(second, checkpoint(ID3, messages("x", "y", "z"), 3), loop, { messages: 3 });
+    return [
+      contents(await a.getTuple(second)),
+      contents(await b.getTuple(second)),
+      contents(await b.getTuple(third)),
+      contents(await a.getTuple(first)),
+    ];
+  } finally {
+    await close();
+  }
+}
+
+/** Both at once: one branch grew the list on the checkpoint stored again, a later fork carries its value. */
+async function forkedParentStoredAgain(family: Family) {
+  const { savers, close } = await family(2);
+  const [a, b] = savers;
+  try {
+    const first = await a.put(config, checkpoint(ID1, messages("x"), 1), input, { messages: 1 });
+    const grown = await a.put(first, checkpoint(ID2, messages("x", "y"), 2), loop, { messages: 2 });
+    const fork = await a.put(first, checkpoint(ID3, messages("x"), 1), loop, {});
+    await b.put(config, checkpoint(ID1, messages("rewritten"), 1), input, { messages: 1 });
+    return await Promise.all([grown, fork, first].map(async (c) => [contents(await a.getTuple(c)), contents(await b.getTuple(c))]));
+  } finally {
+    await close();
+  }
+}
+
+const pairs = [
+  ["RustPostgresSaver", "PostgresSaver"],
+  // The compact layout stores a value changed in place under its old version, as SqliteSaver does.
+  ["RustPostgresSaver (compact layout)", "SqliteSaver"],
+  ["RustSqliteSaver", "SqliteSaver"],
+] as const;
+
+const bools = [true, false];
+const rewriteCases = bools.flatMap((newVersion) =>
+  bools.flatMap((deleteFirst) => bools.map((readAfter) => [newVersion, deleteFirst, readAfter])),
+);
+const reputCases = bools.flatMap((sameSaver) => bools.map((grows) => [sameSaver, grows]));
+/**
+ * Known gap, README "Several connections on one file": a compact-layout saver's memory of a row is not
+ * checked against the row on PostgreSQL (SQLite's data_version has no counterpart there yet), so a put
+ * built on what it remembered of a row another saver rewrote under the same ids stores the new contents.
+ */
+const compactGap = (ours: string) => ours.includes("compact");
+
+describe("rows rewritten under the same checkpoint ids", () => {
+  describe.each(pairs)("%s against %s", (ours, reference) => {
+    const rewrite = async (newVersion: boolean, deleteFirst: boolean, readAfter: boolean) => {
+      const expected = await rewrittenByAnother(families[reference], newVersion, deleteFirst, readAfter);
+      // Without a new version the official savers differ: PostgresSaver keeps the value stored under it.
+      if (newVersion) expect(expected[0]).toEqual(["x", "second", "third"]);
+      expect(await rewrittenByAnother(families[ours], newVersion, deleteFirst, readAfter)).toEqual(expected);
+    };
+    const gap = (readAfter: boolean) => compactGap(ours) && !readAfter;
+    const title = "by another saver while one serves the thread (new version: %s, deleted first: %s, read again: %s)";
+    const fine = rewriteCases.filter(([, , readAfter]) => !gap(readAfter));
+    const gaps = rewriteCases.filter(([, , readAfter]) => gap(readAfter));
+    it.each(fine)(title, rewrite);
+    if (gaps.length > 0) it.failing.each(gaps)(`${title}: known gap`, rewrite);
+
+    const reput = async (sameSaver: boolean, grows: boolean) => {
+      const expected = await parentStoredAgain(families[reference], sameSaver, grows);
+      const second = grows ? ["x", "y"] : ["x"];
+      expect(expected.slice(0, 3)).toEqual([second, second, ["x", "y", "z"]]);
+      expect(await parentStoredAgain(families[ours], sameSaver, grows)).toEqual(expected);
+    };
+    // Another saver's re-put hands the value a carrier holds to it: the first saver still remembers the old owner.
+    const reputGap = (sameSaver: boolean, grows: boolean) => compactGap(ours) && !sameSaver && !grows;
+    const reputTitle = "a checkpoint stored again after a later one was built on it (same saver: %s, its list grew: %s)";
+    it.each(reputCases.filter(([a, b]) => !reputGap(a, b)))(reputTitle, reput);
+    const reputGaps = reputCases.filter(([a, b]) => reputGap(a, b));
+    if (reputGaps.length > 0) it.failing.each(reputGaps)(`${reputTitle}: known gap`, reput);
+
+    it("a checkpoint stored again after one branch grew its list and a later fork carried it", async () => {
+      const expected = await forkedParentStoredAgain(families[reference]);
+      expect(expected.slice(0, 2)).toEqual([
+        [
+          ["x", "y"],
+          ["x", "y"],
+        ],
+        [["x"], ["x"]],
+      ]);
+      expect(await forkedParentStoredAgain(families[ours])).toEqual(expected);
+    });
+  });
+});
+
+describe("MemorySaver, patched, against MemorySaver: a checkpoint stored again after a later one was built on it", () => {
+  it.each(bools)("its list grew: %s", async (grows) => {
+    const expected = await parentStoredAgain(single(false), true, grows);
+    expect(await parentStoredAgain(single(true), true, grows)).toEqual(expected);
+  });
+});

@@ -1,9 +1,12 @@
 // Two builds of the accelerator side by side in one process: what a change costs or gains.
-//   node benchmarks/compare-builds.mjs <other checkout> [--quick]
+//   node benchmarks/compare-builds.mjs <other checkout> [--quick] [--chat]
 // <other checkout> is another clone or worktree of this repository, built (`pnpm build`). Both builds'
 // RustSqliteSaver (file and :memory:) and patched MemorySaver run the 3-node messages loop and
 // LangGraph's react_agent_100x workload in interleaved rounds after a warm-up; outputs are checked
-// equal first; medians are printed. Not part of `pnpm bench` (it needs the second checkout).
+// equal first; medians are printed. With --chat, the chat-turns workload instead (workloads/chat-turns.mjs,
+// 100 turns: ms for the whole thread) on both builds' patched MemorySaver, RustSqliteSaver (file) and
+// RustPostgresSaver in both layouts (on FLG_BENCH_PG_URL, or the server scripts/test-postgres.sh starts).
+// Not part of `pnpm bench` (it needs the second checkout).
 import { createRequire } from "node:module";
 import path from "node:path";
 
@@ -11,6 +14,8 @@ import { MemorySaver } from "@langchain/langgraph";
 
 import { QUICK, assertEqualOutputs, formatTable, interleavedRounds } from "./lib/harness.mjs";
 import { scratchDir } from "./lib/disk.mjs";
+import { benchPostgresUrl, withPg } from "./lib/postgres.mjs";
+import { runChatTurns } from "./workloads/chat-turns.mjs";
 import { runWorkload, workloads } from "./workloads/langgraph-bench.mjs";
 import { runMessagesLoop } from "./workloads/messages-loop.mjs";
 
@@ -49,8 +54,42 @@ async function patchedMemorySaver(build, run) {
   }
 }
 
+const CHAT = process.argv.includes("--chat");
+const CHAT_TURNS = QUICK ? 20 : 100;
+const url = CHAT ? benchPostgresUrl() : undefined;
+
+/** A fresh saver of `make`'s for one chat thread; PostgreSQL savers get a schema of their own, dropped afterwards. */
+async function chatThread(make) {
+  const { saver, close } = await make();
+  try {
+    return await runChatTurns({ turns: CHAT_TURNS, checkpointer: saver });
+  } finally {
+    await close();
+  }
+}
+
+const chatSavers = (build) => ({
+  "RustSqliteSaver file": () => savers(build)["RustSqliteSaver file"](),
+  "RustPostgresSaver official": () => postgresSaver(build, "official"),
+  "RustPostgresSaver compact": () => postgresSaver(build, "compact"),
+});
+
+async function postgresSaver(build, layout) {
+  const schema = `flg_compare_${process.pid}_${++n}`;
+  const saver = new build.RustPostgresSaver(url, { schema, layout });
+  await saver.setup();
+  return { saver, close: () => saver.end().then(() => withPg(url, (c) => c.query(`DROP SCHEMA "${schema}" CASCADE`))) };
+}
+
 const cases = {};
 for (const [label, build] of Object.entries(builds)) {
+  if (CHAT) {
+    for (const [name, make] of Object.entries(chatSavers(build)))
+      cases[`chat ${CHAT_TURNS} turns, ${name} (${label})`] = () => chatThread(make);
+    cases[`chat ${CHAT_TURNS} turns, patched MemorySaver (${label})`] = () =>
+      patchedMemorySaver(build, (cp) => runChatTurns({ turns: CHAT_TURNS, checkpointer: cp }));
+    continue;
+  }
   for (const [name, make] of Object.entries(savers(build))) {
     cases[`messages loop ${STEPS}, ${name} (${label})`] = async () => {
       const { saver, close } = make();

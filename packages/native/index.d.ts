@@ -197,6 +197,12 @@ export interface BlobInput {
    * messages-reducer update of the base list).
    */
   increment?: string
+  /**
+   * PostgreSQL, compact layout: the base row's write token (`ValueRow.rowToken` or
+   * `PutResult.rowTokens` when the caller learned its value); an increment on a row rewritten since
+   * answers "delta_base_missing".
+   */
+  baseRowToken?: string
 }
 
 export interface ChannelHistoryRow {
@@ -504,6 +510,12 @@ export interface PutRequest {
    * increments are refused as `delta_base_missing`). Ignored by PostgreSQL.
    */
   memoryDataVersion?: number
+  /**
+   * PostgreSQL, compact layout: for each of `verifiedChannels`, the row its remembered value came
+   * from. A channel without one, or whose row was rewritten since (a new token) or is not the one
+   * the parent references, is not taken as verified. Unset: `verifiedChannels` as they are.
+   */
+  verifiedRows?: Array<VerifiedRow>
 }
 
 export interface PutResult {
@@ -515,6 +527,8 @@ export interface PutResult {
    * connection commits); the caller's memory is in step with it once the put is answered.
    */
   dataVersion?: number
+  /** PostgreSQL, compact layout, when stored: channel -> the write token of the row this put wrote for it. */
+  rowTokens?: Record<string, string>
 }
 
 export interface PutWritesRequest {
@@ -583,6 +597,15 @@ export interface ValueRow {
   ownerId: string
   kind: string
   data: Buffer
+  /** PostgreSQL, compact layout: the owner row's write token (its `xmin`, new whenever the row is rewritten). */
+  rowToken?: string
+}
+
+/** A row a verified channel's value was remembered from (see `PutRequest.verifiedRows`). */
+export interface VerifiedRow {
+  channel: string
+  ownerId: string
+  rowToken: string
 }
 
 export interface WriteInput {

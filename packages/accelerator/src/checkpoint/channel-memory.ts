@@ -20,6 +20,8 @@ import { type ListParts, type MessageKey, UNPROVEN, ValueSnapshot, isPlainList }
 export interface IncrementPlan {
   increment: "append" | "merge";
   baseOwnerId: string;
+  /** The base row's write token, when the store has them (see `ChannelMemoryOptions.rowTokens`). */
+  baseRowToken?: string;
   elements: unknown[];
   /** The value's snapshot as it was serialized, to remember once the put is stored. */
   snapshot: PendingSnapshot;
@@ -39,6 +41,13 @@ interface Entry {
   version: string;
   ownerId: string;
   snapshot: ValueSnapshot;
+  rowToken?: string;
+}
+
+/** The stored row a remembered value came from: its owner and write token (see `rowOf`). */
+export interface RememberedRow {
+  ownerId: string;
+  rowToken: string;
 }
 
 interface MessageLike {
@@ -71,7 +80,15 @@ export class ChannelMemory {
   private readonly entries: ByteLru<Entry>;
   private stepVersion: number | undefined;
 
-  constructor(readonly maxBytes = DEFAULT_CHANNEL_MEMORY_BYTES) {
+  /**
+   * `rowTokens`: the store has write tokens per row (PostgreSQL's compact layout: a row's `xmin`, new
+   * whenever the row is rewritten, by any process): a put names the rows it builds on with the tokens
+   * they had when this memory learned them, and a value learned without one is never an increment's base.
+   */
+  constructor(
+    readonly maxBytes = DEFAULT_CHANNEL_MEMORY_BYTES,
+    private readonly rowTokens = false,
+  ) {
     this.entries = new ByteLru(maxBytes);
   }
 
@@ -108,6 +125,13 @@ export class ChannelMemory {
     return entry === undefined || entry.version !== version ? undefined : fixed(entry.snapshot);
   }
 
+  /** The row the remembered value at `version` came from, when it has a write token. */
+  rowOf(threadId: string, ns: string, channel: string, version: string): RememberedRow | undefined {
+    const entry = this.entries.get(ChannelMemory.key(threadId, ns, channel));
+    if (entry === undefined || entry.version !== version || entry.rowToken === undefined) return undefined;
+    return { ownerId: entry.ownerId, rowToken: entry.rowToken };
+  }
+
   /** True or false when the stored value at `version` is known; undefined when it is not. */
   isUnchanged(threadId: string, ns: string, channel: string, version: string, value: unknown): boolean | undefined {
     const entry = this.entries.get(ChannelMemory.key(threadId, ns, channel));
@@ -120,6 +144,8 @@ export class ChannelMemory {
     if (!isPlainList(value)) return undefined;
     const entry = this.entries.get(ChannelMemory.key(threadId, ns, channel));
     if (entry === undefined || !entry.snapshot.isList) return undefined;
+    if (this.rowTokens && entry.rowToken === undefined) return undefined;
+    const base = { baseOwnerId: entry.ownerId, baseRowToken: entry.rowToken };
     const stored = entry.snapshot;
     const k = stored.length;
     if (value.length >= k && stored.prefixMatches(value, k)) {
@@ -136,12 +162,12 @@ export class ChannelMemory {
         matches: (v) => grown(v) && v.length === length,
         asWas: (v) => (grown(v) ? v.slice(0, length) : UNPROVEN),
       };
-      return { increment: "append", baseOwnerId: entry.ownerId, elements, snapshot };
+      return { increment: "append", ...base, elements, snapshot };
     }
     const update = this.mergeUpdate(stored, value);
     const whole = update === undefined ? undefined : ValueSnapshot.take(value);
     if (update === undefined || whole === undefined) return undefined;
-    return { increment: "merge", baseOwnerId: entry.ownerId, elements: update, snapshot: fixed(whole) };
+    return { increment: "merge", ...base, elements: update, snapshot: fixed(whole) };
   }
 
   /**
@@ -183,9 +209,17 @@ export class ChannelMemory {
     return fixed(ValueSnapshot.take(value));
   }
 
-  /** Remembers what a stored put holds for the channel (its snapshot from serialization time). */
-  commit(threadId: string, ns: string, channel: string, version: string, ownerId: string, pending: PendingSnapshot): void {
-    this.set(ChannelMemory.key(threadId, ns, channel), version, ownerId, pending.build());
+  /** Remembers what a stored put holds for the channel (its snapshot from serialization time) and its row's token. */
+  commit(
+    threadId: string,
+    ns: string,
+    channel: string,
+    version: string,
+    ownerId: string,
+    pending: PendingSnapshot,
+    rowToken?: string,
+  ): void {
+    this.set(ChannelMemory.key(threadId, ns, channel), version, ownerId, pending.build(), rowToken);
   }
 
   /**
@@ -202,6 +236,7 @@ export class ChannelMemory {
     value: unknown,
     data: Uint8Array,
     parts?: ListParts,
+    rowToken?: string,
   ): void {
     const key = ChannelMemory.key(threadId, ns, channel);
     const known = this.entries.get(key);
@@ -217,7 +252,7 @@ export class ChannelMemory {
       this.entries.delete(key);
       return;
     }
-    this.set(key, version, ownerId, snapshot);
+    this.set(key, version, ownerId, snapshot, rowToken);
   }
 
   /** Marks the channel's remembered value as also stored under `version` (carried without change). */
@@ -238,8 +273,8 @@ export class ChannelMemory {
     return { entries: this.entries.size, bytes: this.entries.bytes, maxBytes: this.maxBytes, evictions: this.entries.evictions };
   }
 
-  private set(key: string, version: string, ownerId: string, snapshot: ValueSnapshot | undefined): void {
+  private set(key: string, version: string, ownerId: string, snapshot: ValueSnapshot | undefined, rowToken?: string): void {
     if (snapshot === undefined) this.entries.delete(key);
-    else this.entries.set(key, { version, ownerId, snapshot }, snapshot.bytes + key.length * 2);
+    else this.entries.set(key, { version, ownerId, snapshot, rowToken }, snapshot.bytes + key.length * 2 + (rowToken?.length ?? 0) * 2);
   }
 }

@@ -53,6 +53,8 @@ export type OnValueLoaded = (
   data: Uint8Array,
   /** The value's shadow in parts, when decoded-lists.ts knows it (a list of fresh copies). */
   parts?: ListParts,
+  /** The owner row's write token, when the store has them (ValueRow.rowToken). */
+  rowToken?: string,
 ) => void;
 
 /**
@@ -129,7 +131,16 @@ export async function rowToTuple(
     if (onValueLoaded) {
       row.values.forEach((v, i) => {
         if (v.ownerId !== "")
-          onValueLoaded(row, v.channel, v.ownerId, values[i], String(checkpoint.channel_versions[v.channel]), v.data, parts[i]);
+          onValueLoaded(
+            row,
+            v.channel,
+            v.ownerId,
+            values[i],
+            String(checkpoint.channel_versions[v.channel]),
+            v.data,
+            parts[i],
+            v.rowToken ?? undefined,
+          );
       });
     }
   }

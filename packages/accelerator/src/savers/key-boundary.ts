@@ -80,6 +80,7 @@ export function keyedCalls(calls: CheckpointStoreCalls, codec: KeyCodec): Checkp
         changedChannels: req.changedChannels?.map(codec.channel),
         valuedChannels: req.valuedChannels?.map(codec.channel),
         verifiedChannels: req.verifiedChannels?.map(codec.channel),
+        verifiedRows: req.verifiedRows?.map((r) => ({ ...r, channel: codec.channel(r.channel), ownerId: k(r.ownerId, "checkpoint_id") })),
       }),
     putWrites: (req) =>
       calls.putWrites({

@@ -18,6 +18,7 @@ import type {
   PutResult,
   PutWritesRequest,
   TupleRow,
+  VerifiedRow,
 } from "@fast-langgraph/native";
 
 import { checkpointConfig, checkpointTarget } from "../checkpoint/config";
@@ -105,6 +106,11 @@ export abstract class NativeCheckpointSaver extends BaseCheckpointSaver {
   protected abstract readonly calls: CheckpointStoreCalls;
   /** What this process last stored or loaded per channel: increments and carrying, proven exact. */
   protected memory: ChannelMemory | undefined;
+  /**
+   * Whether the store has write tokens per row (PostgreSQL's compact layout): puts name the rows their
+   * vouched values and increments rest on, with the tokens the memory learned (see ChannelMemory).
+   */
+  protected rowTokens = false;
   /** Whether lists are stored as increments of the remembered ones (option storeIncrements). */
   protected storeIncrements = true;
   /** For layouts that store changed values whole: grown lists spliced from their previous bytes. */
@@ -160,9 +166,18 @@ export abstract class NativeCheckpointSaver extends BaseCheckpointSaver {
     const memory = this.memory;
     const readAt = row.dataVersion ?? undefined;
     const remember = memory
-      ? (r: TupleRow, channel: string, ownerId: string, value: unknown, version: string, data: Uint8Array, parts?: ListParts) => {
+      ? (
+          r: TupleRow,
+          channel: string,
+          ownerId: string,
+          value: unknown,
+          version: string,
+          data: Uint8Array,
+          parts?: ListParts,
+          rowToken?: string,
+        ) => {
           if (readAt !== undefined && memory.dataVersion !== readAt) return;
-          memory.remember(r.threadId, r.checkpointNs, channel, version, ownerId, value, data, parts);
+          memory.remember(r.threadId, r.checkpointNs, channel, version, ownerId, value, data, parts, rowToken);
         }
       : undefined;
     const tuple = await rowToTuple(this.calls, this.serde, row, this.readRules, remember, this.decodedLists);
@@ -250,6 +265,7 @@ export abstract class NativeCheckpointSaver extends BaseCheckpointSaver {
       changedChannels: kind === "json" ? changed : undefined,
       valuedChannels: Object.keys(checkpoint.channel_values),
       verifiedChannels: this.memory && this.carryRule === "proven" ? verified : undefined,
+      verifiedRows: this.rowTokens ? this.verifiedRows(threadId, checkpointNs, checkpoint, named, verified) : undefined,
       keepEveryValue: this.keepEveryValue,
       memoryDataVersion,
     };
@@ -266,6 +282,7 @@ export abstract class NativeCheckpointSaver extends BaseCheckpointSaver {
         request.blobs.push(...(await this.lateBlobs(threadId, checkpointNs, checkpoint, named, result.channels, eager, pending, proven)));
         request.changedChannels = request.changedChannels && [...request.changedChannels, ...result.channels];
         request.verifiedChannels = request.verifiedChannels?.filter((c) => !missing.has(c));
+        request.verifiedRows = request.verifiedRows?.filter((r) => !missing.has(r.channel));
         const keep = request.carriedChannels.map((c, i) => [c, request.carriedVersions[i]]).filter(([c]) => !missing.has(c));
         request.carriedChannels = keep.map(([c]) => c);
         request.carriedVersions = keep.map(([, v]) => v);
@@ -307,7 +324,7 @@ export abstract class NativeCheckpointSaver extends BaseCheckpointSaver {
     for (const blob of request.blobs) {
       const snapshot = pending.get(blob.channel);
       if (blob.kind === "json" && snapshot)
-        this.memory?.commit(threadId, checkpointNs, blob.channel, blob.version, checkpoint.id, snapshot);
+        this.memory?.commit(threadId, checkpointNs, blob.channel, blob.version, checkpoint.id, snapshot, result.rowTokens?.[blob.channel]);
       else this.memory?.forget(threadId, checkpointNs, blob.channel);
     }
     return checkpointConfig(threadId, checkpointNs, checkpoint.id);
@@ -321,6 +338,16 @@ export abstract class NativeCheckpointSaver extends BaseCheckpointSaver {
    * not proven unchanged. Verified: channels proven unchanged, which the engine carries. The rest are
    * unknown to this process: the engine carries them only from what it can prove, else asks for them.
    */
+  /** The rows the memory's verified values came from; a channel whose row has no token is left out (not verified then). */
+  private verifiedRows(threadId: string, ns: string, checkpoint: Checkpoint, named: ChannelVersions, verified: string[]): VerifiedRow[] {
+    const rows: VerifiedRow[] = [];
+    for (const channel of verified) {
+      const row = this.memory?.rowOf(threadId, ns, channel, NativeCheckpointSaver.versionOf(checkpoint, named, channel));
+      if (row) rows.push({ channel, ...row });
+    }
+    return rows;
+  }
+
   private classifyChannels(
     threadId: string,
     ns: string,
@@ -404,7 +431,15 @@ export abstract class NativeCheckpointSaver extends BaseCheckpointSaver {
           pending.set(channel, plan.snapshot);
           const [kind, data] = await serializeValue(this.serde, plan.elements, what);
           if (kind === "json") {
-            return { channel, version: version(channel), kind, data, baseOwnerId: plan.baseOwnerId, increment: plan.increment };
+            return {
+              channel,
+              version: version(channel),
+              kind,
+              data,
+              baseOwnerId: plan.baseOwnerId,
+              increment: plan.increment,
+              baseRowToken: plan.baseRowToken,
+            };
           }
           // A serde that does not write JSON cannot store increments: the whole value, as it was.
           if (!plan.snapshot.matches(value)) throw new Error(`cannot serialize ${what}: it changed while its put was pending`);

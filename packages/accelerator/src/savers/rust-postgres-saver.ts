@@ -149,7 +149,8 @@ export class RustPostgresSaver extends NativeCheckpointSaver {
       this.valueBytes = new ValueBytesCache(() => this.serde, valueCacheBytes);
     } else {
       this.readRules = { writesOrder: "writesSortKey", pendingSends: "when-sent" };
-      this.memory = new ChannelMemory(channelMemoryBytes);
+      this.rowTokens = true;
+      this.memory = new ChannelMemory(channelMemoryBytes, true);
     }
     this.decodedLists = new DecodedLists(byteBound(this.label, "decodedListBytes", options.decodedListBytes));
     if (options.retention) {

@@ -169,13 +169,6 @@ const rewriteCases = bools.flatMap((newVersion) =>
   bools.flatMap((deleteFirst) => bools.map((readAfter) => [newVersion, deleteFirst, readAfter])),
 );
 const reputCases = bools.flatMap((sameSaver) => bools.map((grows) => [sameSaver, grows]));
-/**
- * Known gap, README "Several connections on one file": a compact-layout saver's memory of a row is not
- * checked against the row on PostgreSQL (SQLite's data_version has no counterpart there yet), so a put
- * built on what it remembered of a row another saver rewrote under the same ids stores the new contents.
- */
-const compactGap = (ours: string) => ours.includes("compact");
-
 describe("rows rewritten under the same checkpoint ids", () => {
   describe.each(pairs)("%s against %s", (ours, reference) => {
     const rewrite = async (newVersion: boolean, deleteFirst: boolean, readAfter: boolean) => {
@@ -184,12 +177,7 @@ describe("rows rewritten under the same checkpoint ids", () => {
       if (newVersion) expect(expected[0]).toEqual(["x", "second", "third"]);
       expect(await rewrittenByAnother(families[ours], newVersion, deleteFirst, readAfter)).toEqual(expected);
     };
-    const gap = (readAfter: boolean) => compactGap(ours) && !readAfter;
-    const title = "by another saver while one serves the thread (new version: %s, deleted first: %s, read again: %s)";
-    const fine = rewriteCases.filter(([, , readAfter]) => !gap(readAfter));
-    const gaps = rewriteCases.filter(([, , readAfter]) => gap(readAfter));
-    it.each(fine)(title, rewrite);
-    if (gaps.length > 0) it.failing.each(gaps)(`${title}: known gap`, rewrite);
+    it.each(rewriteCases)("by another saver while one serves the thread (new version: %s, deleted first: %s, read again: %s)", rewrite);
 
     const reput = async (sameSaver: boolean, grows: boolean) => {
       const expected = await parentStoredAgain(families[reference], sameSaver, grows);
@@ -197,12 +185,7 @@ describe("rows rewritten under the same checkpoint ids", () => {
       expect(expected.slice(0, 3)).toEqual([second, second, ["x", "y", "z"]]);
       expect(await parentStoredAgain(families[ours], sameSaver, grows)).toEqual(expected);
     };
-    // Another saver's re-put hands the value a carrier holds to it: the first saver still remembers the old owner.
-    const reputGap = (sameSaver: boolean, grows: boolean) => compactGap(ours) && !sameSaver && !grows;
-    const reputTitle = "a checkpoint stored again after a later one was built on it (same saver: %s, its list grew: %s)";
-    it.each(reputCases.filter(([a, b]) => !reputGap(a, b)))(reputTitle, reput);
-    const reputGaps = reputCases.filter(([a, b]) => reputGap(a, b));
-    if (reputGaps.length > 0) it.failing.each(reputGaps)(`${reputTitle}: known gap`, reput);
+    it.each(reputCases)("a checkpoint stored again after a later one was built on it (same saver: %s, its list grew: %s)", reput);
 
     it("a checkpoint stored again after one branch grew its list and a later fork carried it", async () => {
       const expected = await forkedParentStoredAgain(families[reference]);

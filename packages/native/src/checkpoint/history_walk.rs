@@ -86,7 +86,13 @@ mod tests {
     }
 
     fn seed(channel: &str, owner: &str) -> StoredValue {
-        StoredValue { channel: channel.into(), owner_id: owner.into(), kind: "json".into(), data: b"[]".to_vec() }
+        StoredValue {
+            channel: channel.into(),
+            owner_id: owner.into(),
+            kind: "json".into(),
+            data: b"[]".to_vec(),
+            row_token: None,
+        }
     }
 
     fn values(h: &ChannelHistory) -> Vec<String> {

@@ -55,6 +55,18 @@ pub struct BlobInput {
     /// "append" (default: `data` holds elements appended to the base list) or "merge" (`data` is a
     /// messages-reducer update of the base list).
     pub increment: Option<String>,
+    /// PostgreSQL, compact layout: the base row's write token (`ValueRow.rowToken` or
+    /// `PutResult.rowTokens` when the caller learned its value); an increment on a row rewritten since
+    /// answers "delta_base_missing".
+    pub base_row_token: Option<String>,
+}
+
+/// A row a verified channel's value was remembered from (see `PutRequest.verifiedRows`).
+#[napi(object)]
+pub struct VerifiedRow {
+    pub channel: String,
+    pub owner_id: String,
+    pub row_token: String,
 }
 
 #[napi(object)]
@@ -84,6 +96,10 @@ pub struct PutRequest {
     /// differs: nothing the memory vouches for is trusted then (verified channels are asked for,
     /// increments are refused as `delta_base_missing`). Ignored by PostgreSQL.
     pub memory_data_version: Option<i64>,
+    /// PostgreSQL, compact layout: for each of `verifiedChannels`, the row its remembered value came
+    /// from. A channel without one, or whose row was rewritten since (a new token) or is not the one
+    /// the parent references, is not taken as verified. Unset: `verifiedChannels` as they are.
+    pub verified_rows: Option<Vec<VerifiedRow>>,
 }
 
 #[napi(object)]
@@ -94,6 +110,8 @@ pub struct PutResult {
     /// SQLite: `PRAGMA data_version` inside the put's transaction (changes only when another
     /// connection commits); the caller's memory is in step with it once the put is answered.
     pub data_version: Option<i64>,
+    /// PostgreSQL, compact layout, when stored: channel -> the write token of the row this put wrote for it.
+    pub row_tokens: Option<std::collections::HashMap<String, String>>,
 }
 
 #[napi(object)]
@@ -140,6 +158,8 @@ pub struct ValueRow {
     pub kind: String,
     #[napi(ts_type = "Buffer")]
     pub data: JsBytes,
+    /// PostgreSQL, compact layout: the owner row's write token (its `xmin`, new whenever the row is rewritten).
+    pub row_token: Option<String>,
 }
 
 #[napi(object, object_from_js = false)]
@@ -180,7 +200,7 @@ pub struct ChannelHistoryRow {
 }
 
 pub fn value_row(v: StoredValue) -> ValueRow {
-    ValueRow { channel: v.channel, owner_id: v.owner_id, kind: v.kind, data: v.data.into() }
+    ValueRow { channel: v.channel, owner_id: v.owner_id, kind: v.kind, data: v.data.into(), row_token: v.row_token }
 }
 
 pub fn write_row(w: StoredWrite) -> WriteRow {

@@ -7,6 +7,8 @@ pub struct StoredValue {
     pub owner_id: String,
     pub kind: String,
     pub data: Vec<u8>,
+    /// PostgreSQL, compact layout: the owner row's write token (see `PutIn::verified_rows`).
+    pub row_token: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -63,6 +65,8 @@ pub struct BlobIn<'a> {
     pub base_owner_id: Option<&'a str>,
     /// How the increment applies: elements appended (the default), or a messages-reducer update.
     pub increment: Increment,
+    /// PostgreSQL, compact layout: the base row's write token when the caller learned its value.
+    pub base_row_token: Option<&'a str>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -107,6 +111,11 @@ pub struct PutIn<'a> {
     /// SQLite: the data version the caller's memory (what `verified` and increments rest on) is in
     /// step with; see `PutRequest::memory_data_version`.
     pub memory_data_version: Option<i64>,
+    /// PostgreSQL, compact layout: for each verified channel, the row (owner id, write token) the
+    /// caller's memory of it came from. A row is rewritten (under the same ids: a restore, a put of its
+    /// checkpoint again, a hand-over) only with a new token (its `xmin`), and a channel whose row is not
+    /// the one remembered is not verified. None: `verified` is taken as it is.
+    pub verified_rows: Option<std::collections::HashMap<String, (String, String)>>,
 }
 
 #[derive(Debug, PartialEq)]

@@ -42,11 +42,16 @@ pub fn put_input<'a>(req: &'a PutRequest, increments: &[Increment]) -> std::resu
                 data: &b.data,
                 base_owner_id: b.base_owner_id.as_deref(),
                 increment,
+                base_row_token: b.base_row_token.as_deref(),
             })
             .collect(),
         keep_every_value: req.keep_every_value.unwrap_or(false),
         verified: req.verified_channels.as_ref().map(|v| v.iter().cloned().collect()),
         memory_data_version: req.memory_data_version,
+        verified_rows: req
+            .verified_rows
+            .as_ref()
+            .map(|rows| rows.iter().map(|r| (r.channel.clone(), (r.owner_id.clone(), r.row_token.clone()))).collect()),
         carried: with_unversioned(
             match &req.changed_channels {
                 Some(changed) if req.kind == "json" => {
@@ -78,14 +83,19 @@ fn with_unversioned<'a>(mut carried: Vec<CarriedChannel<'a>>, verified: Option<&
     carried
 }
 
-/// The answer to a put; `data_version` from SQLite (see `PutResult`).
-pub fn put_result(outcome: PutOutcome, data_version: Option<i64>) -> PutResult {
+/// The answer to a put; `data_version` from SQLite, `row_tokens` from PostgreSQL (see `PutResult`).
+pub fn put_result(
+    outcome: PutOutcome,
+    data_version: Option<i64>,
+    row_tokens: Option<std::collections::HashMap<String, String>>,
+) -> PutResult {
     let (status, channels) = match outcome {
         PutOutcome::Stored => ("stored", vec![]),
         PutOutcome::NeedValues(channels) => ("need_values", channels),
         PutOutcome::DeltaBaseMissing(channel) => ("delta_base_missing", vec![channel]),
     };
-    PutResult { status: status.into(), channels, data_version }
+    let row_tokens = if status == "stored" { row_tokens } else { None };
+    PutResult { status: status.into(), channels, data_version, row_tokens }
 }
 
 /// The engine's view of a putWrites request (shared by the SQLite and PostgreSQL stores).

@@ -1,6 +1,7 @@
 //! The napi class over the PostgreSQL engine. Every method returns a promise resolved on napi's tokio
 //! runtime: the JavaScript thread never waits on the network or the server.
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -256,23 +257,27 @@ impl PostgresCheckpointStore {
             .run(|mut client| {
                 let (t, input) = (&inner.tables, &input);
                 async move {
+                    let mut row_tokens = HashMap::new();
                     if official {
-                        write::put_official(&client, t, input).await
+                        write::put_official(&client, t, input).await.map(|o| (o, None))
                     } else {
                         let tx = client.transaction().await?;
                         // Shared: puts never wait for each other, only for a prune of this thread. Sent
                         // ahead of the put's first statement, in the same round trip.
-                        let (locked, outcome) =
-                            futures_util::join!(thread_lock::share(&tx, t, input.thread_id), write::put_compact(&tx, t, input));
+                        let (locked, outcome) = futures_util::join!(
+                            thread_lock::share(&tx, t, input.thread_id),
+                            write::put_compact(&tx, t, input, &mut row_tokens)
+                        );
                         locked?;
                         let outcome = outcome?;
                         tx.commit().await?;
-                        Ok(outcome)
+                        Ok((outcome, Some(row_tokens)))
                     }
                 }
             })
             .await?;
-        Ok(put_result(outcome, None))
+        let (outcome, row_tokens) = outcome;
+        Ok(put_result(outcome, None, row_tokens))
     }
 
     #[napi]

@@ -126,7 +126,9 @@ async fn official_seed(
     let data: Option<Vec<u8>> = r.try_get(1)?;
     Ok(match (kind.as_str(), data) {
         ("empty", _) | (_, None) => None,
-        (_, Some(data)) => Some(StoredValue { channel: channel.to_string(), owner_id: id.to_string(), kind, data }),
+        (_, Some(data)) => {
+            Some(StoredValue { channel: channel.to_string(), owner_id: id.to_string(), kind, data, row_token: None })
+        }
     })
 }
 

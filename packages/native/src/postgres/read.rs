@@ -151,7 +151,7 @@ async fn compact_values_bounded(
             GROUP BY w.channel, o.root_owner_id
          )
          SELECT f.* FROM roots r CROSS JOIN LATERAL (
-            SELECT b.channel, b.owner_id, b.type, b.base_owner_id, b.increment, b.data FROM {bl} b
+            SELECT b.channel, b.owner_id, b.type, b.base_owner_id, b.increment, b.data, b.xmin::text FROM {bl} b
             WHERE b.thread_id = $1 AND b.checkpoint_ns = $2 AND b.channel = r.channel
               AND b.root_owner_id = r.root_owner_id {bound}
             OFFSET 0) f",
@@ -162,20 +162,20 @@ async fn compact_values_bounded(
     let stmt = c.prepare_cached(&sql).await?;
     let rows = c.query(&stmt, &[&thread_id, &ns, &channels, &owners]).await?;
     let mut families: HashMap<String, HashMap<String, Link>> = HashMap::new();
-    let mut kinds: HashMap<(String, String), String> = HashMap::new();
+    let mut kinds: HashMap<(String, String), (String, String)> = HashMap::new();
     for r in rows {
         let channel: String = r.try_get(0)?;
         let owner: String = r.try_get(1)?;
-        kinds.insert((channel.clone(), owner.clone()), r.try_get(2)?);
+        kinds.insert((channel.clone(), owner.clone()), (r.try_get(2)?, r.try_get(6)?));
         let increment = Increment::parse(Some(r.try_get::<_, &str>(4)?))?;
         families.entry(channel).or_default().insert(owner, Link { base_owner_id: r.try_get(3)?, data: r.try_get(5)?, increment });
     }
     let mut out = Vec::with_capacity(wanted.len());
     for (channel, owner) in wanted {
-        let Some(kind) = kinds.remove(&(channel.clone(), owner.clone())) else { continue };
+        let Some((kind, token)) = kinds.remove(&(channel.clone(), owner.clone())) else { continue };
         let family = families.get(channel).expect("a wanted row belongs to a family");
         let data = assemble(family, owner, channel, thread_id)?;
-        out.push(StoredValue { channel: channel.clone(), owner_id: owner.clone(), kind, data });
+        out.push(StoredValue { channel: channel.clone(), owner_id: owner.clone(), kind, data, row_token: Some(token) });
     }
     Ok(out)
 }
@@ -207,6 +207,7 @@ async fn official_values(
                 owner_id: String::new(),
                 kind: r.try_get(1)?,
                 data: r.try_get::<_, Option<Vec<u8>>>(2)?.unwrap_or_default(),
+                row_token: None,
             })
         })
         .collect()

@@ -2,9 +2,10 @@
 //! transaction that first locks (FOR KEY SHARE) the parent row and the base rows it builds on, so a
 //! concurrent delete cannot leave it pointing at values that are gone.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use deadpool_postgres::GenericClient;
+use tokio_postgres::types::ToSql;
 
 use super::connect::Failure;
 use super::read;
@@ -168,7 +169,14 @@ async fn stored_by_version(
         .collect())
 }
 
-pub async fn put_compact(c: &impl GenericClient, t: &Tables, input: &PutIn<'_>) -> Result<PutOutcome, Failure> {
+/// Stores a checkpoint in our compact layout; once stored, `row_tokens` holds the write token of each
+/// row it wrote (channel -> `xmin`).
+pub async fn put_compact(
+    c: &impl GenericClient,
+    t: &Tables,
+    input: &PutIn<'_>,
+    row_tokens: &mut HashMap<String, String>,
+) -> Result<PutOutcome, Failure> {
     require_json(input)?;
     let mut channel_refs = ChannelRefs::new();
     if !input.carried.is_empty() {
@@ -190,14 +198,18 @@ pub async fn put_compact(c: &impl GenericClient, t: &Tables, input: &PutIn<'_>) 
             }
         }
         let parent_refs = parent_refs.map(|text| refs::parse(&text)).transpose()?;
-        let decision = carry_decision::from_parent(&input.carried, parent_refs.as_ref(), input.verified.as_ref());
+        let verified = match &input.verified_rows {
+            Some(rows) => Some(verified_by_rows(c, t, input, rows, parent_refs.as_ref()).await?),
+            None => input.verified.clone(),
+        };
+        let decision = carry_decision::from_parent(&input.carried, parent_refs.as_ref(), verified.as_ref());
         let found = stored_by_version(c, t, input, &decision.lookups).await?;
         let decision = carry_decision::finish(
             decision,
             found,
             input.parent_checkpoint_id.is_some(),
             input.keep_every_value,
-            input.verified.as_ref(),
+            verified.as_ref(),
         );
         if let Err(need) = decision.apply(&mut channel_refs) {
             return Ok(PutOutcome::NeedValues(need));
@@ -229,9 +241,9 @@ pub async fn put_compact(c: &impl GenericClient, t: &Tables, input: &PutIn<'_>) 
                 let stmt = c
                     .prepare_cached(&format!(
                         "SELECT root_owner_id, EXISTS (SELECT 1 FROM {bl} o WHERE o.thread_id = $1 AND o.checkpoint_ns = $2
-                             AND o.channel = $3 AND o.owner_id = $6 AND $6 <> $4)
+                             AND o.channel = $3 AND o.owner_id = $6 AND $6 <> $4), xmin::text
                          FROM {bl} WHERE thread_id = $1 AND checkpoint_ns = $2
-                         AND channel = $3 AND owner_id = $4 AND type = $5 FOR KEY SHARE",
+                         AND channel = $3 AND owner_id = $4 AND type = $5 FOR SHARE",
                         bl = t.flg_blobs
                     ))
                     .await?;
@@ -243,6 +255,10 @@ pub async fn put_compact(c: &impl GenericClient, t: &Tables, input: &PutIn<'_>) 
                     .await?;
                 let root: Option<String> = match row {
                     Some(r) if r.get::<_, bool>(1) => return Ok(PutOutcome::DeltaBaseMissing(blob.channel.to_string())),
+                    // Rewritten since the caller learned the base (a restore, another process's put of it again).
+                    Some(r) if blob.base_row_token.is_some_and(|token| token != r.get::<_, &str>(2)) => {
+                        return Ok(PutOutcome::DeltaBaseMissing(blob.channel.to_string()))
+                    }
                     Some(r) => Some(r.get(0)),
                     None => None,
                 };
@@ -263,16 +279,16 @@ pub async fn put_compact(c: &impl GenericClient, t: &Tables, input: &PutIn<'_>) 
         channel_refs.insert(blob.channel.to_string(), (input.checkpoint_id.to_string(), blob.version.to_string()));
     }
 
-    let channels: Vec<&str> = input.blobs.iter().map(|b| b.channel).collect();
-    let versions: Vec<&str> = input.blobs.iter().map(|b| b.version).collect();
-    let kinds: Vec<&str> = input.blobs.iter().map(|b| b.kind).collect();
     let pick = |i: usize| folded[i].as_ref();
-    let bases: Vec<Option<&str>> =
-        input.blobs.iter().enumerate().map(|(i, b)| pick(i).map_or(b.base_owner_id, |f| f.0.as_deref())).collect();
-    let root_refs: Vec<&str> = roots.iter().map(String::as_str).collect();
-    let increments: Vec<&str> =
-        input.blobs.iter().enumerate().map(|(i, b)| pick(i).map_or(b.increment, |f| f.2).as_str()).collect();
-    let data: Vec<&[u8]> = input.blobs.iter().enumerate().map(|(i, b)| pick(i).map_or(b.data, |f| f.1.as_slice())).collect();
+    let columns = BlobColumns {
+        channels: input.blobs.iter().map(|b| b.channel).collect(),
+        versions: input.blobs.iter().map(|b| b.version).collect(),
+        kinds: input.blobs.iter().map(|b| b.kind).collect(),
+        bases: input.blobs.iter().enumerate().map(|(i, b)| pick(i).map_or(b.base_owner_id, |f| f.0.as_deref())).collect(),
+        roots: roots.iter().map(String::as_str).collect(),
+        increments: input.blobs.iter().enumerate().map(|(i, b)| pick(i).map_or(b.increment, |f| f.2).as_str()).collect(),
+        data: input.blobs.iter().enumerate().map(|(i, b)| pick(i).map_or(b.data, |f| f.1.as_slice())).collect(),
+    };
     let metadata = json_text(input.metadata, "metadata", input.thread_id)?;
     let rendered = refs::render(&channel_refs);
     // Rows this checkpoint stored before (a put of it again) are left as they are by this statement and
@@ -285,72 +301,121 @@ pub async fn put_compact(c: &impl GenericClient, t: &Tables, input: &PutIn<'_>) 
             ON CONFLICT (thread_id, checkpoint_ns, checkpoint_id) DO UPDATE SET
                parent_checkpoint_id = EXCLUDED.parent_checkpoint_id, type = EXCLUDED.type, checkpoint = EXCLUDED.checkpoint,
                metadata = EXCLUDED.metadata, channel_refs = EXCLUDED.channel_refs)
-         SELECT COALESCE(array_agg(channel), '{{}}') FROM blobs",
-        insert_blobs(t, 8, "DO NOTHING RETURNING channel"),
+         SELECT COALESCE(array_agg(channel), '{{}}'), COALESCE(array_agg(token), '{{}}') FROM blobs",
+        insert_blobs(t, 8, "DO NOTHING RETURNING channel, xmin::text AS token"),
         cp = t.flg_checkpoints
     );
     let stmt = c.prepare_cached(&sql).await?;
-    let row = c
-        .query_one(
-            &stmt,
-            &[
-                &input.thread_id,
-                &input.checkpoint_ns,
-                &input.checkpoint_id,
-                &input.parent_checkpoint_id,
-                &input.kind,
-                &input.checkpoint,
-                &metadata,
-                &channels,
-                &versions,
-                &kinds,
-                &bases,
-                &root_refs,
-                &increments,
-                &data,
-                &rendered,
-            ],
-        )
-        .await
-        .map_err(|e| in_thread(e, input.thread_id))?;
-    let inserted: HashSet<String> = row.get::<_, Vec<String>>(0).into_iter().collect();
-    let again: Vec<usize> = (0..channels.len()).filter(|&i| !inserted.contains(channels[i])).collect();
+    let head: [&(dyn ToSql + Sync); 7] = [
+        &input.thread_id,
+        &input.checkpoint_ns,
+        &input.checkpoint_id,
+        &input.parent_checkpoint_id,
+        &input.kind,
+        &input.checkpoint,
+        &metadata,
+    ];
+    let params: Vec<&(dyn ToSql + Sync)> = head.into_iter().chain(columns.params()).chain([&rendered as _]).collect();
+    let row = c.query_one(&stmt, &params).await.map_err(|e| in_thread(e, input.thread_id))?;
+    let inserted: Vec<String> = row.get(0);
+    row_tokens.extend(inserted.iter().cloned().zip(row.get::<_, Vec<String>>(1)));
+    let inserted: HashSet<String> = inserted.into_iter().collect();
+    let again: Vec<usize> = (0..columns.channels.len()).filter(|&i| !inserted.contains(columns.channels[i])).collect();
     if again.is_empty() {
         return Ok(PutOutcome::Stored);
     }
     for &i in &again {
-        reput::before_replacing_own_row(c, t, input, channels[i]).await?;
+        reput::before_replacing_own_row(c, t, input, columns.channels[i]).await?;
     }
-    let only = |values: &[&str]| again.iter().map(|&i| values[i].to_string()).collect::<Vec<String>>();
-    let (channels, versions, kinds, root_refs, increments) =
-        (only(&channels), only(&versions), only(&kinds), only(&root_refs), only(&increments));
-    let bases: Vec<Option<&str>> = again.iter().map(|&i| bases[i]).collect();
-    let data: Vec<&[u8]> = again.iter().map(|&i| data[i]).collect();
     let upsert = insert_blobs(
         t,
         4,
         "DO UPDATE SET version = EXCLUDED.version, type = EXCLUDED.type, base_owner_id = EXCLUDED.base_owner_id,
-            root_owner_id = EXCLUDED.root_owner_id, increment = EXCLUDED.increment, data = EXCLUDED.data",
+            root_owner_id = EXCLUDED.root_owner_id, increment = EXCLUDED.increment, data = EXCLUDED.data
+         RETURNING channel, xmin::text",
     );
     let stmt = c.prepare_cached(&upsert).await?;
-    c.execute(
-        &stmt,
-        &[
-            &input.thread_id,
-            &input.checkpoint_ns,
-            &input.checkpoint_id,
-            &channels,
-            &versions,
-            &kinds,
-            &bases,
-            &root_refs,
-            &increments,
-            &data,
-        ],
-    )
-    .await
-    .map_err(|e| in_thread(e, input.thread_id))?;
+    let again = columns.only(&again);
+    let head: [&(dyn ToSql + Sync); 3] = [&input.thread_id, &input.checkpoint_ns, &input.checkpoint_id];
+    let params: Vec<&(dyn ToSql + Sync)> = head.into_iter().chain(again.params()).collect();
+    let rows = c.query(&stmt, &params).await.map_err(|e| in_thread(e, input.thread_id))?;
+    row_tokens.extend(rows.iter().map(|r| (r.get(0), r.get(1))));
     Ok(PutOutcome::Stored)
+}
+
+/// A put's blob rows as the parallel arrays `insert_blobs` takes.
+struct BlobColumns<'a> {
+    channels: Vec<&'a str>,
+    versions: Vec<&'a str>,
+    kinds: Vec<&'a str>,
+    bases: Vec<Option<&'a str>>,
+    roots: Vec<&'a str>,
+    increments: Vec<&'a str>,
+    data: Vec<&'a [u8]>,
+}
+
+impl<'a> BlobColumns<'a> {
+    fn params(&self) -> [&(dyn ToSql + Sync); 7] {
+        [&self.channels, &self.versions, &self.kinds, &self.bases, &self.roots, &self.increments, &self.data]
+    }
+
+    /// The rows at `rows` only.
+    fn only(&self, rows: &[usize]) -> BlobColumns<'a> {
+        fn pick<T: Copy>(values: &[T], rows: &[usize]) -> Vec<T> {
+            rows.iter().map(|&i| values[i]).collect()
+        }
+        BlobColumns {
+            channels: pick(&self.channels, rows),
+            versions: pick(&self.versions, rows),
+            kinds: pick(&self.kinds, rows),
+            bases: pick(&self.bases, rows),
+            roots: pick(&self.roots, rows),
+            increments: pick(&self.increments, rows),
+            data: pick(&self.data, rows),
+        }
+    }
+}
+
+/// Of the verified channels, those whose remembered row (`PutIn::verified_rows`) is the one the parent
+/// references and still holds the token it had: the rows are locked against rewrites until commit.
+async fn verified_by_rows(
+    c: &impl GenericClient,
+    t: &Tables,
+    input: &PutIn<'_>,
+    rows: &HashMap<String, (String, String)>,
+    parent: Option<&ChannelRefs>,
+) -> Result<HashSet<String>, Failure> {
+    let candidates: Vec<(&str, &str, &str)> = rows
+        .iter()
+        .filter(|(channel, (owner, _))| {
+            input.verified.as_ref().is_none_or(|v| v.contains(channel.as_str()))
+                && parent.and_then(|refs| refs.get(channel.as_str())).is_some_and(|(o, _)| o == owner)
+        })
+        .map(|(channel, (owner, token))| (channel.as_str(), owner.as_str(), token.as_str()))
+        .collect();
+    if candidates.is_empty() {
+        return Ok(HashSet::new());
+    }
+    let channels: Vec<&str> = candidates.iter().map(|c| c.0).collect();
+    let owners: Vec<&str> = candidates.iter().map(|c| c.1).collect();
+    let stmt = c
+        .prepare_cached(&format!(
+            "SELECT b.channel, b.owner_id, b.xmin::text FROM {} b JOIN unnest($3::text[], $4::text[]) AS w(channel, owner_id)
+             ON b.channel = w.channel AND b.owner_id = w.owner_id WHERE b.thread_id = $1 AND b.checkpoint_ns = $2 FOR SHARE OF b",
+            t.flg_blobs
+        ))
+        .await?;
+    let current: HashMap<(String, String), String> = c
+        .query(&stmt, &[&input.thread_id, &input.checkpoint_ns, &channels, &owners])
+        .await?
+        .iter()
+        .map(|r| ((r.get(0), r.get(1)), r.get(2)))
+        .collect();
+    Ok(candidates
+        .into_iter()
+        .filter(|(channel, owner, token)| current.get(&(channel.to_string(), owner.to_string())).is_some_and(|t| t == token))
+        .map(|(channel, _, _)| channel.to_string())
+        .collect())
 }
 
 /// The INSERT of a put's blob rows: thread, namespace and owner are $1-$3; the per-row arrays (channel,
@@ -387,7 +452,7 @@ async fn fold_own_row(
 ) -> Result<Option<(OwnRow, String)>, Failure> {
     let stmt = c
         .prepare_cached(&format!(
-            "SELECT base_owner_id, data, increment, root_owner_id FROM {} WHERE thread_id = $1 AND checkpoint_ns = $2
+            "SELECT base_owner_id, data, increment, root_owner_id, xmin::text FROM {} WHERE thread_id = $1 AND checkpoint_ns = $2
              AND channel = $3 AND owner_id = $4 AND type = $5 FOR UPDATE",
             t.flg_blobs
         ))
@@ -397,6 +462,9 @@ async fn fold_own_row(
     else {
         return Ok(None);
     };
+    if blob.base_row_token.is_some_and(|token| token != row.get::<_, &str>(4)) {
+        return Ok(None);
+    }
     let root: String = row.get(3);
     let existing =
         Link { base_owner_id: row.get(0), data: row.get(1), increment: Increment::parse(Some(row.get::<_, &str>(2)))? };

@@ -150,6 +150,7 @@ fn official_seed(
         owner_id: id.to_string(),
         kind,
         data: raw.get().as_bytes().to_vec(),
+        row_token: None,
     }))
 }
 

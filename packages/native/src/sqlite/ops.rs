@@ -35,7 +35,7 @@ pub fn put(req: PutRequest) -> Result<Op<(PutOutcome, Option<i64>), PutResult>> 
             let outcome = engine.writing(|conn, cache| write::put(conn, &engine.path, &input, Some(cache), &mut data_version))?;
             Ok((outcome, data_version))
         },
-        |(outcome, data_version)| put_result(outcome, data_version),
+        |(outcome, data_version)| put_result(outcome, data_version, None),
     ))
 }
 

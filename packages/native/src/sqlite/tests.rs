@@ -27,12 +27,13 @@ fn put(e: &Engine, id: &str, parent: Option<&str>, blobs: Vec<BlobIn>, carried: 
         keep_every_value: false,
         verified: None,
         memory_data_version: None,
+        verified_rows: None,
     };
     e.with_conn(|c| write::put(c, &e.path, &input, None, &mut None)).unwrap()
 }
 
 fn blob<'a>(channel: &'a str, version: &'a str, data: &'a [u8], base: Option<&'a str>) -> BlobIn<'a> {
-    BlobIn { channel, version, kind: "json", data, base_owner_id: base, increment: Increment::Append }
+    BlobIn { channel, version, kind: "json", data, base_owner_id: base, increment: Increment::Append, base_row_token: None }
 }
 
 fn value_of(e: &Engine, id: &str, channel: &str) -> Option<String> {
@@ -326,6 +327,7 @@ fn reading_other_threads_reuses_the_cached_query_plan() {
             keep_every_value: false,
             verified: None,
             memory_data_version: None,
+            verified_rows: None,
         };
         e.with_conn(|c| write::put(c, &e.path, &input, None, &mut None)).unwrap();
     }
@@ -370,6 +372,7 @@ fn another_connections_commit_makes_what_the_callers_memory_vouches_for_untruste
             keep_every_value: false,
             verified: Some(["m".to_string()].into()),
             memory_data_version: memory,
+            verified_rows: None,
         };
         let mut seen = None;
         let outcome = e.with_conn(|c| write::put(c, &e.path, &input, None, &mut seen)).unwrap();

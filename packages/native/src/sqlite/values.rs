@@ -32,7 +32,7 @@ pub fn load_value(
         .map_err(&e)?;
     let Some((kind, data, base, root)) = row else { return Ok(None) };
     if base.is_none() {
-        return Ok(Some(StoredValue { channel: channel.to_string(), owner_id: owner.to_string(), kind, data }));
+        return Ok(Some(StoredValue { channel: channel.to_string(), owner_id: owner.to_string(), kind, data, row_token: None }));
     }
 
     let mut stmt = conn
@@ -52,7 +52,7 @@ pub fn load_value(
         })
         .collect::<EngineResult<_>>()?;
     let data = assemble(&family, owner, channel, thread_id)?;
-    Ok(Some(StoredValue { channel: channel.to_string(), owner_id: owner.to_string(), kind, data }))
+    Ok(Some(StoredValue { channel: channel.to_string(), owner_id: owner.to_string(), kind, data, row_token: None }))
 }
 
 /// Makes the stored row of `owner` hold its whole value `data` and start a family of its own.
@@ -107,8 +107,13 @@ pub fn load_value_cached(
         .map_err(&e)
     };
     let Some((kind, base, data, increment)) = row_of(owner)? else { return Ok(None) };
-    let value =
-        |data: Vec<u8>| StoredValue { channel: channel.to_string(), owner_id: owner.to_string(), kind: kind.clone(), data };
+    let value = |data: Vec<u8>| StoredValue {
+        channel: channel.to_string(),
+        owner_id: owner.to_string(),
+        kind: kind.clone(),
+        data,
+        row_token: None,
+    };
     let Some(mut cursor) = base else { return Ok(Some(value(data))) };
     if let Some(bytes) = cache.get(thread_id, ns, channel, owner) {
         let data = bytes.to_vec();

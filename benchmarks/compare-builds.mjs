@@ -1,5 +1,5 @@
 // Two builds of the accelerator side by side in one process: what a change costs or gains.
-//   node benchmarks/compare-builds.mjs <other checkout> [--quick] [--chat]
+//   node benchmarks/compare-builds.mjs <other checkout> [--quick] [--chat] [--rounds N] [--only TEXT]
 // <other checkout> is another clone or worktree of this repository, built (`pnpm build`). Both builds'
 // RustSqliteSaver (file and :memory:) and patched MemorySaver run the 3-node messages loop and
 // LangGraph's react_agent_100x workload in interleaved rounds after a warm-up; outputs are checked
@@ -12,14 +12,14 @@ import path from "node:path";
 
 import { MemorySaver } from "@langchain/langgraph";
 
-import { QUICK, assertEqualOutputs, formatTable, interleavedRounds } from "./lib/harness.mjs";
+import { QUICK, assertEqualOutputs, formatTable, interleavedRounds, numberArg } from "./lib/harness.mjs";
 import { scratchDir } from "./lib/disk.mjs";
 import { benchPostgresUrl, withPg } from "./lib/postgres.mjs";
 import { runChatTurns } from "./workloads/chat-turns.mjs";
 import { runWorkload, workloads } from "./workloads/langgraph-bench.mjs";
 import { runMessagesLoop } from "./workloads/messages-loop.mjs";
 
-const otherRoot = process.argv.slice(2).find((a) => !a.startsWith("--"));
+const otherRoot = process.argv[2]?.startsWith("--") ? undefined : process.argv[2];
 if (!otherRoot) {
   console.error("usage: node benchmarks/compare-builds.mjs <other checkout> [--quick]");
   process.exit(2);
@@ -30,7 +30,8 @@ const builds = {
   other: require(path.resolve(otherRoot, "packages/accelerator/dist/cjs/index.js")),
 };
 const STEPS = QUICK ? 100 : 1000;
-const ROUNDS = QUICK ? 1 : 5;
+const ROUNDS = numberArg("--rounds", QUICK ? 1 : 5);
+const ONLY = process.argv.includes("--only") ? process.argv[process.argv.indexOf("--only") + 1] : undefined;
 const dir = scratchDir("compare-builds");
 let n = 0;
 
@@ -106,6 +107,7 @@ for (const [label, build] of Object.entries(builds)) {
     patchedMemorySaver(build, (cp) => runWorkload(workloads.react_agent_100x.build(cp), workloads.react_agent_100x.input()));
 }
 
+if (ONLY !== undefined) for (const name of Object.keys(cases)) if (!name.includes(ONLY)) delete cases[name];
 const names = Object.keys(cases);
 for (const name of names.filter((x) => x.endsWith("(this)"))) {
   assertEqualOutputs(name, await cases[name](), await cases[name.replace("(this)", "(other)")]());

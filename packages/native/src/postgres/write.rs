@@ -180,8 +180,15 @@ pub async fn put_compact(
     require_json(input)?;
     let mut channel_refs = ChannelRefs::new();
     if !input.carried.is_empty() {
-        let parent_refs: Option<String> = match input.parent_checkpoint_id {
-            None => None,
+        let remembered: Vec<(&String, &String, &String)> = input
+            .verified_rows
+            .iter()
+            .flatten()
+            .filter(|(channel, _)| input.verified.as_ref().is_none_or(|v| v.contains(channel.as_str())))
+            .map(|(channel, (owner, token))| (channel, owner, token))
+            .collect();
+        let (parent_refs, current): (Option<String>, Vec<Option<String>>) = match input.parent_checkpoint_id {
+            None => (None, Vec::new()),
             Some(parent) => {
                 let stmt = c
                     .prepare_cached(&format!(
@@ -189,7 +196,12 @@ pub async fn put_compact(
                         t.flg_checkpoints
                     ))
                     .await?;
-                c.query_opt(&stmt, &[&input.thread_id, &input.checkpoint_ns, &parent]).await?.map(|r| r.get(0))
+                // Pipelined with the parent's references (no round trip of their own): the tokens the
+                // remembered rows hold now, locked against rewrites until this put commits.
+                let params: [&(dyn ToSql + Sync); 3] = [&input.thread_id, &input.checkpoint_ns, &parent];
+                let (refs, current) =
+                    futures_util::try_join!(c.query_opt(&stmt, &params), row_tokens_now(c, t, input, &remembered))?;
+                (refs.map(|r| r.get(0)), current)
             }
         };
         if let (None, Some(parent)) = (&parent_refs, input.parent_checkpoint_id) {
@@ -199,7 +211,7 @@ pub async fn put_compact(
         }
         let parent_refs = parent_refs.map(|text| refs::parse(&text)).transpose()?;
         let verified = match &input.verified_rows {
-            Some(rows) => Some(verified_by_rows(c, t, input, rows, parent_refs.as_ref()).await?),
+            Some(_) => Some(still_remembered(&remembered, &current, parent_refs.as_ref())),
             None => input.verified.clone(),
         };
         let decision = carry_decision::from_parent(&input.carried, parent_refs.as_ref(), verified.as_ref());
@@ -376,46 +388,46 @@ impl<'a> BlobColumns<'a> {
     }
 }
 
-/// Of the verified channels, those whose remembered row (`PutIn::verified_rows`) is the one the parent
-/// references and still holds the token it had: the rows are locked against rewrites until commit.
-async fn verified_by_rows(
+/// The write token each remembered row (channel, owner, token) holds now (None: no such row), each row
+/// locked against rewrites until the put commits.
+async fn row_tokens_now(
     c: &impl GenericClient,
     t: &Tables,
     input: &PutIn<'_>,
-    rows: &HashMap<String, (String, String)>,
-    parent: Option<&ChannelRefs>,
-) -> Result<HashSet<String>, Failure> {
-    let candidates: Vec<(&str, &str, &str)> = rows
-        .iter()
-        .filter(|(channel, (owner, _))| {
-            input.verified.as_ref().is_none_or(|v| v.contains(channel.as_str()))
-                && parent.and_then(|refs| refs.get(channel.as_str())).is_some_and(|(o, _)| o == owner)
-        })
-        .map(|(channel, (owner, token))| (channel.as_str(), owner.as_str(), token.as_str()))
-        .collect();
-    if candidates.is_empty() {
-        return Ok(HashSet::new());
+    remembered: &[(&String, &String, &String)],
+) -> Result<Vec<Option<String>>, tokio_postgres::Error> {
+    if remembered.is_empty() {
+        return Ok(Vec::new());
     }
-    let channels: Vec<&str> = candidates.iter().map(|c| c.0).collect();
-    let owners: Vec<&str> = candidates.iter().map(|c| c.1).collect();
     let stmt = c
         .prepare_cached(&format!(
-            "SELECT b.channel, b.owner_id, b.xmin::text FROM {} b JOIN unnest($3::text[], $4::text[]) AS w(channel, owner_id)
-             ON b.channel = w.channel AND b.owner_id = w.owner_id WHERE b.thread_id = $1 AND b.checkpoint_ns = $2 FOR SHARE OF b",
+            "SELECT xmin::text FROM {} WHERE thread_id = $1 AND checkpoint_ns = $2 AND channel = $3 AND owner_id = $4 FOR SHARE",
             t.flg_blobs
         ))
         .await?;
-    let current: HashMap<(String, String), String> = c
-        .query(&stmt, &[&input.thread_id, &input.checkpoint_ns, &channels, &owners])
-        .await?
+    let params: Vec<[&(dyn ToSql + Sync); 4]> = remembered
         .iter()
-        .map(|r| ((r.get(0), r.get(1)), r.get(2)))
+        .map(|(channel, owner, _)| [&input.thread_id as _, &input.checkpoint_ns as _, *channel as _, *owner as _])
         .collect();
-    Ok(candidates
-        .into_iter()
-        .filter(|(channel, owner, token)| current.get(&(channel.to_string(), owner.to_string())).is_some_and(|t| t == token))
-        .map(|(channel, _, _)| channel.to_string())
-        .collect())
+    let lookups = params.iter().map(|p| c.query_opt(&stmt, p));
+    Ok(futures_util::future::try_join_all(lookups).await?.into_iter().map(|row| row.map(|r| r.get(0))).collect())
+}
+
+/// Of the verified channels' remembered rows (channel, owner, token), those the parent references and
+/// that still hold their token (`current`, in the same order).
+fn still_remembered(
+    remembered: &[(&String, &String, &String)],
+    current: &[Option<String>],
+    parent: Option<&ChannelRefs>,
+) -> HashSet<String> {
+    remembered
+        .iter()
+        .zip(current)
+        .filter(|((channel, owner, token), now)| {
+            parent.and_then(|refs| refs.get(channel.as_str())).is_some_and(|(o, _)| o == *owner) && now.as_ref() == Some(*token)
+        })
+        .map(|((channel, _, _), _)| channel.to_string())
+        .collect()
 }
 
 /// The INSERT of a put's blob rows: thread, namespace and owner are $1-$3; the per-row arrays (channel,

@@ -1,6 +1,8 @@
 // Two builds of the accelerator side by side in one process: what a change costs or gains.
 //   node benchmarks/compare-builds.mjs <other checkout> [--quick] [--chat] [--rounds N] [--only TEXT]
-// <other checkout> is another clone or worktree of this repository, built (`pnpm build`). Both builds'
+// <other checkout> is another clone or worktree of this repository, built (`pnpm build`), whose
+// node_modules is a symlink to this checkout's (else each build patches and decodes with its own copy of
+// LangGraph and @langchain/core, and the figures compare the copies, not the builds). Both builds'
 // RustSqliteSaver (file and :memory:) and patched MemorySaver run the 3-node messages loop and
 // LangGraph's react_agent_100x workload in interleaved rounds after a warm-up; outputs are checked
 // equal first; medians are printed. With --chat, the chat-turns workload instead (workloads/chat-turns.mjs,

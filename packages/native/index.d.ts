@@ -511,9 +511,9 @@ export interface PutRequest {
    */
   memoryDataVersion?: number
   /**
-   * PostgreSQL, compact layout: for each of `verifiedChannels`, the row its remembered value came
-   * from. A channel without one, or whose row was rewritten since (a new token) or is not the one
-   * the parent references, is not taken as verified. Unset: `verifiedChannels` as they are.
+   * For each of `verifiedChannels`, the row its remembered value came from. A channel without one,
+   * whose row is not the one the parent references, or (PostgreSQL, compact layout) whose row was
+   * rewritten since (a new token), is not taken as verified. Unset: `verifiedChannels` as they are.
    */
   verifiedRows?: Array<VerifiedRow>
 }
@@ -605,7 +605,8 @@ export interface ValueRow {
 export interface VerifiedRow {
   channel: string
   ownerId: string
-  rowToken: string
+  /** PostgreSQL, compact layout: required (a row without one is not verified). */
+  rowToken?: string
 }
 
 export interface WriteInput {

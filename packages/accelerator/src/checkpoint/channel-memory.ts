@@ -44,10 +44,10 @@ interface Entry {
   rowToken?: string;
 }
 
-/** The stored row a remembered value came from: its owner and write token (see `rowOf`). */
+/** The stored row a remembered value came from: its owner and, where the store has them, write token (see `rowOf`). */
 export interface RememberedRow {
   ownerId: string;
-  rowToken: string;
+  rowToken?: string;
 }
 
 interface MessageLike {
@@ -125,10 +125,14 @@ export class ChannelMemory {
     return entry === undefined || entry.version !== version ? undefined : fixed(entry.snapshot);
   }
 
-  /** The row the remembered value at `version` came from, when it has a write token. */
+  /**
+   * The row the remembered value at `version` came from (a store with write tokens: only when the
+   * memory has the row's token).
+   */
   rowOf(threadId: string, ns: string, channel: string, version: string): RememberedRow | undefined {
     const entry = this.entries.get(ChannelMemory.key(threadId, ns, channel));
-    if (entry === undefined || entry.version !== version || entry.rowToken === undefined) return undefined;
+    if (entry === undefined || entry.version !== version) return undefined;
+    if (this.rowTokens && entry.rowToken === undefined) return undefined;
     return { ownerId: entry.ownerId, rowToken: entry.rowToken };
   }
 

@@ -106,11 +106,6 @@ export abstract class NativeCheckpointSaver extends BaseCheckpointSaver {
   protected abstract readonly calls: CheckpointStoreCalls;
   /** What this process last stored or loaded per channel: increments and carrying, proven exact. */
   protected memory: ChannelMemory | undefined;
-  /**
-   * Whether the store has write tokens per row (PostgreSQL's compact layout): puts name the rows their
-   * vouched values and increments rest on, with the tokens the memory learned (see ChannelMemory).
-   */
-  protected rowTokens = false;
   /** Whether lists are stored as increments of the remembered ones (option storeIncrements). */
   protected storeIncrements = true;
   /** For layouts that store changed values whole: grown lists spliced from their previous bytes. */
@@ -265,7 +260,8 @@ export abstract class NativeCheckpointSaver extends BaseCheckpointSaver {
       changedChannels: kind === "json" ? changed : undefined,
       valuedChannels: Object.keys(checkpoint.channel_values),
       verifiedChannels: this.memory && this.carryRule === "proven" ? verified : undefined,
-      verifiedRows: this.rowTokens ? this.verifiedRows(threadId, checkpointNs, checkpoint, named, verified) : undefined,
+      verifiedRows:
+        this.memory && this.carryRule === "proven" ? this.verifiedRows(threadId, checkpointNs, checkpoint, named, verified) : undefined,
       keepEveryValue: this.keepEveryValue,
       memoryDataVersion,
     };
@@ -338,7 +334,11 @@ export abstract class NativeCheckpointSaver extends BaseCheckpointSaver {
    * not proven unchanged. Verified: channels proven unchanged, which the engine carries. The rest are
    * unknown to this process: the engine carries them only from what it can prove, else asks for them.
    */
-  /** The rows the memory's verified values came from; a channel whose row has no token is left out (not verified then). */
+  /**
+   * The rows the memory's verified values came from: the store vouches for a channel only where the
+   * parent references that very row (and, with row tokens, the row still has its token). A channel the
+   * memory has no row for is left out, so not verified.
+   */
   private verifiedRows(threadId: string, ns: string, checkpoint: Checkpoint, named: ChannelVersions, verified: string[]): VerifiedRow[] {
     const rows: VerifiedRow[] = [];
     for (const channel of verified) {

@@ -149,7 +149,7 @@ export class RustPostgresSaver extends NativeCheckpointSaver {
       this.valueBytes = new ValueBytesCache(() => this.serde, valueCacheBytes);
     } else {
       this.readRules = { writesOrder: "writesSortKey", pendingSends: "when-sent" };
-      this.rowTokens = true;
+      // Rows carry write tokens here (xmin): the memory vouches for a row only with the token it learned.
       this.memory = new ChannelMemory(channelMemoryBytes, true);
     }
     this.decodedLists = new DecodedLists(byteBound(this.label, "decodedListBytes", options.decodedListBytes));

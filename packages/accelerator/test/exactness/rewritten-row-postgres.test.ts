@@ -1,5 +1,5 @@
 import { HumanMessage } from "@langchain/core/messages";
-import { type Checkpoint, type CheckpointMetadata, emptyCheckpoint } from "@langchain/langgraph-checkpoint";
+import { type BaseCheckpointSaver, type Checkpoint, type CheckpointMetadata, emptyCheckpoint } from "@langchain/langgraph-checkpoint";
 import { PostgresSaver } from "@langchain/langgraph-checkpoint-postgres";
 import { SqliteSaver } from "@langchain/langgraph-checkpoint-sqlite";
 
@@ -30,11 +30,7 @@ const checkpoint = (id: string, values: HumanMessage[], version: number): Checkp
 const contents = (tuple: { checkpoint: Checkpoint } | undefined) =>
   (tuple?.checkpoint.channel_values.messages as HumanMessage[] | undefined)?.map((m) => m.content);
 
-interface Saver {
-  put: SqliteSaver["put"];
-  getTuple: SqliteSaver["getTuple"];
-  deleteThread(threadId: string): Promise<void>;
-}
+type Saver = Pick<BaseCheckpointSaver, "put" | "getTuple" | "list" | "deleteThread">;
 /** Opens `count` savers on one database; `close` closes them and removes the database. */
 type Family = (count: number) => Promise<{ savers: Saver[]; close(): Promise<void> }>;
 
@@ -205,5 +201,99 @@ describe("MemorySaver, patched, against MemorySaver: a checkpoint stored again a
   it.each(bools)("its list grew: %s", async (grows) => {
     const expected = await parentStoredAgain(single(false), true, grows);
     expect(await parentStoredAgain(single(true), true, grows)).toEqual(expected);
+  });
+});
+
+// Found by a hostile review of the re-put hand-over; each against what the savers were given.
+describe.each(["RustSqliteSaver", "RustPostgresSaver (compact layout)"])("%s: re-puts, hostile review", (ours) => {
+  const A = "00000000-0000-6000-8000-00000000000a";
+  const B = "00000000-0000-6000-8000-00000000000b";
+  const C = "00000000-0000-6000-8000-00000000000c";
+  const at = (thread: string, id?: string) => ({
+    configurable: { thread_id: thread, checkpoint_ns: "", ...(id ? { checkpoint_id: id } : {}) },
+  });
+  const putOn =
+    (saver: Saver, thread = "t") =>
+    (parent: string | undefined, id: string, values: string[], version: number, isNew: boolean) =>
+      saver.put(at(thread, parent), checkpoint(id, messages(...values), version), loop, isNew ? { messages: version } : {});
+  const read = async (saver: Saver, thread: string, id: string) => contents(await saver.getTuple(at(thread, id)));
+
+  it("a checkpoint that now carries a value it once stored itself can inherit another's row", async () => {
+    const { savers, close } = await families[ours](1);
+    const put = putOn(savers[0]);
+    try {
+      await put(undefined, A, ["x"], 1, true);
+      await put(A, B, ["x", "y"], 2, true);
+      await savers[0].getTuple(at("t", A));
+      await put(A, B, ["x"], 1, false);
+      await put(undefined, A, ["z"], 1, true);
+      expect([await read(savers[0], "t", A), await read(savers[0], "t", B)]).toEqual([["z"], ["x"]]);
+    } finally {
+      await close();
+    }
+  });
+
+  it("an increment whose base was handed to a later checkpoint still reads (and so does list)", async () => {
+    const { savers, close } = await families[ours](1);
+    const put = putOn(savers[0]);
+    try {
+      await put(undefined, A, ["x"], 1, true);
+      await put(A, B, ["x", "y"], 2, true);
+      await savers[0].getTuple(at("t", A));
+      await put(A, C, ["x"], 1, false);
+      await put(undefined, A, ["z"], 1, true);
+      const all: unknown[] = [];
+      for await (const tuple of savers[0].list(at("t"))) all.push(contents(tuple));
+      expect(all).toEqual([["x"], ["x", "y"], ["z"]]);
+    } finally {
+      await close();
+    }
+  });
+
+  it("checkpoint ids out of time order (a child's id sorts before its parent's)", async () => {
+    const { savers, close } = await families[ours](1);
+    const put = putOn(savers[0]);
+    try {
+      await put(undefined, "z", ["x"], 1, true);
+      await put("z", "y", ["x", "y"], 2, true);
+      expect(await read(savers[0], "t", "y")).toEqual(["x", "y"]);
+    } finally {
+      await close();
+    }
+  });
+
+  it("a value vouched for by version is carried only from the row it was remembered from", async () => {
+    const { savers, close } = await families[ours](1);
+    const put = putOn(savers[0]);
+    try {
+      await put(undefined, A, ["x"], 1, true);
+      await put(A, B, ["x"], 1, false);
+      await put(undefined, A, ["z"], 1, true);
+      await put(B, C, ["z"], 1, false);
+      expect([await read(savers[0], "t", B), await read(savers[0], "t", C)]).toEqual([["x"], ["z"]]);
+    } finally {
+      await close();
+    }
+  });
+
+  it("a put carrying a value in flight with another saver's put of that value's checkpoint again", async () => {
+    const { savers, close } = await families[ours](2);
+    const [a, b] = savers;
+    try {
+      const wrong: string[] = [];
+      for (let i = 0; i < 30; i++) {
+        const thread = `t${i}`;
+        await putOn(a, thread)(undefined, A, ["x"], 1, true);
+        await Promise.all([
+          putOn(a, thread)(A, C, ["x"], 1, false),
+          new Promise((resolve) => setTimeout(resolve, i % 3)).then(() => putOn(b, thread)(undefined, A, ["z"], 1, true)),
+        ]);
+        const carried = await read(b, thread, C);
+        if (JSON.stringify(carried) !== '["x"]') wrong.push(`${thread}: ${JSON.stringify(carried)}`);
+      }
+      expect(wrong).toEqual([]);
+    } finally {
+      await close();
+    }
   });
 });

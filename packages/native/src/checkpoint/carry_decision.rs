@@ -52,6 +52,44 @@ impl CarryDecision {
     }
 }
 
+/// Of `verified`, the channels whose remembered row (`rows`: channel -> (owner, token)) is the one the
+/// parent references for them (see `vouched_lookups` for those the parent does not reference).
+pub fn vouched_rows<'r>(
+    verified: Option<&HashSet<String>>,
+    rows: &'r std::collections::HashMap<String, (String, Option<String>)>,
+    parent: Option<&ChannelRefs>,
+) -> Vec<(&'r String, &'r String, Option<&'r String>)> {
+    let mut out: Vec<_> = rows
+        .iter()
+        .filter(|(channel, (owner, _))| {
+            verified.is_none_or(|v| v.contains(channel.as_str()))
+                && parent.and_then(|refs| refs.get(channel.as_str())).is_some_and(|(o, _)| o == owner)
+        })
+        .map(|(channel, (owner, token))| (channel, owner, token.as_ref()))
+        .collect();
+    out.sort();
+    out
+}
+
+/// Of `verified`, the channels the parent does not reference (looked up by version instead): a row found
+/// is the one remembered. With `vouched_rows`' channels, what `finish` may take as verified.
+pub fn vouched_lookups(
+    verified: Option<&HashSet<String>>,
+    rows: &std::collections::HashMap<String, (String, Option<String>)>,
+    lookups: &[(String, String)],
+    found: &[ByVersion],
+) -> HashSet<String> {
+    lookups
+        .iter()
+        .zip(found)
+        .filter(|((channel, _), hit)| {
+            vouched(verified, channel)
+                && matches!(hit, ByVersion::One(owner) if rows.get(channel).is_some_and(|(o, _)| o == owner))
+        })
+        .map(|((channel, _), _)| channel.clone())
+        .collect()
+}
+
 /// First step: carry what the parent's references hold at the same version.
 pub fn from_parent(
     carried: &[(std::borrow::Cow<'_, str>, std::borrow::Cow<'_, str>)],

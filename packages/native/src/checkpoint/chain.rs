@@ -41,6 +41,17 @@ pub fn assemble(family: &HashMap<String, Link>, owner: &str, channel: &str, thre
     join_increments(&chain[0].data, &chain[1..], channel, thread_id)
 }
 
+/// Whether every link of `owner`'s chain is in `family` (no cycle, no missing base).
+pub fn reaches_root(family: &HashMap<String, Link>, owner: &str) -> bool {
+    let mut cursor = Some(owner);
+    for _ in 0..=family.len() {
+        let Some(id) = cursor else { return true };
+        let Some(link) = family.get(id) else { return false };
+        cursor = link.base_owner_id.as_deref();
+    }
+    false
+}
+
 /// `start` (a whole serialized list) with `links`' increments applied, oldest first: runs of appended
 /// elements are joined in one pass; a messages-reducer increment applies to everything before it.
 pub fn join_increments(start: &[u8], links: &[&Link], channel: &str, thread_id: &str) -> Result<Vec<u8>, String> {

@@ -66,7 +66,8 @@ pub struct BlobInput {
 pub struct VerifiedRow {
     pub channel: String,
     pub owner_id: String,
-    pub row_token: String,
+    /// PostgreSQL, compact layout: required (a row without one is not verified).
+    pub row_token: Option<String>,
 }
 
 #[napi(object)]
@@ -96,9 +97,9 @@ pub struct PutRequest {
     /// differs: nothing the memory vouches for is trusted then (verified channels are asked for,
     /// increments are refused as `delta_base_missing`). Ignored by PostgreSQL.
     pub memory_data_version: Option<i64>,
-    /// PostgreSQL, compact layout: for each of `verifiedChannels`, the row its remembered value came
-    /// from. A channel without one, or whose row was rewritten since (a new token) or is not the one
-    /// the parent references, is not taken as verified. Unset: `verifiedChannels` as they are.
+    /// For each of `verifiedChannels`, the row its remembered value came from. A channel without one,
+    /// whose row is not the one the parent references, or (PostgreSQL, compact layout) whose row was
+    /// rewritten since (a new token), is not taken as verified. Unset: `verifiedChannels` as they are.
     pub verified_rows: Option<Vec<VerifiedRow>>,
 }
 

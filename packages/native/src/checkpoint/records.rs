@@ -111,11 +111,11 @@ pub struct PutIn<'a> {
     /// SQLite: the data version the caller's memory (what `verified` and increments rest on) is in
     /// step with; see `PutRequest::memory_data_version`.
     pub memory_data_version: Option<i64>,
-    /// PostgreSQL, compact layout: for each verified channel, the row (owner id, write token) the
-    /// caller's memory of it came from. A row is rewritten (under the same ids: a restore, a put of its
-    /// checkpoint again, a hand-over) only with a new token (its `xmin`), and a channel whose row is not
-    /// the one remembered is not verified. None: `verified` is taken as it is.
-    pub verified_rows: Option<std::collections::HashMap<String, (String, String)>>,
+    /// For each verified channel, the row (owner id, and on PostgreSQL's compact layout its write
+    /// token) the caller's memory of it came from: a channel whose parent references another row, or
+    /// whose row was rewritten since (under the same ids: a restore, a put of its checkpoint again, a
+    /// hand-over; a new `xmin`), is not verified. None: `verified` is taken as it is.
+    pub verified_rows: Option<std::collections::HashMap<String, (String, Option<String>)>>,
 }
 
 #[derive(Debug, PartialEq)]

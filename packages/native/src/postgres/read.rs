@@ -10,7 +10,7 @@ use tokio_postgres::types::ToSql;
 
 use super::connect::Failure;
 use super::tables::Tables;
-use crate::checkpoint::chain::{assemble, Link};
+use crate::checkpoint::chain::{self, assemble, Link};
 use crate::checkpoint::records::{CheckpointRecord, Increment, Layout, ListQuery, StoredValue, StoredWrite};
 use crate::checkpoint::refs::{self, ChannelRefs};
 
@@ -120,11 +120,9 @@ pub async fn compact_values(
     if wanted.is_empty() {
         return Ok(Vec::new());
     }
-    match compact_values_bounded(c, t, thread_id, ns, wanted, true).await {
-        Err(Failure::Message(m)) if m.contains("chain is broken") => {
-            compact_values_bounded(c, t, thread_id, ns, wanted, false).await
-        }
-        other => other,
+    match compact_values_bounded(c, t, thread_id, ns, wanted, true).await? {
+        Some(values) => Ok(values),
+        None => Ok(compact_values_bounded(c, t, thread_id, ns, wanted, false).await?.unwrap_or_default()),
     }
 }
 
@@ -135,7 +133,7 @@ async fn compact_values_bounded(
     ns: &str,
     wanted: &[(String, String)],
     bounded: bool,
-) -> Result<Vec<StoredValue>, Failure> {
+) -> Result<Option<Vec<StoredValue>>, Failure> {
     let bound = if bounded { "AND b.owner_id COLLATE \"C\" <= r.upto" } else { "" };
     // Each lookup is a LATERAL subquery fenced by OFFSET 0, so it runs per wanted row on an index
     // whatever the statistics say: a thread written moments ago has none yet, and a planner that
@@ -174,10 +172,15 @@ async fn compact_values_bounded(
     for (channel, owner) in wanted {
         let Some((kind, token)) = kinds.remove(&(channel.clone(), owner.clone())) else { continue };
         let family = families.get(channel).expect("a wanted row belongs to a family");
+        // A base newer than the row reading it (ids out of time order, a value handed to a later
+        // checkpoint when its own was stored again) is beyond the bound: read the whole family.
+        if bounded && !chain::reaches_root(family, owner) {
+            return Ok(None);
+        }
         let data = assemble(family, owner, channel, thread_id)?;
         out.push(StoredValue { channel: channel.clone(), owner_id: owner.clone(), kind, data, row_token: Some(token) });
     }
-    Ok(out)
+    Ok(Some(out))
 }
 
 /// Values of an official-layout checkpoint: its channel_versions joined with checkpoint_blobs.

@@ -2,6 +2,8 @@
 //! rows do so that each keeps the value it was stored with, as every checkpoint of the official savers
 //! holds its own (the same rules as SQLite's `reput`).
 
+use std::collections::HashSet;
+
 use deadpool_postgres::GenericClient;
 
 use super::connect::Failure;
@@ -22,6 +24,18 @@ pub async fn before_replacing_own_row(
     channel: &str,
 ) -> Result<(), Failure> {
     let (thread_id, ns, owner) = (input.thread_id, input.checkpoint_ns, input.checkpoint_id);
+    // Locked first, so that a put building on the row (which locks it FOR SHARE) has either committed,
+    // and the searches below (each a statement of its own, with its own snapshot) see it, or waits for
+    // this one and finds the row's token changed.
+    let lock = c
+        .prepare_cached(&format!(
+            "SELECT 1 FROM {} WHERE thread_id = $1 AND checkpoint_ns = $2 AND channel = $3 AND owner_id = $4 FOR UPDATE",
+            t.flg_blobs
+        ))
+        .await?;
+    if c.query_opt(&lock, &[&thread_id, &ns, &channel, &owner]).await?.is_none() {
+        return Ok(());
+    }
     let stmt = c
         .prepare_cached(&format!(
             "SELECT b.owner_id, b.base_owner_id FROM {bl} b JOIN {bl} o
@@ -60,6 +74,35 @@ pub async fn before_replacing_own_row(
     let reroot = c.prepare_cached(&set("root_owner_id = $5")).await?;
     for (row, root) in &plan.reroots {
         c.execute(&reroot, &[&thread_id, &ns, &channel, row, root]).await?;
+    }
+    Ok(())
+}
+
+/// After a put stored a checkpoint stored before: the rows it stored then for channels this put stores
+/// none for are handed over or detached like a replaced row, then deleted (see SQLite's `reput`).
+pub async fn drop_rows_not_stored_again(
+    c: &impl GenericClient,
+    t: &Tables,
+    input: &PutIn<'_>,
+    written: &HashSet<&str>,
+) -> Result<(), Failure> {
+    let (thread_id, ns, owner) = (input.thread_id, input.checkpoint_ns, input.checkpoint_id);
+    let stmt = c
+        .prepare_cached(&format!(
+            "SELECT channel FROM {} WHERE thread_id = $1 AND checkpoint_ns = $2 AND owner_id = $3",
+            t.flg_blobs
+        ))
+        .await?;
+    let channels: Vec<String> = c.query(&stmt, &[&thread_id, &ns, &owner]).await?.iter().map(|r| r.get(0)).collect();
+    let delete = c
+        .prepare_cached(&format!(
+            "DELETE FROM {} WHERE thread_id = $1 AND checkpoint_ns = $2 AND channel = $3 AND owner_id = $4",
+            t.flg_blobs
+        ))
+        .await?;
+    for channel in channels.iter().filter(|c| !written.contains(c.as_str())) {
+        before_replacing_own_row(c, t, input, channel).await?;
+        c.execute(&delete, &[&thread_id, &ns, channel, &owner]).await?;
     }
     Ok(())
 }

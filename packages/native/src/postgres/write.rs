@@ -185,7 +185,7 @@ pub async fn put_compact(
             .iter()
             .flatten()
             .filter(|(channel, _)| input.verified.as_ref().is_none_or(|v| v.contains(channel.as_str())))
-            .map(|(channel, (owner, token))| (channel, owner, token))
+            .filter_map(|(channel, (owner, token))| Some((channel, owner, token.as_ref()?)))
             .collect();
         let (parent_refs, current): (Option<String>, Vec<Option<String>>) = match input.parent_checkpoint_id {
             None => (None, Vec::new()),
@@ -313,7 +313,9 @@ pub async fn put_compact(
             ON CONFLICT (thread_id, checkpoint_ns, checkpoint_id) DO UPDATE SET
                parent_checkpoint_id = EXCLUDED.parent_checkpoint_id, type = EXCLUDED.type, checkpoint = EXCLUDED.checkpoint,
                metadata = EXCLUDED.metadata, channel_refs = EXCLUDED.channel_refs)
-         SELECT COALESCE(array_agg(channel), '{{}}'), COALESCE(array_agg(token), '{{}}') FROM blobs",
+         SELECT COALESCE(array_agg(channel), '{{}}'), COALESCE(array_agg(token), '{{}}'),
+                EXISTS (SELECT 1 FROM {cp} WHERE thread_id = $1 AND checkpoint_ns = $2 AND checkpoint_id = $3)
+         FROM blobs",
         insert_blobs(t, 8, "DO NOTHING RETURNING channel, xmin::text AS token"),
         cp = t.flg_checkpoints
     );
@@ -332,6 +334,10 @@ pub async fn put_compact(
     let inserted: Vec<String> = row.get(0);
     row_tokens.extend(inserted.iter().cloned().zip(row.get::<_, Vec<String>>(1)));
     let inserted: HashSet<String> = inserted.into_iter().collect();
+    // The statement's snapshot predates its own insert: whether this checkpoint was stored before.
+    if row.get::<_, bool>(2) {
+        reput::drop_rows_not_stored_again(c, t, input, &columns.channels.iter().copied().collect()).await?;
+    }
     let again: Vec<usize> = (0..columns.channels.len()).filter(|&i| !inserted.contains(columns.channels[i])).collect();
     if again.is_empty() {
         return Ok(PutOutcome::Stored);

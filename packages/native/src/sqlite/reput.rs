@@ -2,6 +2,8 @@
 //! rows do so that each keeps the value it was stored with, as every checkpoint of the official savers
 //! holds its own.
 
+use std::collections::HashSet;
+
 use rusqlite::{params, Connection};
 
 use super::error::{sql_err, EngineResult};
@@ -17,6 +19,42 @@ pub fn before_replacing_own_row(conn: &Connection, path: &str, input: &PutIn, ch
         detach_children(conn, path, input, channel)?;
     }
     Ok(())
+}
+
+/// Before a put of a checkpoint stored before writes its row: the rows that checkpoint stored for
+/// channels this put stores none for (it carries them from elsewhere now, or drops them) are handed
+/// over or detached like a replaced row, then deleted, so that a checkpoint holds a row for a channel
+/// exactly when its references name that row. Returns whether any row was removed.
+pub fn drop_rows_not_stored_again(conn: &Connection, path: &str, input: &PutIn, written: &HashSet<&str>) -> EngineResult<bool> {
+    let e = sql_err(path);
+    let (thread_id, ns, owner) = (input.thread_id, input.checkpoint_ns, input.checkpoint_id);
+    let stored_before = conn
+        .prepare_cached("SELECT 1 FROM flg_checkpoints WHERE thread_id = ?1 AND checkpoint_ns = ?2 AND checkpoint_id = ?3")
+        .map_err(&e)?
+        .exists(params![thread_id, ns, owner])
+        .map_err(&e)?;
+    if !stored_before {
+        return Ok(false);
+    }
+    let channels: Vec<String> = conn
+        .prepare_cached("SELECT channel FROM flg_blobs WHERE thread_id = ?1 AND checkpoint_ns = ?2 AND owner_id = ?3")
+        .map_err(&e)?
+        .query_map(params![thread_id, ns, owner], |r| r.get(0))
+        .map_err(&e)?
+        .collect::<Result<_, _>>()
+        .map_err(&e)?;
+    let mut removed = false;
+    for channel in channels.iter().filter(|c| !written.contains(c.as_str())) {
+        before_replacing_own_row(conn, path, input, channel)?;
+        conn.prepare_cached(
+            "DELETE FROM flg_blobs WHERE thread_id = ?1 AND checkpoint_ns = ?2 AND channel = ?3 AND owner_id = ?4",
+        )
+        .map_err(&e)?
+        .execute(params![thread_id, ns, channel, owner])
+        .map_err(&e)?;
+        removed = true;
+    }
+    Ok(removed)
 }
 
 fn hand_over_to_carriers(conn: &Connection, path: &str, input: &PutIn, channel: &str) -> EngineResult<bool> {

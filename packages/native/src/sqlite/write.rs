@@ -51,9 +51,17 @@ pub fn put(
             }
         }
         let parent_refs = parent_refs.map(|text| refs::parse(&text)).transpose()?;
-        let decision = carry_decision::from_parent(&input.carried, parent_refs.as_ref(), verified);
+        // A value is vouched for only where the row it is carried from (the parent's reference, or the
+        // row found by version) is the very row it was remembered from.
+        let referenced: Option<HashSet<String>> = input.verified_rows.as_ref().map(|rows| {
+            carry_decision::vouched_rows(verified, rows, parent_refs.as_ref()).into_iter().map(|(c, _, _)| c.clone()).collect()
+        });
+        let decision = carry_decision::from_parent(&input.carried, parent_refs.as_ref(), referenced.as_ref().or(verified));
         let found =
             decision.lookups.iter().map(|(c, v)| stored_by_version(&tx, path, input, c, v)).collect::<EngineResult<Vec<_>>>()?;
+        let looked_up: Option<HashSet<String>> =
+            input.verified_rows.as_ref().map(|rows| carry_decision::vouched_lookups(verified, rows, &decision.lookups, &found));
+        let verified = looked_up.as_ref().or(verified);
         let decision =
             carry_decision::finish(decision, found, input.parent_checkpoint_id.is_some(), input.keep_every_value, verified);
         if let Err(need) = decision.apply(&mut channel_refs) {
@@ -134,6 +142,12 @@ pub fn put(
         channel_refs.insert(blob.channel.to_string(), (input.checkpoint_id.to_string(), blob.version.to_string()));
     }
 
+    let written: HashSet<&str> = input.blobs.iter().map(|b| b.channel).collect();
+    if super::reput::drop_rows_not_stored_again(&tx, path, input, &written)? {
+        if let Some(cache) = cache {
+            cache.forget_thread(input.thread_id);
+        }
+    }
     tx.prepare_cached(
         "INSERT OR REPLACE INTO flg_checkpoints
          (thread_id, checkpoint_ns, checkpoint_id, parent_checkpoint_id, type, checkpoint, metadata, channel_refs)

@@ -78,13 +78,13 @@ pub async fn before_replacing_own_row(
     Ok(())
 }
 
-/// After a put stored a checkpoint stored before: the rows it stored then for channels this put stores
-/// none for are handed over or detached like a replaced row, then deleted (see SQLite's `reput`).
+/// After a put stored a checkpoint stored before: the rows it stored then for channels not in `kept`
+/// (its new references name another row for them, or none) are handed over or detached like a replaced row, then deleted (see SQLite's `reput`).
 pub async fn drop_rows_not_stored_again(
     c: &impl GenericClient,
     t: &Tables,
     input: &PutIn<'_>,
-    written: &HashSet<&str>,
+    kept: &HashSet<&str>,
 ) -> Result<(), Failure> {
     let (thread_id, ns, owner) = (input.thread_id, input.checkpoint_ns, input.checkpoint_id);
     let stmt = c
@@ -100,7 +100,7 @@ pub async fn drop_rows_not_stored_again(
             t.flg_blobs
         ))
         .await?;
-    for channel in channels.iter().filter(|c| !written.contains(c.as_str())) {
+    for channel in channels.iter().filter(|c| !kept.contains(c.as_str())) {
         before_replacing_own_row(c, t, input, channel).await?;
         c.execute(&delete, &[&thread_id, &ns, channel, &owner]).await?;
     }

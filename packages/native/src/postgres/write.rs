@@ -336,7 +336,10 @@ pub async fn put_compact(
     let inserted: HashSet<String> = inserted.into_iter().collect();
     // The statement's snapshot predates its own insert: whether this checkpoint was stored before.
     if row.get::<_, bool>(2) {
-        reput::drop_rows_not_stored_again(c, t, input, &columns.channels.iter().copied().collect()).await?;
+        // Rows of its own the checkpoint still references (written now, or found again by version).
+        let kept: HashSet<&str> =
+            channel_refs.iter().filter(|(_, (owner, _))| owner == input.checkpoint_id).map(|(c, _)| c.as_str()).collect();
+        reput::drop_rows_not_stored_again(c, t, input, &kept).await?;
     }
     let again: Vec<usize> = (0..columns.channels.len()).filter(|&i| !inserted.contains(columns.channels[i])).collect();
     if again.is_empty() {

@@ -22,10 +22,10 @@ pub fn before_replacing_own_row(conn: &Connection, path: &str, input: &PutIn, ch
 }
 
 /// Before a put of a checkpoint stored before writes its row: the rows that checkpoint stored for
-/// channels this put stores none for (it carries them from elsewhere now, or drops them) are handed
+/// channels not in `kept` (its new references name another row for them, or none) are handed
 /// over or detached like a replaced row, then deleted, so that a checkpoint holds a row for a channel
 /// exactly when its references name that row. Returns whether any row was removed.
-pub fn drop_rows_not_stored_again(conn: &Connection, path: &str, input: &PutIn, written: &HashSet<&str>) -> EngineResult<bool> {
+pub fn drop_rows_not_stored_again(conn: &Connection, path: &str, input: &PutIn, kept: &HashSet<&str>) -> EngineResult<bool> {
     let e = sql_err(path);
     let (thread_id, ns, owner) = (input.thread_id, input.checkpoint_ns, input.checkpoint_id);
     let stored_before = conn
@@ -44,7 +44,7 @@ pub fn drop_rows_not_stored_again(conn: &Connection, path: &str, input: &PutIn, 
         .collect::<Result<_, _>>()
         .map_err(&e)?;
     let mut removed = false;
-    for channel in channels.iter().filter(|c| !written.contains(c.as_str())) {
+    for channel in channels.iter().filter(|c| !kept.contains(c.as_str())) {
         before_replacing_own_row(conn, path, input, channel)?;
         conn.prepare_cached(
             "DELETE FROM flg_blobs WHERE thread_id = ?1 AND checkpoint_ns = ?2 AND channel = ?3 AND owner_id = ?4",

@@ -142,8 +142,10 @@ pub fn put(
         channel_refs.insert(blob.channel.to_string(), (input.checkpoint_id.to_string(), blob.version.to_string()));
     }
 
-    let written: HashSet<&str> = input.blobs.iter().map(|b| b.channel).collect();
-    if super::reput::drop_rows_not_stored_again(&tx, path, input, &written)? {
+    // Rows of its own the checkpoint still references (written now, or found again by version).
+    let kept: HashSet<&str> =
+        channel_refs.iter().filter(|(_, (owner, _))| owner == input.checkpoint_id).map(|(c, _)| c.as_str()).collect();
+    if super::reput::drop_rows_not_stored_again(&tx, path, input, &kept)? {
         if let Some(cache) = cache {
             cache.forget_thread(input.thread_id);
         }

@@ -25,9 +25,9 @@ import { checkpointConfig, checkpointTarget } from "../checkpoint/config";
 import type { ChannelMemory, ChannelMemoryStats, PendingSnapshot } from "../checkpoint/channel-memory";
 import { serializeCheckpointHead, serializeValue } from "../checkpoint/serialize";
 import { loadTyped } from "../checkpoint/json-plus-copies";
-import { type ListParts, UNPROVEN } from "../checkpoint/value-snapshot";
+import { UNPROVEN } from "../checkpoint/value-snapshot";
 import { keyOrder } from "../checkpoint/channel-order";
-import { type PendingWritesSource, type ReadRules, loadWrites, rowToTuple } from "../checkpoint/tuple";
+import { type OnValueLoaded, type PendingWritesSource, type ReadRules, loadWrites, rowToTuple } from "../checkpoint/tuple";
 import type { ValueBytesCache, ValueBytesCacheStats } from "../checkpoint/value-bytes-cache";
 import type { DecodedListStats, DecodedLists } from "../checkpoint/decoded-lists";
 import { type ListRule, listLimit } from "./list-limit";
@@ -160,17 +160,8 @@ export abstract class NativeCheckpointSaver extends BaseCheckpointSaver {
     // and another call answer at a newer one meanwhile).
     const memory = this.memory;
     const readAt = row.dataVersion ?? undefined;
-    const remember = memory
-      ? (
-          r: TupleRow,
-          channel: string,
-          ownerId: string,
-          value: unknown,
-          version: string,
-          data: Uint8Array,
-          parts?: ListParts,
-          rowToken?: string,
-        ) => {
+    const remember: OnValueLoaded | undefined = memory
+      ? (r, channel, ownerId, value, version, data, parts, rowToken) => {
           if (readAt !== undefined && memory.dataVersion !== readAt) return;
           memory.remember(r.threadId, r.checkpointNs, channel, version, ownerId, value, data, parts, rowToken);
         }

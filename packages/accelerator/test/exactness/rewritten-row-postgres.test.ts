@@ -217,69 +217,64 @@ describe.each(["RustSqliteSaver", "RustPostgresSaver (compact layout)"])("%s: re
     (parent: string | undefined, id: string, values: string[], version: number, isNew: boolean) =>
       saver.put(at(thread, parent), checkpoint(id, messages(...values), version), loop, isNew ? { messages: version } : {});
   const read = async (saver: Saver, thread: string, id: string) => contents(await saver.getTuple(at(thread, id)));
-
-  it("a checkpoint that now carries a value it once stored itself can inherit another's row", async () => {
-    const { savers, close } = await families[ours](1);
-    const put = putOn(savers[0]);
+  /** Runs `scenario` on `count` fresh savers of the family under test, closed afterwards. */
+  const onSavers = async (count: number, scenario: (savers: Saver[]) => Promise<void>) => {
+    const { savers, close } = await families[ours](count);
     try {
-      await put(undefined, A, ["x"], 1, true);
-      await put(A, B, ["x", "y"], 2, true);
-      await savers[0].getTuple(at("t", A));
-      await put(A, B, ["x"], 1, false);
-      await put(undefined, A, ["z"], 1, true);
-      expect([await read(savers[0], "t", A), await read(savers[0], "t", B)]).toEqual([["z"], ["x"]]);
+      await scenario(savers);
     } finally {
       await close();
     }
+  };
+
+  it("a checkpoint that now carries a value it once stored itself can inherit another's row", async () => {
+    await onSavers(1, async ([saver]) => {
+      const put = putOn(saver);
+      await put(undefined, A, ["x"], 1, true);
+      await put(A, B, ["x", "y"], 2, true);
+      await saver.getTuple(at("t", A));
+      await put(A, B, ["x"], 1, false);
+      await put(undefined, A, ["z"], 1, true);
+      expect([await read(saver, "t", A), await read(saver, "t", B)]).toEqual([["z"], ["x"]]);
+    });
   });
 
   it("an increment whose base was handed to a later checkpoint still reads (and so does list)", async () => {
-    const { savers, close } = await families[ours](1);
-    const put = putOn(savers[0]);
-    try {
+    await onSavers(1, async ([saver]) => {
+      const put = putOn(saver);
       await put(undefined, A, ["x"], 1, true);
       await put(A, B, ["x", "y"], 2, true);
-      await savers[0].getTuple(at("t", A));
+      await saver.getTuple(at("t", A));
       await put(A, C, ["x"], 1, false);
       await put(undefined, A, ["z"], 1, true);
       const all: unknown[] = [];
-      for await (const tuple of savers[0].list(at("t"))) all.push(contents(tuple));
+      for await (const tuple of saver.list(at("t"))) all.push(contents(tuple));
       expect(all).toEqual([["x"], ["x", "y"], ["z"]]);
-    } finally {
-      await close();
-    }
+    });
   });
 
   it("checkpoint ids out of time order (a child's id sorts before its parent's)", async () => {
-    const { savers, close } = await families[ours](1);
-    const put = putOn(savers[0]);
-    try {
+    await onSavers(1, async ([saver]) => {
+      const put = putOn(saver);
       await put(undefined, "z", ["x"], 1, true);
       await put("z", "y", ["x", "y"], 2, true);
-      expect(await read(savers[0], "t", "y")).toEqual(["x", "y"]);
-    } finally {
-      await close();
-    }
+      expect(await read(saver, "t", "y")).toEqual(["x", "y"]);
+    });
   });
 
   it("a value vouched for by version is carried only from the row it was remembered from", async () => {
-    const { savers, close } = await families[ours](1);
-    const put = putOn(savers[0]);
-    try {
+    await onSavers(1, async ([saver]) => {
+      const put = putOn(saver);
       await put(undefined, A, ["x"], 1, true);
       await put(A, B, ["x"], 1, false);
       await put(undefined, A, ["z"], 1, true);
       await put(B, C, ["z"], 1, false);
-      expect([await read(savers[0], "t", B), await read(savers[0], "t", C)]).toEqual([["x"], ["z"]]);
-    } finally {
-      await close();
-    }
+      expect([await read(saver, "t", B), await read(saver, "t", C)]).toEqual([["x"], ["z"]]);
+    });
   });
 
   it("a put carrying a value in flight with another saver's put of that value's checkpoint again", async () => {
-    const { savers, close } = await families[ours](2);
-    const [a, b] = savers;
-    try {
+    await onSavers(2, async ([a, b]) => {
       const wrong: string[] = [];
       for (let i = 0; i < 30; i++) {
         const thread = `t${i}`;
@@ -292,8 +287,6 @@ describe.each(["RustSqliteSaver", "RustPostgresSaver (compact layout)"])("%s: re
         if (JSON.stringify(carried) !== '["x"]') wrong.push(`${thread}: ${JSON.stringify(carried)}`);
       }
       expect(wrong).toEqual([]);
-    } finally {
-      await close();
-    }
+    });
   });
 });

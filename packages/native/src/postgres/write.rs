@@ -211,7 +211,22 @@ pub async fn put_compact(
         }
         let parent_refs = parent_refs.map(|text| refs::parse(&text)).transpose()?;
         let verified = match &input.verified_rows {
-            Some(_) => Some(still_remembered(&remembered, &current, parent_refs.as_ref())),
+            Some(rows) => {
+                // The parent references the remembered row, and that row still has the remembered token.
+                let now: HashMap<&String, &String> = remembered
+                    .iter()
+                    .zip(&current)
+                    .filter_map(|((channel, _, _), now)| Some((*channel, now.as_ref()?)))
+                    .collect();
+                let vouched = carry_decision::vouched_rows(input.verified.as_ref(), rows, parent_refs.as_ref());
+                Some(
+                    vouched
+                        .into_iter()
+                        .filter(|(channel, _, token)| token.is_some_and(|t| now.get(channel).is_some_and(|n| *n == t)))
+                        .map(|(channel, _, _)| channel.clone())
+                        .collect(),
+                )
+            }
             None => input.verified.clone(),
         };
         let decision = carry_decision::from_parent(&input.carried, parent_refs.as_ref(), verified.as_ref());
@@ -420,23 +435,6 @@ async fn row_tokens_now(
         .collect();
     let lookups = params.iter().map(|p| c.query_opt(&stmt, p));
     Ok(futures_util::future::try_join_all(lookups).await?.into_iter().map(|row| row.map(|r| r.get(0))).collect())
-}
-
-/// Of the verified channels' remembered rows (channel, owner, token), those the parent references and
-/// that still hold their token (`current`, in the same order).
-fn still_remembered(
-    remembered: &[(&String, &String, &String)],
-    current: &[Option<String>],
-    parent: Option<&ChannelRefs>,
-) -> HashSet<String> {
-    remembered
-        .iter()
-        .zip(current)
-        .filter(|((channel, owner, token), now)| {
-            parent.and_then(|refs| refs.get(channel.as_str())).is_some_and(|(o, _)| o == *owner) && now.as_ref() == Some(*token)
-        })
-        .map(|((channel, _, _), _)| channel.to_string())
-        .collect()
 }
 
 /// The INSERT of a put's blob rows: thread, namespace and owner are $1-$3; the per-row arrays (channel,

@@ -52,13 +52,16 @@ describe("RustPostgresSaver closes idle connections (issue 12 case 5)", () => {
     const name = `flg-idle-${process.pid}`;
     const schema = freshSchema("idle");
     schemas.push(schema);
-    const savers = Array.from({ length: 3 }, () => new RustPostgresSaver(urlNamed(name), { schema, idleTimeoutMs: 300 }));
+    // Long enough that the connections are still open when counted on a loaded machine (at 300 ms a
+    // saver's connections could close while the next saver's puts ran), short enough to wait for.
+    const idleTimeoutMs = 1500;
+    const savers = Array.from({ length: 3 }, () => new RustPostgresSaver(urlNamed(name), { schema, idleTimeoutMs }));
     try {
       await savers[0].setup();
       for (const s of savers) await busy(s, 4);
       const open = await connectionsOf(name);
       expect(open).toBeGreaterThanOrEqual(3);
-      expect(savers[0].poolStatus().idleTimeoutMs).toBe(300);
+      expect(savers[0].poolStatus().idleTimeoutMs).toBe(idleTimeoutMs);
       // The savers are not ended: only the idle timeout can close their connections.
       expect(await until(async () => (await connectionsOf(name)) === 0, 20_000)).toBe(true);
       const statuses = savers.map((s) => s.poolStatus());

@@ -44,10 +44,18 @@ interface Entry {
   rowToken?: string;
 }
 
-/** The stored row a remembered value came from: its owner and, where the store has them, write token (see `rowOf`). */
+/** The stored row a remembered value came from: its owner and, where the store has them, write token. */
 export interface RememberedRow {
   ownerId: string;
   rowToken?: string;
+}
+
+/** What `prove` found for a value unchanged since it was stored or loaded. */
+export interface CarryProof {
+  /** The snapshot it was proven against. */
+  snapshot: PendingSnapshot;
+  /** The row it came from; undefined when the store has row tokens and the memory lacks this row's. */
+  row: RememberedRow | undefined;
 }
 
 interface MessageLike {
@@ -117,23 +125,19 @@ export class ChannelMemory {
   }
 
   /**
-   * The snapshot a channel's value at `version` was proven against (see `isUnchanged`) and its list
-   * length then, for a put to tell later what the value was when it relied on it.
+   * Whether `value` is still the stored value at `version`, and if so what a put relies on when it
+   * carries it: the snapshot it was proven against (with the list length then, to tell later what the
+   * value was) and the row the remembered value came from (with row tokens: only when the memory has
+   * the row's token). One lookup, so the snapshot and the row are the same entry's even when the
+   * memory learns another row before the put reaches the store. Undefined when the value at `version`
+   * is not known; false when it differs.
    */
-  provenAt(threadId: string, ns: string, channel: string, version: string): PendingSnapshot | undefined {
-    const entry = this.entries.get(ChannelMemory.key(threadId, ns, channel));
-    return entry === undefined || entry.version !== version ? undefined : fixed(entry.snapshot);
-  }
-
-  /**
-   * The row the remembered value at `version` came from (a store with write tokens: only when the
-   * memory has the row's token).
-   */
-  rowOf(threadId: string, ns: string, channel: string, version: string): RememberedRow | undefined {
+  prove(threadId: string, ns: string, channel: string, version: string, value: unknown): CarryProof | false | undefined {
     const entry = this.entries.get(ChannelMemory.key(threadId, ns, channel));
     if (entry === undefined || entry.version !== version) return undefined;
-    if (this.rowTokens && entry.rowToken === undefined) return undefined;
-    return { ownerId: entry.ownerId, rowToken: entry.rowToken };
+    if (!entry.snapshot.matches(value)) return false;
+    const row = this.rowTokens && entry.rowToken === undefined ? undefined : { ownerId: entry.ownerId, rowToken: entry.rowToken };
+    return { snapshot: fixed(entry.snapshot), row };
   }
 
   /** True or false when the stored value at `version` is known; undefined when it is not. */

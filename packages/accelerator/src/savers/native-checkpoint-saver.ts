@@ -22,7 +22,7 @@ import type {
 } from "@fast-langgraph/native";
 
 import { checkpointConfig, checkpointTarget } from "../checkpoint/config";
-import type { ChannelMemory, ChannelMemoryStats, PendingSnapshot } from "../checkpoint/channel-memory";
+import type { CarryProof, ChannelMemory, ChannelMemoryStats, PendingSnapshot } from "../checkpoint/channel-memory";
 import { serializeCheckpointHead, serializeValue } from "../checkpoint/serialize";
 import { loadTyped } from "../checkpoint/json-plus-copies";
 import { UNPROVEN } from "../checkpoint/value-snapshot";
@@ -206,14 +206,10 @@ export abstract class NativeCheckpointSaver extends BaseCheckpointSaver {
     // MemorySaver's own put takes three arguments (subclasses call super.put that way): no new versions.
     const named = newVersions ?? {};
     const memoryDataVersion = this.memory?.dataVersion;
-    const { changed, verified, unknown } = this.classifyChannels(threadId, checkpointNs, checkpoint, named);
+    const { changed, verified: proofs, unknown } = this.classifyChannels(threadId, checkpointNs, checkpoint, named);
+    const verified = [...proofs.keys()];
     // What each vouched value was proven against now: the engine may still ask for it (its row changed).
-    const proven = new Map<string, PendingSnapshot>();
-    for (const channel of verified) {
-      const version = NativeCheckpointSaver.versionOf(checkpoint, named, channel);
-      const snapshot = this.memory?.provenAt(threadId, checkpointNs, channel, version);
-      if (snapshot) proven.set(channel, snapshot);
-    }
+    const proven = new Map<string, PendingSnapshot>([...proofs].map(([channel, proof]) => [channel, proof.snapshot]));
     // Everything is serialized (and snapshotted) before the first await: LangGraph and node code go on
     // running while a put is pending (the reducer assigns message ids in place, nodes push into state),
     // and a checkpoint must be stored as it was given.
@@ -251,8 +247,7 @@ export abstract class NativeCheckpointSaver extends BaseCheckpointSaver {
       changedChannels: kind === "json" ? changed : undefined,
       valuedChannels: Object.keys(checkpoint.channel_values),
       verifiedChannels: this.memory && this.carryRule === "proven" ? verified : undefined,
-      verifiedRows:
-        this.memory && this.carryRule === "proven" ? this.verifiedRows(threadId, checkpointNs, checkpoint, named, verified) : undefined,
+      verifiedRows: this.memory && this.carryRule === "proven" ? NativeCheckpointSaver.verifiedRows(proofs) : undefined,
       keepEveryValue: this.keepEveryValue,
       memoryDataVersion,
     };
@@ -318,35 +313,33 @@ export abstract class NativeCheckpointSaver extends BaseCheckpointSaver {
   }
 
   /**
-   * Which values a put must store and which it may carry over by reference. Stored: every channel
-   * `newVersions` names; values of channels without a version (when the layout keeps them); values
-   * that provably changed since this process stored or loaded them at the same version (node code
-   * mutated them in place); and, for savers that keep every value (MemorySaver's semantics), every value
-   * not proven unchanged. Verified: channels proven unchanged, which the engine carries. The rest are
-   * unknown to this process: the engine carries them only from what it can prove, else asks for them.
-   */
-  /**
    * The rows the memory's verified values came from: the store vouches for a channel only where the
    * parent references that very row (and, with row tokens, the row still has its token). A channel the
    * memory has no row for is left out, so not verified.
    */
-  private verifiedRows(threadId: string, ns: string, checkpoint: Checkpoint, named: ChannelVersions, verified: string[]): VerifiedRow[] {
+  private static verifiedRows(proofs: Map<string, CarryProof>): VerifiedRow[] {
     const rows: VerifiedRow[] = [];
-    for (const channel of verified) {
-      const row = this.memory?.rowOf(threadId, ns, channel, NativeCheckpointSaver.versionOf(checkpoint, named, channel));
-      if (row) rows.push({ channel, ...row });
-    }
+    for (const [channel, { row }] of proofs) if (row) rows.push({ channel, ...row });
     return rows;
   }
 
+  /**
+   * Which values a put must store and which it may carry over by reference. Stored: every channel
+   * `newVersions` names; values of channels without a version (when the layout keeps them); values
+   * that provably changed since this process stored or loaded them at the same version (node code
+   * mutated them in place); and, for savers that keep every value (MemorySaver's semantics), every value
+   * not proven unchanged. Verified: channels proven unchanged, which the engine carries, with what they
+   * were proven against. The rest are unknown to this process: the engine carries them only from what
+   * it can prove, else asks for them.
+   */
   private classifyChannels(
     threadId: string,
     ns: string,
     checkpoint: Checkpoint,
     newVersions: ChannelVersions,
-  ): { changed: string[]; verified: string[]; unknown: string[] } {
+  ): { changed: string[]; verified: Map<string, CarryProof>; unknown: string[] } {
     const changed = Object.keys(newVersions);
-    const verified: string[] = [];
+    const verified = new Map<string, CarryProof>();
     const unknown: string[] = [];
     if (this.memory === undefined || this.carryRule === "official") {
       // Layouts that follow the official PostgresSaver's rows store what newVersions names, as it does.
@@ -357,15 +350,15 @@ export abstract class NativeCheckpointSaver extends BaseCheckpointSaver {
       if (!Object.hasOwn(checkpoint.channel_versions, channel)) {
         if (!this.storeUnversionedValues && !this.keepEveryValue) continue;
         // Carried (under the version "undefined") only when proven unchanged; else stored.
-        if (this.memory?.isUnchanged(threadId, ns, channel, "undefined", checkpoint.channel_values[channel]) === true)
-          verified.push(channel);
+        const proof = this.memory?.prove(threadId, ns, channel, "undefined", checkpoint.channel_values[channel]);
+        if (proof) verified.set(channel, proof);
         else changed.push(channel);
         continue;
       }
       const version = String(checkpoint.channel_versions[channel]);
-      const same = this.memory?.isUnchanged(threadId, ns, channel, version, checkpoint.channel_values[channel]);
-      if (same === true) verified.push(channel);
-      else if (same === false || this.keepEveryValue) changed.push(channel);
+      const proof = this.memory?.prove(threadId, ns, channel, version, checkpoint.channel_values[channel]);
+      if (proof) verified.set(channel, proof);
+      else if (proof === false || this.keepEveryValue) changed.push(channel);
       else unknown.push(channel);
     }
     return { changed, verified, unknown };

@@ -1,5 +1,11 @@
 import { HumanMessage } from "@langchain/core/messages";
-import { type BaseCheckpointSaver, type Checkpoint, type CheckpointMetadata, emptyCheckpoint } from "@langchain/langgraph-checkpoint";
+import {
+  type BaseCheckpointSaver,
+  type Checkpoint,
+  type CheckpointMetadata,
+  JsonPlusSerializer,
+  emptyCheckpoint,
+} from "@langchain/langgraph-checkpoint";
 import { PostgresSaver } from "@langchain/langgraph-checkpoint-postgres";
 import { SqliteSaver } from "@langchain/langgraph-checkpoint-sqlite";
 
@@ -288,5 +294,74 @@ describe.each(["RustSqliteSaver", "RustPostgresSaver (compact layout)"])("%s: re
       }
       expect(wrong).toEqual([]);
     });
+  });
+});
+
+// A put proves a carried value against what the memory remembers, then serializes its checkpoint (an
+// await): the rows it vouches for are the ones it proved against, even when a read meanwhile teaches the
+// memory a row rewritten under the same ids.
+/** Two savers on one new database, the first with `serde`; `close` ends them and removes it. */
+const proofRaceFamilies: Record<string, (serde: JsonPlusSerializer) => Promise<{ a: Saver; b: Saver; close(): Promise<void> }>> = {
+  "RustPostgresSaver (compact layout)": async (serde) => {
+    const schema = freshSchema("proof-race");
+    const a = new RustPostgresSaver(postgresUrl(), { schema, layout: "compact", serde });
+    const b = new RustPostgresSaver(postgresUrl(), { schema, layout: "compact" });
+    await a.setup();
+    return {
+      a,
+      b,
+      close: async () => {
+        await Promise.all([a.end(), b.end()]);
+        await dropSchema(schema);
+      },
+    };
+  },
+  RustSqliteSaver: async (serde) => {
+    const file = temporaryDatabase("proof-race");
+    const a = new RustSqliteSaver(file, { serde });
+    const b = new RustSqliteSaver(file);
+    return {
+      a,
+      b,
+      close: async () => {
+        a.close();
+        b.close();
+      },
+    };
+  },
+};
+
+describe.each(Object.keys(proofRaceFamilies))("%s: a read between a put's proof and its store call", (family) => {
+  /** A serde whose dumpsTyped waits for `open()`, holding a put between its proof and its store call. */
+  class GatedSerde extends JsonPlusSerializer {
+    private gate: Promise<void> | undefined;
+    open: () => void = () => {};
+    close(): void {
+      this.gate = new Promise((resolve) => {
+        this.open = resolve;
+      });
+    }
+    async dumpsTyped(value: unknown): Promise<[string, Uint8Array]> {
+      await this.gate;
+      return super.dumpsTyped(value);
+    }
+  }
+
+  it("the put vouches for the row it proved its value against, not the one read meanwhile", async () => {
+    const serde = new GatedSerde();
+    const { a, b, close } = await proofRaceFamilies[family](serde);
+    try {
+      const first = await a.put(config, checkpoint(ID1, messages("x"), 1), input, { messages: 1 });
+      await b.put(config, checkpoint(ID1, messages("rewritten"), 1), input, { messages: 1 });
+      serde.close();
+      const carrying = a.put(first, checkpoint(ID2, messages("x"), 1), loop, {});
+      expect(contents(await a.getTuple(first))).toEqual(["rewritten"]);
+      serde.open();
+      const stored = await carrying;
+      expect([contents(await a.getTuple(stored)), contents(await b.getTuple(stored))]).toEqual([["x"], ["x"]]);
+    } finally {
+      serde.open();
+      await close();
+    }
   });
 });

@@ -499,6 +499,11 @@ export interface PutRequest {
   /** Store every channel value the checkpoint holds (see `PutIn::keep_every_value`). */
   keepEveryValue?: boolean
   /**
+   * PostgreSQL's official layout: a value clashing with one stored under the same (channel, version)
+   * leaves the stored one and the checkpoint is stored (see `PutIn::keep_stored_on_clash`).
+   */
+  keepStoredOnClash?: boolean
+  /**
    * Carried channels the caller proved unchanged since it stored or loaded them; only these are
    * carried by reference (absent: every carried channel is).
    */

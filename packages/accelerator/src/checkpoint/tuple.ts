@@ -80,6 +80,11 @@ export interface ReadRules {
    * and SqliteSaver return it, instead of the Buffer the engine returns (PostgresSaver's bytea reads are Buffers).
    */
   plainBytes?: boolean;
+  /**
+   * A checkpoint whose stored JSON lacks `channel_versions` or `versions_seen` (or holds null) reads
+   * them as `{}`, as PostgresSaver's `_loadCheckpoint` does (rows another tool wrote, older rows).
+   */
+  versionDefaults?: boolean;
 }
 
 export async function rowToTuple(
@@ -97,6 +102,11 @@ export async function rowToTuple(
     loadTyped(serde, row.kind, row.metadata) as CheckpointTuple["metadata"],
     loadWrites(serde, writes),
   ]);
+  if (rules.versionDefaults && checkpoint !== null && typeof checkpoint === "object") {
+    // In PostgresSaver's order: the stored keys, then these two, then channel_values (below).
+    checkpoint.channel_versions ??= {};
+    checkpoint.versions_seen ??= {};
+  }
   if (row.layout === "native") {
     const decoder = lists ? decoderFor(serde) : undefined;
     const parts: Array<ListParts | undefined> = [];

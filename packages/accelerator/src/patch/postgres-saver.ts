@@ -151,6 +151,8 @@ async function startStore({ connection, tls }: RustConnection, schema: string, s
     connectTimeoutMs,
     connectRetries: 0,
     tls,
+    // A value clashing with another under the same version: PostgresSaver keeps the stored one.
+    onVersionClash: "keepStored",
   });
   try {
     await store.setup();

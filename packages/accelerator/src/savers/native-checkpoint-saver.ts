@@ -123,6 +123,8 @@ export abstract class NativeCheckpointSaver extends BaseCheckpointSaver {
   protected writesConflict: "allSpecial" | "eachSpecial" = "allSpecial";
   /** Which official saver's reading of odd `list` limits (NaN, negative, fractional, strings) to follow. */
   protected listRule: ListRule = "sqliteSaver";
+  /** A value clashing with one stored under the same (channel, version) leaves it and the put stores (PostgresSaver's rows). */
+  protected keepStoredOnClash = false;
   /** Channels newVersions names without a value are stored as "empty" (the official PostgresSaver's rows). */
   protected storeEmptyValues = false;
   /**
@@ -249,6 +251,7 @@ export abstract class NativeCheckpointSaver extends BaseCheckpointSaver {
       verifiedChannels: this.memory && this.carryRule === "proven" ? verified : undefined,
       verifiedRows: this.memory && this.carryRule === "proven" ? NativeCheckpointSaver.verifiedRows(proofs) : undefined,
       keepEveryValue: this.keepEveryValue,
+      keepStoredOnClash: this.keepStoredOnClash || undefined,
       memoryDataVersion,
     };
 

@@ -68,6 +68,15 @@ export interface RustPostgresSaverOptions extends SaverCacheOptions {
    * (before 14, or built without it) keeps pglz.
    */
   toastCompression?: "lz4" | "pglz" | "server";
+  /**
+   * Official layout: what a put does with a value that clashes with another stored under the same
+   * channel and version (another writer continued the thread from the same parent with the same
+   * versions, or a caller chose them). "refuse" (default): nothing is written and the put fails naming
+   * the channels, since the checkpoint would read the other value. "keepStored": PostgresSaver's
+   * behaviour (its `ON CONFLICT DO NOTHING`): the stored value stays, the checkpoint is stored and
+   * reads it; what a patched PostgresSaver does.
+   */
+  onVersionClash?: "refuse" | "keepStored";
   /** Prune in the background on a schedule (see `prune`); stopped by `end()`. */
   retention?: RetentionOptions;
   /**
@@ -105,6 +114,10 @@ export class RustPostgresSaver extends NativeCheckpointSaver {
       throw new Error(`RustPostgresSaver: layout must be "official" or "compact", got ${JSON.stringify(options.layout)}`);
     }
     this.layout = options.layout ?? "official";
+    if (options.onVersionClash !== undefined && options.onVersionClash !== "refuse" && options.onVersionClash !== "keepStored") {
+      throw new Error(`RustPostgresSaver: onVersionClash must be "refuse" or "keepStored", got ${JSON.stringify(options.onVersionClash)}`);
+    }
+    this.keepStoredOnClash = options.onVersionClash === "keepStored";
     this.native = new (requireNative("RustPostgresSaver").PostgresCheckpointStore)(postgresConnectionString(connection), {
       schema: options.schema,
       maxConnections: options.maxConnections,
@@ -145,10 +158,10 @@ export class RustPostgresSaver extends NativeCheckpointSaver {
       this.storeIncrements = false;
       // Only to prove, when a parent in our compact layout cannot supply a value, that it is still as given.
       this.memory = new ChannelMemory(channelMemoryBytes);
-      this.readRules = { writesOrder: "official", pendingSends: "when-sent" };
+      this.readRules = { writesOrder: "official", pendingSends: "when-sent", versionDefaults: true };
       this.valueBytes = new ValueBytesCache(() => this.serde, valueCacheBytes);
     } else {
-      this.readRules = { writesOrder: "writesSortKey", pendingSends: "when-sent" };
+      this.readRules = { writesOrder: "writesSortKey", pendingSends: "when-sent", versionDefaults: true };
       // Rows carry write tokens here (xmin): the memory vouches for a row only with the token it learned.
       this.memory = new ChannelMemory(channelMemoryBytes, true);
     }

@@ -89,6 +89,9 @@ pub struct PutRequest {
     pub valued_channels: Option<Vec<String>>,
     /// Store every channel value the checkpoint holds (see `PutIn::keep_every_value`).
     pub keep_every_value: Option<bool>,
+    /// PostgreSQL's official layout: a value clashing with one stored under the same (channel, version)
+    /// leaves the stored one and the checkpoint is stored (see `PutIn::keep_stored_on_clash`).
+    pub keep_stored_on_clash: Option<bool>,
     /// Carried channels the caller proved unchanged since it stored or loaded them; only these are
     /// carried by reference (absent: every carried channel is).
     pub verified_channels: Option<Vec<String>>,

@@ -106,6 +106,11 @@ pub struct PutIn<'a> {
     /// Ask for the values of carried channels the parent does not hold, rather than storing the
     /// checkpoint without them (what a saver that keeps every value it is given, like MemorySaver, needs).
     pub keep_every_value: bool,
+    /// PostgreSQL's official layout: when a value is already stored under the same (channel, version)
+    /// with other bytes, keep the stored one and store the checkpoint, as PostgresSaver's
+    /// `ON CONFLICT DO NOTHING` does (the checkpoint then reads the stored value); otherwise nothing is
+    /// written and the put fails naming the channels.
+    pub keep_stored_on_clash: bool,
     /// Carried channels proven unchanged by the caller (None: all of them); see `carry_decision`.
     pub verified: Option<std::collections::HashSet<String>>,
     /// SQLite: the data version the caller's memory (what `verified` and increments rest on) is in

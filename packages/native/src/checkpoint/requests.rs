@@ -46,6 +46,7 @@ pub fn put_input<'a>(req: &'a PutRequest, increments: &[Increment]) -> std::resu
             })
             .collect(),
         keep_every_value: req.keep_every_value.unwrap_or(false),
+        keep_stored_on_clash: req.keep_stored_on_clash.unwrap_or(false),
         verified: req.verified_channels.as_ref().map(|v| v.iter().cloned().collect()),
         memory_data_version: req.memory_data_version,
         verified_rows: req

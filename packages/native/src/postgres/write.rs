@@ -55,7 +55,8 @@ pub async fn put_official(c: &impl GenericClient, t: &Tables, input: &PutIn<'_>)
 
     // A value already stored under the same (channel, version) with other bytes means another writer
     // continued this thread from the same parent with the same versions: PostgresSaver would keep the
-    // first value and silently give the second checkpoint the wrong one. Nothing is written then.
+    // first value and silently give the second checkpoint the wrong one. Nothing is written then, unless
+    // the caller keeps PostgresSaver's behaviour ($12: a patched PostgresSaver).
     // The lookup is a fenced LATERAL so that it probes the key whatever the (often stale) statistics say.
     let sql = format!(
         "WITH parent_elsewhere AS (
@@ -71,6 +72,7 @@ pub async fn put_official(c: &impl GenericClient, t: &Tables, input: &PutIn<'_>)
               -- A retried put of a stored checkpoint keeps the values its first put stored, as
               -- PostgresSaver's ON CONFLICT DO NOTHING does (the caller may have changed them since).
               AND NOT EXISTS (SELECT 1 FROM {cp} r WHERE r.thread_id = $1 AND r.checkpoint_ns = $2 AND r.checkpoint_id = $3)
+              AND NOT $12::bool
          ), go AS (
             SELECT 1 WHERE NOT EXISTS (SELECT 1 FROM parent_elsewhere) AND NOT EXISTS (SELECT 1 FROM clash)
          ), blobs AS (
@@ -113,6 +115,7 @@ pub async fn put_official(c: &impl GenericClient, t: &Tables, input: &PutIn<'_>)
                 &kinds,
                 &data,
                 &check_parent,
+                &input.keep_stored_on_clash,
             ],
         )
         .await

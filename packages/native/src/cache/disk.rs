@@ -168,6 +168,12 @@ fn write_loop(conn: Connection, queue: Arc<WriteQueue>, ledger: Arc<DiskLedger>,
                     recount = true;
                     tx.execute("DELETE FROM flg_cache_entries WHERE hash = ?1", [hash]).map(|_| ())
                 }
+                Op::Forget { hash, now } => {
+                    recount = true;
+                    // A put queued since the read may have stored a fresh value under the key.
+                    tx.execute("DELETE FROM flg_cache_entries WHERE hash = ?1 AND expires_at <= ?2", params![hash, now])
+                        .map(|_| ())
+                }
                 Op::Clear { prefixes } => {
                     recount = true;
                     if prefixes.is_empty() {
@@ -253,7 +259,7 @@ impl DiskTier {
         match row {
             Some((stored, value, expires_at)) if stored == key => {
                 if expires_at.is_some_and(|t| t <= now) {
-                    self.send(Op::Delete { hash: h });
+                    self.send(Op::Forget { hash: h, now });
                     return Ok(None);
                 }
                 self.send(Op::Touch { hash: h, now });

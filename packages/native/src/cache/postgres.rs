@@ -310,6 +310,8 @@ fn segments(batch: &[(u64, Op)]) -> Vec<Segment> {
                     seg.touches.insert(hash.clone());
                 }
             }
+            // Every batch drops the expired rows anyway (and this tier queues no Forget of its own).
+            Op::Forget { .. } => {}
             Op::Delete { hash } => {
                 seg.puts.remove(hash);
                 seg.touches.remove(hash);

@@ -1,9 +1,13 @@
 //! The write-behind queue between a cache and its persistent tier (SQLite file or PostgreSQL table).
-//! Bounded in operations and bytes: when a `set` would pass the bound, the OLDEST queued puts and
-//! touches are dropped (drop-oldest). The JavaScript thread never waits for the backlog: pushing takes
-//! a short lock and never blocks on the writer. A dropped put loses only the persistence of that
-//! entry (it stays in the memory tier); deletes and clears are never dropped, so no stale value comes
-//! back. `flush` waits, asynchronously, until everything queued before it was written or dropped.
+//! Bounded in operations and bytes: when a push would pass the bound, the OLDEST queued puts, touches
+//! and clean-ups of expired rows are dropped (drop-oldest). A dropped put loses only the persistence of
+//! that entry (it stays in the memory tier). Deletes and clears are never dropped, so no stale value
+//! comes back: when they alone pass the bound (the tier unreachable while keys are deleted or set
+//! expired, say), every operation queued before the newest is folded into one clear of the whole tier,
+//! which removes what they would have and more (persisted entries are lost, never a value brought back).
+//! Each push costs O(1) amortized. The JavaScript thread never waits for the backlog: pushing takes a
+//! short lock and never blocks on the writer. `flush` waits, asynchronously, until everything queued
+//! before it was written, dropped or folded.
 
 use std::collections::VecDeque;
 use std::sync::{Condvar, Mutex, MutexGuard};
@@ -12,10 +16,29 @@ use std::time::Duration;
 /// One write for a persistent tier. `now` is the caller's clock in ms (the SQLite tier's); the
 /// PostgreSQL tier uses the server's clock and reads `ttl_ms` only.
 pub enum Op {
-    Put { hash: Vec<u8>, key: Vec<u8>, value: Vec<u8>, ttl_ms: Option<u64>, now: i64 },
-    Touch { hash: Vec<u8>, now: i64 },
-    Delete { hash: Vec<u8> },
-    Clear { prefixes: Vec<Vec<u8>> },
+    Put {
+        hash: Vec<u8>,
+        key: Vec<u8>,
+        value: Vec<u8>,
+        ttl_ms: Option<u64>,
+        now: i64,
+    },
+    Touch {
+        hash: Vec<u8>,
+        now: i64,
+    },
+    Delete {
+        hash: Vec<u8>,
+    },
+    /// Removes the row if it is still expired at `now` (a read found it so): only clean-up, since
+    /// readers take an expired row for a miss, so it may be dropped at the bound, unlike `Delete`.
+    Forget {
+        hash: Vec<u8>,
+        now: i64,
+    },
+    Clear {
+        prefixes: Vec<Vec<u8>>,
+    },
 }
 
 impl Op {
@@ -23,13 +46,13 @@ impl Op {
     fn bytes(&self) -> usize {
         64 + match self {
             Op::Put { hash, key, value, .. } => hash.len() + key.len() + value.len(),
-            Op::Touch { hash, .. } | Op::Delete { hash } => hash.len(),
+            Op::Touch { hash, .. } | Op::Delete { hash } | Op::Forget { hash, .. } => hash.len(),
             Op::Clear { prefixes } => prefixes.iter().map(Vec::len).sum(),
         }
     }
 
     fn droppable(&self) -> bool {
-        matches!(self, Op::Put { .. } | Op::Touch { .. })
+        matches!(self, Op::Put { .. } | Op::Touch { .. } | Op::Forget { .. })
     }
 }
 
@@ -51,6 +74,10 @@ impl QueueBounds {
 struct State {
     ops: VecDeque<(u64, usize, Op)>,
     bytes: usize,
+    /// How many queued operations are droppable.
+    droppable: usize,
+    /// Every queued operation before this index is not droppable (where the next search for one starts).
+    scan_from: usize,
     pushed: u64,
     done: u64,
     dropped: u64,
@@ -97,21 +124,49 @@ impl WriteQueue {
         let mut s = self.lock();
         s.pushed += 1;
         let (seq, size) = (s.pushed, op.bytes());
+        s.droppable += usize::from(op.droppable());
         s.ops.push_back((seq, size, op));
         s.bytes += size;
         while s.ops.len() > self.bounds.max_ops || s.bytes > self.bounds.max_bytes {
-            let Some(i) = s.ops.iter().position(|(_, _, op)| op.droppable()) else { break };
             // The newest operation always stays: the bound is exceeded by at most that one entry.
-            if i == s.ops.len() - 1 {
-                break;
+            let newest = s.ops.len() - 1;
+            let found = if s.droppable > usize::from(s.ops[newest].2.droppable()) {
+                (s.scan_from..newest).find(|&i| s.ops[i].2.droppable())
+            } else {
+                None
+            };
+            match found {
+                Some(i) => {
+                    let (_, size, _) = s.ops.remove(i).expect("index is in range");
+                    s.bytes -= size;
+                    s.droppable -= 1;
+                    s.dropped += 1;
+                    s.scan_from = i;
+                }
+                None if newest > 0 => Self::fold(&mut s),
+                None => break,
             }
-            let (_, size, _) = s.ops.remove(i).expect("position is in range");
-            s.bytes -= size;
-            s.dropped += 1;
         }
         drop(s);
         self.ready.notify_one();
         self.notify.notify_one();
+    }
+
+    /// Replaces every operation but the newest (none of them droppable) by one clear of the whole tier,
+    /// under the last folded operation's sequence number.
+    fn fold(s: &mut State) {
+        let newest = s.ops.pop_back().expect("the newest operation");
+        let folded = s.ops.len() as u64;
+        let seq = s.ops.back().map_or(newest.0, |(seq, _, _)| *seq);
+        s.ops.clear();
+        let clear = Op::Clear { prefixes: Vec::new() };
+        let size = clear.bytes();
+        s.bytes = size + newest.1;
+        s.droppable = usize::from(newest.2.droppable());
+        s.scan_from = 0;
+        s.dropped += folded;
+        s.ops.push_back((seq, size, clear));
+        s.ops.push_back(newest);
     }
 
     fn take(s: &mut State, max_ops: usize, max_bytes: usize) -> Vec<(u64, Op)> {
@@ -123,6 +178,8 @@ impl WriteQueue {
             }
             let (seq, size, op) = s.ops.pop_front().expect("front exists");
             s.bytes -= size;
+            s.droppable -= usize::from(op.droppable());
+            s.scan_from = s.scan_from.saturating_sub(1);
             bytes += size;
             batch.push((seq, op));
         }
@@ -222,6 +279,43 @@ mod tests {
         assert_eq!(s.dropped, 50 - (s.queued - 1));
         let batch = q.next_batch_blocking(1000, usize::MAX);
         assert!(matches!(batch[0].1, Op::Delete { .. }));
+    }
+
+    #[test]
+    fn deletes_past_the_bound_fold_into_one_clear_that_keeps_the_newest_operation_after_it() {
+        let q = WriteQueue::new(QueueBounds { max_ops: 100, max_bytes: 1 << 20 });
+        q.push(put(10));
+        for h in 0..250u8 {
+            q.push(Op::Delete { hash: vec![h; 16] });
+        }
+        q.push(put(10));
+        let s = q.stats();
+        assert!(s.queued <= 100, "{}", s.queued);
+        // 251 pushed before the last put: the first put dropped, then deletes folded at each overflow.
+        let batch = q.next_batch_blocking(1000, usize::MAX);
+        assert!(
+            batch.iter().any(|(_, op)| matches!(op, Op::Clear { prefixes } if prefixes.is_empty())),
+            "a clear of everything stands for the folded deletes"
+        );
+        assert!(matches!(batch.last(), Some((seq, Op::Put { .. })) if *seq == 252), "the newest operation stays, last");
+        // Nothing the deletes removed can come back: no put is queued before the clear.
+        let clear_at = batch.iter().position(|(_, op)| matches!(op, Op::Clear { .. })).expect("a clear");
+        assert!(batch[..clear_at].iter().all(|(_, op)| matches!(op, Op::Delete { .. })));
+        q.complete(batch.last().expect("ops").0);
+        assert_eq!(*q.done.borrow(), 252);
+    }
+
+    #[test]
+    fn clean_ups_of_expired_rows_are_dropped_before_deletes() {
+        let q = WriteQueue::new(QueueBounds { max_ops: 3, max_bytes: 1 << 20 });
+        q.push(Op::Delete { hash: vec![1; 16] });
+        q.push(Op::Forget { hash: vec![2; 16], now: 0 });
+        q.push(Op::Delete { hash: vec![3; 16] });
+        q.push(Op::Delete { hash: vec![4; 16] });
+        assert_eq!(q.stats().dropped, 1);
+        let batch = q.next_batch_blocking(1000, usize::MAX);
+        assert!(batch.iter().all(|(_, op)| matches!(op, Op::Delete { .. })), "the Forget went first");
+        assert_eq!(batch.len(), 3);
     }
 
     #[test]

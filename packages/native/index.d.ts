@@ -261,7 +261,10 @@ export interface NativeCacheStats {
   bytes: number
   /** The file of the disk tier, when it is on. */
   path?: string
-  /** Why the disk tier is off, when a file was asked for and could not be used. */
+  /**
+   * Why the disk tier is off, when a file was asked for and could not be used; or, with the tier
+   * on, why its last failed read failed (a corrupted file): that read answered as a miss.
+   */
   diskError?: string
   /** Writes waiting for the persistent tiers (disk and PostgreSQL), and their bytes. */
   queued: number

@@ -42,7 +42,8 @@ pub struct NativeCacheStats {
     pub bytes: f64,
     /// The file of the disk tier, when it is on.
     pub path: Option<String>,
-    /// Why the disk tier is off, when a file was asked for and could not be used.
+    /// Why the disk tier is off, when a file was asked for and could not be used; or, with the tier
+    /// on, why its last failed read failed (a corrupted file): that read answered as a miss.
     pub disk_error: Option<String>,
     /// Writes waiting for the persistent tiers (disk and PostgreSQL), and their bytes.
     pub queued: f64,
@@ -229,7 +230,7 @@ impl NativeCache {
             entries: s.entries as f64,
             bytes: s.bytes as f64,
             path: self.inner.disk_path().map(str::to_string),
-            disk_error: self.inner.disk_error.clone(),
+            disk_error: self.inner.disk_error(),
         }
     }
 

@@ -30,8 +30,9 @@ pub struct SharedCache {
     memory: Mutex<CacheStore>,
     disk: Option<DiskTier>,
     pub postgres: Option<Arc<PgTier>>,
-    /// Why the disk tier is off, when a file was asked for and could not be used.
-    pub disk_error: Option<String>,
+    /// Why the disk tier is off, when a file was asked for and could not be used; or, with the tier
+    /// on, why its last failed read failed (a file corrupted while in use): that read was a miss.
+    disk_error: Mutex<Option<String>>,
     default_ttl_ms: Option<u64>,
     max_entries: usize,
     max_bytes: usize,
@@ -146,7 +147,7 @@ impl SharedCache {
             memory: Mutex::new(memory),
             disk,
             postgres,
-            disk_error,
+            disk_error: Mutex::new(disk_error),
             default_ttl_ms: config.default_ttl_ms,
             max_entries,
             max_bytes,
@@ -156,6 +157,11 @@ impl SharedCache {
             reg.insert(id, cache.clone());
         }
         Ok(cache)
+    }
+
+    /// See `disk_error`.
+    pub fn disk_error(&self) -> Option<String> {
+        self.disk_error.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
     fn memory(&self) -> std::sync::MutexGuard<'_, CacheStore> {
@@ -168,7 +174,13 @@ impl SharedCache {
             return Some(v);
         }
         let disk = self.disk.as_ref()?;
-        let (value, expires_at) = disk.get(key, now as i64).ok()??;
+        let (value, expires_at) = match disk.get(key, now as i64) {
+            Ok(hit) => hit?,
+            Err(e) => {
+                *self.disk_error.lock().unwrap_or_else(|p| p.into_inner()) = Some(e);
+                return None;
+            }
+        };
         let ttl = expires_at.map(|t| (t as u64).saturating_sub(now).max(1));
         let mut memory = self.memory();
         let _ = memory.set(key, &value, ttl, now);

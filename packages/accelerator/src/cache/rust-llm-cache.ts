@@ -4,11 +4,20 @@ import type { NativeCache, NativeCacheStats } from "@fast-langgraph/native";
 
 import { requireNative } from "../native";
 import { encodeKey } from "../utf16-keys";
+import { warnCorruptEntry } from "./corrupt-entries";
 import { decodeGenerations, encodeGenerations } from "./generations";
 import { type RustCacheOptions, nativeOptions, openNative, remoteMiss, warnIfDiskUnusable } from "./options";
+import { CorruptEntry } from "./value-decode";
+import type { CodecMode } from "./value-encode";
 
 export type RustLLMCacheOptions = RustCacheOptions;
-export type CacheStats = NativeCacheStats;
+export type CacheStats = NativeCacheStats & {
+  /**
+   * Entries found that could not be decoded (damaged, or written by an earlier version), by this cache
+   * object: answered as misses and removed. `hits` counts them too (the tiers found them).
+   */
+  corrupt: number;
+};
 
 /** (prompt, llmKey) as one string that no other pair produces. */
 export function llmCacheKey(prompt: string, llmKey: string): string {
@@ -21,13 +30,19 @@ export function llmCacheKey(prompt: string, llmKey: string): string {
  * eviction bounded by entries and bytes, TTL per cache and per entry, optional SQLite tier (`path`)
  * and PostgreSQL tier (`postgres`), shared by the worker threads that open the same `name` or `path`
  * and, through PostgreSQL, by other processes. `new ChatX({ cache: new RustLLMCache() })`. Every hit
- * decodes fresh objects.
+ * decodes fresh objects; an entry that cannot be decoded is a miss (see `stats().corrupt`).
  */
 export class RustLLMCache extends BaseCache<Generation[]> {
   readonly store: NativeCache;
+  private corrupt = 0;
+  private readonly mode: CodecMode;
+  private readonly name?: string;
 
-  constructor(options: RustLLMCacheOptions = {}) {
+  /** `mode` is internal: "exact" is for the patched InMemoryCache (in-process, see value-encode.ts). */
+  constructor(options: RustLLMCacheOptions = {}, mode: CodecMode = "persistent") {
     super();
+    this.mode = mode;
+    this.name = options.name;
     const Native = requireNative("RustLLMCache").NativeCache;
     this.store = openNative("RustLLMCache", () => new Native(nativeOptions(options, "RustLLMCache")));
     warnIfDiskUnusable(this.store.stats(), "RustLLMCache");
@@ -39,15 +54,24 @@ export class RustLLMCache extends BaseCache<Generation[]> {
     if ((text === null || text === undefined) && this.store.remote) {
       text = await this.store.getRemoteText(key).catch((e) => remoteMiss("RustLLMCache", e));
     }
-    return text === null || text === undefined ? null : decodeGenerations(text);
+    if (text === null || text === undefined) return null;
+    try {
+      return decodeGenerations(text, this.mode);
+    } catch (e) {
+      if (!(e instanceof CorruptEntry)) throw e;
+      this.corrupt++;
+      this.store.delete(key);
+      warnCorruptEntry("RustLLMCache", this.store.stats(), this.name, e.message);
+      return null;
+    }
   }
 
   async update(prompt: string, llmKey: string, value: Generation[], ttl?: number): Promise<void> {
-    this.store.setText(llmCacheKey(prompt, llmKey), encodeGenerations(value), ttl);
+    this.store.setText(llmCacheKey(prompt, llmKey), encodeGenerations(value, this.mode), ttl);
   }
 
   stats(): CacheStats {
-    return this.store.stats();
+    return { ...this.store.stats(), corrupt: this.corrupt };
   }
 
   clear(): void {

@@ -1,10 +1,11 @@
 import type { CallbackManagerForLLMRun } from "@langchain/core/callbacks/manager";
 import type { BaseChatModel } from "@langchain/core/language_models/chat_models";
 import type { BaseMessage } from "@langchain/core/messages";
-import type { ChatGenerationChunk, ChatResult, Generation } from "@langchain/core/outputs";
+import type { ChatGenerationChunk, ChatResult } from "@langchain/core/outputs";
 
 import { modelCallsOf, noteCacheLookup } from "../model-notes";
-import { asCachedChunks, asCachedGenerations } from "./cache-hit";
+import { asCachedChunks, asCachedGenerations, asLangChainStores } from "./cache-hit";
+import { keyableOptions, promptKey } from "./prompt-key";
 import { RustLLMCache, type RustLLMCacheOptions } from "./rust-llm-cache";
 
 type Options = Record<string, unknown>;
@@ -28,8 +29,9 @@ export interface CacheableModel {
   _getSerializedCacheKeyParametersForCall(options: Options): string;
 }
 
-/** Everything that changes the answer: every field of every message, and the model's parameters for
- * this call (its settings, bound tools, tool choice, structured-output schema, stop words...). */
+/** Everything that changes the answer: every field of every message (prompt-key.ts), and the model's
+ * parameters for this call (its settings, bound tools by name, description and schema, tool choice,
+ * structured-output schema, stop words...). */
 function cacheKey(model: CacheableModel, messages: BaseMessage[], options: Options): [string, string] {
   const {
     signal: _signal,
@@ -43,7 +45,7 @@ function cacheKey(model: CacheableModel, messages: BaseMessage[], options: Optio
   // LangChain gives `_generate` the prompt's place in its batch (`promptIndex`), which is not part of the
   // question: every place keys as the first, 0, as a single call's keys have always had it.
   if (rest.promptIndex !== undefined) rest.promptIndex = 0;
-  return [JSON.stringify(messages.map((m) => m.toJSON())), model._getSerializedCacheKeyParametersForCall(rest)];
+  return [promptKey(messages), model._getSerializedCacheKeyParametersForCall(keyableOptions(rest))];
 }
 
 /** Whether the model implements streaming itself (LangChain's default only throws). */
@@ -61,8 +63,9 @@ function streamsNatively(model: object): boolean {
  * repeated stream replays the cached chunks (LangChain's own cache is bypassed when streaming).
  * Keys cover every message field and every call parameter, so a change of tool, schema or setting
  * misses. The model instance itself is modified (its bound and structured-output forms share it).
- * A hit spends no tokens and says so as LangChain's own cache does: `usage_metadata` all zero,
- * `generationInfo.tokenUsage` `{}` (see cache-hit.ts).
+ * A `generate`/`invoke` hit is what a hit of LangChain's own cache would be: the miss's message as
+ * LangChain stored it, spending no tokens (`usage_metadata` all zero, `generationInfo.tokenUsage`
+ * `{}`), and the hit's text reported to callbacks as one token (see cache-hit.ts).
  */
 export function withLLMCache<M extends BaseChatModel>(
   model: M,
@@ -81,9 +84,13 @@ export function withLLMCache<M extends BaseChatModel>(
     const [prompt, llmKey] = cacheKey(target, messages, callOptions);
     const hit = await cache.lookup(prompt, `generate:${llmKey}`);
     noteCacheLookup(modelCallsOf(runManager?.runId, target, callOptions?.promptIndex), hit ? "hit" : "miss");
-    if (hit) return { generations: asCachedGenerations(hit as ChatResult["generations"]), llmOutput: { cached: true } };
+    if (hit) {
+      const generations = asCachedGenerations(hit as ChatResult["generations"]);
+      if (generations.length > 0) await runManager?.handleLLMNewToken(generations[0].text);
+      return { generations };
+    }
     const result = await inner.generate(messages, callOptions, runManager);
-    await cache.update(prompt, `generate:${llmKey}`, result.generations as Generation[]);
+    await cache.update(prompt, `generate:${llmKey}`, asLangChainStores(result, runManager?.runId));
     return result;
   };
 

@@ -1,4 +1,5 @@
 import { native } from "../native";
+import { positiveMs, wholeNumber } from "./options";
 
 export interface CircuitBreakerOptions {
   /** Failures within `failureWindowMs` that open the breaker (default 5). */
@@ -66,6 +67,11 @@ export class CircuitBreaker {
   private readonly inner: InstanceType<typeof native.NativeCircuitBreaker>;
 
   constructor(options: CircuitBreakerOptions = {}) {
+    for (const option of ["failureThreshold", "halfOpenMaxCalls", "successThreshold"] as const) {
+      wholeNumber("CircuitBreaker", option, options[option]);
+    }
+    positiveMs("CircuitBreaker", "failureWindowMs", options.failureWindowMs);
+    positiveMs("CircuitBreaker", "recoveryTimeoutMs", options.recoveryTimeoutMs);
     this.name = options.name;
     this.inner = new native.NativeCircuitBreaker({
       name: options.name,

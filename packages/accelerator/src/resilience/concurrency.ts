@@ -1,4 +1,5 @@
 import { native } from "../native";
+import { wholeNumber } from "./options";
 import { abortReason, onAbort } from "./sleep";
 
 export interface ConcurrencyLimitOptions {
@@ -39,6 +40,9 @@ export class ConcurrencyLimit {
   private readonly inner: InstanceType<typeof native.NativeConcurrencyLimit>;
 
   constructor(options: ConcurrencyLimitOptions) {
+    if (options?.maxConcurrency === undefined) throw new TypeError("ConcurrencyLimit: maxConcurrency is required");
+    wholeNumber("ConcurrencyLimit", "maxConcurrency", options.maxConcurrency);
+    wholeNumber("ConcurrencyLimit", "maxQueue", options.maxQueue);
     this.name = options.name;
     this.maxConcurrency = options.maxConcurrency;
     this.inner = new native.NativeConcurrencyLimit({

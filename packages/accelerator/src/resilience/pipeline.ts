@@ -1,9 +1,11 @@
 import { CircuitBreaker, type CircuitBreakerOptions } from "./circuit-breaker";
 import { ConcurrencyLimit, type ConcurrencyLimitOptions } from "./concurrency";
 import { RustRateLimiter, type RustRateLimiterOptions } from "./rate-limiter";
+import { atLeastZero, positiveMs } from "./options";
 import { type RetryOptions, type RetryPolicy, retryDelayMs, retryPolicy } from "./retry";
 import { sleep } from "./sleep";
 import { emptyCounts, type ResilienceStats } from "./stats";
+import { closedWhenDropped } from "./stream-release";
 
 export interface ResilienceOptions {
   /** A limiter (share one between models to share its budget) or the options of a new one. */
@@ -17,6 +19,9 @@ export interface ResilienceOptions {
   maxConcurrency?: number | ConcurrencyLimit | ConcurrencyLimitOptions;
   /** Abort an attempt that takes longer (ms; it fails as a retryable timeout). Not applied to streams. */
   attemptTimeoutMs?: number;
+  /** A stream left unread this long after a chunk (ms, default 60,000; Infinity: never) gives back its
+   * concurrency permit and breaker probe, its outcome unrecorded; read later, it goes on as before. */
+  idleStreamReleaseMs?: number;
 }
 
 export interface CallOptions<T> {
@@ -44,6 +49,9 @@ export class ResiliencePipeline {
   private readonly counts = emptyCounts();
 
   constructor(private readonly options: ResilienceOptions = {}) {
+    atLeastZero("resilience", "maxRateLimitWaitMs", options.maxRateLimitWaitMs, true);
+    positiveMs("resilience", "attemptTimeoutMs", options.attemptTimeoutMs, true);
+    if (options.idleStreamReleaseMs !== Infinity) positiveMs("resilience", "idleStreamReleaseMs", options.idleStreamReleaseMs, true);
     const { rateLimiter: rl, circuitBreaker: cb, maxConcurrency: mc } = options;
     this.rateLimiter = rl === undefined || rl instanceof RustRateLimiter ? rl : new RustRateLimiter(rl);
     this.circuitBreaker = cb === undefined || cb instanceof CircuitBreaker ? cb : new CircuitBreaker(cb);
@@ -102,21 +110,30 @@ export class ResiliencePipeline {
 
   /** After a failed attempt: the wait before the next one, or undefined to give up. */
   private nextDelay(error: unknown, attempt: number, started: number, signal?: AbortSignal): number | undefined {
+    if (signal?.aborted) return undefined;
     const c = this.retry.classify(error);
-    if (!c.retryable || attempt >= this.retry.maxAttempts || signal?.aborted) return undefined;
+    if (!c.retryable || attempt >= this.retry.maxAttempts) return undefined;
     const delay = retryDelayMs(this.retry, attempt, c);
     if (Date.now() - started + delay > this.retry.maxElapsedMs) return undefined;
     this.counts.retries++;
     return delay;
   }
 
-  private fail(error: unknown) {
+  /** The breaker outcome of a failed attempt. A failure while the caller's signal is aborted is the caller's
+   * cancellation, whatever it rejected with (`signal.reason`, a TimeoutError from `AbortSignal.timeout`, …):
+   * never a provider failure, never retried. */
+  private fail(error: unknown, signal?: AbortSignal) {
+    if (signal?.aborted) {
+      this.counts.failures.aborted++;
+      return "ignored";
+    }
     const c = this.retry.classify(error);
     this.counts.failures[c.class]++;
     return c.breakerFailure ? "failure" : "ignored";
   }
 
   async run<T>(fn: (signal?: AbortSignal) => Promise<T>, opts: CallOptions<T> = {}): Promise<T> {
+    atLeastZero("resilience", "tokens", opts.tokens);
     this.counts.calls++;
     const started = Date.now();
     for (let attempt = 1; ; attempt++) {
@@ -125,7 +142,7 @@ export class ResiliencePipeline {
       try {
         value = await this.attempt(fn, opts.signal);
       } catch (error) {
-        entered.finish(this.fail(error));
+        entered.finish(this.fail(error, opts.signal));
         const delay = this.nextDelay(error, attempt, started, opts.signal);
         if (delay === undefined) throw error;
         opts.onRetry?.(delay);
@@ -158,20 +175,40 @@ export class ResiliencePipeline {
   }
 
   /** A stream, retried only while it has emitted nothing: a failure after the first chunk is thrown, so a
-   * retry never replays chunks already emitted. A consumer that stops early counts as a success. */
-  async *stream<C>(open: (signal?: AbortSignal) => AsyncIterable<C>, opts: CallOptions<C[]> = {}): AsyncGenerator<C> {
+   * retry never replays chunks already emitted. A consumer that stops early counts as a success; one that
+   * drops the stream without `return()` is closed (and gives its permits back) once the stream is
+   * garbage-collected, and a stream left unread gives its permits back after `idleStreamReleaseMs`. */
+  stream<C>(open: (signal?: AbortSignal) => AsyncIterable<C>, opts: CallOptions<C[]> = {}): AsyncGenerator<C> {
+    return closedWhenDropped(this.attempts(open, opts));
+  }
+
+  private async *attempts<C>(open: (signal?: AbortSignal) => AsyncIterable<C>, opts: CallOptions<C[]>): AsyncGenerator<C> {
+    atLeastZero("resilience", "tokens", opts.tokens);
     this.counts.calls++;
     const started = Date.now();
+    const idleMs = this.options.idleStreamReleaseMs ?? 60_000;
     for (let attempt = 1; ; attempt++) {
       const entered = await this.enter(opts as CallOptions<never>);
       const chunks: C[] = [];
+      let idle: NodeJS.Timeout | undefined;
       try {
         for await (const chunk of open(opts.signal)) {
           chunks.push(chunk);
+          // Suspended at `yield` until the consumer asks again: a plain generator holds nothing meanwhile,
+          // so this timer does not keep the process alive either.
+          if (idleMs !== Infinity && !entered.done) {
+            idle = setTimeout(() => {
+              if (entered.done) return;
+              this.counts.idleStreamReleases++;
+              entered.finish("ignored");
+            }, idleMs).unref();
+          }
           yield chunk;
+          clearTimeout(idle);
         }
       } catch (error) {
-        entered.finish(this.fail(error));
+        entered.finish(this.fail(error, opts.signal));
+        if (opts.signal?.aborted) throw error;
         if (chunks.length > 0) {
           this.counts.midStreamFailures++;
           throw error;
@@ -182,7 +219,10 @@ export class ResiliencePipeline {
         await sleep(delay, opts.signal);
         continue;
       } finally {
-        entered.finish("success", opts.usage?.(chunks));
+        clearTimeout(idle);
+        // Stopped early (return()): a success, unless the caller's signal stopped it.
+        if (opts.signal?.aborted) entered.finish("ignored");
+        else entered.finish("success", opts.usage?.(chunks));
       }
       return;
     }

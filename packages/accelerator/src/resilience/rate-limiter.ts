@@ -1,4 +1,5 @@
 import { native } from "../native";
+import { atLeastZero, wholeNumber } from "./options";
 import { WaitQueue } from "./wait-queue";
 
 export interface RustRateLimiterOptions {
@@ -23,9 +24,10 @@ export interface RustRateLimiterOptions {
 }
 
 export interface AcquireOptions {
-  /** Estimated model tokens of the call (counted against `tokensPerMinute`). */
+  /** Estimated model tokens of the call (counted against `tokensPerMinute`): a finite number >= 0. */
   tokens?: number;
-  /** Refuse (with `RateLimitWaitTooLongError`, nothing reserved) rather than wait longer than this (ms). */
+  /** Refuse (with `RateLimitWaitTooLongError`, nothing reserved) rather than wait longer than this (ms, >= 0;
+   * Infinity or absent: wait). */
   maxWaitMs?: number;
   signal?: AbortSignal;
 }
@@ -89,6 +91,13 @@ export class RustRateLimiter {
     if ((rps === undefined) === (rpm === undefined)) {
       throw new TypeError("RustRateLimiter needs exactly one of requestsPerSecond and requestsPerMinute");
     }
+    const where = "RustRateLimiter";
+    wholeNumber(where, "requestsPerSecond", rps, 1, 1e6);
+    wholeNumber(where, "requestsPerMinute", rpm, 1, 1e6);
+    wholeNumber(where, "maxBurst", options.maxBurst, 1, (rps ?? rpm) as number);
+    wholeNumber(where, "tokensPerMinute", options.tokensPerMinute, 1, 1e15);
+    wholeNumber(where, "maxQueue", options.maxQueue);
+    atLeastZero(where, "windowMarginMs", options.windowMarginMs);
     this.name = options.name;
     this.waiting = options.name === undefined ? new WaitQueue() : namedQueue(options.name);
     this.inner = new native.NativeRateLimiter({
@@ -105,6 +114,8 @@ export class RustRateLimiter {
   /** Waits for this caller's turn. Rejects with `RateLimitQueueFullError` or `RateLimitWaitTooLongError`
    * (nothing reserved), or with the signal's reason when aborted. */
   async acquire(options: AcquireOptions = {}): Promise<RateLimitLease> {
+    atLeastZero("RustRateLimiter.acquire", "tokens", options.tokens);
+    atLeastZero("RustRateLimiter.acquire", "maxWaitMs", options.maxWaitMs, true);
     options.signal?.throwIfAborted();
     const tokens = Math.max(0, Math.ceil(options.tokens ?? 0));
     const wait = this.inner.acquire(tokens, options.maxWaitMs);

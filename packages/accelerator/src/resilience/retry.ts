@@ -5,6 +5,8 @@
  * Anthropic's `overloaded_error`, Google's `RetryInfo` detail and `[429 Too Many Requests]` messages.
  */
 
+import { atLeastZero, wholeNumber } from "./options";
+
 export type ErrorClass = "rate_limit" | "overloaded" | "server" | "timeout" | "network" | "client" | "aborted" | "unknown";
 
 export interface ErrorClassification {
@@ -19,7 +21,7 @@ export interface ErrorClassification {
 }
 
 export interface RetryOptions {
-  /** Attempts in all, the first included (default 6; 1 disables retries). */
+  /** Attempts in all, the first included: a whole number >= 1 or Infinity (default 6; 1 disables retries). */
   maxAttempts?: number;
   /** Give up when the next attempt would start later than this after the first (ms, default 120,000). */
   maxElapsedMs?: number;
@@ -160,9 +162,17 @@ export interface RetryPolicy {
 
 export function retryPolicy(options: RetryOptions | false | undefined): RetryPolicy {
   const o = options === false ? { maxAttempts: 1 } : (options ?? {});
+  wholeNumber("retry", "maxAttempts", o.maxAttempts, 1, Number.MAX_SAFE_INTEGER, true);
+  atLeastZero("retry", "maxElapsedMs", o.maxElapsedMs, true);
+  atLeastZero("retry", "initialDelayMs", o.initialDelayMs);
+  atLeastZero("retry", "maxDelayMs", o.maxDelayMs, true);
+  if (o.random !== undefined && typeof o.random !== "function")
+    throw new TypeError(`retry: random must be a function, got ${typeof o.random}`);
+  if (o.classify !== undefined && typeof o.classify !== "function")
+    throw new TypeError(`retry: classify must be a function, got ${typeof o.classify}`);
   const own = o.classify;
   return {
-    maxAttempts: Math.max(1, o.maxAttempts ?? 6),
+    maxAttempts: o.maxAttempts ?? 6,
     maxElapsedMs: o.maxElapsedMs ?? 120_000,
     initialDelayMs: o.initialDelayMs ?? 500,
     maxDelayMs: o.maxDelayMs ?? 30_000,

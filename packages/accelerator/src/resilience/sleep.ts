@@ -1,3 +1,5 @@
+import { MAX_TIMER_MS } from "./options";
+
 /** The reason an aborted signal carries, or a standard AbortError. */
 export function abortReason(signal: AbortSignal): unknown {
   return signal.reason ?? Object.assign(new Error("The operation was aborted"), { name: "AbortError" });
@@ -45,12 +47,15 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
         })
       : undefined;
     const arm = (wait: number) => {
-      timer = setTimeout(() => {
-        const left = deadline - performance.now();
-        if (left > 0) return arm(left);
-        unwatch?.();
-        resolve();
-      }, Math.ceil(wait));
+      timer = setTimeout(
+        () => {
+          const left = deadline - performance.now();
+          if (left > 0) return arm(left);
+          unwatch?.();
+          resolve();
+        },
+        Math.min(Math.ceil(wait), MAX_TIMER_MS),
+      );
     };
     arm(ms);
   });

@@ -18,6 +18,8 @@ export interface ResilienceStats {
   rateLimitRejections: number;
   /** Streams that failed after emitting chunks: never retried, so no chunk is sent twice. */
   midStreamFailures: number;
+  /** Streams left unread for `idleStreamReleaseMs` that gave their permits back before they ended. */
+  idleStreamReleases: number;
   /** Model tokens of successful calls (from usage_metadata, else the estimate). */
   tokensSpent: number;
   rateLimiter?: RateLimiterStats;
@@ -35,6 +37,7 @@ export function emptyCounts(): Omit<ResilienceStats, "rateLimiter" | "circuitBre
     breakerRejections: 0,
     rateLimitRejections: 0,
     midStreamFailures: 0,
+    idleStreamReleases: 0,
     tokensSpent: 0,
   };
 }

@@ -1,3 +1,4 @@
+import { MAX_TIMER_MS } from "./options";
 import { abortReason, onAbort } from "./sleep";
 
 interface Waiter {
@@ -40,7 +41,7 @@ export class WaitQueue {
     this.timer = undefined;
     if (this.head >= this.queue.length) return;
     const left = this.queue[this.head].deadline - performance.now();
-    this.timer = setTimeout(() => this.wake(), Math.max(0, Math.ceil(left)));
+    this.timer = setTimeout(() => this.wake(), Math.min(MAX_TIMER_MS, Math.max(0, Math.ceil(left))));
   }
 
   private wake(): void {

@@ -5,6 +5,7 @@ import type { ChatGenerationChunk, ChatResult } from "@langchain/core/outputs";
 
 import { CACHE_INNER, type CacheableModel, type CacheInner } from "../cache/with-llm-cache";
 import { modelCallsOf, noteRateLimitWait, noteRetry } from "../model-notes";
+import { atLeastZero } from "./options";
 import { type ResilienceOptions, ResiliencePipeline } from "./pipeline";
 import type { ResilienceStats } from "./stats";
 
@@ -83,8 +84,11 @@ export function withResilience<M extends BaseChatModel>(model: M, options: WithR
   const target = model as unknown as CacheableModel & Resilient & { [CACHE_INNER]?: CacheInner; [WRAPPED]?: boolean };
   if (target[WRAPPED]) throw new TypeError("withResilience: this model is already wrapped");
   target[WRAPPED] = true;
-  const estimate = (messages: BaseMessage[], o: Options) =>
-    (options.estimateTokens ?? ((m, x) => defaultEstimate(model, m, x)))(messages, o);
+  const estimate = (messages: BaseMessage[], o: Options) => {
+    const tokens = (options.estimateTokens ?? ((m, x) => defaultEstimate(model, m, x)))(messages, o);
+    atLeastZero("withResilience", "the token estimate", tokens);
+    return tokens;
+  };
   // Inside withLLMCache when it is there, so hits never reach the pipeline.
   const slot: { generate: CacheInner["generate"]; stream?: CacheInner["stream"] } = target[CACHE_INNER] ?? {
     generate: target._generate.bind(target),

@@ -1,9 +1,10 @@
+import { createHash } from "node:crypto";
+
 import { BaseCache } from "@langchain/core/caches";
 import type { Generation } from "@langchain/core/outputs";
 import type { NativeCache, NativeCacheStats } from "@fast-langgraph/native";
 
 import { requireNative } from "../native";
-import { encodeKey } from "../utf16-keys";
 import { warnCorruptEntry } from "./corrupt-entries";
 import { decodeGenerations, encodeGenerations } from "./generations";
 import { type RustCacheOptions, nativeOptions, openNative, remoteMiss, warnIfDiskUnusable } from "./options";
@@ -19,16 +20,20 @@ export type CacheStats = NativeCacheStats & {
   corrupt: number;
 };
 
-/** (prompt, llmKey) as one string that no other pair produces. */
+/**
+ * The key a RustLLMCache stores for (prompt, llmKey): the SHA-256 digest (43 base64url characters) of a
+ * string no other pair produces, taken over its UTF-16 code units (so prompts differing only in lone
+ * surrogates stay apart). No tier (memory, file, PostgreSQL) holds the prompt or the llmKey, which carry
+ * user text and can carry a model's settings; LangChain's own caches key by SHA-256 too (`keyEncoder`).
+ */
 export function llmCacheKey(prompt: string, llmKey: string): string {
-  // Encoded so that prompts differing only in lone surrogates stay distinct keys in Rust (utf16-keys.ts).
-  return encodeKey(`${prompt.length}:${prompt}${llmKey}`);
+  return createHash("sha256").update(`${prompt.length}:${prompt}${llmKey}`, "utf16le").digest("base64url");
 }
 
 /**
- * @langchain/core's BaseCache in Rust: keys hashed with xxh3-128 and compared in full on a hit, LRU
- * eviction bounded by entries and bytes, TTL per cache and per entry, optional SQLite tier (`path`)
- * and PostgreSQL tier (`postgres`), shared by the worker threads that open the same `name` or `path`
+ * @langchain/core's BaseCache in Rust: keys are SHA-256 digests (`llmCacheKey`), hashed with xxh3-128
+ * and compared in full on a hit, LRU eviction bounded by entries and bytes, TTL per cache and per entry,
+ * optional SQLite tier (`path`) and PostgreSQL tier (`postgres`), shared by the worker threads that open the same `name` or `path`
  * and, through PostgreSQL, by other processes. `new ChatX({ cache: new RustLLMCache() })`. Every hit
  * decodes fresh objects; an entry that cannot be decoded is a miss (see `stats().corrupt`).
  */

@@ -80,6 +80,11 @@ export declare class NativeRateLimiter {
    * wait would exceed `max_wait_ms`. `tokens`: the call's estimated model tokens.
    */
   acquire(tokens?: number | undefined | null, maxWaitMs?: number | undefined | null): number
+  /**
+   * A caller that waited, when it wakes: 0 records now as its real start; otherwise the ms to wait
+   * before calling again (its wake-up was late enough that starting now would exceed the window).
+   */
+  begin(): number
   /** Corrects the token bucket with a call's real usage. */
   settle(reserved: number, spent: number): void
   stats(): NativeRateLimiterStats
@@ -359,6 +364,8 @@ export interface NativeRateLimiterStats {
   maxWaitMs: number
   tokensReserved: number
   tokensSpent: number
+  /** Callers that woke after their start and waited again to keep the window over real starts. */
+  lateRewaits: number
 }
 
 export interface NativeTransition {

@@ -16,7 +16,8 @@ export interface RustRateLimiterOptions {
   maxQueue?: number;
   /** Added to the window between a start and the one N starts later (ms, default 25): a caller runs a little
    * after its slot when the event loop is busy, and a late start must not share a window with an on-time one
-   * a window later. 0 makes the schedule exact and real starts up to the event loop's lag too dense. */
+   * a window later. A caller that wakes later than the margin waits again if starting would exceed the window
+   * over real starts (`stats().lateRewaits`), so the limit holds whatever the lag; the margin spares those waits. */
   windowMarginMs?: number;
   /** Every limiter opened with this name in any worker thread of the process is the same limiter. Opening
    * a name again with other options throws. */
@@ -48,6 +49,9 @@ export interface RateLimiterStats {
   tokensReserved: number;
   /** Tokens reported spent by `settle` (from `usage_metadata`). */
   tokensSpent: number;
+  /** Callers that woke after their start time and waited again, so that no window of real starts exceeds
+   * the limit (their event loop ran later than `windowMarginMs`). */
+  lateRewaits: number;
 }
 
 /** A reservation: call `settle(spent)` once the real token usage is known. */
@@ -121,7 +125,10 @@ export class RustRateLimiter {
     const wait = this.inner.acquire(tokens, options.maxWaitMs);
     if (wait === -1) throw new RateLimitQueueFullError(`rate limiter ${this.label()} has too many callers waiting`);
     if (wait === -2) throw new RateLimitWaitTooLongError(`rate limiter ${this.label()}: the wait would exceed ${options.maxWaitMs} ms`);
-    if (wait > 0) await this.waiting.wait(wait, options.signal);
+    if (wait > 0) {
+      // A late wake-up (a busy event loop) may find the window over real starts full: wait again.
+      for (let more = wait; more > 0; more = this.inner.begin()) await this.waiting.wait(more, options.signal);
+    }
     return { waitedMs: wait, settle: (spent) => this.inner.settle(tokens, spent) };
   }
 

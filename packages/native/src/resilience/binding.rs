@@ -77,6 +77,8 @@ pub struct NativeRateLimiterStats {
     pub max_wait_ms: f64,
     pub tokens_reserved: f64,
     pub tokens_spent: f64,
+    /// Callers that woke after their start and waited again to keep the window over real starts.
+    pub late_rewaits: f64,
 }
 
 #[napi]
@@ -121,6 +123,13 @@ impl NativeRateLimiter {
         }
     }
 
+    /// A caller that waited, when it wakes: 0 records now as its real start; otherwise the ms to wait
+    /// before calling again (its wake-up was late enough that starting now would exceed the window).
+    #[napi]
+    pub fn begin(&self) -> f64 {
+        ms(lock(&self.inner).begin(now_us()))
+    }
+
     /// Corrects the token bucket with a call's real usage.
     #[napi]
     pub fn settle(&self, reserved: f64, spent: f64) {
@@ -141,6 +150,7 @@ impl NativeRateLimiter {
             max_wait_ms: ms(s.max_wait_us),
             tokens_reserved: s.tokens_reserved as f64,
             tokens_spent: s.tokens_spent as f64,
+            late_rewaits: s.late_rewaits as f64,
         }
     }
 }

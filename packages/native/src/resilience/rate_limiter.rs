@@ -9,6 +9,12 @@
 //! `acquire` decides at once: the caller's start time is the earliest time every constraint allows
 //! that is not earlier than the previous caller's, so callers start in FIFO order whatever thread they
 //! are on, and the caller waits (with a timer) until then. A reservation is never taken back.
+//!
+//! A reserved start is a plan: a caller whose timer fires late (a busy event loop) really starts later,
+//! and a later caller that runs on time could then share one window with it. So the window is also kept
+//! over real starts: a caller that waited calls `begin` when it wakes, which records its real start, or,
+//! when the last `requests_per_window` real starts are all within one window of now, says how much
+//! longer to wait. Real starts alone decide whether the limit holds; reservations keep callers in order.
 
 use std::collections::VecDeque;
 
@@ -50,6 +56,9 @@ pub struct RateLimiterStats {
     pub max_wait_us: u64,
     pub tokens_reserved: u64,
     pub tokens_spent: u64,
+    /// Callers that woke after their start and had to wait again: real starts would have exceeded the
+    /// window (the event loop ran later than `margin_us`).
+    pub late_rewaits: u64,
 }
 
 struct Bucket {
@@ -84,6 +93,9 @@ pub struct RateLimiter {
     config: RateLimiterConfig,
     /// Start times of the last `requests_per_window` reservations, oldest first.
     starts: VecDeque<u64>,
+    /// Real start times of the last `requests_per_window` callers that started, oldest first (sorted:
+    /// each is the clock read under the limiter's lock).
+    real: VecDeque<u64>,
     requests: Option<Bucket>,
     tokens: Option<Bucket>,
     last_start_us: u64,
@@ -111,6 +123,7 @@ impl RateLimiter {
         let tokens = config.tokens_per_minute.map(|t| Bucket::new(t as f64, 60_000_000.0 / t as f64));
         Ok(Self {
             starts: VecDeque::with_capacity(config.requests_per_window.min(4096) as usize),
+            real: VecDeque::with_capacity(config.requests_per_window.min(4096) as usize),
             config,
             requests,
             tokens,
@@ -131,6 +144,34 @@ impl RateLimiter {
         }
     }
 
+    /// The earliest real start that keeps every window of real starts within the limit.
+    fn real_bound(&self) -> u64 {
+        if self.real.len() == self.config.requests_per_window as usize {
+            self.real[0] + self.config.window_us
+        } else {
+            0
+        }
+    }
+
+    fn record_real(&mut self, now_us: u64) {
+        if self.real.len() == self.config.requests_per_window as usize {
+            self.real.pop_front();
+        }
+        self.real.push_back(now_us);
+    }
+
+    /// Called by a caller that waited for its reservation, when it wakes: 0 records `now_us` as its real
+    /// start (start now); otherwise the µs to wait before calling again.
+    pub fn begin(&mut self, now_us: u64) -> u64 {
+        let bound = self.real_bound();
+        if bound > now_us {
+            self.stats.late_rewaits += 1;
+            return bound - now_us;
+        }
+        self.record_real(now_us);
+        0
+    }
+
     /// Reserves a start for one request that will spend about `tokens` model tokens (clamped to the
     /// bucket's capacity, so that a large request waits for a full bucket instead of forever).
     pub fn acquire(&mut self, tokens: u64, max_wait_us: Option<u64>, now_us: u64) -> Acquired {
@@ -139,6 +180,7 @@ impl RateLimiter {
         if self.starts.len() == self.config.requests_per_window as usize {
             start = start.max(self.starts[0] + self.config.window_us + self.config.margin_us);
         }
+        start = start.max(self.real_bound());
         if let Some(b) = &self.requests {
             start = start.max(b.ready_at(1.0));
         }
@@ -161,6 +203,8 @@ impl RateLimiter {
             }
             self.pending.push_back(start);
             self.stats.delayed += 1;
+        } else {
+            self.record_real(now_us);
         }
         if self.starts.len() == self.config.requests_per_window as usize {
             self.starts.pop_front();
@@ -256,6 +300,71 @@ mod tests {
         // Both first callers ran 20 ms late: still no window of 1 s holds three.
         let real = [20_000, 20_000, 1_025_000, 1_025_000];
         assert_eq!(worst_window(&real, 1_000_000), 2);
+    }
+
+    #[test]
+    fn callers_that_wake_later_than_the_margin_wait_again_so_real_starts_keep_the_window() {
+        let mut l = limiter(2, 1_000_000, 2, None);
+        l.config.margin_us = 25_000;
+        let s: Vec<u64> = (0..6).map(|_| start(l.acquire(0, None, 0))).collect();
+        assert_eq!(s, vec![0, 0, 1_025_000, 1_025_000, 2_050_000, 2_050_000]);
+        // The event loop was blocked: the second pair wakes 275 ms after its start...
+        assert_eq!((l.begin(1_300_000), l.begin(1_300_000)), (0, 0));
+        // ...so the third pair, on time, would share a window with it: both wait until it closes.
+        assert_eq!((l.begin(2_050_000), l.begin(2_050_000)), (250_000, 250_000));
+        assert_eq!((l.begin(2_300_000), l.begin(2_300_000)), (0, 0));
+        assert_eq!(l.stats(2_300_000).late_rewaits, 2);
+        // A caller arriving now is planned after the real starts (the reservations alone say 3,075,000).
+        assert_eq!(start(l.acquire(0, None, 2_400_000)), 3_300_000);
+        assert_eq!(l.begin(3_300_000), 0);
+        let real = [0, 0, 1_300_000, 1_300_000, 2_300_000, 2_300_000, 3_300_000];
+        assert_eq!(worst_window(&real, 1_000_000), 2);
+    }
+
+    #[test]
+    fn no_sliding_window_of_real_starts_exceeds_the_limit_whatever_the_lateness() {
+        use std::cmp::Reverse;
+        use std::collections::BinaryHeap;
+        let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for round in 0..200 {
+            let per_window = 1 + (next() % 12) as u32;
+            let burst = 1 + (next() % per_window as u64) as u32;
+            let window = 1_000 + next() % 100_000;
+            let mut l = limiter(per_window, window, burst, None);
+            l.config.margin_us = next() % (window / 10 + 1);
+            let max_lag = next() % (3 * window);
+            // Events in time order: (time, kind) with kind 0 an arrival, 1 a wake-up.
+            let mut events = BinaryHeap::new();
+            let mut t = 0;
+            for _ in 0..150 {
+                t += next() % (2 * window / per_window as u64 + 1);
+                events.push(Reverse((t, 0u8)));
+            }
+            let mut real = Vec::new();
+            while let Some(Reverse((now, kind))) = events.pop() {
+                let lag = if next() % 3 == 0 { next() % (max_lag + 1) } else { 0 };
+                if kind == 0 {
+                    match l.acquire(0, None, now) {
+                        Acquired::Granted { wait_us: 0, .. } => real.push(now),
+                        Acquired::Granted { start_us, .. } => events.push(Reverse((start_us + lag, 1))),
+                        other => panic!("refused: {other:?}"),
+                    }
+                } else {
+                    match l.begin(now) {
+                        0 => real.push(now),
+                        wait => events.push(Reverse((now + wait + lag, 1))),
+                    }
+                }
+            }
+            assert_eq!(real.len(), 150);
+            assert!(worst_window(&real, window) <= per_window as usize, "round {round}: {per_window}/{window}us lag {max_lag}");
+        }
     }
 
     #[test]

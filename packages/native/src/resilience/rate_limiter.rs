@@ -268,6 +268,16 @@ mod tests {
         }
     }
 
+    /// A small xorshift generator of pseudo-random u64s.
+    fn xorshift(mut seed: u64) -> impl FnMut() -> u64 {
+        move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        }
+    }
+
     /// The largest number of starts in any half-open window [t, t + window).
     fn worst_window(starts: &[u64], window: u64) -> usize {
         let mut best = 0;
@@ -325,13 +335,7 @@ mod tests {
     fn no_sliding_window_of_real_starts_exceeds_the_limit_whatever_the_lateness() {
         use std::cmp::Reverse;
         use std::collections::BinaryHeap;
-        let mut seed = 0x2545_f491_4f6c_dd1d_u64;
-        let mut next = move || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
+        let mut next = xorshift(0x2545_f491_4f6c_dd1d);
         for round in 0..200 {
             let per_window = 1 + (next() % 12) as u32;
             let burst = 1 + (next() % per_window as u64) as u32;
@@ -445,14 +449,8 @@ mod tests {
 
     #[test]
     fn no_sliding_window_exceeds_the_limit_for_pseudo_random_arrivals() {
-        // A small xorshift generator: arrivals, bursts and configs vary; the property is checked exactly.
-        let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
-        let mut next = move || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
+        // Arrivals, bursts and configs vary; the property is checked exactly.
+        let mut next = xorshift(0x9e37_79b9_7f4a_7c15);
         for _ in 0..200 {
             let per_window = 1 + (next() % 20) as u32;
             let burst = 1 + (next() % per_window as u64) as u32;

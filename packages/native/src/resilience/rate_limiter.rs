@@ -352,7 +352,7 @@ mod tests {
             }
             let mut real = Vec::new();
             while let Some(Reverse((now, kind))) = events.pop() {
-                let lag = if next() % 3 == 0 { next() % (max_lag + 1) } else { 0 };
+                let lag = if next().is_multiple_of(3) { next() % (max_lag + 1) } else { 0 };
                 if kind == 0 {
                     match l.acquire(0, None, now) {
                         Acquired::Granted { wait_us: 0, .. } => real.push(now),

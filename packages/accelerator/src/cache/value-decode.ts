@@ -1,4 +1,4 @@
-import { classByName, constructed, learnedPrototype } from "./cached-classes";
+import { assignableKeys, classByName, constructed, learnedPrototype } from "./cached-classes";
 import { type CodecMode, SHARED_STRING_LENGTH } from "./value-encode";
 
 /** A stored entry that is not what the cache writes: the message says what is wrong, never what it holds. */
@@ -18,8 +18,8 @@ const fail = (problem: string): never => {
 /**
  * The value `encodeValue` stored, rebuilt with fresh objects. Every node is checked against the
  * format (tags, arities, types, reference indexes, class names as own entries of the class table):
- * anything else throws CorruptEntry. Keys are defined, never assigned, so a stored `__proto__` key
- * is an own property again and no prototype is ever changed.
+ * anything else throws CorruptEntry. Every key becomes an own data property (`own`), so a stored
+ * `__proto__` key is an own property again, no setter runs and no prototype is ever changed.
  */
 export function decodeValue(stored: unknown, mode: CodecMode): unknown {
   const table: unknown[] = [];
@@ -65,9 +65,9 @@ export function decodeValue(stored: unknown, mode: CodecMode): unknown {
       }
       case "c": {
         if (v.length !== 3 && v.length !== 4) fail("a malformed class instance");
-        const o = instance(a);
+        const [o, assignable] = instance(a);
         table.push(o);
-        return define(o, b, v.length === 4 ? c : []);
+        return define(o, b, v.length === 4 ? c : [], assignable);
       }
       default:
         return fail("a value of an unknown kind");
@@ -86,17 +86,18 @@ export function decodeValue(stored: unknown, mode: CodecMode): unknown {
     return out;
   };
 
-  const instance = (name: unknown): object => {
+  /** A fresh instance, and the keys it already has that may be assigned (see `own`). */
+  const instance = (name: unknown): [object, ReadonlySet<string> | undefined] => {
     if (typeof name !== "string") return fail("a malformed class name");
     if (name.startsWith("#")) {
       const proto = mode === "exact" ? learnedPrototype(Number(name.slice(1))) : undefined;
-      return proto ? Object.create(proto) : fail("an unknown class");
+      return proto ? [Object.create(proto), undefined] : fail("an unknown class");
     }
     const ctor = classByName(name) ?? fail("an unknown class");
-    return mode === "exact" ? Object.create(ctor.prototype) : constructed(ctor);
+    return mode === "exact" ? [Object.create(ctor.prototype), undefined] : [constructed(ctor), assignableKeys(ctor)];
   };
 
-  const define = (o: object, fields: unknown, symbols: unknown): object => {
+  const define = (o: object, fields: unknown, symbols: unknown, assignable?: ReadonlySet<string>): object => {
     if (!Array.isArray(fields) || fields.length % 2 !== 0) fail("malformed fields");
     if (!Array.isArray(symbols) || symbols.length % 2 !== 0) fail("malformed symbol fields");
     const lists: [unknown[], (k: string) => PropertyKey][] = [
@@ -107,13 +108,28 @@ export function decodeValue(stored: unknown, mode: CodecMode): unknown {
       for (let i = 0; i < list.length; i += 2) {
         const key = list[i];
         if (typeof key !== "string") return fail("a malformed key");
-        Object.defineProperty(o, keyOf(key), { value: node(list[i + 1]), writable: true, enumerable: true, configurable: true });
+        own(o, keyOf(key), node(list[i + 1]), assignable);
       }
     }
     return o;
   };
 
   return node(stored);
+}
+
+/**
+ * Sets an own, writable, enumerable, configurable data property. A key found nowhere on `o` or its
+ * prototypes, or one of the `assignable` own data properties a fresh instance of its class has, is
+ * assigned, which makes exactly that property and is ~10× faster than defineProperty; any other key
+ * (`__proto__`, `constructor`, a getter or setter of the class) is defined, so no setter runs and no
+ * prototype changes.
+ */
+function own(o: object, key: PropertyKey, value: unknown, assignable?: ReadonlySet<string>): void {
+  if (key in o && !assignable?.has(key as string)) {
+    Object.defineProperty(o, key, { value, writable: true, enumerable: true, configurable: true });
+  } else {
+    (o as Record<PropertyKey, unknown>)[key] = value;
+  }
 }
 
 function arity(v: unknown[], n: number): true {

@@ -31,26 +31,51 @@ function llmCacheOf(instance: PatchedInstance): RustLLMCache {
   return cache;
 }
 
-export function acceleratedLLMCacheMethods(originals: Record<string, Method>) {
+/** Marks the keys of the default encoder's fast path (`rustKey`): no `(key, "")` pair makes the same. */
+const JOINED = "\u0000joined";
+const SURROGATE = /[\ud800-\udfff]/;
+
+/**
+ * The (prompt, llmKey) pair the Rust cache keys an instance's entry by, or undefined when its encoder
+ * does not give a string (the instance's own map is used then). With the default encoder,
+ * `sha256(prompt + "_" + llmKey)` in @langchain/core's JavaScript SHA-256, that string is hashed once,
+ * by the Rust cache's own SHA-256, instead of twice: two strings without surrogates have the same key
+ * there exactly when they are equal, so entries are told apart as before. A string with a surrogate
+ * code unit (which that SHA-256 reads in pairs, lone or not, so distinct strings can share a key) goes
+ * through the encoder itself.
+ */
+function rustKey(instance: PatchedInstance, prompt: string, llmKey: string, defaultEncoder: unknown): [string, string] | undefined {
+  if (instance.keyEncoder === defaultEncoder) {
+    const joined = `${prompt}_${llmKey}`;
+    if (!SURROGATE.test(joined)) return [joined, JOINED];
+  }
+  const key = instance.keyEncoder(prompt, llmKey);
+  return typeof key === "string" ? [key, ""] : undefined;
+}
+
+/** `defaultEncoder`: the `defaultHashKeyEncoder` of the copy of @langchain/core being patched, if it has one. */
+export function acceleratedLLMCacheMethods(originals: Record<string, Method>, defaultEncoder?: unknown) {
   const lookup = originals.lookup as unknown as (this: unknown, p: string, k: string) => Promise<Generation[] | null>;
   const update = originals.update as unknown as (this: unknown, p: string, k: string, v: Generation[]) => Promise<void>;
+  const fastDefault = typeof defaultEncoder === "function" ? defaultEncoder : Symbol("none");
   return {
     async lookup(this: PatchedInstance, prompt: string, llmKey: string) {
-      const key = this.keyEncoder(prompt, llmKey);
-      if (typeof key !== "string") return lookup.call(this, prompt, llmKey);
-      return (await llmCacheOf(this).lookup(key, "")) ?? lookup.call(this, prompt, llmKey);
+      const key = rustKey(this, prompt, llmKey, fastDefault);
+      if (key === undefined) return lookup.call(this, prompt, llmKey);
+      return (await llmCacheOf(this).lookup(...key)) ?? lookup.call(this, prompt, llmKey);
     },
     async update(this: PatchedInstance, prompt: string, llmKey: string, value: Generation[]) {
-      const key = this.keyEncoder(prompt, llmKey);
-      if (typeof key === "string") {
+      const key = rustKey(this, prompt, llmKey, fastDefault);
+      if (key !== undefined) {
         const rust = llmCacheOf(this);
         try {
-          await rust.update(key, "", value);
-          this.cache?.delete?.(key);
+          await rust.update(...key, value);
+          // A value cached before patching under this key is superseded.
+          if (this.cache?.size !== 0) this.cache?.delete?.(this.keyEncoder(prompt, llmKey));
           return;
         } catch {
           // The latest value of a key is the map's from now on.
-          rust.store.delete(llmCacheKey(key, ""));
+          rust.store.delete(llmCacheKey(...key));
         }
       }
       await update.call(this, prompt, llmKey, value);

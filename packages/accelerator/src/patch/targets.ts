@@ -100,7 +100,11 @@ export const TARGETS: PatchTarget[] = [
     pkg: "@langchain/core",
     subpath: "./caches",
     methodNames: ["lookup", "update"],
-    methods: (originals) => acceleratedLLMCacheMethods(originals) as unknown as Methods,
+    methods: (originals, copy) =>
+      acceleratedLLMCacheMethods(
+        originals,
+        (copy.exports as { defaultHashKeyEncoder?: unknown }).defaultHashKeyEncoder,
+      ) as unknown as Methods,
     note: "models with cache: true or an InMemoryCache, from their next call; bounded instead of growing forever",
   },
   {

@@ -84,7 +84,7 @@ const assignable = new Map<Ctor, ReadonlySet<string>>();
 /**
  * The own properties every `constructed(ctor)` instance has as writable, enumerable, configurable data
  * properties (learned once per class from a sample): assigning one of them on a fresh instance is the
- * same as defining it, and much faster.
+ * same as defining it.
  */
 export function assignableKeys(ctor: Ctor): ReadonlySet<string> {
   let keys = assignable.get(ctor);
